@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# Apache License 2.0
+"""Attested TLS (aTLS) client.
+
+The client sends a fresh 32-byte nonce in the ClientHello (as SNI in padded standard
+base64, and optionally also as an ``atls:v1:nonce:<hex>`` ALPN protocol), then validates
+the server's per-connection certificate with a pluggable validator *before* any
+application byte is written. Only a socket whose peer passed validation is returned.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import socket
+import ssl
+import tempfile
+from dataclasses import dataclass, field
+
+NONCE_SIZE = 32
+
+
+class AtlsError(Exception):
+    """Base class for everything that can go wrong while opening an aTLS connection."""
+
+
+class Unreachable(AtlsError):
+    """The TCP connection timed out or had no route: the host is down or filtered."""
+
+
+class ConnectionRefused(AtlsError):
+    """The port is closed. A recovery server closes its port once it has its key."""
+
+
+class HandshakeFailed(AtlsError):
+    """TCP connected but TLS did not complete (timeout, reset, or protocol alert)."""
+
+
+class AttestationFailed(AtlsError):
+    """The peer completed TLS but its attestation did not validate. Nothing was sent."""
+
+
+@dataclass
+class ClientIdentity:
+    """A client certificate and its key, both PEM bytes (the key stays in memory or a 0600 temp file)."""
+
+    cert_pem: bytes
+    key_pem: bytes
+
+
+@dataclass
+class AttestedConnection:
+    sock: ssl.SSLSocket
+    nonce: bytes
+    peer_cert_der: bytes
+    evidence: dict = field(default_factory=dict)
+    alpn: str | None = None
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def encode_nonce_sni(nonce: bytes) -> str:
+    return base64.b64encode(nonce).decode("ascii")
+
+
+def encode_nonce_alpn(nonce: bytes) -> str:
+    return "atls:v1:nonce:" + nonce.hex()
+
+
+def _client_context(identity: ClientIdentity | None, alpn: list[str]) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    # Certificate trust is decided by the attestation validator, not by a CA store.
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(alpn)
+    if identity is not None:
+        _load_identity(ctx, identity)
+    return ctx
+
+
+def _load_identity(ctx: ssl.SSLContext, identity: ClientIdentity) -> None:
+    # ssl only loads keys from files: use a private directory, readable by us only, and remove it at once.
+    tmpdir = tempfile.mkdtemp(prefix="atls-client-")
+    try:
+        os.chmod(tmpdir, 0o700)
+        cert_path = os.path.join(tmpdir, "cert.pem")
+        key_path = os.path.join(tmpdir, "key.pem")
+        for path, data in ((cert_path, identity.cert_pem), (key_path, identity.key_pem)):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        ctx.load_cert_chain(cert_path, key_path)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def connect(
+    host: str,
+    port: int,
+    validator,
+    timeout: float = 10.0,
+    identity: ClientIdentity | None = None,
+    nonce_in_alpn: bool = False,
+) -> AttestedConnection:
+    """Open TCP + TLS to host:port and validate the peer with ``validator``.
+
+    ``validator.validate(cert_der, nonce)`` must return a dict of evidence or raise
+    AttestationFailed. On any failure the socket is closed without writing application data.
+    """
+    nonce = secrets.token_bytes(NONCE_SIZE)
+    alpn = ([encode_nonce_alpn(nonce)] if nonce_in_alpn else []) + ["h2"]
+    ctx = _client_context(identity, alpn)
+    try:
+        raw = socket.create_connection((host, port), timeout=timeout)
+    except ConnectionRefusedError as exc:
+        raise ConnectionRefused(f"{host}:{port}: connection refused") from exc
+    except (socket.timeout, TimeoutError) as exc:
+        raise Unreachable(f"{host}:{port}: TCP connect timed out after {timeout:g}s") from exc
+    except OSError as exc:
+        raise Unreachable(f"{host}:{port}: {exc.strerror or exc}") from exc
+    raw.settimeout(timeout)
+    try:
+        tls = ctx.wrap_socket(raw, server_hostname=encode_nonce_sni(nonce))
+    except (socket.timeout, TimeoutError) as exc:
+        raw.close()
+        raise HandshakeFailed(
+            f"{host}:{port}: TCP connected but no TLS handshake within {timeout:g}s "
+            "(a worker node's recovery stub, or a stalled load balancer)"
+        ) from exc
+    except (ssl.SSLError, OSError) as exc:
+        raw.close()
+        raise HandshakeFailed(f"{host}:{port}: TLS handshake failed: {exc}") from exc
+    conn = AttestedConnection(sock=tls, nonce=nonce, peer_cert_der=b"", alpn=tls.selected_alpn_protocol())
+    try:
+        der = tls.getpeercert(binary_form=True)
+        if not der:
+            raise AttestationFailed(f"{host}:{port}: the server presented no certificate")
+        conn.peer_cert_der = der
+        # Servers before Constellation v2.19 negotiate no ALPN at all and speak h2 implicitly.
+        if conn.alpn not in (None, "h2"):
+            raise HandshakeFailed(f"{host}:{port}: server negotiated ALPN {conn.alpn!r}, not h2")
+        conn.evidence = validator.validate(der, nonce)
+    except BaseException:
+        conn.close()
+        raise
+    return conn

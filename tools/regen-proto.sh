@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Regenerate the protobuf code from proto/*.proto with grpcio-tools.
+# The collection gets message classes only (its client speaks HTTP/2 itself);
+# the lab gets messages and grpcio service stubs. Run: make proto
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+py=${PYTHON:-python3}
+cd "$here/proto"
+plugin_out="$here/plugins/module_utils/_generated"
+lab_out="$here/lab/conflab/_generated"
+"$py" -m grpc_tools.protoc -I. --python_out="$plugin_out" ./*.proto
+"$py" -m grpc_tools.protoc -I. --python_out="$lab_out" --grpc_python_out="$lab_out" ./*.proto
+# grpc_tools emits absolute imports ("import recover_pb2"); make them package-relative.
+sed -i -E 's/^import ([a-z_]+_pb2) as /from . import \1 as /' "$lab_out"/*_pb2_grpc.py
