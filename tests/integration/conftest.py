@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+
+from labdriver import REPO, Lab
+
+pytestmark = pytest.mark.integration
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def collection_installed():
+    if not (REPO / "collections" / "ansible_collections" / "confidential" / "recovery" / "galaxy.yml").exists():
+        pytest.fail("the collection is not installed: run the tests through `make test`")
+
+
+def start_lab(tmp_path_factory, name: str, prefix: str, nodes: int, *extra: str) -> Lab:
+    lab = Lab(tmp_path_factory.mktemp(name), prefix, nodes)
+    lab.up("--rejoin-interval", "3", "--workers", "1", *extra)
+    return lab
+
+
+@pytest.fixture(scope="module")
+def constellation_lab(tmp_path_factory, collection_installed):
+    lab = start_lab(tmp_path_factory, "lab5", "127.20.0", 5)
+    try:
+        yield lab
+    finally:
+        lab.down()

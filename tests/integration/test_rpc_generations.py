@@ -1,0 +1,33 @@
+"""Older clusters: the v2.0-v2.4 stream (auto-detected) and the pre-v2.0 key service with disk UUIDs from the cloud log."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import start_lab
+
+
+@pytest.mark.parametrize(
+    ("protocol", "prefix", "extra_vars"),
+    [
+        ("stream", "127.20.1", []),
+        ("stream-v2.0", "127.20.2", ["-e", "constellation_recovery_port=9000", "-e", "constellation_protocol=auto"]),
+        ("keyservice", "127.20.3", ["-e", "constellation_protocol=keyservice"]),
+    ],
+)
+def test_recover_older_generations(tmp_path_factory, collection_installed, protocol, prefix, extra_vars):
+    lab = start_lab(tmp_path_factory, f"lab-{protocol}", prefix, 3, "--protocol", protocol)
+    try:
+        lab.break_control_plane()
+
+        run = lab.run(*extra_vars)
+
+        assert run.rc == 0, run.output[-4000:]
+        summary = run.report["constellation"]
+        assert summary["quorum"] is True and summary["all_ready"] is True
+        assert summary["keys_pushed"] == 2
+        pushed = [n for n in summary["nodes"] if n["outcome"] == "pushed"]
+        assert all(n["disk_uuid"] for n in pushed), pushed
+        assert set(lab.control_plane_states().values()) == {"unlocked"}
+    finally:
+        lab.down()
