@@ -14,7 +14,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def collection_installed():
-    if not (REPO / "collections" / "ansible_collections" / "confidential" / "recovery" / "galaxy.yml").exists():
+    if not (REPO / "collections" / "ansible_collections" / "confidential" / "recovery" / "MANIFEST.json").exists():
         pytest.fail("the collection is not installed: run the tests through `make test`")
 
 

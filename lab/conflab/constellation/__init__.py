@@ -1,0 +1,1 @@
+"""Lab double of Constellation control-plane and worker nodes."""

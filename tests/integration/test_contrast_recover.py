@@ -1,0 +1,163 @@
+"""The real recover.yml against the lab's Contrast Coordinator and Kubernetes API face."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from conftest import start_lab
+from leakcheck import leaked
+
+OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=b"seedshare")
+CONTRAST_ONLY = ("-e", "recover_constellation=false")
+
+
+@pytest.fixture(scope="module")
+def contrast_lab(tmp_path_factory, collection_installed):
+    lab = start_lab(tmp_path_factory, "lab-contrast", "127.20.4", 3)
+    try:
+        yield lab
+    finally:
+        lab.down()
+
+
+def workspace(lab):
+    return lab.directory / "contrast"
+
+
+def coordinator_state(lab) -> str:
+    return lab.status()["coordinator"]["state"]
+
+
+def restart_coordinator(lab) -> None:
+    lab.break_("--reboot", "none", "--restart-coordinator")
+    lab.wait_for(lambda: coordinator_state(lab) == "stale", "coordinator in recovery mode")
+
+
+def owner_key(ws):
+    return serialization.load_pem_private_key((ws / "seedshare-owner.pem").read_bytes(), password=None)
+
+
+def seed_and_salt(ws) -> tuple[bytes, bytes]:
+    doc = json.loads((ws / "seed-shares.json").read_text())
+    seed = owner_key(ws).decrypt(base64.b64decode(doc["SeedShares"][0]["EncryptedSeed"]), OAEP)
+    return seed, base64.b64decode(doc["salt"])
+
+
+def secret_forms(ws) -> set[str]:
+    seed, salt = seed_and_salt(ws)
+    pem_lines = [line for line in (ws / "seedshare-owner.pem").read_text().splitlines() if "-----" not in line]
+    forms = {seed.hex(), base64.b64encode(seed).decode(), salt.hex(), base64.b64encode(salt).decode()}
+    return forms | set(pem_lines[1:4])
+
+
+def workspace_copy(lab, tmp_path):
+    ws = tmp_path / "workspace"
+    shutil.copytree(workspace(lab), ws)
+    shutil.rmtree(ws / "verify", ignore_errors=True)
+    return ws
+
+
+def rewrite_share(ws, encrypt_to, seed: bytes) -> None:
+    doc = json.loads((ws / "seed-shares.json").read_text())
+    public_der = encrypt_to.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    doc["SeedShares"] = [{"PublicKey": public_der.hex(), "EncryptedSeed": base64.b64encode(encrypt_to.encrypt(seed, OAEP)).decode()}]
+    (ws / "seed-shares.json").write_text(json.dumps(doc, indent=2))
+
+
+def test_recover_coordinator_restart_workloads_and_verify(contrast_lab):
+    lab = contrast_lab
+    restart_coordinator(lab)
+
+    run = lab.run(verbosity=4)
+
+    assert run.rc == 0, run.output[-4000:]
+    summary = run.report["contrast"]
+    assert summary["recovered"] is True and summary["mesh_ca_changed"] is True
+    assert summary["manifest_verified"] is True
+    restarted = {w["name"] for w in summary["workloads_restarted"]}
+    assert {"web", "emoji", "db"} <= restarted, restarted
+    assert not restarted & {"coordinator", "plain-nginx", "contrast-node-installer"}, restarted
+    assert coordinator_state(lab) == "ready"
+    assert (workspace(lab) / "verify" / "mesh-ca.pem").exists()
+    assert leaked(secret_forms(workspace(lab)), run.output, (lab.directory / "recovery-report.json").read_text()) == []
+
+
+def test_rerun_is_idempotent(contrast_lab):
+    lab = contrast_lab
+    if coordinator_state(lab) != "ready":
+        assert lab.run(*CONTRAST_ONLY).rc == 0
+
+    run = lab.run(*CONTRAST_ONLY)
+
+    assert run.rc == 0, run.output[-4000:]
+    assert run.recap_changed().get("localhost") == 0, run.recap_changed()
+    assert run.report["contrast"]["status"] == "already_recovered"
+    assert run.report["contrast"]["manifest_verified"] is True
+
+
+def test_check_mode_sends_nothing(contrast_lab):
+    lab = contrast_lab
+    restart_coordinator(lab)
+
+    run = lab.run(*CONTRAST_ONLY, check=True)
+
+    assert run.rc == 0, run.output[-4000:]
+    assert coordinator_state(lab) == "stale"
+
+
+def test_unauthorized_seedshare_key_is_permission_denied(contrast_lab, tmp_path):
+    lab = contrast_lab
+    if coordinator_state(lab) != "stale":
+        restart_coordinator(lab)
+    ws = workspace_copy(lab, tmp_path)
+    seed, _ = seed_and_salt(ws)
+    intruder = rsa.generate_private_key(public_exponent=65537, key_size=4096)
+    rewrite_share(ws, intruder.public_key(), seed)
+    (ws / "seedshare-owner.pem").write_bytes(
+        intruder.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+    )
+
+    run = lab.run(*CONTRAST_ONLY, "-e", f"contrast_workspace_dir={ws}")
+
+    assert run.rc != 0
+    assert "PermissionDenied" in run.output and "seedshare owner" in run.output
+    assert coordinator_state(lab) == "stale"
+
+
+def test_tampered_seed_share_is_rejected_and_nothing_is_lost(contrast_lab, tmp_path):
+    lab = contrast_lab
+    if coordinator_state(lab) != "stale":
+        restart_coordinator(lab)
+    ws = workspace_copy(lab, tmp_path)
+    rewrite_share(ws, owner_key(ws).public_key(), bytes(64))
+
+    run = lab.run(*CONTRAST_ONLY, "-e", f"contrast_workspace_dir={ws}")
+
+    assert run.rc != 0
+    assert "latest transition signature is invalid" in run.output
+    assert coordinator_state(lab) == "stale"
+
+    corrupted = workspace_copy(lab, tmp_path / "corrupted")
+    doc = json.loads((corrupted / "seed-shares.json").read_text())
+    raw = bytearray(base64.b64decode(doc["SeedShares"][0]["EncryptedSeed"]))
+    raw[10] ^= 0xFF
+    doc["SeedShares"][0]["EncryptedSeed"] = base64.b64encode(bytes(raw)).decode()
+    (corrupted / "seed-shares.json").write_text(json.dumps(doc))
+
+    run = lab.run(*CONTRAST_ONLY, "-e", f"contrast_workspace_dir={corrupted}")
+
+    assert run.rc != 0
+    assert "seed-shares.json" in run.output
+    assert coordinator_state(lab) == "stale"
+
+    run = lab.run(*CONTRAST_ONLY)
+
+    assert run.rc == 0, run.output[-4000:]
+    assert coordinator_state(lab) == "ready"
+    assert run.report["contrast"]["manifest_verified"] is True
