@@ -19,9 +19,7 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -30,7 +28,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 sys.path.insert(0, str(HERE))
 
-from labdriver import BIN, Lab, ansible_env  # noqa: E402
+from labdriver import Lab  # noqa: E402
 from quorum_watch import QuorumWatch  # noqa: E402
 import upstream_cli  # noqa: E402
 
