@@ -1,0 +1,229 @@
+"""``conflab``: start, break, inspect and stop the lab twin."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from pathlib import Path
+
+from . import processes
+from .constellation.etcd_member import etcd_healthy
+from .constellation.keys import MasterSecret
+from .labdir import LabError, build_config, check_prefix, write_lab_files
+
+NODE_MODULE = "conflab.constellation.node"
+READY_STATES = {"control-plane": "unlocked", "worker": "joined"}
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_config(directory: Path) -> dict:
+    path = directory / "lab.json"
+    if not path.exists():
+        raise LabError(f"no lab in {directory} (no lab.json): run `conflab up --dir {directory}` first")
+    return json.loads(path.read_text())
+
+
+def node_state(config: dict, node: dict) -> str:
+    directory = Path(config["dir"])
+    if not processes.is_running(directory, node["name"]):
+        return "down"
+    try:
+        return json.loads((directory / "nodes" / node["name"] / "status.json").read_text())["state"]
+    except (OSError, ValueError, KeyError):
+        return "booting"
+
+
+def has_quorum(config: dict) -> bool:
+    return any(etcd_healthy(n["etcd_client_url"]) for n in config["nodes"] if n["role"] == "control-plane")
+
+
+def wait_until(predicate, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last_report = 0.0
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if time.monotonic() - last_report > 10:
+            progress(f"waiting for {what} ...")
+            last_report = time.monotonic()
+        time.sleep(0.3)
+    raise LabError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def start_node(config: dict, node: dict, boot: str) -> None:
+    directory = Path(config["dir"])
+    status = directory / "nodes" / node["name"] / "status.json"
+    status.unlink(missing_ok=True)
+    processes.spawn(directory, node["name"], NODE_MODULE, "--name", node["name"], "--boot", boot,
+                    log=directory / "nodes" / node["name"] / "process.log")
+
+
+def contrast_control():
+    from .contrast import control  # imported lazily: the Coordinator is optional
+
+    return control
+
+
+def cmd_up(args) -> int:
+    directory = args.dir.resolve()
+    if directory.joinpath("lab.json").exists() and processes.running_names(directory):
+        raise LabError(f"a lab already runs in {directory}: `conflab down --dir {directory}` first")
+    directory.mkdir(parents=True, exist_ok=True)
+    master = MasterSecret(secrets.token_bytes(32), secrets.token_bytes(32))
+    config = build_config(
+        directory, nodes=args.nodes, workers=args.workers, prefix=check_prefix(args.ip_prefix), protocol=args.protocol,
+        rejoin_interval=args.rejoin_interval, lb_probe_interval=args.lb_probe_interval, log_format=args.log_format,
+        coordinator_paths=args.coordinator_paths, measurement_salt=secrets.token_bytes(32),
+    )
+    config["kube_api"]["enabled"] = not args.no_kubeapi
+    config["coordinator"]["enabled"] = not args.no_contrast
+    write_lab_files(config, master, contrast=not args.no_contrast, kubeapi=not args.no_kubeapi)
+    if not args.no_kubeapi:
+        from .kubeapi.credentials import write_credentials
+
+        write_credentials(config)
+        processes.spawn(directory, "kubeapi", "conflab.kubeapi", log=directory / "kubeapi.log")
+    for node in config["nodes"]:
+        start_node(config, node, "initial")
+    progress(f"starting {len(config['nodes'])} nodes ...")
+    wait_until(lambda: all(node_state(config, n) == READY_STATES[n["role"]] for n in config["nodes"]) and has_quorum(config),
+               "every node up and etcd quorum", args.timeout)
+    processes.spawn(directory, "loadbalancer", "conflab.loadbalancer", log=directory / "loadbalancer.log")
+    if not args.no_contrast:
+        contrast_control().up(config)
+    lb = config["load_balancer"]
+    print(f"lab up in {directory}: {args.nodes} control-plane, {args.workers} worker nodes, protocol {args.protocol}")
+    print(f"  cluster endpoint {lb['ip']} (recovery {lb['recovery_port']}, join {lb['join_port']})")
+    print(f"  inventory  {directory / 'inventory.constellation.yml'}")
+    print(f"  variables  {directory / 'recover-vars.yml'}")
+    return 0
+
+
+def select_nodes(config: dict, spec: str | None) -> list[dict]:
+    control_plane = [n for n in config["nodes"] if n["role"] == "control-plane"]
+    if not spec or spec == "none":
+        return []
+    if spec == "all":
+        return control_plane
+    if spec.isdigit():
+        count = int(spec)
+        if count > len(control_plane):
+            raise LabError(f"the lab has only {len(control_plane)} control-plane nodes")
+        return control_plane[:count]
+    by_name = {n["name"]: n for n in config["nodes"]}
+    unknown = [name for name in spec.split(",") if name not in by_name]
+    if unknown:
+        raise LabError(f"unknown node(s): {', '.join(unknown)}")
+    return [by_name[name] for name in spec.split(",")]
+
+
+def cmd_break(args) -> int:
+    config = load_config(args.dir.resolve())
+    directory = Path(config["dir"])
+    for node in select_nodes(config, args.kill):
+        processes.stop(directory, node["name"])
+        progress(f"killed {node['name']}")
+    rebooted = select_nodes(config, args.reboot)
+    for node in rebooted:
+        processes.stop(directory, node["name"])
+    for node in rebooted:
+        start_node(config, node, "reboot")
+        progress(f"rebooted {node['name']}: state disk locked")
+    wait_until(lambda: all(node_state(config, n) in ("waiting", "unlocked", "joined") for n in rebooted),
+               "rebooted nodes to wait for their key", args.timeout)
+    if args.restart_coordinator:
+        contrast_control().restart(config)
+        progress("restarted the Contrast Coordinator: it waits in recovery mode")
+    return 0
+
+
+def lab_status(config: dict) -> dict:
+    nodes = [{"name": n["name"], "role": n["role"], "ip": n["ip"], "state": node_state(config, n)} for n in config["nodes"]]
+    coordinator = "absent"
+    if config["coordinator"].get("enabled"):
+        coordinator = contrast_control().state(config)
+    return {"nodes": nodes, "quorum": has_quorum(config), "coordinator": {"state": coordinator}}
+
+
+def cmd_status(args) -> int:
+    status = lab_status(load_config(args.dir.resolve()))
+    if args.json:
+        print(json.dumps(status))
+        return 0
+    for node in status["nodes"]:
+        print(f"{node['name']:<28} {node['role']:<14} {node['ip']:<16} {node['state']}")
+    print(f"etcd quorum: {'yes' if status['quorum'] else 'no'}")
+    print(f"coordinator: {status['coordinator']['state']}")
+    return 0
+
+
+def cmd_down(args) -> int:
+    directory = args.dir.resolve()
+    if not directory.joinpath("lab.json").exists():
+        return 0
+    config = json.loads((directory / "lab.json").read_text())
+    if config.get("coordinator", {}).get("enabled") and processes.is_running(directory, "coordinator"):
+        contrast_control().down(config)
+    for name in processes.running_names(directory):
+        processes.stop(directory, name)
+    for leftover in (directory / "pids").glob("*.pid") if (directory / "pids").is_dir() else []:
+        leftover.unlink(missing_ok=True)
+    progress(f"lab in {directory} is down")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="conflab", description="A loopback twin of a Constellation cluster and a Contrast Coordinator.")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start a lab")
+    up.add_argument("--dir", required=True, type=Path)
+    up.add_argument("--nodes", type=int, default=5)
+    up.add_argument("--workers", type=int, default=1)
+    up.add_argument("--ip-prefix", default="127.10.0")
+    up.add_argument("--protocol", default="unary", choices=("unary", "stream", "stream-v2.0", "keyservice"))
+    up.add_argument("--rejoin-interval", type=float, default=30.0)
+    up.add_argument("--lb-probe-interval", type=float, default=1.0)
+    up.add_argument("--log-format", default="slog", choices=("slog", "zap"))
+    up.add_argument("--coordinator-paths", default="both", choices=("both", "new", "old"))
+    up.add_argument("--no-contrast", action="store_true")
+    up.add_argument("--no-kubeapi", action="store_true")
+    up.add_argument("--timeout", type=float, default=120.0)
+    up.set_defaults(func=cmd_up)
+
+    brk = sub.add_parser("break", help="kill or reboot nodes, restart the coordinator")
+    brk.add_argument("--dir", required=True, type=Path)
+    brk.add_argument("--reboot", help="N (the first N control-plane nodes), all, none, or name,name")
+    brk.add_argument("--kill", help="N or name,name: stop without restarting")
+    brk.add_argument("--restart-coordinator", action="store_true")
+    brk.add_argument("--timeout", type=float, default=60.0)
+    brk.set_defaults(func=cmd_break)
+
+    status = sub.add_parser("status", help="show node states and quorum")
+    status.add_argument("--dir", required=True, type=Path)
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    down = sub.add_parser("down", help="stop everything")
+    down.add_argument("--dir", required=True, type=Path)
+    down.set_defaults(func=cmd_down)
+    return root
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LabError as exc:
+        print(f"conflab: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

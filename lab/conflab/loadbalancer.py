@@ -1,0 +1,141 @@
+"""The cluster endpoint's load balancer: ``python -m conflab.loadbalancer --dir D`` (§3, §11.6).
+
+Per port, the pool holds the control-plane nodes whose port accepts a TCP connect (the cloud's
+TCP health probe). Each connection goes to a random pool member. With an empty pool the
+listener is closed, so connects are refused, as a cloud LB with no healthy backend does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import select
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+IDLE_TIMEOUT = 120.0
+
+
+def probe(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _pipe(a: socket.socket, b: socket.socket) -> None:
+    try:
+        while True:
+            ready, _, _ = select.select([a, b], [], [], IDLE_TIMEOUT)
+            if not ready:
+                return
+            for sock in ready:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                (b if sock is a else a).sendall(data)
+    except OSError:
+        return
+    finally:
+        a.close()
+        b.close()
+
+
+class Forwarder:
+    def __init__(self, host: str, port: int, backends: list[str], probe_interval: float):
+        self.host, self.port = host, port
+        self.backends = backends
+        self.probe_interval = probe_interval
+        self.pool: list[str] = []
+        self._listener: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._probe_loop, daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._close_listener()
+
+    def _probe_loop(self) -> None:
+        while not self._stop.is_set():
+            healthy = [ip for ip in self.backends if probe(ip, self.port)]
+            with self._lock:
+                self.pool = healthy
+            if healthy and self._listener is None:
+                self._open_listener()
+            elif not healthy and self._listener is not None:
+                self._close_listener()
+            self._stop.wait(self.probe_interval)
+
+    def _open_listener(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((self.host, self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept_loop, args=(listener,), daemon=True).start()
+
+    def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            listener.close()
+
+    def _accept_loop(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._forward, args=(client,), daemon=True).start()
+
+    def _forward(self, client: socket.socket) -> None:
+        with self._lock:
+            candidates = list(self.pool)
+        random.shuffle(candidates)
+        for ip in candidates:
+            try:
+                backend = socket.create_connection((ip, self.port), timeout=2)
+            except OSError:
+                continue
+            backend.settimeout(None)
+            _pipe(client, backend)
+            return
+        client.close()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="conflab-loadbalancer")
+    parser.add_argument("--dir", required=True, type=Path)
+    args = parser.parse_args(argv)
+    lab = json.loads((args.dir / "lab.json").read_text())
+    lb = lab["load_balancer"]
+    control_plane = [n["ip"] for n in lab["nodes"] if n["role"] == "control-plane"]
+    ports = [lb["join_port"]]
+    if lab["protocol"] in ("unary", "stream"):
+        ports.append(lb["recovery_port"])
+    forwarders = [Forwarder(lb["ip"], port, control_plane, float(lab["lb_probe_interval"])) for port in ports]
+    for forwarder in forwarders:
+        forwarder.start()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    while not stopped.wait(1.0):
+        pass
+    for forwarder in forwarders:
+        forwarder.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# Apache License 2.0
+"""Push a recovery key to Constellation nodes: directly to one node, or through the load balancer.
+
+Every connection is attested before a key byte is written (``_atls.connect`` validates the
+peer first). A closed recovery port means the node is no longer waiting: that is ``ok``,
+not an error, so reruns are idempotent.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+from ._atls import AttestationFailed, ConnectionRefused, HandshakeFailed, Unreachable, connect
+from ._constellation_keys import MasterSecret, canonical_disk_uuid
+from ._constellation_rpc import (
+    AUTO, KEYSERVICE, STREAM, UNARY, is_stream_fallback, is_unimplemented, push_state_disk_key, recover_stream,
+    recover_unary,
+)
+from ._grpc_h2 import GrpcError
+
+NOT_WAITING = "not_waiting"
+PUSHED = "pushed"
+WOULD_PUSH = "would_push"
+
+
+class PushError(Exception):
+    """A push that failed in a way the user must look at (never carries key material)."""
+
+
+@dataclass
+class Endpoint:
+    host: str
+    port: int
+    validator: object
+    timeout: float
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def open(self):
+        return connect(self.host, self.port, self.validator, timeout=self.timeout)
+
+
+@dataclass
+class PushResult:
+    status: str
+    protocol: str | None = None
+    disk_uuid: str | None = None
+    elapsed: float = 0.0
+    messages: list = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.status in (PUSHED, WOULD_PUSH)
+
+
+def _describe_grpc(error: GrpcError, endpoint: Endpoint) -> str:
+    return f"{endpoint.address}: recovery call failed: {error}"
+
+
+def probe(endpoint: Endpoint) -> tuple[bool, str]:
+    """Attest the recovery server and hang up. Returns (waiting, reason)."""
+    try:
+        conn = endpoint.open()
+    except ConnectionRefused:
+        return False, f"{endpoint.address} refuses connections: the node is not waiting for a key"
+    except HandshakeFailed as exc:
+        raise PushError(str(exc)) from exc
+    except (Unreachable, AttestationFailed) as exc:
+        raise PushError(str(exc)) from exc
+    conn.close()
+    return True, f"{endpoint.address} waits for a key and passed attestation"
+
+
+def _push_once(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None) -> str | None:
+    """One attested connection, one call. Returns the disk UUID when the node told it."""
+    conn = endpoint.open()
+    try:
+        if protocol == UNARY:
+            recover_unary(conn.sock, endpoint.address, master, endpoint.timeout)
+            return disk_uuid
+        if protocol == STREAM:
+            return recover_stream(conn.sock, endpoint.address, master, endpoint.timeout)
+        if not disk_uuid:
+            raise PushError(
+                f"{endpoint.address} runs the pre-v2.0 key service, which needs the node's disk UUID: "
+                "look it up with confidential.recovery.disk_uuid_lookup and pass disk_uuid"
+            )
+        push_state_disk_key(conn.sock, endpoint.address, master, disk_uuid, endpoint.timeout)
+        return disk_uuid
+    finally:
+        conn.close()
+
+
+def _push_detecting(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None) -> tuple[str, str | None]:
+    """Push with ``protocol``; with ``auto`` try unary, then fall back as the node's answer tells."""
+    if protocol != AUTO:
+        return protocol, _push_once(endpoint, protocol, master, disk_uuid)
+    try:
+        return UNARY, _push_once(endpoint, UNARY, master, disk_uuid)
+    except GrpcError as exc:
+        if is_stream_fallback(exc):
+            return STREAM, _push_once(endpoint, STREAM, master, disk_uuid)
+        if is_unimplemented(exc):
+            return KEYSERVICE, _push_once(endpoint, KEYSERVICE, master, disk_uuid)
+        raise
+
+
+def push_to_node(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None = None,
+                 check_mode: bool = False) -> PushResult:
+    started = time.monotonic()
+    if disk_uuid:
+        disk_uuid = canonical_disk_uuid(disk_uuid)
+    waiting, reason = probe(endpoint)
+    if not waiting:
+        return PushResult(NOT_WAITING, messages=[reason], elapsed=round(time.monotonic() - started, 3))
+    if check_mode:
+        return PushResult(WOULD_PUSH, protocol=protocol, disk_uuid=disk_uuid, messages=[reason],
+                          elapsed=round(time.monotonic() - started, 3))
+    try:
+        used, announced = _push_detecting(endpoint, protocol, master, disk_uuid)
+    except ConnectionRefused:
+        # Another client (or the node's own rejoin) won the race between our probe and our push.
+        return PushResult(NOT_WAITING, messages=[f"{endpoint.address} stopped waiting before the push"],
+                          elapsed=round(time.monotonic() - started, 3))
+    except GrpcError as exc:
+        raise PushError(_describe_grpc(exc, endpoint)) from exc
+    except (Unreachable, HandshakeFailed, AttestationFailed) as exc:
+        raise PushError(str(exc)) from exc
+    return PushResult(PUSHED, protocol=used, disk_uuid=announced, elapsed=round(time.monotonic() - started, 3))
+
+
+@dataclass
+class LoadBalancerRun:
+    pushed: int = 0
+    protocols: list = field(default_factory=list)
+    disk_uuids: list = field(default_factory=list)
+    attempts: int = 0
+    stop_reason: str = ""
+    elapsed: float = 0.0
+
+
+def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: MasterSecret, interval: float,
+                               max_pushes: int | None, deadline_seconds: float, progress=None) -> LoadBalancerRun:
+    """The upstream ``constellation recover`` loop (§8): one node per connection until none waits.
+
+    Unavailable (refused, nothing behind the LB) is retried once after ``interval``; a handshake
+    that times out (the LB has not yet dropped a node) is retried until the deadline; anything
+    else stops the run. Unlike upstream, a run stops after ``max_pushes`` and has a deadline.
+    """
+    run = LoadBalancerRun()
+    started = time.monotonic()
+    deadline = started + deadline_seconds
+    unavailable_in_row = 0
+    while max_pushes is None or run.pushed < max_pushes:
+        if time.monotonic() > deadline:
+            raise PushError(f"{endpoint.address}: gave up after {deadline_seconds:g}s with {run.pushed} keys pushed")
+        run.attempts += 1
+        try:
+            used, announced = _push_detecting(endpoint, protocol, master, None)
+        except (ConnectionRefused, Unreachable) as exc:
+            unavailable_in_row += 1
+            if unavailable_in_row >= 2:
+                run.stop_reason = f"no control-plane node waits behind {endpoint.address} ({exc})"
+                break
+            _sleep(interval, progress, f"{endpoint.address} unavailable; retrying in {interval:g}s")
+            continue
+        except HandshakeFailed as exc:
+            _sleep(interval, progress, f"load balancer not ready ({exc}); retrying in {interval:g}s")
+            continue
+        except GrpcError as exc:
+            if exc.code_name == "Unavailable":
+                unavailable_in_row += 1
+                if unavailable_in_row >= 2:
+                    run.stop_reason = f"no control-plane node waits behind {endpoint.address}"
+                    break
+                _sleep(interval, progress, f"{endpoint.address} unavailable; retrying in {interval:g}s")
+                continue
+            raise PushError(_describe_grpc(exc, endpoint)) from exc
+        except AttestationFailed as exc:
+            raise PushError(str(exc)) from exc
+        unavailable_in_row = 0
+        run.pushed += 1
+        run.protocols.append(used)
+        if announced:
+            run.disk_uuids.append(announced)
+        if progress:
+            progress(f"pushed recovery key {run.pushed} through {endpoint.address}")
+    else:
+        run.stop_reason = f"pushed the requested {max_pushes} keys"
+    run.elapsed = round(time.monotonic() - started, 3)
+    return run
+
+
+def _sleep(interval: float, progress, message: str) -> None:
+    if progress:
+        progress(message)
+    time.sleep(interval * random.uniform(0.9, 1.1))
