@@ -68,6 +68,10 @@ class MasterSecret:
             raise MasterSecretError(f"master secret file {path} does not exist") from exc
         except OSError as exc:
             raise MasterSecretError(f"cannot read master secret file {path}: {exc.strerror}") from exc
+        return cls.from_json(raw, path)
+
+    @classmethod
+    def from_json(cls, raw, path: str = "master_secret") -> "MasterSecret":
         try:
             doc = json.loads(raw)
         except ValueError as exc:

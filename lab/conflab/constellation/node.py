@@ -77,8 +77,9 @@ class Node:
         self.set_state("waiting")
         protocol = self.lab["protocol"]
         port = self.lab["recovery_port"]
-        self.console.log("INFO", "Starting disk-mapper")
-        self.console.log("INFO", "Preparing existing state disk", group="setupManager", uuid=uuid)
+        if protocol != KEYSERVICE:  # pre-v2.0 nodes printed the UUID only to cloud logging
+            self.console.log("INFO", "Starting disk-mapper")
+            self.console.log("INFO", "Preparing existing state disk", group="setupManager", uuid=uuid)
         if not self.is_control_plane:
             self.recovery = WorkerStub(self.node["ip"], port)
             self.console.log("INFO", "Running as worker node, skipping recovery server", group="recoveryServer")

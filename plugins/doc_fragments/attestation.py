@@ -1,0 +1,24 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# Apache License 2.0
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  attestation:
+    description:
+      - Attestation variant the peer must prove over aTLS before anything secret is sent.
+      - V(lab) accepts the lab twin's test attestation (Constellation C(dummy), Contrast C(insecure)).
+        Like O(ignore:validate_certs=false), it proves nothing about the hardware; the module warns on every use.
+      - The hardware variants are named so that choosing one fails clearly; this release ships no validator for them.
+    type: str
+    required: true
+    choices: [lab, aws-nitro-tpm, aws-sev-snp, azure-sev-snp, azure-tdx, azure-trustedlaunch, gcp-sev-es, gcp-sev-snp, qemu-tdx, qemu-vtpm]
+  timeout:
+    description: Seconds allowed for each TCP connect, TLS handshake and gRPC call.
+    type: float
+    default: 30
+"""

@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# Apache License 2.0
+"""Is etcd quorum back? Seen as a user sees it: through the Kubernetes API with the admin kubeconfig.
+
+On a real cluster etcd's client port is not reachable from outside, so quorum shows as
+``/readyz/etcd`` answering ``ok`` and readiness as the nodes' ``Ready`` condition.
+"""
+
+from __future__ import annotations
+
+try:
+    from kubernetes import client as k8s_client
+    from kubernetes import config as k8s_config
+    from kubernetes.client.rest import ApiException
+
+    HAS_KUBERNETES = True
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as _exc:  # pragma: no cover - exercised only without the dependency
+    HAS_KUBERNETES = False
+    KUBERNETES_IMPORT_ERROR = _exc
+
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+
+
+class ClusterUnreachable(Exception):
+    pass
+
+
+def api_client(kubeconfig: str, timeout: float):
+    try:
+        configuration = k8s_client.Configuration()
+        k8s_config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+    except (OSError, k8s_config.ConfigException) as exc:
+        raise ClusterUnreachable(f"cannot load kubeconfig {kubeconfig}: {exc}") from exc
+    configuration.retries = 0
+    return k8s_client.ApiClient(configuration)
+
+
+def etcd_ready(api, timeout: float) -> tuple[bool, str]:
+    """GET /readyz/etcd: the API server's own check that it can reach an etcd with quorum."""
+    try:
+        response = api.call_api("/readyz/etcd", "GET", auth_settings=["BearerToken"], _preload_content=False,
+                                _request_timeout=timeout, _return_http_data_only=True)
+        body = response.data.decode(errors="replace").strip()
+        return body == "ok", body
+    except ApiException as exc:
+        body = exc.body.decode(errors="replace") if isinstance(exc.body, bytes) else (exc.body or "")
+        return False, f"HTTP {exc.status}: {body.strip()[:200]}"
+    except Exception as exc:  # noqa: BLE001 - urllib3 raises many kinds; all mean "not reachable now"
+        return False, f"API server unreachable: {exc.__class__.__name__}: {exc}"
+
+
+def _is_ready(node) -> bool:
+    for condition in (node.status.conditions or []) if node.status else []:
+        if condition.type == "Ready":
+            return condition.status == "True"
+    return False
+
+
+def cluster_health(kubeconfig: str, timeout: float) -> dict:
+    api = api_client(kubeconfig, timeout)
+    try:
+        quorum, detail = etcd_ready(api, timeout)
+        result = {"quorum": quorum, "etcd_readyz": detail, "ready_nodes": [], "not_ready_nodes": [],
+                  "control_plane_ready": 0, "control_plane_total": 0}
+        if not quorum:
+            return result
+        try:
+            nodes = k8s_client.CoreV1Api(api).list_node(_request_timeout=timeout).items
+        except ApiException as exc:
+            result["quorum"] = False
+            result["etcd_readyz"] = f"listing nodes failed: HTTP {exc.status} {exc.reason}"
+            return result
+        for node in nodes:
+            ready = _is_ready(node)
+            (result["ready_nodes"] if ready else result["not_ready_nodes"]).append(node.metadata.name)
+            if CONTROL_PLANE_LABEL in (node.metadata.labels or {}):
+                result["control_plane_total"] += 1
+                result["control_plane_ready"] += int(ready)
+        return result
+    finally:
+        api.close()

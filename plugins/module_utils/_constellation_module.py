@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# Apache License 2.0
+"""What the Constellation modules share: dependency checks, secrets from params, validators."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import missing_required_lib
+
+from . import _attestation, _constellation_keys, _constellation_rpc, _grpc_h2
+
+DEPENDENCIES = (
+    ("cryptography", _constellation_keys.HAS_CRYPTOGRAPHY, _constellation_keys.CRYPTOGRAPHY_IMPORT_ERROR),
+    ("h2", _grpc_h2.HAS_H2, _grpc_h2.H2_IMPORT_ERROR),
+    ("protobuf", _constellation_rpc.HAS_PROTOBUF, _constellation_rpc.PROTOBUF_IMPORT_ERROR),
+)
+
+
+def require_libraries(module, names=("cryptography", "h2", "protobuf")) -> None:
+    for name, present, error in DEPENDENCIES:
+        if name in names and not present:
+            module.fail_json(msg=missing_required_lib(name), exception=str(error))
+
+
+def validator(module):
+    """The attestation validator the user asked for; warns on the lab variant."""
+    attestation = module.params["attestation"]
+    if attestation == _attestation.LAB:
+        module.warn(_attestation.LAB_WARNING)
+    try:
+        return _attestation.constellation_validator(attestation)
+    except NotImplementedError as exc:
+        module.fail_json(msg=str(exc))
+
+
+def master_secret(module):
+    """Load the master secret from master_secret or master_secret_file, and check it against the cluster."""
+    params = module.params
+    try:
+        if params.get("master_secret"):
+            secret = _constellation_keys.MasterSecret.from_json(params["master_secret"])
+        else:
+            path = params["master_secret_file"]
+            warning = _constellation_keys.file_mode_warning(path)
+            if warning:
+                module.warn(warning)
+            secret = _constellation_keys.MasterSecret.from_file(path)
+        if params.get("cluster_id") and params.get("measurement_salt"):
+            secret.check_cluster(params["cluster_id"], params["measurement_salt"])
+    except _constellation_keys.MasterSecretError as exc:
+        module.fail_json(msg=str(exc))
+    return secret
