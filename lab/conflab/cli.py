@@ -71,6 +71,15 @@ def contrast_control():
 
 
 def cmd_up(args) -> int:
+    try:
+        return _up(args)
+    except BaseException:
+        progress("lab did not come up; stopping what was started")
+        stop_all(args.dir.resolve())
+        raise
+
+
+def _up(args) -> int:
     directory = args.dir.resolve()
     if directory.joinpath("lab.json").exists() and processes.running_names(directory):
         raise LabError(f"a lab already runs in {directory}: `conflab down --dir {directory}` first")
@@ -167,15 +176,20 @@ def cmd_down(args) -> int:
     directory = args.dir.resolve()
     if not directory.joinpath("lab.json").exists():
         return 0
-    config = json.loads((directory / "lab.json").read_text())
+    stop_all(directory)
+    progress(f"lab in {directory} is down")
+    return 0
+
+
+def stop_all(directory: Path) -> None:
+    lab_json = directory / "lab.json"
+    config = json.loads(lab_json.read_text()) if lab_json.exists() else {}
     if config.get("coordinator", {}).get("enabled") and processes.is_running(directory, "coordinator"):
         contrast_control().down(config)
     for name in processes.running_names(directory):
         processes.stop(directory, name)
     for leftover in (directory / "pids").glob("*.pid") if (directory / "pids").is_dir() else []:
         leftover.unlink(missing_ok=True)
-    progress(f"lab in {directory} is down")
-    return 0
 
 
 def parser() -> argparse.ArgumentParser:

@@ -26,7 +26,7 @@ def start_lab(tmp_path_factory, name: str, prefix: str, nodes: int, *extra: str)
 
 @pytest.fixture(scope="module")
 def constellation_lab(tmp_path_factory, collection_installed):
-    lab = start_lab(tmp_path_factory, "lab5", "127.20.0", 5)
+    lab = start_lab(tmp_path_factory, "lab5", "127.20.0", 5, "--no-contrast")
     try:
         yield lab
     finally:

@@ -16,7 +16,7 @@ from conftest import start_lab
     ],
 )
 def test_recover_older_generations(tmp_path_factory, collection_installed, protocol, prefix, extra_vars):
-    lab = start_lab(tmp_path_factory, f"lab-{protocol}", prefix, 3, "--protocol", protocol)
+    lab = start_lab(tmp_path_factory, f"lab-{protocol}", prefix, 3, "--protocol", protocol, "--no-contrast")
     try:
         lab.break_control_plane()
 
