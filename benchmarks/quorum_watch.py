@@ -16,7 +16,7 @@ def _api(lab_dir: Path) -> client.ApiClient:
 def has_quorum(api: client.ApiClient) -> bool:
     try:
         response = api.call_api("/readyz/etcd", "GET", auth_settings=["BearerToken"], _preload_content=False, _request_timeout=2)
-        return response[1] == 200
+        return response.status == 200
     except Exception:  # noqa: BLE001 - no quorum looks like 5xx or a refused connection
         return False
 

@@ -70,7 +70,7 @@ def run_upstream(lab: Lab, interval: float) -> dict:
 def measure(size: int, rejoin_interval: float, interval: float, prefix: str, workdir: Path) -> list[dict]:
     lab = Lab(workdir / f"lab-{size}", prefix, size)
     lab.directory.mkdir(parents=True, exist_ok=True)
-    lab.up("--rejoin-interval", str(rejoin_interval), "--workers", "0")
+    lab.up("--rejoin-interval", str(rejoin_interval), "--workers", "0", "--no-contrast")
     rows = []
     try:
         for strategy in STRATEGIES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -84,6 +85,7 @@ def _up(args) -> int:
     if directory.joinpath("lab.json").exists() and processes.running_names(directory):
         raise LabError(f"a lab already runs in {directory}: `conflab down --dir {directory}` first")
     directory.mkdir(parents=True, exist_ok=True)
+    forget_previous_lab(directory)
     master = MasterSecret(secrets.token_bytes(32), secrets.token_bytes(32))
     config = build_config(
         directory, nodes=args.nodes, workers=args.workers, prefix=check_prefix(args.ip_prefix), protocol=args.protocol,
@@ -112,6 +114,17 @@ def _up(args) -> int:
     print(f"  inventory  {directory / 'inventory.constellation.yml'}")
     print(f"  variables  {directory / 'recover-vars.yml'}")
     return 0
+
+
+LAB_ARTEFACTS = ("nodes", ".cluster", "pids", "contrast", "contrast-lab")
+
+
+def forget_previous_lab(directory: Path) -> None:
+    """A new lab has a new master secret: disks and workspaces of an old lab here would never unlock."""
+    for name in LAB_ARTEFACTS:
+        path = directory / name
+        if path.is_dir():
+            shutil.rmtree(path)
 
 
 def select_nodes(config: dict, spec: str | None) -> list[dict]:

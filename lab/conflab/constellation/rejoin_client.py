@@ -1,16 +1,8 @@
-"""The RejoinClient every waiting node runs (§5): ask the JoinService for its keys, every interval.
-
-grpcio cannot do aTLS with a per-connection nonce, so each attempt opens the mutual-TLS
-connection itself and lets a plaintext gRPC channel ride on it through a one-shot loopback
-forwarder.
-"""
+"""The RejoinClient every waiting node runs (§5): ask the JoinService for its keys, every interval."""
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
-import select
 import socket
 import ssl
 import threading
@@ -19,74 +11,16 @@ from pathlib import Path
 import grpc
 
 from .._generated import join_pb2, join_pb2_grpc
+from ..atls_client import connect_atls, serve_once
 from .node_certs import DummyAttestationIssuer
 
 GROUP = "rejoinClient"
 
 
-def _connect_atls(host: str, port: int, cert_file: Path, timeout: float) -> ssl.SSLSocket:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(["h2"])
-    ctx.load_cert_chain(cert_file)
-    raw = socket.create_connection((host, port), timeout=timeout)
-    try:
-        return ctx.wrap_socket(raw, server_hostname=base64.b64encode(secrets.token_bytes(32)).decode())
-    except BaseException:
-        raw.close()
-        raise
-
-
-def _pump(tls: ssl.SSLSocket, plain: socket.socket, idle: float) -> None:
-    try:
-        while True:
-            ready = [tls] if tls.pending() else select.select([tls, plain], [], [], idle)[0]
-            if not ready:
-                return
-            for sock in ready:
-                other = plain if sock is tls else tls
-                try:
-                    data = sock.recv(65536)
-                except ssl.SSLWantReadError:
-                    continue
-                if not data:
-                    return
-                other.sendall(data)
-    except OSError:
-        return
-    finally:
-        for sock in (tls, plain):
-            try:
-                sock.close()
-            except OSError:
-                pass
-
-
-def _serve_once(tls: ssl.SSLSocket, idle: float) -> int:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(idle)
-
-    def run():
-        try:
-            plain, _ = listener.accept()
-        except OSError:
-            tls.close()
-            return
-        finally:
-            listener.close()
-        _pump(tls, plain, idle)
-
-    threading.Thread(target=run, daemon=True).start()
-    return listener.getsockname()[1]
-
-
 def request_ticket(host: str, port: int, disk_uuid: str, cert_file: Path, timeout: float):
     """One IssueRejoinTicket call; returns the response or raises (OSError, ssl.SSLError, grpc.RpcError)."""
-    tls = _connect_atls(host, port, cert_file, timeout)
-    local_port = _serve_once(tls, timeout + 5)
+    tls = connect_atls(host, port, cert_file, timeout)
+    local_port = serve_once(tls, timeout + 5)
     with grpc.insecure_channel(f"127.0.0.1:{local_port}") as channel:
         stub = join_pb2_grpc.APIStub(channel)
         return stub.IssueRejoinTicket(join_pb2.IssueRejoinTicketRequest(disk_uuid=disk_uuid), timeout=timeout)

@@ -15,7 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from ..constellation.etcd_member import etcd_healthy
+from .controllers import Controllers
 from .nodes import node_list, node_object
+from .seed import seed
+from .store import Store
+from .workloads import WorkloadApi
 
 HEALTH_PATHS = ("/readyz", "/livez", "/healthz", "/readyz/etcd", "/livez/etcd", "/healthz/etcd")
 
@@ -107,8 +111,17 @@ def make_handler(api: KubeApi):
     return Handler
 
 
-def serve(config: dict, stopped: threading.Event, api: KubeApi | None = None) -> None:
-    api = api or KubeApi(config)
+def serve(config: dict, stopped: threading.Event) -> None:
+    api = KubeApi(config)
+    store = Store()
+    seed(store)
+    controllers = Controllers(store, [n["name"] for n in config["nodes"]])
+    controllers.start()
+    workloads = WorkloadApi(store)
+    for method in ("GET", "PATCH", "DELETE"):
+        api.routes.append((method, "/api/v1/namespaces", workloads.handle))
+        api.routes.append((method, "/api/v1/pods", workloads.handle))
+        api.routes.append((method, "/apis/apps/v1/", workloads.handle))
     settings = config["kube_api"]
     httpd = ThreadingHTTPServer((settings["ip"], settings["port"]), make_handler(api))
     httpd.daemon_threads = True
@@ -119,5 +132,6 @@ def serve(config: dict, stopped: threading.Event, api: KubeApi | None = None) ->
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True)
     thread.start()
     stopped.wait()
+    controllers.stop()
     httpd.shutdown()
     httpd.server_close()
