@@ -158,8 +158,8 @@ class AtlsTerminator:
 
     def _use_cert(self, conn, nonce: bytes) -> None:
         cert, key = self.issue_cert(nonce)
-        conn.use_certificate(crypto.X509.from_cryptography(cert))
-        conn.use_privatekey(crypto.PKey.from_cryptography_key(key))
+        conn.use_certificate(cert)
+        conn.use_privatekey(key)
 
     def _serve(self, client: socket.socket) -> None:
         state: dict = {}
