@@ -39,7 +39,7 @@ drill: collection
 	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES)
 	$(BIN)/conflab break --dir $(LAB_DIR) --reboot $(BREAK) --restart-coordinator
 	$(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml playbooks/recover.yml \
-	  -e @$(LAB_DIR)/recover-vars.yml
+	  -e @$(LAB_DIR)/recover-vars.yml -e recovery_report_file=$(LAB_DIR)/recovery-report.json
 	$(BIN)/conflab status --dir $(LAB_DIR)
 
 test: collection

@@ -16,8 +16,9 @@ description:
   - Host variables C(constellation_role), C(constellation_serial_console), C(constellation_cloud_log);
     group variables C(constellation_workspace), C(constellation_cluster_endpoint), C(constellation_cluster_id),
     C(constellation_measurement_salt), C(constellation_cluster_name).
-  - This release reads the V(lab) provider (the lab twin's C(lab-cloud.json)). The cloud providers
-    (AWS Auto Scaling groups, GCP instance groups, Azure scale sets) come in a later release.
+  - Providers in this release are V(lab) (the lab twin's C(lab-cloud.json)) and V(static) (the instances
+    listed in O(instances), for a real cluster until the cloud readers land). The cloud providers (AWS Auto
+    Scaling groups, GCP instance groups, Azure scale sets) come in a later release.
 author: confidential.recovery contributors
 options:
   plugin:
@@ -29,15 +30,22 @@ options:
     description: Where the instance list comes from.
     type: str
     required: true
-    choices: [lab]
+    choices: [lab, static]
   state_file:
     description: Path of C(constellation-state.yaml), relative to the inventory file.
-    type: path
+    type: str
     default: constellation-state.yaml
   lab_cloud_file:
     description: For O(provider=lab), the lab's instance list, relative to the inventory file.
-    type: path
+    type: str
     default: lab-cloud.json
+  instances:
+    description:
+      - For O(provider=static), the cluster's instances, each with C(name), C(private_ip) and C(role)
+        (V(control-plane) or V(worker)), optionally C(serial_console) and C(cloud_log) (paths of saved boot output).
+    type: list
+    elements: dict
+    default: []
 """
 
 EXAMPLES = r"""
@@ -46,6 +54,15 @@ plugin: confidential.recovery.constellation
 provider: lab
 state_file: constellation-state.yaml
 lab_cloud_file: lab-cloud.json
+
+# cluster.constellation.yml for a real cluster, instances listed by hand
+plugin: confidential.recovery.constellation
+provider: static
+state_file: constellation-state.yaml
+instances:
+  - {name: mycluster-control-plane-0, private_ip: 10.9.0.5, role: control-plane}
+  - {name: mycluster-control-plane-1, private_ip: 10.9.0.6, role: control-plane}
+  - {name: mycluster-control-plane-2, private_ip: 10.9.0.7, role: control-plane}
 """
 
 import json
@@ -74,9 +91,12 @@ class InventoryModule(BaseInventoryPlugin):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
         base = os.path.dirname(os.path.abspath(path))
-        state_path = os.path.join(base, self.get_option("state_file"))
+        state_path = os.path.join(base, os.path.expanduser(self.get_option("state_file")))
         state = self._load_state(state_path)
-        instances = self._lab_instances(os.path.join(base, self.get_option("lab_cloud_file")))
+        if self.get_option("provider") == "static":
+            instances = self.get_option("instances")
+        else:
+            instances = self._lab_instances(os.path.join(base, os.path.expanduser(self.get_option("lab_cloud_file"))))
 
         self.inventory.add_group("constellation")
         for group in ROLE_GROUPS.values():
@@ -96,6 +116,8 @@ class InventoryModule(BaseInventoryPlugin):
             role = instance.get("role")
             if role not in ROLE_GROUPS:
                 raise AnsibleParserError(f"instance {instance.get('name')!r} has unknown role {role!r}")
+            if not instance.get("name") or not instance.get("private_ip"):
+                raise AnsibleParserError(f"every instance needs name and private_ip (got {instance!r})")
             host = instance["name"]
             self.inventory.add_host(host, group=ROLE_GROUPS[role])
             self.inventory.set_variable(host, "ansible_host", instance["private_ip"])

@@ -9,6 +9,8 @@ On a real cluster etcd's client port is not reachable from outside, so quorum sh
 
 from __future__ import annotations
 
+import json
+
 try:
     from kubernetes import client as k8s_client
     from kubernetes import config as k8s_config
@@ -17,6 +19,7 @@ try:
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
 except ImportError as _exc:  # pragma: no cover - exercised only without the dependency
+    ApiException = Exception
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = _exc
 
@@ -25,6 +28,16 @@ CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
 class ClusterUnreachable(Exception):
     pass
+
+
+def describe_api_error(exc) -> str:
+    """HTTP status, reason and the Status message, without the response headers."""
+    body = exc.body.decode(errors="replace") if isinstance(exc.body, bytes) else (exc.body or "")
+    try:
+        message = json.loads(body).get("message") or body
+    except (ValueError, AttributeError):
+        message = body
+    return f"HTTP {exc.status} {exc.reason}: {message.strip()[:300]}"
 
 
 def api_client(kubeconfig: str, timeout: float):
@@ -45,8 +58,7 @@ def etcd_ready(api, timeout: float) -> tuple[bool, str]:
         body = response.data.decode(errors="replace").strip()
         return body == "ok", body
     except ApiException as exc:
-        body = exc.body.decode(errors="replace") if isinstance(exc.body, bytes) else (exc.body or "")
-        return False, f"HTTP {exc.status}: {body.strip()[:200]}"
+        return False, describe_api_error(exc)
     except Exception as exc:  # noqa: BLE001 - urllib3 raises many kinds; all mean "not reachable now"
         return False, f"API server unreachable: {exc.__class__.__name__}: {exc}"
 

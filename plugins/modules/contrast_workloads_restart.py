@@ -102,6 +102,8 @@ def main():
                                    module.check_mode, module.warn)
     except _cluster_health.ClusterUnreachable as exc:
         module.fail_json(msg=str(exc))
+    except _cluster_health.ApiException as exc:
+        module.fail_json(msg=f"restarting the mesh workloads failed: {_cluster_health.describe_api_error(exc)}")
     except Exception as exc:  # noqa: BLE001 - ApiException and urllib3 errors: report, do not trace
         module.fail_json(msg=f"restarting the mesh workloads failed: {exc.__class__.__name__}: {exc}")
     changed = bool(result["restarted"] or result["deleted_pods"])
