@@ -162,7 +162,12 @@ def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: Master
             raise PushError(f"{endpoint.address}: gave up after {deadline_seconds:g}s with {run.pushed} keys pushed")
         run.attempts += 1
         try:
-            used, announced = _push_detecting(endpoint, protocol, master, None)
+            try:
+                used, announced = _push_detecting(endpoint, protocol, master, None)
+            except GrpcError as exc:
+                if exc.code_name != "Unavailable":
+                    raise PushError(_describe_grpc(exc, endpoint)) from exc
+                raise Unreachable(f"{endpoint.address}: {exc}") from exc
         except (ConnectionRefused, Unreachable) as exc:
             unavailable_in_row += 1
             if unavailable_in_row >= 2:
@@ -173,15 +178,6 @@ def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: Master
         except HandshakeFailed as exc:
             _sleep(interval, progress, f"load balancer not ready ({exc}); retrying in {interval:g}s")
             continue
-        except GrpcError as exc:
-            if exc.code_name == "Unavailable":
-                unavailable_in_row += 1
-                if unavailable_in_row >= 2:
-                    run.stop_reason = f"no control-plane node waits behind {endpoint.address}"
-                    break
-                _sleep(interval, progress, f"{endpoint.address} unavailable; retrying in {interval:g}s")
-                continue
-            raise PushError(_describe_grpc(exc, endpoint)) from exc
         except AttestationFailed as exc:
             raise PushError(str(exc)) from exc
         unavailable_in_row = 0

@@ -18,15 +18,10 @@ from ..constellation.etcd_member import etcd_healthy
 from .controllers import Controllers
 from .nodes import node_list, node_object
 from .seed import seed
-from .store import Store
+from .store import Store, status_object
 from .workloads import WorkloadApi
 
 HEALTH_PATHS = ("/readyz", "/livez", "/healthz", "/readyz/etcd", "/livez/etcd", "/healthz/etcd")
-
-
-def status_object(code: int, reason: str, message: str) -> dict:
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
-            "reason": reason, "code": code}
 
 
 class KubeApi:

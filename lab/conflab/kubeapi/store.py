@@ -13,6 +13,12 @@ def now_iso() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def status_object(code: int, reason: str, message: str) -> dict:
+    """A Kubernetes ``Status`` error body."""
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+            "reason": reason, "code": code}
+
+
 def matches_selector(labels: dict, selector: str) -> bool:
     for term in filter(None, (t.strip() for t in (selector or "").split(","))):
         if "!=" in term:

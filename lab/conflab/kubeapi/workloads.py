@@ -6,7 +6,7 @@ import json
 import re
 import urllib.parse
 
-from .store import Store, json_patch, merge_patch
+from .store import Store, json_patch, merge_patch, status_object as status
 
 KINDS = {  # plural -> (kind, apiVersion, namespaced)
     "namespaces": ("Namespace", "v1", False),
@@ -23,11 +23,6 @@ PATCH_TYPES = ("application/strategic-merge-patch+json", "application/merge-patc
 
 def public(obj: dict) -> dict:
     return {k: v for k, v in obj.items() if not k.startswith("_")}
-
-
-def status(code: int, reason: str, message: str) -> dict:
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
-            "reason": reason, "code": code}
 
 
 class WorkloadApi:
