@@ -10,7 +10,7 @@ class ModuleDocFragment:
 options:
   master_secret_file:
     description:
-      - Path on the controller of C(constellation-mastersecret.json) (C({"key": "<b64>", "salt": "<b64>"})).
+      - 'Path on the controller of C(constellation-mastersecret.json), a JSON object with base64 C(key) and C(salt).'
       - Its content is never printed. Mutually exclusive with O(master_secret).
     type: path
   master_secret:

@@ -13,7 +13,7 @@ description:
   - The pre-v2.0 key service needs the node's disk UUID from the caller, and the upstream docs have the
     user read it from the serial console or cloud logging. This module reads it from the same text.
   - It understands the disk-mapper's C(Preparing existing state disk) line (slog and zap) and the
-    bootstrapper's C(Disk UUID: <uuid>) line. The last UUID printed wins.
+    bootstrapper's C(Disk UUID <uuid>) line. The last UUID printed wins.
   - This release reads the lab's console and cloud-log files or text you pass; the cloud log readers
     (AWS, GCP, Azure) come in a later release.
 author: confidential.recovery contributors

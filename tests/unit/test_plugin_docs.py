@@ -1,0 +1,36 @@
+"""Every plugin's DOCUMENTATION, EXAMPLES and RETURN is YAML that ansible-doc can read."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+PLUGINS = sorted(p for kind in ("modules", "inventory", "doc_fragments") for p in (REPO / "plugins" / kind).glob("*.py"))
+
+
+def doc_strings(path: Path) -> dict[str, str]:
+    found = {}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id in ("DOCUMENTATION", "EXAMPLES", "RETURN"):
+                    found[target.id] = node.value.value
+    return found
+
+
+@pytest.mark.parametrize("path", PLUGINS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_docs_parse(path):
+    docs = doc_strings(path)
+    assert "DOCUMENTATION" in docs, f"{path.name} has no DOCUMENTATION"
+    for name, text in docs.items():
+        parsed = yaml.safe_load(text)
+        assert parsed, f"{path.name}: {name} is empty"
+    if path.parent.name == "modules":
+        assert {"EXAMPLES", "RETURN"} <= set(docs), f"{path.name} lacks EXAMPLES or RETURN"
+        documentation = yaml.safe_load(docs["DOCUMENTATION"])
+        assert documentation["module"] == path.stem
+        assert documentation["short_description"] and documentation["description"]
