@@ -10,12 +10,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import processes
+from . import faultfile, processes
+from .faults import KINDS as FAULT_KINDS
 from .constellation.etcd_member import etcd_healthy
 from .constellation.keys import MasterSecret
 from .labdir import LabError, build_config, check_prefix, write_lab_files
 
 NODE_MODULE = "conflab.constellation.node"
+FAULT_MODULE = "conflab.faults"
 READY_STATES = {"control-plane": "unlocked", "worker": "joined"}
 
 
@@ -145,9 +147,45 @@ def select_nodes(config: dict, spec: str | None) -> list[dict]:
     return [by_name[name] for name in spec.split(",")]
 
 
+def parse_faults(config: dict, specs: list[str]) -> list[tuple[dict, str]]:
+    by_name = {n["name"]: n for n in config["nodes"] if n["role"] == "control-plane"}
+    parsed = []
+    for spec in specs:
+        name, _, kind = spec.partition("=")
+        if name not in by_name:
+            raise LabError(f"--fault {spec}: {name!r} is not a control-plane node of this lab")
+        if kind not in FAULT_KINDS + ("reboot-after-push",):
+            raise LabError(f"--fault {spec}: choose one of {', '.join(FAULT_KINDS + ('reboot-after-push',))}")
+        parsed.append((by_name[name], kind))
+    return parsed
+
+
+def fault_name(node: dict) -> str:
+    return f"fault-{node['name']}"
+
+
+def start_fault(config: dict, node: dict, kind: str) -> None:
+    directory = Path(config["dir"])
+    processes.stop(directory, node["name"])
+    processes.spawn(directory, fault_name(node), FAULT_MODULE, "--name", node["name"], "--kind", kind,
+                    log=directory / "nodes" / node["name"] / "fault.log")
+    wait_until(lambda: _accepts(node["ip"], config["recovery_port"]), f"the {kind} server of {node['name']}", 30)
+
+
+def _accepts(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 def cmd_break(args) -> int:
     config = load_config(args.dir.resolve())
     directory = Path(config["dir"])
+    faults = parse_faults(config, args.fault or [])
     for node in select_nodes(config, args.kill):
         processes.stop(directory, node["name"])
         progress(f"killed {node['name']}")
@@ -159,9 +197,56 @@ def cmd_break(args) -> int:
         progress(f"rebooted {node['name']}: state disk locked")
     wait_until(lambda: all(node_state(config, n) in ("waiting", "unlocked", "joined") for n in rebooted),
                "rebooted nodes to wait for their key", args.timeout)
+    for node, kind in faults:
+        if kind == "reboot-after-push":
+            names = set(faultfile.read(directory).get("reboot_after_push") or []) | {node["name"]}
+            faultfile.update(directory, reboot_after_push=sorted(names))
+            progress(f"{node['name']} will reboot once, right after it receives a key")
+        else:
+            start_fault(config, node, kind)
+            progress(f"{node['name']} replaced by a {kind} recovery server")
+    if args.kubeapi == "down":
+        processes.stop(directory, "kubeapi")
+        progress("stopped the Kubernetes API")
+    elif args.kubeapi == "stall":
+        faultfile.update(directory, kubeapi="stall")
+        progress("the Kubernetes API accepts connections and never answers")
+    if args.workloads == "fail":
+        faultfile.update(directory, workloads="fail")
+        progress("patching workloads fails with HTTP 500")
+    if args.lb == "stale-pool":
+        faultfile.update(directory, lb="stale-pool")
+        progress("the load balancer keeps every control-plane node in its pool, healthy or not")
     if args.restart_coordinator:
         contrast_control().restart(config)
         progress("restarted the Contrast Coordinator: it waits in recovery mode")
+    return 0
+
+
+def cmd_repair(args) -> int:
+    """Undo the faults of ``break``: restart the Kubernetes API, clear switches, bring nodes back waiting."""
+    config = load_config(args.dir.resolve())
+    directory = Path(config["dir"])
+    if args.kubeapi:
+        faultfile.update(directory, kubeapi=None)
+        if config["kube_api"].get("enabled", True) and not processes.is_running(directory, "kubeapi"):
+            processes.spawn(directory, "kubeapi", "conflab.kubeapi", log=directory / "kubeapi.log")
+            api = config["kube_api"]
+            wait_until(lambda: _accepts(api["ip"], api["port"]), "the Kubernetes API", 30)
+        progress("the Kubernetes API answers again")
+    if args.workloads:
+        faultfile.update(directory, workloads=None)
+        progress("patching workloads works again")
+    if args.lb:
+        faultfile.update(directory, lb=None)
+    repaired = select_nodes(config, args.nodes)
+    for node in repaired:
+        processes.stop(directory, fault_name(node))
+        if not processes.is_running(directory, node["name"]):
+            start_node(config, node, "reboot")
+            progress(f"booted {node['name']}: state disk locked")
+    wait_until(lambda: all(node_state(config, n) in ("waiting", "unlocked", "joined") for n in repaired),
+               "repaired nodes to boot", args.timeout)
     return 0
 
 
@@ -228,9 +313,23 @@ def parser() -> argparse.ArgumentParser:
     brk.add_argument("--dir", required=True, type=Path)
     brk.add_argument("--reboot", help="N (the first N control-plane nodes), all, none, or name,name")
     brk.add_argument("--kill", help="N or name,name: stop without restarting")
+    brk.add_argument("--fault", action="append", metavar="NODE=KIND",
+                     help=f"replace NODE's recovery server: {', '.join(FAULT_KINDS)}; or reboot-after-push")
+    brk.add_argument("--kubeapi", choices=("down", "stall"))
+    brk.add_argument("--workloads", choices=("fail",))
+    brk.add_argument("--lb", choices=("stale-pool",))
     brk.add_argument("--restart-coordinator", action="store_true")
     brk.add_argument("--timeout", type=float, default=60.0)
     brk.set_defaults(func=cmd_break)
+
+    repair = sub.add_parser("repair", help="undo faults: Kubernetes API, workloads, load balancer, nodes")
+    repair.add_argument("--dir", required=True, type=Path)
+    repair.add_argument("--kubeapi", action="store_true")
+    repair.add_argument("--workloads", action="store_true")
+    repair.add_argument("--lb", action="store_true")
+    repair.add_argument("--nodes", help="N, all, or name,name: stop their fault servers and boot them (locked)")
+    repair.add_argument("--timeout", type=float, default=60.0)
+    repair.set_defaults(func=cmd_repair)
 
     status = sub.add_parser("status", help="show node states and quorum")
     status.add_argument("--dir", required=True, type=Path)

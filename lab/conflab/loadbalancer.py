@@ -17,6 +17,8 @@ import threading
 import time
 from pathlib import Path
 
+from . import faultfile
+
 IDLE_TIMEOUT = 120.0
 
 
@@ -47,10 +49,11 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
 
 
 class Forwarder:
-    def __init__(self, host: str, port: int, backends: list[str], probe_interval: float):
+    def __init__(self, host: str, port: int, backends: list[str], probe_interval: float, lab_dir: Path):
         self.host, self.port = host, port
         self.backends = backends
         self.probe_interval = probe_interval
+        self.lab_dir = lab_dir
         self.pool: list[str] = []
         self._listener: socket.socket | None = None
         self._lock = threading.Lock()
@@ -63,9 +66,13 @@ class Forwarder:
         self._stop.set()
         self._close_listener()
 
+    def stale_pool(self) -> bool:
+        """Fault injection: the pool keeps nodes that left, as an LB between two health checks does."""
+        return faultfile.read(self.lab_dir).get("lb") == "stale-pool"
+
     def _probe_loop(self) -> None:
         while not self._stop.is_set():
-            healthy = [ip for ip in self.backends if probe(ip, self.port)]
+            healthy = list(self.backends) if self.stale_pool() else [ip for ip in self.backends if probe(ip, self.port)]
             with self._lock:
                 self.pool = healthy
             if healthy and self._listener is None:
@@ -103,6 +110,8 @@ class Forwarder:
         with self._lock:
             candidates = list(self.pool)
         random.shuffle(candidates)
+        if self.stale_pool():
+            candidates = candidates[:1]  # no second chance: the connection to a node that left is reset
         for ip in candidates:
             try:
                 backend = socket.create_connection((ip, self.port), timeout=2)
@@ -124,7 +133,7 @@ def main(argv=None) -> int:
     ports = [lb["join_port"]]
     if lab["protocol"] in ("unary", "stream"):
         ports.append(lb["recovery_port"])
-    forwarders = [Forwarder(lb["ip"], port, control_plane, float(lab["lb_probe_interval"])) for port in ports]
+    forwarders = [Forwarder(lb["ip"], port, control_plane, float(lab["lb_probe_interval"]), args.dir) for port in ports]
     for forwarder in forwarders:
         forwarder.start()
     stopped = threading.Event()

@@ -15,9 +15,10 @@ options:
     type: path
   master_secret:
     description:
-      - The content of C(constellation-mastersecret.json), for example from Ansible Vault or an AWX credential.
+      - The content of C(constellation-mastersecret.json), for example from Ansible Vault or an AWX credential,
+        as a JSON string or as a dictionary with C(key) and C(salt).
       - Mutually exclusive with O(master_secret_file).
-    type: str
+    type: raw
   cluster_id:
     description:
       - C(clusterValues.clusterID) (hex) of C(constellation-state.yaml). With O(measurement_salt), the master

@@ -12,6 +12,7 @@ application byte is written. Only a socket whose peer passed validation is retur
 from __future__ import annotations
 
 import base64
+import errno
 import os
 import secrets
 import shutil
@@ -19,6 +20,8 @@ import socket
 import ssl
 import tempfile
 from dataclasses import dataclass, field
+
+from ._addresses import join_host_port
 
 NONCE_SIZE = 32
 
@@ -36,7 +39,15 @@ class ConnectionRefused(AtlsError):
 
 
 class HandshakeFailed(AtlsError):
-    """TCP connected but TLS did not complete (timeout, reset, or protocol alert)."""
+    """TCP connected but TLS did not complete: the peer does not speak TLS as expected (protocol alert)."""
+
+
+class HandshakeTimeout(HandshakeFailed):
+    """TCP connected but no TLS answer in time: a stalled server, a worker's stub, or a load balancer in flux."""
+
+
+class HandshakeDropped(HandshakeFailed):
+    """The peer closed or reset the connection during the handshake (a load balancer whose backend just left)."""
 
 
 class AttestationFailed(AtlsError):
@@ -118,37 +129,48 @@ def connect(
     nonce = secrets.token_bytes(NONCE_SIZE)
     alpn = ([encode_nonce_alpn(nonce)] if nonce_in_alpn else []) + ["h2"]
     ctx = _client_context(identity, alpn)
+    address = join_host_port(host, port)
     try:
         raw = socket.create_connection((host, port), timeout=timeout)
     except ConnectionRefusedError as exc:
-        raise ConnectionRefused(f"{host}:{port}: connection refused") from exc
+        raise ConnectionRefused(f"{address}: connection refused") from exc
     except (socket.timeout, TimeoutError) as exc:
-        raise Unreachable(f"{host}:{port}: TCP connect timed out after {timeout:g}s") from exc
+        raise Unreachable(f"{address}: TCP connect timed out after {timeout:g}s") from exc
     except OSError as exc:
-        raise Unreachable(f"{host}:{port}: {exc.strerror or exc}") from exc
+        raise Unreachable(f"{address}: {exc.strerror or exc}") from exc
     raw.settimeout(timeout)
     try:
         tls = ctx.wrap_socket(raw, server_hostname=encode_nonce_sni(nonce))
     except (socket.timeout, TimeoutError) as exc:
         raw.close()
-        raise HandshakeFailed(
-            f"{host}:{port}: TCP connected but no TLS handshake within {timeout:g}s "
-            "(a worker node's recovery stub, or a stalled load balancer)"
+        raise HandshakeTimeout(
+            f"{address}: TCP connected but no TLS handshake within {timeout:g}s "
+            "(a stalled server, a worker node's recovery stub, or a load balancer in flux)"
         ) from exc
     except (ssl.SSLError, OSError) as exc:
         raw.close()
-        raise HandshakeFailed(f"{host}:{port}: TLS handshake failed: {exc}") from exc
+        if _is_dropped(exc):
+            raise HandshakeDropped(f"{address}: the peer closed the connection during the TLS handshake ({exc})") from exc
+        raise HandshakeFailed(f"{address}: TLS handshake failed, the peer does not speak TLS as expected: {exc}") from exc
     conn = AttestedConnection(sock=tls, nonce=nonce, peer_cert_der=b"", alpn=tls.selected_alpn_protocol())
     try:
         der = tls.getpeercert(binary_form=True)
         if not der:
-            raise AttestationFailed(f"{host}:{port}: the server presented no certificate")
+            raise AttestationFailed(f"{address}: the server presented no certificate")
         conn.peer_cert_der = der
         # Servers before Constellation v2.19 negotiate no ALPN at all and speak h2 implicitly.
         if conn.alpn not in (None, "h2"):
-            raise HandshakeFailed(f"{host}:{port}: server negotiated ALPN {conn.alpn!r}, not h2")
+            raise HandshakeFailed(f"{address}: server negotiated ALPN {conn.alpn!r}, not h2")
         conn.evidence = validator.validate(der, nonce)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _is_dropped(exc: BaseException) -> bool:
+    if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError, BrokenPipeError)):
+        return True
+    if isinstance(exc, ssl.SSLError) and "EOF" in str(exc).upper():
+        return True
+    return isinstance(exc, OSError) and exc.errno in (errno.ECONNRESET, errno.EPIPE)

@@ -10,6 +10,7 @@ On a real cluster etcd's client port is not reachable from outside, so quorum sh
 from __future__ import annotations
 
 import json
+import os
 
 try:
     from kubernetes import client as k8s_client
@@ -41,13 +42,21 @@ def describe_api_error(exc) -> str:
 
 
 def api_client(kubeconfig: str, timeout: float):
+    if not kubeconfig or not os.path.isfile(kubeconfig):
+        raise ClusterUnreachable(f"kubeconfig {kubeconfig} does not exist")
     try:
         configuration = k8s_client.Configuration()
         k8s_config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
     except (OSError, k8s_config.ConfigException) as exc:
-        raise ClusterUnreachable(f"cannot load kubeconfig {kubeconfig}: {exc}") from exc
+        raise ClusterUnreachable(f"cannot load kubeconfig {kubeconfig}: {_first_line(exc)}") from exc
+    except Exception as exc:  # noqa: BLE001 - YAML, type and key errors of a malformed file
+        raise ClusterUnreachable(f"kubeconfig {kubeconfig} is malformed ({exc.__class__.__name__}: {_first_line(exc)})") from exc
     configuration.retries = 0
     return k8s_client.ApiClient(configuration)
+
+
+def _first_line(exc) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:300]
 
 
 def etcd_ready(api, timeout: float) -> tuple[bool, str]:
@@ -60,7 +69,7 @@ def etcd_ready(api, timeout: float) -> tuple[bool, str]:
     except ApiException as exc:
         return False, describe_api_error(exc)
     except Exception as exc:  # noqa: BLE001 - urllib3 raises many kinds; all mean "not reachable now"
-        return False, f"API server unreachable: {exc.__class__.__name__}: {exc}"
+        return False, f"Kubernetes API unreachable: {exc.__class__.__name__}: {_first_line(exc)}"
 
 
 def _is_ready(node) -> bool:
@@ -75,7 +84,8 @@ def cluster_health(kubeconfig: str, timeout: float) -> dict:
     try:
         quorum, detail = etcd_ready(api, timeout)
         result = {"quorum": quorum, "etcd_readyz": detail, "ready_nodes": [], "not_ready_nodes": [],
-                  "control_plane_ready": 0, "control_plane_total": 0}
+                  "control_plane_ready": 0, "control_plane_total": 0,
+                  "api_reachable": not detail.startswith("Kubernetes API unreachable")}
         if not quorum:
             return result
         try:
@@ -83,6 +93,10 @@ def cluster_health(kubeconfig: str, timeout: float) -> dict:
         except ApiException as exc:
             result["quorum"] = False
             result["etcd_readyz"] = f"listing nodes failed: HTTP {exc.status} {exc.reason}"
+            return result
+        except Exception as exc:  # noqa: BLE001 - urllib3 timeouts and resets: the API stalled after /readyz
+            result.update(quorum=False, api_reachable=False,
+                          etcd_readyz=f"Kubernetes API unreachable: {exc.__class__.__name__}: {_first_line(exc)}")
             return result
         for node in nodes:
             ready = _is_ready(node)

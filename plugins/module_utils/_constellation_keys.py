@@ -71,29 +71,34 @@ class MasterSecret:
         return cls.from_json(raw, path)
 
     @classmethod
-    def from_json(cls, raw, path: str = "master_secret") -> "MasterSecret":
-        try:
-            doc = json.loads(raw)
-        except ValueError as exc:
-            raise MasterSecretError(f"master secret file {path} is not JSON") from exc
+    def from_json(cls, raw, path: str | None = None) -> "MasterSecret":
+        """From the file's bytes, a JSON string, or an already parsed dictionary (an inline ``master_secret``)."""
+        source = f"master secret file {path}" if path else "master_secret"
+        if isinstance(raw, dict):
+            doc = raw
+        else:
+            try:
+                doc = json.loads(raw)
+            except (TypeError, ValueError) as exc:
+                raise MasterSecretError(f"{source} is not JSON") from exc
         if not isinstance(doc, dict) or not {"key", "salt"} <= set(doc):
-            raise MasterSecretError(f'master secret file {path} must be a JSON object with "key" and "salt"')
-        key = cls._decode(doc["key"], "key", path)
-        salt = cls._decode(doc["salt"], "salt", path)
+            raise MasterSecretError(f'{source} must be a JSON object with "key" and "salt"')
+        key = cls._decode(doc["key"], "key", source)
+        salt = cls._decode(doc["salt"], "salt", source)
         if len(key) < MIN_KEY_BYTES:
-            raise MasterSecretError(f"master secret key in {path} is {len(key)} bytes; at least {MIN_KEY_BYTES} are required")
+            raise MasterSecretError(f"the key in {source} is {len(key)} bytes; at least {MIN_KEY_BYTES} are required")
         if len(salt) < MIN_SALT_BYTES:
-            raise MasterSecretError(f"master secret salt in {path} is {len(salt)} bytes; at least {MIN_SALT_BYTES} are required")
+            raise MasterSecretError(f"the salt in {source} is {len(salt)} bytes; at least {MIN_SALT_BYTES} are required")
         return cls(key, salt)
 
     @staticmethod
-    def _decode(value, field: str, path: str) -> bytes:
+    def _decode(value, field: str, source: str) -> bytes:
         if not isinstance(value, str):
-            raise MasterSecretError(f'"{field}" in master secret file {path} must be a base64 string')
+            raise MasterSecretError(f'"{field}" in {source} must be a base64 string')
         try:
             return base64.b64decode(value.encode("ascii"), validate=True)
         except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
-            raise MasterSecretError(f'"{field}" in master secret file {path} is not valid standard base64') from exc
+            raise MasterSecretError(f'"{field}" in {source} is not valid standard base64') from exc
 
     def disk_key(self, disk_uuid: str) -> bytes:
         return hkdf_sha256(self.key, self.salt, b"key-" + canonical_disk_uuid(disk_uuid).encode())

@@ -14,12 +14,16 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from ._atls import AttestationFailed, ConnectionRefused, HandshakeFailed, Unreachable, connect
+from ._addresses import join_host_port
+from ._atls import (
+    AtlsError, ConnectionRefused, HandshakeDropped, HandshakeTimeout, Unreachable, connect,
+)
 from ._constellation_keys import MasterSecret, canonical_disk_uuid
 from ._constellation_rpc import (
     AUTO, KEYSERVICE, STREAM, UNARY, is_stream_fallback, is_unimplemented, push_state_disk_key, recover_stream,
     recover_unary,
 )
+from ._deadline import Deadline
 from ._grpc_h2 import GrpcError
 
 NOT_WAITING = "not_waiting"
@@ -40,7 +44,7 @@ class Endpoint:
 
     @property
     def address(self) -> str:
-        return f"{self.host}:{self.port}"
+        return join_host_port(self.host, self.port)
 
     def open(self):
         return connect(self.host, self.port, self.validator, timeout=self.timeout)
@@ -59,7 +63,7 @@ class PushResult:
         return self.status in (PUSHED, WOULD_PUSH)
 
 
-def _describe_grpc(error: GrpcError, endpoint: Endpoint) -> str:
+def describe_grpc(error: GrpcError, endpoint: Endpoint) -> str:
     return f"{endpoint.address}: recovery call failed: {error}"
 
 
@@ -68,10 +72,9 @@ def probe(endpoint: Endpoint) -> tuple[bool, str]:
     try:
         conn = endpoint.open()
     except ConnectionRefused:
-        return False, f"{endpoint.address} refuses connections: the node is not waiting for a key"
-    except HandshakeFailed as exc:
-        raise PushError(str(exc)) from exc
-    except (Unreachable, AttestationFailed) as exc:
+        return False, (f"{endpoint.address} refuses connections: the node is not waiting for a key "
+                       "(already unlocked, still booting, or a wrong port)")
+    except AtlsError as exc:
         raise PushError(str(exc)) from exc
     conn.close()
     return True, f"{endpoint.address} waits for a key and passed attestation"
@@ -97,7 +100,7 @@ def _push_once(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uui
         conn.close()
 
 
-def _push_detecting(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None) -> tuple[str, str | None]:
+def push_detecting(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None) -> tuple[str, str | None]:
     """Push with ``protocol``; with ``auto`` try unary, then fall back as the node's answer tells."""
     if protocol != AUTO:
         return protocol, _push_once(endpoint, protocol, master, disk_uuid)
@@ -123,15 +126,19 @@ def push_to_node(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_u
         return PushResult(WOULD_PUSH, protocol=protocol, disk_uuid=disk_uuid, messages=[reason],
                           elapsed=round(time.monotonic() - started, 3))
     try:
-        used, announced = _push_detecting(endpoint, protocol, master, disk_uuid)
+        used, announced = push_detecting(endpoint, protocol, master, disk_uuid)
     except ConnectionRefused:
         # Another client (or the node's own rejoin) won the race between our probe and our push.
         return PushResult(NOT_WAITING, messages=[f"{endpoint.address} stopped waiting before the push"],
                           elapsed=round(time.monotonic() - started, 3))
     except GrpcError as exc:
-        raise PushError(_describe_grpc(exc, endpoint)) from exc
-    except (Unreachable, HandshakeFailed, AttestationFailed) as exc:
+        raise PushError(describe_grpc(exc, endpoint)) from exc
+    except AtlsError as exc:
         raise PushError(str(exc)) from exc
+    except (PushError, ValueError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a malformed answer is reported, not traced
+        raise PushError(f"{endpoint.address}: malformed answer ({exc.__class__.__name__}: {exc})") from exc
     return PushResult(PUSHED, protocol=used, disk_uuid=announced, elapsed=round(time.monotonic() - started, 3))
 
 
@@ -147,39 +154,47 @@ class LoadBalancerRun:
 
 def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: MasterSecret, interval: float,
                                max_pushes: int | None, deadline_seconds: float, progress=None) -> LoadBalancerRun:
-    """The upstream ``constellation recover`` loop (§8): one node per connection until none waits.
+    """The upstream ``constellation recover`` loop: one node per connection until none waits.
 
-    Unavailable (refused, nothing behind the LB) is retried once after ``interval``; a handshake
-    that times out (the LB has not yet dropped a node) is retried until the deadline; anything
-    else stops the run. Unlike upstream, a run stops after ``max_pushes`` and has a deadline.
+    Unavailable (refused, nothing behind the LB) is retried once after ``interval``. A handshake
+    that times out or is dropped (the LB still routes to a node that just left) is retried until
+    the deadline; a peer that does not speak TLS, fails attestation or answers with anything else
+    stops the run at once, with its cause. Unlike upstream, a run stops after ``max_pushes``, and
+    every connection is bounded by the deadline.
     """
     run = LoadBalancerRun()
-    started = time.monotonic()
-    deadline = started + deadline_seconds
+    deadline = Deadline(deadline_seconds)
     unavailable_in_row = 0
+    last_cause = ""
     while max_pushes is None or run.pushed < max_pushes:
-        if time.monotonic() > deadline:
-            raise PushError(f"{endpoint.address}: gave up after {deadline_seconds:g}s with {run.pushed} keys pushed")
+        if deadline.expired():
+            raise PushError(f"{endpoint.address}: gave up after {deadline_seconds:g}s with {run.pushed} key(s) pushed; "
+                            f"last error: {last_cause or 'none'}")
         run.attempts += 1
+        attempt = Endpoint(endpoint.host, endpoint.port, endpoint.validator, deadline.bounded(endpoint.timeout))
         try:
             try:
-                used, announced = _push_detecting(endpoint, protocol, master, None)
+                used, announced = push_detecting(attempt, protocol, master, None)
             except GrpcError as exc:
                 if exc.code_name != "Unavailable":
-                    raise PushError(_describe_grpc(exc, endpoint)) from exc
+                    raise PushError(describe_grpc(exc, endpoint)) from exc
                 raise Unreachable(f"{endpoint.address}: {exc}") from exc
         except (ConnectionRefused, Unreachable) as exc:
             unavailable_in_row += 1
             if unavailable_in_row >= 2:
                 run.stop_reason = f"no control-plane node waits behind {endpoint.address} ({exc})"
                 break
-            _sleep(interval, progress, f"{endpoint.address} unavailable; retrying in {interval:g}s")
+            last_cause = str(exc)
+            _sleep(deadline, interval, progress, f"{endpoint.address} unavailable; retrying in {interval:g}s")
             continue
-        except HandshakeFailed as exc:
-            _sleep(interval, progress, f"load balancer not ready ({exc}); retrying in {interval:g}s")
+        except (HandshakeTimeout, HandshakeDropped) as exc:
+            last_cause = str(exc)
+            _sleep(deadline, interval, progress, f"load balancer not ready ({exc}); retrying in {interval:g}s")
             continue
-        except AttestationFailed as exc:
-            raise PushError(str(exc)) from exc
+        except AtlsError as exc:
+            raise PushError(f"{exc}; stopping: retrying cannot help") from exc
+        except Exception as exc:  # noqa: BLE001 - a malformed answer is reported, not traced
+            raise PushError(f"{endpoint.address}: malformed answer ({exc.__class__.__name__}: {exc})") from exc
         unavailable_in_row = 0
         run.pushed += 1
         run.protocols.append(used)
@@ -189,11 +204,11 @@ def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: Master
             progress(f"pushed recovery key {run.pushed} through {endpoint.address}")
     else:
         run.stop_reason = f"pushed the requested {max_pushes} keys"
-    run.elapsed = round(time.monotonic() - started, 3)
+    run.elapsed = round(deadline.elapsed(), 3)
     return run
 
 
-def _sleep(interval: float, progress, message: str) -> None:
+def _sleep(deadline: Deadline, interval: float, progress, message: str) -> None:
     if progress:
         progress(message)
-    time.sleep(interval * random.uniform(0.9, 1.1))
+    deadline.sleep(interval * random.uniform(0.9, 1.1))

@@ -120,7 +120,7 @@ class WorkloadRestart:
 def restart_workloads(api_client, namespaces: list[str], wait: bool, wait_timeout: float, check_mode: bool, progress) -> dict:
     restarter = WorkloadRestart(api_client, namespaces)
     owners, bare, skipped = restarter.plan()
-    result = {"restarted": owners, "deleted_pods": bare, "skipped": skipped, "ready": not owners, "waited_seconds": 0.0}
+    result = {"restarted": owners, "deleted_pods": bare, "left_alone": skipped, "ready": not owners, "waited_seconds": 0.0}
     if check_mode or (not owners and not bare):
         return result
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -72,32 +72,51 @@ class Workspace:
             raise WorkspaceError(f"{self.owner_key_file}: invalid key type")
         return key
 
-    def seed_and_salt(self) -> tuple[bytes, bytes]:
-        key = self.owner_key()
-        public_hex = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1).hex()
+    def _shares_and_salt(self) -> tuple[list, bytes]:
         try:
             doc = json.loads(_read(self.seed_shares_file))
-            shares = doc["SeedShares"]
-            salt = base64.b64decode(doc["salt"], validate=True)
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-            raise WorkspaceError(f"{self.seed_shares_file} is malformed (want SeedShares and salt)") from exc
+        except ValueError as exc:
+            raise WorkspaceError(f"{self.seed_shares_file} is not valid JSON") from exc
+        if not isinstance(doc, dict):
+            raise WorkspaceError(f"{self.seed_shares_file} is not a JSON object (want SeedShares and salt)")
+        shares, salt_text = doc.get("SeedShares"), doc.get("salt")
+        if not isinstance(shares, list):
+            raise WorkspaceError(f"{self.seed_shares_file}: SeedShares must be a list, got {type(shares).__name__}")
+        if not isinstance(salt_text, str):
+            raise WorkspaceError(f"{self.seed_shares_file}: salt must be a base64 string")
+        try:
+            salt = base64.b64decode(salt_text, validate=True)
+        except (ValueError, binascii.Error) as exc:
+            raise WorkspaceError(f"{self.seed_shares_file}: salt is not valid base64") from exc
+        if len(salt) != SALT_LENGTH:
+            raise WorkspaceError(f"{self.seed_shares_file}: salt is {len(salt)} bytes, want {SALT_LENGTH}")
+        return shares, salt
+
+    def seed_and_salt(self) -> tuple[bytes, bytes]:
+        """Decrypt the first share for the owner key that decrypts cleanly; a corrupt one does not hide a good one."""
+        key = self.owner_key()
+        public_hex = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1).hex()
+        shares, salt = self._shares_and_salt()
         matching = [s for s in shares if isinstance(s, dict) and str(s.get("PublicKey", "")).lower() == public_hex]
         if not matching:
             raise WorkspaceError(f"no matching seed share found in {self.seed_shares_file} for {self.owner_key_file}")
-        try:
-            encrypted = base64.b64decode(matching[0]["EncryptedSeed"], validate=True)
-            seed = key.decrypt(encrypted, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
-                                                       label=SEEDSHARE_LABEL))
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-            raise WorkspaceError(
-                f"cannot decrypt the seed share in {self.seed_shares_file} with {self.owner_key_file} "
-                "(the share is corrupted or was encrypted to another key)"
-            ) from exc
-        if len(salt) != SALT_LENGTH:
-            raise WorkspaceError(f"{self.seed_shares_file}: salt is {len(salt)} bytes, want {SALT_LENGTH}")
-        if len(seed) != SEED_LENGTH:
-            raise WorkspaceError(f"{self.seed_shares_file}: decrypted seed is {len(seed)} bytes, want {SEED_LENGTH}")
-        return seed, salt
+        problems = []
+        for index, share in enumerate(matching):
+            try:
+                encrypted = base64.b64decode(share["EncryptedSeed"], validate=True)
+                seed = key.decrypt(encrypted, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
+                                                           label=SEEDSHARE_LABEL))
+            except (ValueError, KeyError, TypeError, binascii.Error):
+                problems.append(f"share {index + 1} does not decrypt")
+                continue
+            if len(seed) != SEED_LENGTH:
+                problems.append(f"share {index + 1} decrypts to {len(seed)} bytes, want {SEED_LENGTH}")
+                continue
+            return seed, salt
+        raise WorkspaceError(
+            f"cannot decrypt a seed share in {self.seed_shares_file} with {self.owner_key_file} "
+            f"({'; '.join(problems)}: corrupted, or encrypted to another key)"
+        )
 
     def client_identity(self) -> ClientIdentity:
         """A self-signed certificate on the seedshare owner key: the Coordinator authorizes the key."""

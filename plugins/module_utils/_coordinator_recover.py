@@ -10,6 +10,7 @@ import os
 import time
 
 from . import _attestation
+from ._addresses import AddressError, join_host_port, split_host_port
 from ._atls import AtlsError
 from ._contrast_userapi import ALREADY_RECOVERED, NO_MANIFEST, RECOVERY_MODE, UserApi
 from ._contrast_workspace import Workspace, WorkspaceError, public_key_der, write_atomic
@@ -18,17 +19,13 @@ from ._grpc_h2 import GrpcError
 RECOVERED = "recovered"
 ALREADY = "already_recovered"
 WOULD_RECOVER = "would_recover"
+DEFAULT_PORT = 1313
+MESH_CA_FILE = "mesh-ca.pem"
 
 
 class CoordinatorError(Exception):
     pass
 
-
-def split_address(address: str) -> tuple[str, int]:
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit():
-        return address, 1313
-    return host.strip("[]"), int(port)
 
 
 def _explain(exc: GrpcError) -> str:
@@ -48,8 +45,8 @@ class CoordinatorRecovery:
     def __init__(self, params: dict, workspace: Workspace):
         self.params = params
         self.workspace = workspace
-        host, port = split_address(params["coordinator"])
-        self.address = f"{host}:{port}"
+        host, port = split_host_port(params["coordinator"], DEFAULT_PORT, "coordinator")
+        self.address = join_host_port(host, port)
         hashes = workspace.coordinator_policy_hashes()
         self.api = UserApi(host, port, _attestation.contrast_validator(params["attestation"], hashes), params["timeout"])
 
@@ -84,9 +81,9 @@ class CoordinatorRecovery:
         except ValueError as exc:
             raise CoordinatorError(f"{self.address} serves a manifest that is not JSON") from exc
         verify_dir = self.params["verify_dir"]
-        saved_mesh = os.path.join(verify_dir, "mesh-ca.pem")
+        saved_mesh = os.path.join(verify_dir, MESH_CA_FILE)
         if not os.path.exists(saved_mesh):
-            saved_mesh = os.path.join(self.params["workspace_dir"], "mesh-ca.pem")
+            saved_mesh = os.path.join(self.params["workspace_dir"], MESH_CA_FILE)
         mesh_ca_changed = True
         if os.path.exists(saved_mesh):
             with open(saved_mesh, "rb") as handle:
@@ -94,10 +91,14 @@ class CoordinatorRecovery:
         return {"manifest_verified": active == expected, "manifest_count": len(served.Manifests),
                 "mesh_ca_changed": mesh_ca_changed, "served": served}
 
-    def write_verify_outputs(self, served) -> list[str]:
+    def write_verify_outputs(self, served, record_mesh_ca: bool) -> list[str]:
+        """Write verify/ like ``contrast verify``. The mesh CA is the baseline the next run compares against:
+        it is recorded only once the workloads carry certificates of it (``record_mesh_ca``)."""
         verify_dir = self.params["verify_dir"]
         os.makedirs(verify_dir, exist_ok=True)
-        written = {"coordinator-root-ca.pem": served.RootCA, "mesh-ca.pem": served.MeshCA}
+        written = {"coordinator-root-ca.pem": served.RootCA}
+        if record_mesh_ca:
+            written[MESH_CA_FILE] = served.MeshCA
         for index, manifest in enumerate(served.Manifests):
             written[f"manifest.{index}.json"] = manifest
         if served.LatestTransition.TransitionHash:
@@ -124,8 +125,8 @@ def run(module) -> None:
                                   if state == "stale" else f"{recovery.address} is not in recovery mode"))
         path = recovery.recover() if state == "stale" else ""
         outcome = recovery.verify()
-        written = recovery.write_verify_outputs(outcome.pop("served"))
-    except (WorkspaceError, CoordinatorError, AtlsError) as exc:
+        written = recovery.write_verify_outputs(outcome.pop("served"), params["record_mesh_ca"])
+    except (WorkspaceError, CoordinatorError, AtlsError, AddressError) as exc:
         module.fail_json(msg=str(exc), coordinator=params["coordinator"])
     except NotImplementedError as exc:
         module.fail_json(msg=str(exc))

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from ._addresses import AddressError, check_host, check_port
 from ._constellation_push import (
     Endpoint, PushError, push_through_load_balancer, push_to_node, probe, NOT_WAITING, PUSHED, WOULD_PUSH,
 )
@@ -13,8 +14,12 @@ from ._constellation_rpc import default_port
 
 def run(module, validator, secret) -> None:
     params = module.params
-    port = params["port"] or default_port(params["protocol"])
-    endpoint = Endpoint(params["endpoint"], port, validator, params["timeout"])
+    try:
+        port = check_port(params["port"]) if params["port"] is not None else default_port(params["protocol"])
+        host = check_host(params["endpoint"], "endpoint")
+    except AddressError as exc:
+        module.fail_json(msg=str(exc))
+    endpoint = Endpoint(host, port, validator, params["timeout"])
     try:
         if params["mode"] == "load_balancer":
             _through_load_balancer(module, endpoint, secret)

@@ -63,8 +63,8 @@ deleted_pods:
   returned: always
   type: list
   elements: dict
-skipped:
-  description: Mesh pods' owners left alone, with the reason.
+left_alone:
+  description: Mesh pods' owners left alone (the Coordinator, port-forwarders, the node installer), with the reason. Not called C(skipped), which Ansible reads as "the task was skipped".
   returned: always
   type: list
   elements: dict
@@ -94,7 +94,7 @@ def main():
     if not _cluster_health.HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_cluster_health.KUBERNETES_IMPORT_ERROR))
     if not module.params["only_if_mesh_ca_changed"]:
-        module.exit_json(changed=False, restarted=[], deleted_pods=[], skipped=[], ready=True,
+        module.exit_json(changed=False, restarted=[], deleted_pods=[], left_alone=[], ready=True,
                          msg="the mesh CA did not change: nothing to restart")
     try:
         api = _cluster_health.api_client(module.params["kubeconfig"], 30)

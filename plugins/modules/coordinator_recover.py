@@ -23,7 +23,9 @@ extends_documentation_fragment:
   - confidential.recovery.attestation
 options:
   coordinator:
-    description: C(host:port) of the Coordinator's user API (port 1313 when omitted).
+    description:
+      - Address of the Coordinator's user API, port 1313 when omitted. C(host), C(host:port), C(1.2.3.4:1313),
+        a bare IPv6 address (C(::1)) or a bracketed one with a port (C([::1]:1313)).
     type: str
     required: true
   workspace_dir:
@@ -42,6 +44,14 @@ options:
   verify_dir:
     description: Where to write the verified outputs. Default C(<workspace_dir>/verify).
     type: path
+  record_mesh_ca:
+    description:
+      - Write the served mesh CA to C(<verify_dir>/mesh-ca.pem), the baseline against which the next run decides
+        whether the mesh CA changed.
+      - Set it to V(false) until the mesh workloads have been restarted, so that a failed restart is repeated
+        by the next run instead of being forgotten.
+    type: bool
+    default: true
   force:
     description: Skip the Coordinator's ready-peer check. Upstream warns that this can leave inconsistent mesh CAs.
     type: bool
@@ -113,6 +123,7 @@ def main():
             seedshare_owner_key=dict(type="path", no_log=False),
             verify_dir=dict(type="path"),
             attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
+            record_mesh_ca=dict(type="bool", default=True),
             force=dict(type="bool", default=False),
             timeout=dict(type="float", default=30),
         ),

@@ -15,7 +15,9 @@ description:
   - V(unary) (Constellation v2.5+) sends the KMS URI; V(stream) (v2.0-v2.4) sends the measurement secret,
     reads the node's disk UUID and sends the disk key for it; V(keyservice) (pre-v2.0) sends the disk key
     for O(disk_uuid). V(auto) tries V(unary) and falls back as the node's answer tells.
-  - A node whose recovery port refuses connections is no longer waiting; the module then reports C(ok).
+  - A node whose recovery port refuses connections is not waiting; the module then reports C(ok). That is also
+    what a node still booting or a wrong port looks like. To recover a control plane, use
+    M(confidential.recovery.quorum_recover), which asks the Kubernetes API whether etcd has quorum.
   - With O(mode=load_balancer), pushes through the cluster endpoint one node per connection, as
     C(constellation recover) does, until no node waits or O(max_pushes) keys are pushed.
   - In check mode the module connects and attests, sends nothing, and reports what it would push.
@@ -62,6 +64,7 @@ requirements:
 notes:
   - The master secret and everything derived from it are never returned or logged.
 seealso:
+  - module: confidential.recovery.quorum_recover
   - module: confidential.recovery.recovery_status
   - module: confidential.recovery.disk_uuid_lookup
 """
@@ -144,7 +147,7 @@ def main():
             mode=dict(type="str", choices=["direct", "load_balancer"], default="direct"),
             protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
             master_secret_file=dict(type="path"),
-            master_secret=dict(type="str", no_log=True),
+            master_secret=dict(type="raw", no_log=True),
             cluster_id=dict(type="str"),
             measurement_salt=dict(type="str"),
             disk_uuid=dict(type="str"),

@@ -15,6 +15,8 @@ description:
   - With O(check=cluster), asks the Kubernetes API with the admin kubeconfig, as a user would on a real
     cluster where etcd is not reachable from outside. C(/readyz/etcd) answering C(ok) means etcd has quorum;
     the nodes' C(Ready) condition shows which nodes are back.
+  - With O(wait_for), keeps asking until the condition holds or O(wait_timeout) passes. Every call is cut to
+    the time left, so the wait ends on time even when the API stalls. The module then fails with what it saw last.
   - Never changes anything.
 author: confidential.recovery contributors
 extends_documentation_fragment:
@@ -39,6 +41,20 @@ options:
   kubeconfig:
     description: Admin kubeconfig (C(constellation-admin.conf)), for O(check=cluster).
     type: path
+  wait_for:
+    description:
+      - With O(check=cluster), wait until V(quorum) (C(/readyz/etcd) is C(ok)) or V(all_ready)
+        (quorum, and every node C(Ready)). Unset means look once.
+    type: str
+    choices: [quorum, all_ready]
+  wait_timeout:
+    description: Seconds the whole wait may take, including the last call.
+    type: float
+    default: 300
+  poll_interval:
+    description: Seconds between looks while waiting.
+    type: float
+    default: 3
   attestation:
     required: false
 requirements:
@@ -58,14 +74,13 @@ EXAMPLES = r"""
     attestation: aws-sev-snp
   register: probe
 
-- name: Wait for etcd quorum
+- name: Wait, at most 10 minutes, until every node is Ready
   confidential.recovery.recovery_status:
     check: cluster
     kubeconfig: constellation-admin.conf
+    wait_for: all_ready
+    wait_timeout: 600
   register: health
-  until: health.quorum
-  retries: 60
-  delay: 5
 """
 
 RETURN = r"""
@@ -99,6 +114,19 @@ control_plane_total:
   description: All control-plane nodes the API knows.
   returned: O(check=cluster)
   type: int
+api_reachable:
+  description: Whether the Kubernetes API answered at all.
+  returned: O(check=cluster)
+  type: bool
+waited:
+  description: Seconds the wait took.
+  returned: O(wait_for) is set
+  type: float
+progress:
+  description: Timestamped lines of what the wait saw.
+  returned: O(wait_for) is set
+  type: list
+  elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -116,6 +144,9 @@ def main():
             port=dict(type="int"),
             protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
             kubeconfig=dict(type="path"),
+            wait_for=dict(type="str", choices=["quorum", "all_ready"]),
+            wait_timeout=dict(type="float", default=300),
+            poll_interval=dict(type="float", default=3),
             attestation=dict(type="str", choices=_attestation.ATTESTATION_CHOICES),
             timeout=dict(type="float", default=30),
         ),

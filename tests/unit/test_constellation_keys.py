@@ -105,3 +105,15 @@ def test_repr_hides_the_bytes():
 def test_canonical_disk_uuid_rejects_garbage():
     with pytest.raises(ValueError):
         canonical_disk_uuid("not-a-uuid")
+
+
+def test_inline_master_secret_may_be_a_dict_or_a_json_string():
+    doc = {"key": base64.b64encode(bytes(range(32))).decode(), "salt": base64.b64encode(bytes(range(32, 64))).decode()}
+    from_dict = MasterSecret.from_json(doc)
+    from_text = MasterSecret.from_json(json.dumps(doc))
+    assert from_dict.key == from_text.key == bytes(range(32))
+
+
+def test_inline_master_secret_errors_do_not_mention_a_file():
+    with pytest.raises(MasterSecretError, match="^master_secret is not JSON$"):
+        MasterSecret.from_json("{'key': 'python repr'}")

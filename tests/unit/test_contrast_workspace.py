@@ -41,7 +41,7 @@ def test_decrypts_the_seed_and_salt(tmp_path, owner):
 def test_share_encrypted_without_the_seedshare_label_is_rejected(tmp_path, owner):
     unlabelled = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
     ws = write_workspace(tmp_path, owner, bytes(64), bytes(32), label_oaep=unlabelled)
-    with pytest.raises(WorkspaceError, match="cannot decrypt the seed share"):
+    with pytest.raises(WorkspaceError, match="cannot decrypt a seed share"):
         ws.seed_and_salt()
 
 
@@ -54,7 +54,7 @@ def test_share_for_another_owner_is_not_used(tmp_path, owner):
         ws.seed_and_salt()
 
 
-@pytest.mark.parametrize(("seed", "salt", "message"), [(bytes(32), bytes(32), "seed is 32 bytes"), (bytes(64), bytes(16), "salt is 16 bytes")])
+@pytest.mark.parametrize(("seed", "salt", "message"), [(bytes(32), bytes(32), "decrypts to 32 bytes, want 64"), (bytes(64), bytes(16), "salt is 16 bytes")])
 def test_lengths_are_checked_before_anything_is_sent(tmp_path, owner, seed, salt, message):
     with pytest.raises(WorkspaceError, match=message):
         write_workspace(tmp_path, owner, seed, salt).seed_and_salt()
@@ -84,3 +84,37 @@ def test_client_certificate_is_self_signed_on_the_owner_key(tmp_path, owner):
 
 def test_coordinator_policy_hashes_come_from_the_manifest(tmp_path, owner):
     assert write_workspace(tmp_path, owner, bytes(64), bytes(32)).coordinator_policy_hashes() == ["ab" * 32]
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ({"SeedShares": 42, "salt": base64.b64encode(bytes(32)).decode()}, "SeedShares must be a list, got int"),
+    ({"SeedShares": [], "salt": 7}, "salt must be a base64 string"),
+    ([1, 2], "not a JSON object"),
+])
+def test_malformed_seed_shares_are_clear_errors(tmp_path, owner, doc, message):
+    ws = write_workspace(tmp_path, owner, bytes(64), bytes(32))
+    (tmp_path / "seed-shares.json").write_text(json.dumps(doc))
+    with pytest.raises(WorkspaceError, match=message):
+        ws.seed_and_salt()
+
+
+def test_a_corrupt_share_listed_first_does_not_hide_a_valid_one(tmp_path, owner):
+    seed, salt = bytes(range(64)), bytes(range(100, 132))
+    ws = write_workspace(tmp_path, owner, seed, salt)
+    doc = json.loads((tmp_path / "seed-shares.json").read_text())
+    corrupt = dict(doc["SeedShares"][0])
+    raw = bytearray(base64.b64decode(corrupt["EncryptedSeed"]))
+    raw[10] ^= 0xFF
+    corrupt["EncryptedSeed"] = base64.b64encode(bytes(raw)).decode()
+    doc["SeedShares"].insert(0, corrupt)
+    (tmp_path / "seed-shares.json").write_text(json.dumps(doc))
+    assert ws.seed_and_salt() == (seed, salt)
+
+
+def test_only_corrupt_shares_name_each_problem(tmp_path, owner):
+    ws = write_workspace(tmp_path, owner, bytes(64), bytes(32))
+    doc = json.loads((tmp_path / "seed-shares.json").read_text())
+    doc["SeedShares"][0]["EncryptedSeed"] = base64.b64encode(bytes(256)).decode()
+    (tmp_path / "seed-shares.json").write_text(json.dumps(doc))
+    with pytest.raises(WorkspaceError, match="share 1 does not decrypt"):
+        ws.seed_and_salt()

@@ -12,10 +12,12 @@ import hashlib
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
 
+from .. import faultfile
 from .console import SLOG, ZAP, Console
 from .disk import StateDisk, WrongPassphrase
 from .etcd_member import EtcdMember
@@ -25,6 +27,7 @@ from .recovery_servers import KEYSERVICE, RecoveryServer, WorkerStub
 from .rejoin_client import RejoinClient
 
 CONTROL_PLANE = "control-plane"
+REBOOT_SECONDS = 2.0
 FATAL_LINE = "disk-mapper has failed. In most cases, this is due to a misconfiguration or transient error with the infrastructure."
 
 
@@ -108,7 +111,18 @@ class Node:
         if not self._claim_keys():
             return
         self.rejoin.stop()
+        if faultfile.take_reboot_after_push(self.lab_dir, self.node["name"]):
+            self._crash_and_reboot()
+            return
         self._unlock(disk_key, measurement_secret)
+
+    def _crash_and_reboot(self) -> None:
+        """Fault injection: lose the key as a crash would, and boot again with the disk locked."""
+        self.console.log("ERROR", "conflab fault: node crashed right after receiving its key; rebooting")
+        self.set_state("booting")
+        time.sleep(REBOOT_SECONDS)
+        os.execv(sys.executable, [sys.executable, "-m", "conflab.constellation.node", "--dir", str(self.lab_dir),
+                                  "--name", self.node["name"], "--boot", "reboot"])
 
     def _keys_from_rejoin(self, disk_key: bytes, measurement_secret: bytes) -> None:
         if not self._claim_keys():

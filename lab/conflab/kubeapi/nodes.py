@@ -7,15 +7,21 @@ import json
 import uuid
 from pathlib import Path
 
+from ..processes import alive
+
 READY_STATES = {"control-plane": "unlocked", "worker": "joined"}
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
 
 def _state(lab_dir: Path, name: str) -> str:
+    """The node's own status, or "down" when its process is gone (a killed node leaves its last status behind)."""
     try:
-        return json.loads((lab_dir / "nodes" / name / "status.json").read_text())["state"]
-    except (OSError, ValueError, KeyError):
+        status = json.loads((lab_dir / "nodes" / name / "status.json").read_text())
+    except (OSError, ValueError):
         return "unknown"
+    if not alive(status.get("pid")):
+        return "down"
+    return status.get("state", "unknown")
 
 
 def node_object(config: dict, node: dict) -> dict:

@@ -11,9 +11,11 @@ import hmac
 import json
 import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from .. import faultfile
 from ..constellation.etcd_member import etcd_healthy
 from .controllers import Controllers
 from .nodes import node_list, node_object
@@ -21,6 +23,7 @@ from .seed import seed
 from .store import Store, status_object
 from .workloads import WorkloadApi
 
+STALL_LIMIT = 600.0
 HEALTH_PATHS = ("/readyz", "/livez", "/healthz", "/readyz/etcd", "/livez/etcd", "/healthz/etcd")
 
 
@@ -33,7 +36,19 @@ class KubeApi:
     def etcd_quorum(self) -> bool:
         return any(etcd_healthy(n["etcd_client_url"]) for n in self.config["nodes"] if n["role"] == "control-plane")
 
+    def faults(self) -> dict:
+        return faultfile.read(self.config["dir"])
+
+    def stall_while_faulted(self) -> None:
+        """Fault injection: hold the request unanswered while the stall switch is on."""
+        ends = time.monotonic() + STALL_LIMIT
+        while self.faults().get("kubeapi") == "stall" and time.monotonic() < ends:
+            time.sleep(0.5)
+
     def handle(self, method: str, path: str, query: str, body: bytes, headers) -> tuple[int, object]:
+        if method == "PATCH" and path.startswith("/apis/apps/v1/") and self.faults().get("workloads") == "fail":
+            return 500, status_object(500, "InternalError",
+                                      'Internal error occurred: failed calling webhook "conflab-fault": connection refused')
         if path == "/version":
             return 200, {"major": "1", "minor": "31", "gitVersion": "v1.31.0-conflab", "platform": "linux/amd64"}
         if path in HEALTH_PATHS:
@@ -68,6 +83,7 @@ def make_handler(api: KubeApi):
             return header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), api.token)
 
         def _serve(self, method: str) -> None:
+            api.stall_while_faulted()
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             path, _, query = self.path.partition("?")

@@ -1,0 +1,198 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# Apache License 2.0
+"""Push recovery keys in rounds until etcd quorum returns, working from what the cluster says.
+
+Each round asks the Kubernetes API whether etcd has quorum, then probes every control-plane
+node's recovery server over aTLS:
+
+- a node that answers and passes attestation waits for a key;
+- a node this run gave a key to, and that does not wait again, holds a key;
+- every other node (booting, refusing, unreachable, hostile) counts as down, never as up.
+
+Without quorum, the round pushes to as many waiting nodes as quorum still needs beyond the
+nodes holding a key from this run (or to all waiting nodes with ``stop_at=all``). A node
+that reboots after its push waits again and loses its place, so a later round replaces it;
+a node that comes up late is pushed in the round that sees it. Every call is bounded by the
+run's deadline, so the loop ends on time whatever the network does.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+
+WAITING = "waiting"
+REFUSED = "refused"
+UNREACHABLE = "unreachable"
+HOSTILE = "attestation_failed"
+ERROR = "error"
+UNPROBED = "unprobed"
+
+QUORUM = "quorum"
+ALL = "all"
+
+
+@dataclass
+class ControlPlaneNode:
+    name: str
+    address: str
+    disk_uuid: str | None = None
+    state: str = UNPROBED
+    detail: str = ""
+    seen_waiting: bool = False
+    holds_key: bool = False
+    pushes: int = 0
+    push_failures: int = 0
+    push_seconds: float | None = None
+    protocol: str | None = None
+    error: str | None = None
+
+    def report(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ProbeResult:
+    state: str
+    detail: str
+
+
+@dataclass
+class PushOutcome:
+    ok: bool
+    seconds: float = 0.0
+    protocol: str | None = None
+    disk_uuid: str | None = None
+    error: str | None = None
+    stopped_waiting: bool = False  # the node stopped waiting between probe and push (it got a key elsewhere)
+
+
+def quorum_size(members: int) -> int:
+    return members // 2 + 1
+
+
+def plan_targets(nodes: list[ControlPlaneNode], stop_at: str, has_quorum: bool) -> list[ControlPlaneNode]:
+    """Which waiting nodes get a key this round."""
+    waiting = [n for n in nodes if n.state == WAITING and not n.holds_key]
+    waiting.sort(key=lambda n: (n.push_failures, n.name))
+    if stop_at == ALL:
+        return waiting
+    if has_quorum:
+        return []
+    holding = sum(1 for n in nodes if n.holds_key)
+    return waiting[:max(0, quorum_size(len(nodes)) - holding)]
+
+
+class QuorumLoop:
+    """``probe(node, timeout) -> ProbeResult``, ``push(node, timeout) -> PushOutcome``, ``health(timeout) -> dict``."""
+
+    def __init__(self, nodes, *, probe, push, health, stop_at, deadline, call_timeout, poll_interval, progress,
+                 check_mode=False, sleep=None):
+        self.nodes = nodes
+        self._probe, self._push, self._health = probe, push, health
+        self.stop_at = stop_at
+        self.deadline = deadline
+        self.call_timeout = call_timeout
+        self.poll_interval = poll_interval
+        self.progress = progress
+        self.check_mode = check_mode
+        self._sleep = sleep or deadline.sleep
+        self.rounds = 0
+        self.quorum_at: float | None = None
+        self.view: dict = {"quorum": False, "etcd_readyz": "not asked yet"}
+        self.would_push: list[str] = []
+
+    # -- one round ----------------------------------------------------------
+    def _observe(self) -> None:
+        self.view = self._health(self.deadline.bounded(self.call_timeout))
+        if self.view.get("quorum") and self.quorum_at is None:
+            self.quorum_at = round(self.deadline.elapsed(), 2)
+        timeout = self.deadline.bounded(self.call_timeout)
+        with ThreadPoolExecutor(max_workers=min(32, len(self.nodes))) as pool:
+            results = list(pool.map(lambda n: self._probe(n, timeout), self.nodes))
+        for node, result in zip(self.nodes, results):
+            node.state, node.detail = result.state, result.detail
+            if result.state == WAITING:
+                node.seen_waiting = True
+                if node.holds_key:
+                    node.holds_key = False
+                    self.progress(f"{node.name} waits for a key again after its push (it rebooted): it will be pushed again",
+                                  force=True)
+            if result.state == HOSTILE:
+                node.error = result.detail
+
+    def _push_all(self, targets: list[ControlPlaneNode]) -> None:
+        timeout = self.deadline.bounded(self.call_timeout)
+        with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
+            outcomes = list(pool.map(lambda n: self._push(n, timeout), targets))
+        for node, outcome in zip(targets, outcomes):
+            if outcome.ok:
+                node.holds_key = True
+                node.pushes += 1
+                node.error = None
+                node.push_seconds, node.protocol = outcome.seconds, outcome.protocol
+                node.disk_uuid = outcome.disk_uuid or node.disk_uuid
+            elif outcome.stopped_waiting:
+                node.state = REFUSED
+            else:
+                node.push_failures += 1
+                node.error = outcome.error
+
+    def _summary_line(self, targets) -> str:
+        waiting = [n.name for n in self.nodes if n.state == WAITING and not n.holds_key]
+        down = [n.name for n in self.nodes if n.state != WAITING and not n.holds_key]
+        holding = [n.name for n in self.nodes if n.holds_key]
+        api = "etcd quorum" if self.view.get("quorum") else f"no etcd quorum ({self.view.get('etcd_readyz')})"
+        return (f"round {self.rounds}: {api}; holding a key from this run: {len(holding)}/{quorum_size(len(self.nodes))} "
+                f"needed; waiting: {', '.join(waiting) or 'none'}; down: {', '.join(down) or 'none'}; "
+                f"pushing to: {', '.join(n.name for n in targets) or 'none'}")
+
+    def _finished(self) -> bool:
+        if not self.view.get("quorum"):
+            return False
+        return self.stop_at == QUORUM or not any(n.state == WAITING and not n.holds_key for n in self.nodes)
+
+    # -- the loop -------------------------------------------------------------
+    def run(self) -> bool:
+        """True when etcd quorum is back (and, with ``stop_at=all``, no node waits any more)."""
+        while True:
+            self.rounds += 1
+            self._observe()
+            targets = plan_targets(self.nodes, self.stop_at, bool(self.view.get("quorum")))
+            self.progress(self._summary_line(targets), force=bool(targets))
+            if self.check_mode:
+                self.would_push = [n.name for n in targets]
+                return bool(self.view.get("quorum"))
+            if targets:
+                self._push_all(targets)
+            elif self._finished():
+                return True
+            if self.deadline.expired():
+                return False
+            self._sleep(self.poll_interval)
+
+    def result(self) -> dict:
+        return {
+            "quorum": bool(self.view.get("quorum")),
+            "etcd_readyz": self.view.get("etcd_readyz"),
+            "api_reachable": self.view.get("api_reachable", True),
+            "seconds_to_quorum": self.quorum_at,
+            "rounds": self.rounds,
+            "quorum_size": quorum_size(len(self.nodes)),
+            "keys_pushed": sum(n.pushes for n in self.nodes),
+            "nodes": [n.report() for n in self.nodes],
+        }
+
+    def failure_message(self) -> str:
+        pushed = [n.name for n in self.nodes if n.pushes]
+        down = [f"{n.name} ({n.detail})" for n in self.nodes if n.state not in (WAITING,) and not n.holds_key]
+        failed = [f"{n.name}: {n.error}" for n in self.nodes if n.error]
+        parts = [f"etcd quorum not restored within {self.deadline.seconds:g} s",
+                 f"Kubernetes API says: {self.view.get('etcd_readyz')}",
+                 f"keys pushed: {len(pushed)} ({', '.join(pushed) or 'none'}) of {quorum_size(len(self.nodes))} needed"]
+        if down:
+            parts.append("down: " + "; ".join(down))
+        if failed:
+            parts.append("failed: " + "; ".join(failed))
+        return ". ".join(parts)
