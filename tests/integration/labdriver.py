@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -70,6 +71,10 @@ class Lab:
         res = conflab("break", "--dir", str(self.directory), *args, timeout=300)
         assert res.returncode == 0, f"conflab break failed:\n{res.stdout}\n{res.stderr}"
 
+    def repair(self, *args: str) -> None:
+        res = conflab("repair", "--dir", str(self.directory), *args, timeout=300)
+        assert res.returncode == 0, f"conflab repair failed:\n{res.stdout}\n{res.stderr}"
+
     def break_control_plane(self) -> None:
         self.break_("--reboot", "all")
         self.wait_for(lambda: set(self.control_plane_states().values()) == {"waiting"}, "all control-plane nodes waiting")
@@ -85,17 +90,53 @@ class Lab:
     def consoles(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.directory.glob("nodes/*/console.log")))
 
-    def run(self, *args: str, playbook: Path = RECOVER, check: bool = False, verbosity: int = 0, timeout: float = 600) -> PlaybookRun:
-        report_file = self.directory / "recovery-report.json"
+    def command(self, *args: str, playbook: Path = RECOVER, check: bool = False, verbosity: int = 0,
+                report: Path | None = None, inventory: Path | None = None) -> tuple[list[str], Path]:
+        report_file = report or self.directory / "recovery-report.json"
         report_file.unlink(missing_ok=True)
         cmd = [
-            str(BIN / "ansible-playbook"), "-i", str(self.directory / "inventory.constellation.yml"), str(playbook),
+            str(BIN / "ansible-playbook"), "-i", str(inventory or self.directory / "inventory.constellation.yml"), str(playbook),
             "-e", f"@{self.directory / 'recover-vars.yml'}", "-e", f"recovery_report_file={report_file}", *args,
         ]
         if check:
             cmd.append("--check")
         if verbosity:
             cmd.append("-" + "v" * verbosity)
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ansible_env(), cwd=self.directory, check=False)
-        report = json.loads(report_file.read_text()) if report_file.exists() else None
-        return PlaybookRun(res.returncode, res.stdout + res.stderr, report)
+        return cmd, report_file
+
+    def run(self, *args: str, playbook: Path = RECOVER, check: bool = False, verbosity: int = 0, timeout: float = 600,
+            report: Path | None = None, env: dict | None = None, inventory: Path | None = None) -> PlaybookRun:
+        cmd, report_file = self.command(*args, playbook=playbook, check=check, verbosity=verbosity, report=report,
+                                        inventory=inventory)
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env or ansible_env(), cwd=self.directory,
+                             check=False)
+        report_data = json.loads(report_file.read_text()) if report_file.exists() else None
+        return PlaybookRun(res.returncode, res.stdout + res.stderr, report_data)
+
+    def start(self, *args: str, report: Path) -> "BackgroundRun":
+        """A run in its own process group, so that a test can Ctrl-C it like a terminal would."""
+        cmd, report_file = self.command(*args, report=report)
+        log = report_file.with_suffix(".log")
+        handle = log.open("w")
+        process = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=ansible_env(), cwd=self.directory,
+                                   start_new_session=True)
+        return BackgroundRun(process, handle, log, report_file)
+
+
+@dataclass
+class BackgroundRun:
+    process: subprocess.Popen
+    handle: object
+    log: Path
+    report_file: Path
+
+    def interrupt(self) -> None:
+        os.killpg(self.process.pid, signal.SIGINT)
+
+    def finish(self, timeout: float = 600) -> PlaybookRun:
+        try:
+            rc = self.process.wait(timeout=timeout)
+        finally:
+            self.handle.close()
+        report = json.loads(self.report_file.read_text()) if self.report_file.exists() else None
+        return PlaybookRun(rc, self.log.read_text(), report)

@@ -6,15 +6,7 @@ import json
 import shutil
 
 from leakcheck import constellation_secret_forms, leaked
-
-
-def disk_uuids(lab) -> list[str]:
-    config = json.loads((lab.directory / "lab.json").read_text())
-    return [n["disk_uuid"] for n in config["nodes"] if n.get("disk_uuid")]
-
-
-def outcomes(run) -> dict[str, str]:
-    return {n["node"]: n["outcome"] for n in run.report["constellation"]["nodes"]}
+from reporting import disk_uuids, outcomes
 
 
 def test_recover_restores_quorum_with_fewest_keys_and_leaks_nothing(constellation_lab):

@@ -1,0 +1,26 @@
+"""Reading a run's report, and checking that no key material reached the output or the report."""
+
+from __future__ import annotations
+
+import json
+
+from leakcheck import constellation_secret_forms, leaked
+
+
+def disk_uuids(lab) -> list[str]:
+    config = json.loads((lab.directory / "lab.json").read_text())
+    return [n["disk_uuid"] for n in config["nodes"] if n.get("disk_uuid")]
+
+
+def outcomes(run) -> dict[str, str]:
+    return {n["node"]: n["outcome"] for n in run.report["constellation"]["nodes"]}
+
+
+def node(run, name: str) -> dict:
+    return next(n for n in run.report["constellation"]["nodes"] if n["node"] == name)
+
+
+def assert_no_constellation_leak(lab, run) -> None:
+    forms = constellation_secret_forms(lab.directory / "constellation-mastersecret.json", disk_uuids(lab))
+    report_text = json.dumps(run.report) if run.report else ""
+    assert leaked(forms, run.output, report_text) == []
