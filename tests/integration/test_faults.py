@@ -7,7 +7,6 @@ the job), and that no key material reaches the output or the report.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -16,7 +15,7 @@ from labdriver import ansible_env
 from reporting import assert_no_constellation_leak, node, outcomes
 
 CP = [f"conflab-control-plane-{i}" for i in range(5)]
-FAST = ("-e", "constellation_call_timeout=3", "-e", "constellation_heal_timeout=8", "-e", "constellation_quorum_timeout=45")
+FAST = ("-e", "constellation_call_timeout=5", "-e", "constellation_heal_timeout=8", "-e", "constellation_quorum_timeout=45")
 CONSTELLATION_ONLY = ("-e", "contrast_coordinator=")
 RECEIVED = "Received recover call"
 
@@ -74,9 +73,9 @@ def test_a_down_node_is_not_counted_as_up(broken):
 def test_a_node_booting_late_gets_its_key_in_a_later_round(broken):
     lab = broken
     lab.break_("--kill", ",".join(CP[:3]))
+    before = received(lab)
     background = lab.start(*CONSTELLATION_ONLY, *FAST, report=lab.directory / "late.json")
-    lab.wait_for(lambda: "round 1" in background.log.read_text() or background.process.poll() is not None, "the first round")
-    time.sleep(2)
+    lab.wait_for(lambda: received(lab) - before >= 2 or background.process.poll() is not None, "the first round's pushes")
     lab.repair("--nodes", ",".join(CP[:3]))
 
     run = background.finish()
@@ -138,7 +137,7 @@ def test_load_balancer_sending_to_a_recovered_node_is_retried(broken):
     lab.break_("--reboot", ",".join(CP[:4]), "--lb", "stale-pool")
     lab.wait_for(lambda: list(lab.control_plane_states().values()).count("waiting") == 4, "four nodes waiting")
 
-    run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_recovery_mode=load_balancer", "-e", "constellation_lb_interval=0.5")
+    run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_recovery_mode=load_balancer", "-e", "constellation_lb_interval=1")
 
     assert run.rc == 0, run.output[-4000:]
     assert run.report["constellation"]["quorum"] is True
@@ -275,3 +274,15 @@ def test_a_port_out_of_range_is_refused_before_anything_is_sent(broken):
     assert received(lab) == before
     assert set(lab.control_plane_states().values()) == {"waiting"}
     assert json.dumps(run.report["stages"]).count("failed") >= 1
+
+
+def test_invalid_role_arguments_still_write_the_report(broken):
+    lab = broken
+
+    run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_stop_at=sometimes")
+
+    assert run.rc != 0
+    assert run.report is not None
+    stage = next(s for s in run.report["stages"] if s["stage"] == "constellation")
+    assert stage["status"] == "failed" and "constellation_stop_at" in stage["reason"]
+    assert set(lab.control_plane_states().values()) == {"waiting"}
