@@ -43,12 +43,14 @@ class ProgressLog:
         self._last_text = None
         self._last_at = -every
 
-    def __call__(self, text: str, force: bool = False) -> None:
+    def __call__(self, text: str, force: bool = False, key: str | None = None) -> None:
+        """``key`` is what must change for the line to count as news (default: the text itself)."""
         now = self.deadline.elapsed()
-        if not force and text == self._last_text and now - self._last_at < self.every:
+        key = text if key is None else key
+        if not force and key == self._last_text and now - self._last_at < self.every:
             return
         line = f"[{now:7.1f}s] {text}"
         self.lines.append(line)
-        self._last_text, self._last_at = text, now
+        self._last_text, self._last_at = key, now
         if self.sink is not None:
             self.sink(line)

@@ -139,12 +139,12 @@ class QuorumLoop:
                 node.push_failures += 1
                 node.error = outcome.error
 
-    def _summary_line(self, targets) -> str:
+    def _summary(self, targets) -> str:
         waiting = [n.name for n in self.nodes if n.state == WAITING and not n.holds_key]
         down = [n.name for n in self.nodes if n.state != WAITING and not n.holds_key]
         holding = [n.name for n in self.nodes if n.holds_key]
         api = "etcd quorum" if self.view.get("quorum") else f"no etcd quorum ({self.view.get('etcd_readyz')})"
-        return (f"round {self.rounds}: {api}; holding a key from this run: {len(holding)}/{quorum_size(len(self.nodes))} "
+        return (f"{api}; holding a key from this run: {len(holding)}/{quorum_size(len(self.nodes))} "
                 f"needed; waiting: {', '.join(waiting) or 'none'}; down: {', '.join(down) or 'none'}; "
                 f"pushing to: {', '.join(n.name for n in targets) or 'none'}")
 
@@ -160,7 +160,8 @@ class QuorumLoop:
             self.rounds += 1
             self._observe()
             targets = plan_targets(self.nodes, self.stop_at, bool(self.view.get("quorum")))
-            self.progress(self._summary_line(targets), force=bool(targets))
+            summary = self._summary(targets)
+            self.progress(f"round {self.rounds}: {summary}", force=bool(targets), key=summary)
             if self.check_mode:
                 self.would_push = [n.name for n in targets]
                 return bool(self.view.get("quorum"))

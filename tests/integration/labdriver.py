@@ -38,6 +38,7 @@ class PlaybookRun:
     rc: int
     output: str
     report: dict | None
+    seconds: float = 0.0
 
     def recap_changed(self) -> dict[str, int]:
         return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", self.output, re.M)}
@@ -108,10 +109,11 @@ class Lab:
             report: Path | None = None, env: dict | None = None, inventory: Path | None = None) -> PlaybookRun:
         cmd, report_file = self.command(*args, playbook=playbook, check=check, verbosity=verbosity, report=report,
                                         inventory=inventory)
+        started = time.monotonic()
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env or ansible_env(), cwd=self.directory,
                              check=False)
         report_data = json.loads(report_file.read_text()) if report_file.exists() else None
-        return PlaybookRun(res.returncode, res.stdout + res.stderr, report_data)
+        return PlaybookRun(res.returncode, res.stdout + res.stderr, report_data, round(time.monotonic() - started, 1))
 
     def start(self, *args: str, report: Path) -> "BackgroundRun":
         """A run in its own process group, so that a test can Ctrl-C it like a terminal would."""
@@ -120,7 +122,7 @@ class Lab:
         handle = log.open("w")
         process = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=ansible_env(), cwd=self.directory,
                                    start_new_session=True)
-        return BackgroundRun(process, handle, log, report_file)
+        return BackgroundRun(process, handle, log, report_file, time.monotonic())
 
 
 @dataclass
@@ -129,6 +131,7 @@ class BackgroundRun:
     handle: object
     log: Path
     report_file: Path
+    started: float
 
     def interrupt(self) -> None:
         os.killpg(self.process.pid, signal.SIGINT)
@@ -139,4 +142,4 @@ class BackgroundRun:
         finally:
             self.handle.close()
         report = json.loads(self.report_file.read_text()) if self.report_file.exists() else None
-        return PlaybookRun(rc, self.log.read_text(), report)
+        return PlaybookRun(rc, self.log.read_text(), report, round(time.monotonic() - self.started, 1))

@@ -6,6 +6,7 @@ import json
 import shutil
 
 from leakcheck import constellation_secret_forms, leaked
+from labdriver import REPO
 from reporting import disk_uuids, outcomes
 
 
@@ -115,3 +116,18 @@ def test_load_balancer_mode_recovers_through_the_cluster_endpoint(constellation_
     assert summary["quorum"] is True and summary["all_ready"] is True
     assert summary["keys_pushed"] >= 3
     assert set(lab.control_plane_states().values()) == {"unlocked"}
+
+
+def test_inline_master_secret_as_a_dictionary(constellation_lab):
+    lab = constellation_lab
+    if set(lab.control_plane_states().values()) != {"waiting"}:
+        lab.break_control_plane()
+    secret_file = lab.directory / "constellation-mastersecret.json"
+
+    run = lab.run("-e", "node_address=127.20.0.10", "-e", f"master_secret_path={secret_file}",
+                  playbook=REPO / "tests" / "integration" / "playbooks" / "inline_master_secret.yml", verbosity=4)
+
+    assert run.rc == 0, run.output[-4000:]
+    assert "is not JSON" not in run.output
+    assert set(lab.control_plane_states().values()) == {"waiting"}
+    assert leaked(constellation_secret_forms(secret_file, disk_uuids(lab)), run.output) == []

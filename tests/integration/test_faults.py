@@ -11,7 +11,7 @@ import json
 import pytest
 
 from conftest import start_lab
-from labdriver import ansible_env
+from labdriver import REPO, ansible_env
 from reporting import assert_no_constellation_leak, node, outcomes
 
 CP = [f"conflab-control-plane-{i}" for i in range(5)]
@@ -29,6 +29,27 @@ def lab(tmp_path_factory, collection_installed):
         lab.down()
 
 
+@pytest.fixture(scope="module")
+def table():
+    """What each case did, for the maintainers' notes: build/fault-suite.json. Recorded, never asserted."""
+    rows = []
+    yield rows
+    out = REPO / "build" / "fault-suite.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(rows, indent=2))
+
+
+@pytest.fixture
+def record(table, request):
+    def add(run, note=""):
+        summary = (run.report or {}).get("constellation") or {}
+        table.append({"case": request.node.name, "rc": run.rc, "seconds": run.seconds,
+                      "quorum": summary.get("quorum"), "keys_pushed": summary.get("keys_pushed"),
+                      "keys_needed": summary.get("keys_needed"), "failures": (run.report or {}).get("failures"),
+                      "note": note})
+    return add
+
+
 @pytest.fixture
 def broken(lab):
     """Every fault of the previous case repaired, then the whole control plane rebooted and waiting."""
@@ -41,6 +62,7 @@ def settle(lab) -> None:
     """Leave a healthy cluster for the next case: nodes back, rerun until it is green."""
     lab.repair("--kubeapi", "--workloads", "--lb", "--nodes", "all")
     run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_stop_at=all")
+    record(run, "run")
     assert run.rc == 0, run.output[-3000:]
 
 
@@ -50,11 +72,12 @@ def received(lab) -> int:
 
 # -- nodes that come and go ------------------------------------------------------------------------------
 
-def test_a_down_node_is_not_counted_as_up(broken):
+def test_a_down_node_is_not_counted_as_up(broken, record):
     lab = broken
     lab.break_("--kill", CP[0])
 
     run = lab.run(*CONSTELLATION_ONLY, *FAST)
+    record(run, "run")
 
     assert run.rc != 0  # the killed node never becomes Ready
     summary = run.report["constellation"]
@@ -65,12 +88,13 @@ def test_a_down_node_is_not_counted_as_up(broken):
 
     lab.repair("--nodes", CP[0])
     rerun = lab.run(*CONSTELLATION_ONLY)
+    record(rerun, "rerun")
     assert rerun.rc == 0, rerun.output[-3000:]
     assert rerun.report["constellation"]["keys_pushed"] == 0
     assert set(lab.control_plane_states().values()) == {"unlocked"}
 
 
-def test_a_node_booting_late_gets_its_key_in_a_later_round(broken):
+def test_a_node_booting_late_gets_its_key_in_a_later_round(broken, record):
     lab = broken
     lab.break_("--kill", ",".join(CP[:3]))
     before = received(lab)
@@ -79,6 +103,7 @@ def test_a_node_booting_late_gets_its_key_in_a_later_round(broken):
     lab.repair("--nodes", ",".join(CP[:3]))
 
     run = background.finish()
+    record(run, "run")
 
     assert run.rc == 0, run.output[-4000:]
     summary = run.report["constellation"]
@@ -87,11 +112,12 @@ def test_a_node_booting_late_gets_its_key_in_a_later_round(broken):
     assert_no_constellation_leak(lab, run)
 
 
-def test_a_node_rebooting_after_its_push_is_pushed_again(broken):
+def test_a_node_rebooting_after_its_push_is_pushed_again(broken, record):
     lab = broken
     lab.break_("--fault", f"{CP[0]}=reboot-after-push")
 
     run = lab.run(*CONSTELLATION_ONLY, *FAST)
+    record(run, "run")
 
     assert run.rc == 0, run.output[-4000:]
     summary = run.report["constellation"]
@@ -111,12 +137,13 @@ def test_a_node_rebooting_after_its_push_is_pushed_again(broken):
     ("plain-tls", "failed", "attestation failed, nothing sent"),
     ("malformed", "failed", "HTTP/2 protocol error"),
 ])
-def test_a_hostile_recovery_server_gets_nothing_and_the_rest_recovers(broken, kind, outcome, message):
+def test_a_hostile_recovery_server_gets_nothing_and_the_rest_recovers(broken, kind, outcome, message, record):
     lab = broken
     lab.break_("--fault", f"{CP[0]}={kind}")
     before = received(lab)
 
     run = lab.run(*CONSTELLATION_ONLY, *FAST)
+    record(run, "run")
 
     assert run.rc != 0  # the hostile "node" never becomes Ready
     summary = run.report["constellation"]
@@ -130,7 +157,7 @@ def test_a_hostile_recovery_server_gets_nothing_and_the_rest_recovers(broken, ki
     settle(lab)
 
 
-def test_load_balancer_sending_to_a_recovered_node_is_retried(broken):
+def test_load_balancer_sending_to_a_recovered_node_is_retried(broken, record):
     lab = broken
     lab.repair("--nodes", "all")
     settle(lab)
@@ -138,6 +165,7 @@ def test_load_balancer_sending_to_a_recovered_node_is_retried(broken):
     lab.wait_for(lambda: list(lab.control_plane_states().values()).count("waiting") == 4, "four nodes waiting")
 
     run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_recovery_mode=load_balancer", "-e", "constellation_lb_interval=1")
+    record(run, "run")
 
     assert run.rc == 0, run.output[-4000:]
     assert run.report["constellation"]["quorum"] is True
@@ -149,11 +177,12 @@ def test_load_balancer_sending_to_a_recovered_node_is_retried(broken):
 # -- the Kubernetes API -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("api_fault", ["down", "stall"])
-def test_kubernetes_api_fault_stops_contrast_and_a_rerun_finishes(broken, api_fault):
+def test_kubernetes_api_fault_stops_contrast_and_a_rerun_finishes(broken, api_fault, record):
     lab = broken
     lab.break_("--kubeapi", api_fault, "--restart-coordinator")
 
     run = lab.run(*FAST, "-e", "constellation_quorum_timeout=10")
+    record(run, "run")
 
     assert run.rc != 0
     summary = run.report["constellation"]
@@ -168,6 +197,7 @@ def test_kubernetes_api_fault_stops_contrast_and_a_rerun_finishes(broken, api_fa
 
     lab.repair("--kubeapi")
     rerun = lab.run()
+    record(rerun, "rerun")
     assert rerun.rc == 0, rerun.output[-4000:]
     assert rerun.report["constellation"]["keys_pushed"] == 0
     assert rerun.report["contrast"]["recovered"] is True
@@ -175,7 +205,7 @@ def test_kubernetes_api_fault_stops_contrast_and_a_rerun_finishes(broken, api_fa
 
 # -- Contrast stages ----------------------------------------------------------------------------------------
 
-def test_failed_workload_restart_is_repeated_by_the_rerun(lab):
+def test_failed_workload_restart_is_repeated_by_the_rerun(lab, record):
     lab.repair("--kubeapi", "--workloads", "--lb", "--nodes", "all")
     lab.break_("--reboot", "none", "--restart-coordinator", "--workloads", "fail")
     lab.wait_for(lambda: lab.status()["coordinator"]["state"] == "stale", "coordinator in recovery mode")
@@ -183,6 +213,7 @@ def test_failed_workload_restart_is_repeated_by_the_rerun(lab):
     before = baseline.read_bytes() if baseline.exists() else None
 
     run = lab.run("-e", "recover_constellation=false")
+    record(run, "run")
 
     assert run.rc != 0
     contrast = run.report["contrast"]
@@ -194,27 +225,31 @@ def test_failed_workload_restart_is_repeated_by_the_rerun(lab):
 
     lab.repair("--workloads")
     rerun = lab.run("-e", "recover_constellation=false")
+    record(rerun, "rerun")
     assert rerun.rc == 0, rerun.output[-4000:]
     assert rerun.report["contrast"]["status"] == "already_recovered"
     assert {w["name"] for w in rerun.report["contrast"]["workloads_restarted"]} >= {"web", "emoji", "db"}
     assert rerun.report["contrast"]["mesh_ca_recorded"] is True
 
     third = lab.run("-e", "recover_constellation=false")
+    record(third, "third")
     assert third.rc == 0 and third.report["contrast"]["workloads_restarted"] == []
 
 
 # -- the run itself ---------------------------------------------------------------------------------------
 
-def test_sigint_during_the_push_then_a_rerun_finishes(broken):
+def test_sigint_during_the_push_then_a_rerun_finishes(broken, record):
     lab = broken
     before = received(lab)
     background = lab.start(*CONSTELLATION_ONLY, report=lab.directory / "interrupted.json")
     lab.wait_for(lambda: received(lab) > before or background.process.poll() is not None, "the first push", timeout=120)
     background.interrupt()
     interrupted = background.finish(timeout=120)
+    record(interrupted, "interrupted")
     assert interrupted.rc != 0
 
     run = lab.run(*CONSTELLATION_ONLY)
+    record(run, "run")
 
     assert run.rc == 0, run.output[-4000:]
     assert "took over the lock" in run.output
@@ -224,7 +259,7 @@ def test_sigint_during_the_push_then_a_rerun_finishes(broken):
     assert_no_constellation_leak(lab, interrupted)
 
 
-def test_two_concurrent_runs_do_not_push_side_by_side(broken):
+def test_two_concurrent_runs_do_not_push_side_by_side(broken, record):
     lab = broken
     before = received(lab)
     lock = lab.directory / ".confidential-recovery.lock"
@@ -232,7 +267,9 @@ def test_two_concurrent_runs_do_not_push_side_by_side(broken):
     lab.wait_for(lambda: lock.exists() or first.process.poll() is not None, "the first run's lock")
 
     second = lab.run(*CONSTELLATION_ONLY, report=lab.directory / "second.json")
+    record(second, "second")
     done = first.finish()
+    record(done, "done")
 
     assert second.rc != 0
     assert "another recovery run holds" in second.output
@@ -244,7 +281,7 @@ def test_two_concurrent_runs_do_not_push_side_by_side(broken):
     assert not lock.exists()
 
 
-def test_broken_inventory_stops_the_run_without_the_repository_config(lab, tmp_path):
+def test_broken_inventory_stops_the_run_without_the_repository_config(lab, tmp_path, record):
     lab.repair("--kubeapi", "--workloads", "--lb", "--nodes", "all")
     lab.break_("--reboot", "none", "--restart-coordinator")
     lab.wait_for(lambda: lab.status()["coordinator"]["state"] == "stale", "coordinator in recovery mode")
@@ -255,6 +292,7 @@ def test_broken_inventory_stops_the_run_without_the_repository_config(lab, tmp_p
     env = dict(ansible_env(), ANSIBLE_CONFIG=str(plain_config))
 
     run = lab.run(inventory=broken_inventory, env=env)
+    record(run, "run")
 
     assert run.rc != 0
     assert "no Constellation control-plane hosts" in run.output
@@ -263,11 +301,12 @@ def test_broken_inventory_stops_the_run_without_the_repository_config(lab, tmp_p
     assert lab.run().rc == 0
 
 
-def test_a_port_out_of_range_is_refused_before_anything_is_sent(broken):
+def test_a_port_out_of_range_is_refused_before_anything_is_sent(broken, record):
     lab = broken
     before = received(lab)
 
     run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_recovery_port=70000")
+    record(run, "run")
 
     assert run.rc != 0
     assert "must be from 1 to 65535, got 70000" in run.output
@@ -276,10 +315,11 @@ def test_a_port_out_of_range_is_refused_before_anything_is_sent(broken):
     assert json.dumps(run.report["stages"]).count("failed") >= 1
 
 
-def test_invalid_role_arguments_still_write_the_report(broken):
+def test_invalid_role_arguments_still_write_the_report(broken, record):
     lab = broken
 
     run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_stop_at=sometimes")
+    record(run, "run")
 
     assert run.rc != 0
     assert run.report is not None

@@ -170,3 +170,15 @@ def test_a_stalled_api_cannot_stretch_the_deadline(call_timeout):
     assert not ok
     # Every call is cut to the time left, never below the 0.5 s socket floor.
     assert clock.now <= 12.0 + 0.5
+
+
+def test_progress_keeps_news_and_a_heartbeat_only():
+    clock = FakeClock()
+    log = ProgressLog(Deadline(100, clock=clock), every=10)
+    log("round 1: same", key="same")
+    clock.advance(1)
+    log("round 2: same", key="same")
+    clock.advance(10)
+    log("round 3: same", key="same")
+    log("round 4: other", key="other")
+    assert [line.split("] ", 1)[1] for line in log.lines] == ["round 1: same", "round 3: same", "round 4: other"]
