@@ -16,6 +16,27 @@ DEPENDENCIES = (
 )
 
 
+def secret_argument_spec(**extra) -> dict:
+    """The options of the doc fragments constellation_secret and attestation, plus ``extra``."""
+    spec = dict(
+        master_secret_file=dict(type="path"),
+        master_secret=dict(type="raw", no_log=True),
+        cluster_id=dict(type="str"),
+        measurement_salt=dict(type="str"),
+        attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
+        timeout=dict(type="float", default=30),
+    )
+    spec.update(extra)
+    return spec
+
+
+SECRET_CONSTRAINTS = dict(
+    required_one_of=[("master_secret_file", "master_secret")],
+    mutually_exclusive=[("master_secret_file", "master_secret")],
+    required_together=[("cluster_id", "measurement_salt")],
+)
+
+
 def require_libraries(module, names=("cryptography", "h2", "protobuf")) -> None:
     for name, present, error in DEPENDENCIES:
         if name in names and not present:

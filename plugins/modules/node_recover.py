@@ -130,10 +130,11 @@ would_push:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _attestation
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation_module import (
+    SECRET_CONSTRAINTS,
     master_secret,
     require_libraries,
+    secret_argument_spec,
     validator,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._node_recover import run
@@ -141,26 +142,18 @@ from ansible_collections.confidential.recovery.plugins.module_utils._node_recove
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=secret_argument_spec(
             endpoint=dict(type="str", required=True),
             port=dict(type="int"),
             mode=dict(type="str", choices=["direct", "load_balancer"], default="direct"),
             protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
-            master_secret_file=dict(type="path"),
-            master_secret=dict(type="raw", no_log=True),
-            cluster_id=dict(type="str"),
-            measurement_salt=dict(type="str"),
             disk_uuid=dict(type="str"),
-            attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
-            timeout=dict(type="float", default=30),
             interval=dict(type="float", default=5),
             max_pushes=dict(type="int"),
             deadline=dict(type="float", default=600),
         ),
-        required_one_of=[("master_secret_file", "master_secret")],
-        mutually_exclusive=[("master_secret_file", "master_secret")],
-        required_together=[("cluster_id", "measurement_salt")],
         supports_check_mode=True,
+        **SECRET_CONSTRAINTS
     )
     require_libraries(module)
     run(module, validator(module), master_secret(module))

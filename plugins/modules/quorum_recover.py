@@ -167,10 +167,12 @@ progress:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _attestation, _cluster_health
+from ansible_collections.confidential.recovery.plugins.module_utils import _cluster_health
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation_module import (
+    SECRET_CONSTRAINTS,
     master_secret,
     require_libraries,
+    secret_argument_spec,
     validator,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._quorum_recover import run
@@ -178,7 +180,7 @@ from ansible_collections.confidential.recovery.plugins.module_utils._quorum_reco
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=secret_argument_spec(
             nodes=dict(type="list", elements="dict", required=True, options=dict(
                 name=dict(type="str", required=True),
                 address=dict(type="str", required=True),
@@ -190,17 +192,9 @@ def main():
             stop_at=dict(type="str", choices=["quorum", "all"], default="quorum"),
             wait_timeout=dict(type="float", default=300),
             poll_interval=dict(type="float", default=3),
-            master_secret_file=dict(type="path"),
-            master_secret=dict(type="raw", no_log=True),
-            cluster_id=dict(type="str"),
-            measurement_salt=dict(type="str"),
-            attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
-            timeout=dict(type="float", default=30),
         ),
-        required_one_of=[("master_secret_file", "master_secret")],
-        mutually_exclusive=[("master_secret_file", "master_secret")],
-        required_together=[("cluster_id", "measurement_salt")],
         supports_check_mode=True,
+        **SECRET_CONSTRAINTS
     )
     require_libraries(module)
     if not _cluster_health.HAS_KUBERNETES:
