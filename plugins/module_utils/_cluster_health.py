@@ -38,7 +38,7 @@ def describe_api_error(exc) -> str:
         message = json.loads(body).get("message") or body
     except (ValueError, AttributeError):
         message = body
-    return f"HTTP {exc.status} {exc.reason}: {message.strip()[:300]}"
+    return f"HTTP {exc.status} {exc.reason}: {' '.join(str(message).split())[:300]}"
 
 
 def api_client(kubeconfig: str, timeout: float):
@@ -64,7 +64,7 @@ def etcd_ready(api, timeout: float) -> tuple[bool, str]:
     try:
         response = api.call_api("/readyz/etcd", "GET", auth_settings=["BearerToken"], _preload_content=False,
                                 _request_timeout=timeout, _return_http_data_only=True)
-        body = response.data.decode(errors="replace").strip()
+        body = " ".join(response.data.decode(errors="replace").split())
         return body == "ok", body
     except ApiException as exc:
         return False, describe_api_error(exc)

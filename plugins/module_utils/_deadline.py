@@ -54,3 +54,18 @@ class ProgressLog:
         self._last_text, self._last_at = key, now
         if self.sink is not None:
             self.sink(line)
+
+
+def file_sink(path: str | None):
+    """A sink that appends each line to ``path`` at once, for the action plugin to show live (None: no sink)."""
+    if not path:
+        return None
+
+    def append(line: str) -> None:
+        try:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+        except OSError:
+            pass  # progress is a courtesy; the result carries every line anyway
+
+    return append

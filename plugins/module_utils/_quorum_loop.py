@@ -141,11 +141,11 @@ class QuorumLoop:
 
     def _summary(self, targets) -> str:
         waiting = [n.name for n in self.nodes if n.state == WAITING and not n.holds_key]
-        down = [n.name for n in self.nodes if n.state != WAITING and not n.holds_key]
+        silent = [n.name for n in self.nodes if n.state != WAITING and not n.holds_key]
         holding = [n.name for n in self.nodes if n.holds_key]
         api = "etcd quorum" if self.view.get("quorum") else f"no etcd quorum ({self.view.get('etcd_readyz')})"
         return (f"{api}; holding a key from this run: {len(holding)}/{quorum_size(len(self.nodes))} "
-                f"needed; waiting: {', '.join(waiting) or 'none'}; down: {', '.join(down) or 'none'}; "
+                f"needed; waiting: {', '.join(waiting) or 'none'}; not waiting, counted as down: {', '.join(silent) or 'none'}; "
                 f"pushing to: {', '.join(n.name for n in targets) or 'none'}")
 
     def _finished(self) -> bool:

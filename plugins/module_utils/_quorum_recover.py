@@ -13,7 +13,7 @@ from ._cluster_health import ClusterUnreachable, api_client, cluster_health
 from ._constellation_keys import canonical_disk_uuid
 from ._constellation_push import Endpoint, PushError, describe_grpc, push_detecting
 from ._constellation_rpc import default_port
-from ._deadline import Deadline, ProgressLog
+from ._deadline import Deadline, ProgressLog, file_sink
 from ._grpc_h2 import GrpcError
 from ._quorum_loop import ERROR, HOSTILE, REFUSED, UNREACHABLE, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop
 
@@ -89,7 +89,7 @@ def run(module, validator, secret) -> None:
     except (ValueError, AddressError, ClusterUnreachable) as exc:
         module.fail_json(msg=str(exc))
     deadline = Deadline(params["wait_timeout"])
-    progress = ProgressLog(deadline)
+    progress = ProgressLog(deadline, sink=file_sink(params.get("progress_file")))
     loop = QuorumLoop(nodes, probe=wiring.probe, push=wiring.push, health=wiring.health, stop_at=params["stop_at"],
                       deadline=deadline, call_timeout=params["timeout"], poll_interval=params["poll_interval"],
                       progress=progress, check_mode=module.check_mode)

@@ -9,7 +9,7 @@ from ._addresses import AddressError, check_host, check_port
 from ._cluster_health import ClusterUnreachable, api_client, cluster_health
 from ._constellation_push import Endpoint, PushError, probe
 from ._constellation_rpc import default_port
-from ._deadline import Deadline, ProgressLog
+from ._deadline import Deadline, ProgressLog, file_sink
 
 CONDITIONS = {
     "quorum": lambda health: health["quorum"],
@@ -63,7 +63,8 @@ def check_cluster(module) -> None:
         health = cluster_health(params["kubeconfig"], params["timeout"])
         module.exit_json(changed=False, msg=_describe(health), **health)
     met, health, progress, deadline = wait_for(params["kubeconfig"], params["wait_for"], params["wait_timeout"],
-                                               params["timeout"], params["poll_interval"])
+                                               params["timeout"], params["poll_interval"],
+                                               file_sink(params.get("progress_file")))
     result = dict(health, changed=False, waited=round(deadline.elapsed(), 2), progress=progress.lines)
     if not met:
         module.fail_json(msg=f"gave up waiting for {params['wait_for']} after {params['wait_timeout']:g} s: {_describe(health)}",

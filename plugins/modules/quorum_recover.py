@@ -70,6 +70,11 @@ options:
     description: Seconds between rounds.
     type: float
     default: 3
+  progress_file:
+    description:
+      - Where to append progress lines as they happen. The collection's action plugin sets it to show them live;
+        there is no need to set it by hand.
+    type: path
 requirements:
   - cryptography
   - h2
@@ -192,6 +197,7 @@ def main():
             stop_at=dict(type="str", choices=["quorum", "all"], default="quorum"),
             wait_timeout=dict(type="float", default=300),
             poll_interval=dict(type="float", default=3),
+            progress_file=dict(type="path"),
         ),
         supports_check_mode=True,
         **SECRET_CONSTRAINTS

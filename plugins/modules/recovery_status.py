@@ -55,6 +55,11 @@ options:
     description: Seconds between looks while waiting.
     type: float
     default: 3
+  progress_file:
+    description:
+      - Where to append progress lines as they happen. The collection's action plugin sets it to show them live;
+        there is no need to set it by hand.
+    type: path
   attestation:
     required: false
 requirements:
@@ -147,6 +152,7 @@ def main():
             wait_for=dict(type="str", choices=["quorum", "all_ready"]),
             wait_timeout=dict(type="float", default=300),
             poll_interval=dict(type="float", default=3),
+            progress_file=dict(type="path"),
             attestation=dict(type="str", choices=_attestation.ATTESTATION_CHOICES),
             timeout=dict(type="float", default=30),
         ),

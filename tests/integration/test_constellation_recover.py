@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 from leakcheck import constellation_secret_forms, leaked
@@ -23,6 +24,9 @@ def test_recover_restores_quorum_with_fewest_keys_and_leaks_nothing(constellatio
     by_outcome = sorted(outcomes(run).values())
     assert by_outcome.count("pushed") == 3 and by_outcome.count("self_healed") == 2, by_outcome
     assert set(lab.control_plane_states().values()) == {"unlocked"}
+    # The rounds are printed live by the action plugin, before the task's own result line.
+    live = re.search(r"^  conflab-control-plane-\d: \[\s*[\d.]+s\] round 1: no etcd quorum", run.output, re.M)
+    assert live and live.start() < run.output.index("Wait for every node to become Ready")
     forms = constellation_secret_forms(lab.directory / "constellation-mastersecret.json", disk_uuids(lab))
     report_text = (lab.directory / "recovery-report.json").read_text()
     assert leaked(forms, run.output, report_text) == []

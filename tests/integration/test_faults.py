@@ -59,10 +59,9 @@ def broken(lab):
 
 
 def settle(lab) -> None:
-    """Leave a healthy cluster for the next case: nodes back, rerun until it is green."""
+    """Leave a healthy cluster for the next case: nodes back, and a green run."""
     lab.repair("--kubeapi", "--workloads", "--lb", "--nodes", "all")
     run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_stop_at=all")
-    record(run, "run")
     assert run.rc == 0, run.output[-3000:]
 
 
