@@ -34,6 +34,10 @@ WOULD_PUSH = "would_push"
 class PushError(Exception):
     """A push that failed in a way the user must look at (never carries key material)."""
 
+    def __init__(self, message: str, pushed: int = 0):
+        super().__init__(message)
+        self.pushed = pushed  # keys that did go out before the failure (load-balancer runs)
+
 
 @dataclass
 class Endpoint:
@@ -153,23 +157,29 @@ class LoadBalancerRun:
 
 
 def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: MasterSecret, interval: float,
-                               max_pushes: int | None, deadline_seconds: float, progress=None) -> LoadBalancerRun:
+                               max_pushes: int | None, deadline_seconds: float, progress=None,
+                               done=None) -> LoadBalancerRun:
     """The upstream ``constellation recover`` loop: one node per connection until none waits.
 
     Unavailable (refused, nothing behind the LB) is retried once after ``interval``. A handshake
     that times out or is dropped (the LB still routes to a node that just left) is retried until
     the deadline; a peer that does not speak TLS, fails attestation or answers with anything else
-    stops the run at once, with its cause. Unlike upstream, a run stops after ``max_pushes``, and
-    every connection is bounded by the deadline.
+    stops the run at once, with its cause. Unlike upstream, a run stops after ``max_pushes``, when
+    ``done(timeout)`` (the cluster's own word, for example etcd quorum) returns a reason, and every
+    connection is bounded by the deadline.
     """
     run = LoadBalancerRun()
     deadline = Deadline(deadline_seconds)
     unavailable_in_row = 0
     last_cause = ""
     while max_pushes is None or run.pushed < max_pushes:
+        reason = done(deadline.bounded(endpoint.timeout)) if done and run.attempts else None
+        if reason:
+            run.stop_reason = reason
+            break
         if deadline.expired():
             raise PushError(f"{endpoint.address}: gave up after {deadline_seconds:g}s with {run.pushed} key(s) pushed; "
-                            f"last error: {last_cause or 'none'}")
+                            f"last error: {last_cause or 'none'}", pushed=run.pushed)
         run.attempts += 1
         attempt = Endpoint(endpoint.host, endpoint.port, endpoint.validator, deadline.bounded(endpoint.timeout))
         try:
@@ -177,7 +187,7 @@ def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: Master
                 used, announced = push_detecting(attempt, protocol, master, None)
             except GrpcError as exc:
                 if exc.code_name != "Unavailable":
-                    raise PushError(describe_grpc(exc, endpoint)) from exc
+                    raise PushError(describe_grpc(exc, endpoint), pushed=run.pushed) from exc
                 raise Unreachable(f"{endpoint.address}: {exc}") from exc
         except (ConnectionRefused, Unreachable) as exc:
             unavailable_in_row += 1
@@ -192,9 +202,10 @@ def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: Master
             _sleep(deadline, interval, progress, f"load balancer not ready ({exc}); retrying in {interval:g}s")
             continue
         except AtlsError as exc:
-            raise PushError(f"{exc}; stopping: retrying cannot help") from exc
+            raise PushError(f"{exc}; stopping: retrying cannot help", pushed=run.pushed) from exc
         except Exception as exc:  # noqa: BLE001 - a malformed answer is reported, not traced
-            raise PushError(f"{endpoint.address}: malformed answer ({exc.__class__.__name__}: {exc})") from exc
+            raise PushError(f"{endpoint.address}: malformed answer ({exc.__class__.__name__}: {exc})",
+                            pushed=run.pushed) from exc
         unavailable_in_row = 0
         run.pushed += 1
         run.protocols.append(used)

@@ -9,7 +9,22 @@ from ._addresses import AddressError, check_host, check_port
 from ._constellation_push import (
     Endpoint, PushError, push_through_load_balancer, push_to_node, probe, NOT_WAITING, PUSHED, WOULD_PUSH,
 )
+from ._cluster_health import ClusterUnreachable, api_client, cluster_health
 from ._constellation_rpc import default_port
+
+
+def _cluster_done(kubeconfig: str, all_ready: bool):
+    """Through a load balancer we cannot see which node waits; the Kubernetes API tells when to stop."""
+
+    def done(timeout: float) -> str | None:
+        health = cluster_health(kubeconfig, timeout)
+        if not health["quorum"]:
+            return None
+        if not all_ready:
+            return "etcd quorum is back (Kubernetes API)"
+        return None if health["not_ready_nodes"] else "every node is Ready (Kubernetes API)"
+
+    return done
 
 
 def run(module, validator, secret) -> None:
@@ -25,7 +40,7 @@ def run(module, validator, secret) -> None:
             _through_load_balancer(module, endpoint, secret)
         result = push_to_node(endpoint, params["protocol"], secret, params["disk_uuid"], module.check_mode)
     except PushError as exc:
-        module.fail_json(msg=str(exc), endpoint=endpoint.address)
+        module.fail_json(msg=str(exc), endpoint=endpoint.address, pushed=exc.pushed)
     except ValueError as exc:
         module.fail_json(msg=str(exc), endpoint=endpoint.address)
     out = dict(changed=result.changed, status=result.status, protocol=result.protocol, elapsed=result.elapsed,
@@ -50,8 +65,15 @@ def _through_load_balancer(module, endpoint, secret) -> None:
                          endpoint=endpoint.address,
                          would_push={"endpoint": endpoint.address, "protocol": params["protocol"]} if waiting else None)
     lines = []
+    done = None
+    if params["kubeconfig"]:
+        try:
+            api_client(params["kubeconfig"], params["timeout"]).close()
+        except ClusterUnreachable as exc:
+            module.fail_json(msg=str(exc))
+        done = _cluster_done(params["kubeconfig"], all_ready=params["max_pushes"] is None)
     outcome = push_through_load_balancer(endpoint, params["protocol"], secret, params["interval"], params["max_pushes"],
-                                     params["deadline"], progress=lines.append)
+                                         params["deadline"], progress=lines.append, done=done)
     module.exit_json(
         changed=outcome.pushed > 0, status=PUSHED if outcome.pushed else NOT_WAITING, pushed=outcome.pushed,
         protocol=outcome.protocols[0] if outcome.protocols else None, disk_uuids=outcome.disk_uuids, attempts=outcome.attempts,

@@ -53,6 +53,12 @@ options:
   max_pushes:
     description: With O(mode=load_balancer), stop after this many keys (for example floor(n/2)+1 for quorum).
     type: int
+  kubeconfig:
+    description:
+      - With O(mode=load_balancer), the admin kubeconfig. The loop then stops as soon as the Kubernetes API reports
+        etcd quorum (with O(max_pushes)) or every node Ready (without), instead of pushing until the deadline
+        while the load balancer still routes to nodes that no longer wait.
+    type: path
   deadline:
     description: With O(mode=load_balancer), give up after this many seconds.
     type: float
@@ -117,7 +123,7 @@ elapsed:
   type: float
   sample: 0.21
 pushed:
-  description: Number of keys pushed through the load balancer.
+  description: Number of keys pushed through the load balancer (also when the run failed part-way).
   returned: O(mode=load_balancer)
   type: int
   sample: 3
@@ -151,6 +157,7 @@ def main():
             interval=dict(type="float", default=5),
             max_pushes=dict(type="int"),
             deadline=dict(type="float", default=600),
+            kubeconfig=dict(type="path"),
         ),
         supports_check_mode=True,
         **SECRET_CONSTRAINTS

@@ -80,3 +80,16 @@ def test_dropped_handshakes_are_retried_until_the_deadline_and_the_cause_is_kept
     assert "gave up after 1s with 0 key(s) pushed" in message
     assert "closed the connection during the TLS handshake" in message
     assert dropping_server.connections > 1
+
+
+def test_the_cluster_saying_quorum_ends_the_loop_instead_of_the_deadline(dropping_server):
+    endpoint = Endpoint("127.0.0.1", dropping_server.port, NeverCalled(), 2)
+    looks = []
+
+    def done(timeout):
+        looks.append(timeout)
+        return "etcd quorum is back (Kubernetes API)" if len(looks) >= 3 else None
+
+    run = push_through_load_balancer(endpoint, "auto", SECRET, interval=0.01, max_pushes=3, deadline_seconds=600, done=done)
+    assert run.stop_reason == "etcd quorum is back (Kubernetes API)" and run.pushed == 0
+    assert dropping_server.connections == 3
