@@ -10,10 +10,13 @@ COLLECTION_DIR := $(COLLECTIONS)/ansible_collections/confidential/recovery
 LAB_DIR ?= $(CURDIR)/drill-workspace
 NODES ?= 5
 BREAK ?= all
+# Extra ansible-playbook arguments for the drill, e.g. ARGS='-e constellation_stop_at=all'; KEEP=1 leaves the lab up.
+ARGS ?=
+KEEP ?= 0
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: drill test unit integration venv collection proto lab-down benchmark clean
+.PHONY: drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release
 
 venv: $(DEPS_STAMP)
 
@@ -31,6 +34,11 @@ collection: $(DEPS_STAMP)
 	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) build/confidential-recovery-*.tar.gz >/dev/null
 	@echo "collection installed in $(COLLECTION_DIR)"
 
+# The artifact for Galaxy: refuses while galaxy.yml still has TODO fields (no public home yet).
+release: collection
+	@if grep -n 'TODO' galaxy.yml; then echo "galaxy.yml has TODO fields: set the real URLs before a release" >&2; exit 1; fi
+	@ls build/confidential-recovery-*.tar.gz
+
 proto: $(DEPS_STAMP)
 	PYTHON=$(PY) tools/regen-proto.sh
 
@@ -38,12 +46,20 @@ drill: collection
 	$(BIN)/conflab down --dir $(LAB_DIR) >/dev/null 2>&1 || true
 	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES)
 	$(BIN)/conflab break --dir $(LAB_DIR) --reboot $(BREAK) --restart-coordinator
-	$(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml playbooks/recover.yml \
-	  -e @$(LAB_DIR)/recover-vars.yml -e recovery_report_file=$(LAB_DIR)/recovery-report.json
-	$(BIN)/conflab status --dir $(LAB_DIR)
+	status=0; $(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml playbooks/recover.yml \
+	  -e @$(LAB_DIR)/recover-vars.yml -e recovery_report_file=$(LAB_DIR)/recovery-report.json $(ARGS) || status=$$?; \
+	$(BIN)/conflab status --dir $(LAB_DIR); \
+	if [ "$(KEEP)" = 1 ]; then echo "The lab keeps running (KEEP=1): make lab-down stops it."; \
+	else $(BIN)/conflab down --dir $(LAB_DIR); echo "Lab stopped. make drill KEEP=1 keeps it running."; fi; \
+	exit $$status
 
-test: collection
+test: collection changelog-lint
 	$(BIN)/pytest tests
+
+# Fragments are valid, and the last commit that changed the collection brought one.
+changelog-lint: $(DEPS_STAMP)
+	$(BIN)/antsibull-changelog lint
+	tools/check-changelog-fragment.sh
 
 unit: collection
 	$(BIN)/pytest tests/unit

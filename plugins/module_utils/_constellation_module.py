@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import missing_required_lib
 
-from . import _attestation, _constellation_keys, _constellation_rpc, _grpc_h2
+from . import _attestation, _constellation_keys, _constellation_rpc, _contrast_userapi, _grpc_h2
+
+# The generated protobuf code validates the runtime when imported: an older protobuf fails like a missing one.
+PROTOBUF_REQUIREMENT = "protobuf>=7.35.1"
 
 DEPENDENCIES = (
-    ("cryptography", _constellation_keys.HAS_CRYPTOGRAPHY, _constellation_keys.CRYPTOGRAPHY_IMPORT_ERROR),
-    ("h2", _grpc_h2.HAS_H2, _grpc_h2.H2_IMPORT_ERROR),
-    ("protobuf", _constellation_rpc.HAS_PROTOBUF, _constellation_rpc.PROTOBUF_IMPORT_ERROR),
+    ("cryptography", "cryptography", _constellation_keys.HAS_CRYPTOGRAPHY, _constellation_keys.CRYPTOGRAPHY_IMPORT_ERROR),
+    ("h2", "h2", _grpc_h2.HAS_H2, _grpc_h2.H2_IMPORT_ERROR),
+    ("protobuf", PROTOBUF_REQUIREMENT, _constellation_rpc.HAS_PROTOBUF, _constellation_rpc.PROTOBUF_IMPORT_ERROR),
+    ("protobuf-userapi", PROTOBUF_REQUIREMENT, _contrast_userapi.HAS_PROTOBUF, _contrast_userapi.PROTOBUF_IMPORT_ERROR),
 )
 
 
@@ -38,9 +42,9 @@ SECRET_CONSTRAINTS = dict(
 
 
 def require_libraries(module, names=("cryptography", "h2", "protobuf")) -> None:
-    for name, present, error in DEPENDENCIES:
+    for name, requirement, present, error in DEPENDENCIES:
         if name in names and not present:
-            module.fail_json(msg=missing_required_lib(name), exception=str(error))
+            module.fail_json(msg=missing_required_lib(requirement), exception=str(error))
 
 
 def validator(module):

@@ -107,9 +107,10 @@ elapsed:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _attestation, _contrast_userapi, _contrast_workspace
+from ansible_collections.confidential.recovery.plugins.module_utils import _attestation
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation_module import require_libraries
 from ansible_collections.confidential.recovery.plugins.module_utils._coordinator_recover import run
 
 
@@ -129,10 +130,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    for ok, error, name in ((_contrast_workspace.HAS_CRYPTOGRAPHY, _contrast_workspace.CRYPTOGRAPHY_IMPORT_ERROR, "cryptography"),
-                            (_contrast_userapi.HAS_PROTOBUF, _contrast_userapi.PROTOBUF_IMPORT_ERROR, "protobuf")):
-        if not ok:
-            module.fail_json(msg=missing_required_lib(name), exception=str(error))
+    require_libraries(module, ("cryptography", "h2", "protobuf-userapi"))
     workspace = module.params["workspace_dir"]
     for option, filename in (("manifest", "manifest.json"), ("seed_shares", "seed-shares.json"),
                              ("seedshare_owner_key", "seedshare-owner.pem"), ("verify_dir", "verify")):

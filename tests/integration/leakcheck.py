@@ -6,8 +6,11 @@ import base64
 import json
 from pathlib import Path
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=b"seedshare")
 
 
 def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
@@ -35,3 +38,20 @@ def constellation_secret_forms(master_secret_file: Path, disk_uuids: list[str]) 
 
 def leaked(forms: set[str], *texts: str) -> list[str]:
     return sorted(form for form in forms for text in texts if form in text)
+
+
+def owner_key(ws):
+    return serialization.load_pem_private_key((ws / "seedshare-owner.pem").read_bytes(), password=None)
+
+
+def seed_and_salt(ws) -> tuple[bytes, bytes]:
+    doc = json.loads((ws / "seed-shares.json").read_text())
+    seed = owner_key(ws).decrypt(base64.b64decode(doc["SeedShares"][0]["EncryptedSeed"]), OAEP)
+    return seed, base64.b64decode(doc["salt"])
+
+
+def contrast_secret_forms(ws) -> set[str]:
+    seed, salt = seed_and_salt(ws)
+    pem_lines = [line for line in (ws / "seedshare-owner.pem").read_text().splitlines() if "-----" not in line]
+    forms = {seed.hex(), base64.b64encode(seed).decode(), salt.hex(), base64.b64encode(salt).decode()}
+    return forms | set(pem_lines[1:4])

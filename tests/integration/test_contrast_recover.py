@@ -7,13 +7,12 @@ import json
 import shutil
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conftest import start_lab
-from leakcheck import leaked
+from leakcheck import OAEP, contrast_secret_forms as secret_forms, leaked, owner_key, seed_and_salt
 
-OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=b"seedshare")
 CONTRAST_ONLY = ("-e", "recover_constellation=false")
 
 
@@ -37,23 +36,6 @@ def coordinator_state(lab) -> str:
 def restart_coordinator(lab) -> None:
     lab.break_("--reboot", "none", "--restart-coordinator")
     lab.wait_for(lambda: coordinator_state(lab) == "stale", "coordinator in recovery mode")
-
-
-def owner_key(ws):
-    return serialization.load_pem_private_key((ws / "seedshare-owner.pem").read_bytes(), password=None)
-
-
-def seed_and_salt(ws) -> tuple[bytes, bytes]:
-    doc = json.loads((ws / "seed-shares.json").read_text())
-    seed = owner_key(ws).decrypt(base64.b64decode(doc["SeedShares"][0]["EncryptedSeed"]), OAEP)
-    return seed, base64.b64decode(doc["salt"])
-
-
-def secret_forms(ws) -> set[str]:
-    seed, salt = seed_and_salt(ws)
-    pem_lines = [line for line in (ws / "seedshare-owner.pem").read_text().splitlines() if "-----" not in line]
-    forms = {seed.hex(), base64.b64encode(seed).decode(), salt.hex(), base64.b64encode(salt).decode()}
-    return forms | set(pem_lines[1:4])
 
 
 def workspace_copy(lab, tmp_path):

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import start_lab
 from labdriver import REPO, ansible_env
+from leakcheck import contrast_secret_forms, leaked
 from reporting import assert_no_constellation_leak, node, outcomes
 
 CP = [f"conflab-control-plane-{i}" for i in range(5)]
@@ -221,6 +222,7 @@ def test_failed_workload_restart_is_repeated_by_the_rerun(lab, record):
     assert contrast["mesh_ca_recorded"] is False
     assert (baseline.read_bytes() if baseline.exists() else None) == before
     assert any("contrast restart failed" in f for f in run.report["failures"])
+    assert leaked(contrast_secret_forms(lab.directory / "contrast"), run.output, json.dumps(run.report)) == []
 
     lab.repair("--workloads")
     rerun = lab.run("-e", "recover_constellation=false")
@@ -272,6 +274,8 @@ def test_two_concurrent_runs_do_not_push_side_by_side(broken, record):
 
     assert second.rc != 0
     assert "another recovery run holds" in second.output
+    assert_no_constellation_leak(lab, second)
+    assert_no_constellation_leak(lab, done)
     assert second.report["preflight"]["ok"] is False
     assert second.report["constellation"] is None
     assert done.rc == 0, done.output[-4000:]
@@ -297,6 +301,7 @@ def test_broken_inventory_stops_the_run_without_the_repository_config(lab, tmp_p
     assert "no Constellation control-plane hosts" in run.output
     assert run.report["preflight"]["ok"] is False
     assert lab.status()["coordinator"]["state"] == "stale"
+    assert leaked(contrast_secret_forms(lab.directory / "contrast"), run.output, json.dumps(run.report)) == []
     assert lab.run().rc == 0
 
 
@@ -312,6 +317,7 @@ def test_a_port_out_of_range_is_refused_before_anything_is_sent(broken, record):
     assert received(lab) == before
     assert set(lab.control_plane_states().values()) == {"waiting"}
     assert json.dumps(run.report["stages"]).count("failed") >= 1
+    assert_no_constellation_leak(lab, run)
 
 
 def test_invalid_role_arguments_still_write_the_report(broken, record):
@@ -325,3 +331,4 @@ def test_invalid_role_arguments_still_write_the_report(broken, record):
     stage = next(s for s in run.report["stages"] if s["stage"] == "constellation")
     assert stage["status"] == "failed" and "constellation_stop_at" in stage["reason"]
     assert set(lab.control_plane_states().values()) == {"waiting"}
+    assert_no_constellation_leak(lab, run)
