@@ -1,4 +1,4 @@
-"""Baseline: the upstream `constellation recover` algorithm (constellation-node.md §8), as a runner.
+"""Baseline: the upstream `constellation recover` algorithm (docs/constellation-protocol.md, The upstream CLI loop), as a runner.
 
 Sequential, through the load balancer, a new attested connection per attempt, retrying every
 ``interval`` seconds: a load balancer that is not ready (handshake timeout) is always retried, and

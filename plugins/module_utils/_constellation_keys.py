@@ -3,7 +3,7 @@
 # Apache License 2.0
 """Constellation key material: the master secret file and what is derived from it.
 
-HKDF-SHA256 (RFC 5869) as upstream derives it (constellation-node.md §4): the state-disk
+HKDF-SHA256 (RFC 5869) as upstream derives it (docs/constellation-protocol.md, Key derivation): the state-disk
 passphrase ``key-<lowercase disk UUID>``, the measurement secret, the cluster ID, and the
 KMS URI that v2.5+ nodes take. Error messages never contain key material.
 """

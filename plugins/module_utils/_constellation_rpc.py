@@ -31,7 +31,7 @@ KEYSERVICE = "keyservice"
 AUTO = "auto"
 PROTOCOL_CHOICES = [AUTO, UNARY, STREAM, KEYSERVICE]
 
-# Unverified (constellation-node.md §12): a v2.0-v2.4 node answers the v2.5 unary message with
+# Unverified (docs/constellation-protocol.md, Recovery RPC generations): a v2.0-v2.4 node answers the v2.5 unary message with
 # this InvalidArgument text, and that is the signal to fall back to the stream. One place to change.
 STREAM_FALLBACK_MESSAGE = "first message is not a measurement secret"
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # Apache License 2.0
-"""Restart the Contrast mesh workloads after the mesh CA changed (contrast-coordinator.md §8).
+"""Restart the Contrast mesh workloads after the mesh CA changed (docs/contrast-protocol.md, Workloads after a recovery).
 
 A pod is a mesh workload when its runtime class starts with ``contrast-cc`` or it has the
 ``contrast-initializer`` init container. The Coordinator, ``port-forwarder-*`` pods and the node

@@ -3,7 +3,7 @@
 # Apache License 2.0
 """The seed-share owner's workspace: decrypt the seed, build the client identity, read the manifest.
 
-Lengths and formats are checked before anything is dialled (contrast-coordinator.md §3, §4), and
+Lengths and formats are checked before anything is dialled (docs/contrast-protocol.md, Workspace and seed), and
 errors name the file at fault without echoing any key material.
 """
 

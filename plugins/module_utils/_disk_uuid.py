@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # Apache License 2.0
-"""Find a Constellation node's state-disk UUID in its boot output (constellation-node.md §5).
+"""Find a Constellation node's state-disk UUID in its boot output (docs/constellation-protocol.md, Boot log).
 
 Sources, in the order a node prints them: the disk-mapper's ``Preparing existing state disk``
 line (slog: ``"setupManager":{"uuid":…}``; zap: a flat ``uuid`` field) and the bootstrapper's

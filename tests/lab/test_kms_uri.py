@@ -1,4 +1,4 @@
-"""The lab node parses recovery URIs as a node does (constellation-node.md §4)."""
+"""The lab node parses recovery URIs as a node does (docs/constellation-protocol.md, Key derivation)."""
 
 from __future__ import annotations
 

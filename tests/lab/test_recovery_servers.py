@@ -1,4 +1,4 @@
-"""The lab's recovery servers answer as a node does (constellation-node.md §2, §5), seen through the collection's client."""
+"""The lab's recovery servers answer as a node does (docs/constellation-protocol.md, Recovery RPC generations), seen through the collection's client."""
 
 from __future__ import annotations
 

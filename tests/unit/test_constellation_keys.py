@@ -1,4 +1,4 @@
-"""Key derivation against the known answers of constellation-node.md §4 and RFC 5869."""
+"""Key derivation against upstream's known answers (docs/constellation-protocol.md, Key derivation) and RFC 5869."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The JoinService of an unlocked control-plane node (mutual aTLS, §2 "Rejoin", §6).
+"""The JoinService of an unlocked control-plane node (mutual aTLS; docs/constellation-protocol.md, Flow).
 
 It issues rejoin tickets only while etcd has quorum, as the real one can only answer when the
 cluster's key service (backed by etcd) is up.

@@ -1,4 +1,4 @@
-"""Parse the recovery URIs the way a node does (constellation-node.md §4, "Node parsing")."""
+"""Parse the recovery URIs the way a node does (docs/constellation-protocol.md, Key derivation)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Certificates a lab node presents: Constellation's `dummy` attestation variant (§6, §7).
+"""Certificates a lab node presents: Constellation's `dummy` attestation variant (docs/constellation-protocol.md, Attested TLS).
 
 One ECDSA P-256 key per issuer (per server process, as upstream), a fresh certificate per
 handshake, bound to the peer's nonce and to the key through the extension's JSON document.

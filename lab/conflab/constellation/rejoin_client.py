@@ -1,4 +1,4 @@
-"""The RejoinClient every waiting node runs (§5): ask the JoinService for its keys, every interval."""
+"""The RejoinClient every waiting node runs (docs/constellation-protocol.md, Flow): ask the JoinService for its keys, every interval."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Server certificates of Contrast's insecure attestation variant (contrast-coordinator.md §5)."""
+"""Server certificates of Contrast's insecure attestation variant (docs/contrast-protocol.md, Attested TLS)."""
 
 from __future__ import annotations
 
