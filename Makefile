@@ -10,13 +10,13 @@ COLLECTION_DIR := $(COLLECTIONS)/ansible_collections/confidential/recovery
 LAB_DIR ?= $(CURDIR)/drill-workspace
 NODES ?= 5
 BREAK ?= all
-# Extra ansible-playbook arguments for the drill, e.g. ARGS='-e constellation_stop_at=all'; KEEP=1 leaves the lab up.
+# Extra ansible-playbook arguments for the drill, e.g. ARGS='-e constellation_recover_stop_at=all'; KEEP=1 leaves the lab up.
 ARGS ?=
 KEEP ?= 0
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release
+.PHONY: drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint
 
 venv: $(DEPS_STAMP)
 
@@ -53,8 +53,12 @@ drill: collection
 	else $(BIN)/conflab down --dir $(LAB_DIR); echo "Lab stopped. make drill KEEP=1 keeps it running."; fi; \
 	exit $$status
 
-test: collection changelog-lint
+test: collection changelog-lint lint
 	$(BIN)/pytest tests
+
+# ansible-lint at the production profile (.ansible-lint); 0 violations.
+lint: collection
+	$(BIN)/ansible-lint -q --nocolor
 
 # Fragments are valid, and the last commit that changed the collection brought one.
 changelog-lint: $(DEPS_STAMP)

@@ -39,7 +39,7 @@ def run_ours(lab: Lab, stop_at: str) -> dict:
     watch = QuorumWatch(lab.directory)
     watch.start()
     started = time.monotonic()
-    run = lab.run("-e", f"constellation_stop_at={stop_at}", "-e", "recover_contrast=false", "-e", "contrast_coordinator=")
+    run = lab.run("-e", f"constellation_recover_stop_at={stop_at}", "-e", "recover_contrast=false", "-e", "contrast_recover_coordinator=")
     finished = time.monotonic()
     watch.stop()
     if run.rc != 0:

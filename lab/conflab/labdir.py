@@ -125,12 +125,12 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
     inventory = {"plugin": "confidential.recovery.constellation", "provider": "lab",
                  "state_file": "constellation-state.yaml", "lab_cloud_file": "lab-cloud.json"}
     (directory / "inventory.constellation.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-    extra = {"constellation_attestation": "lab", "constellation_poll_interval": 1}
+    extra = {"constellation_recover_attestation": "lab", "constellation_recover_poll_interval": 1}
     if contrast:
         coordinator = config["coordinator"]
-        extra.update({"contrast_coordinator": f"{coordinator['ip']}:{coordinator['port']}",
-                      "contrast_workspace_dir": str(directory / "contrast"), "contrast_attestation": "lab"})
+        extra.update({"contrast_recover_coordinator": f"{coordinator['ip']}:{coordinator['port']}",
+                      "contrast_recover_workspace_dir": str(directory / "contrast"), "contrast_recover_attestation": "lab"})
         if kubeapi:
-            extra["contrast_kubeconfig"] = str(directory / "constellation-admin.conf")
+            extra["contrast_recover_kubeconfig"] = str(directory / "constellation-admin.conf")
     (directory / "recover-vars.yml").write_text(yaml.safe_dump(extra, sort_keys=False))
     (directory / "lab.json").write_text(json.dumps(config, indent=2))

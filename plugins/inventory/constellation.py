@@ -49,12 +49,14 @@ options:
 """
 
 EXAMPLES = r"""
+---
 # cluster.constellation.yml (the lab writes one like it)
 plugin: confidential.recovery.constellation
 provider: lab
 state_file: constellation-state.yaml
 lab_cloud_file: lab-cloud.json
 
+---
 # cluster.constellation.yml for a real cluster, instances listed by hand
 plugin: confidential.recovery.constellation
 provider: static

@@ -66,7 +66,7 @@ def test_wrong_master_secret_fails_before_anything_is_sent(constellation_lab, tm
     wrong.write_text(json.dumps({"key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "salt": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}))
     wrong.chmod(0o600)
 
-    run = lab.run("-e", f"constellation_master_secret_file={wrong}", "-e", "constellation_quorum_timeout=10", verbosity=4)
+    run = lab.run("-e", f"constellation_recover_master_secret_file={wrong}", "-e", "constellation_recover_quorum_timeout=10", verbosity=4)
 
     assert run.rc != 0
     assert "does not belong to this cluster" in run.output
@@ -85,9 +85,9 @@ def test_wrong_master_secret_without_preflight_leaves_nodes_locked(constellation
     wrong.write_text(json.dumps(doc))
 
     run = lab.run(
-        "-e", f"constellation_master_secret_file={wrong}",
-        "-e", "constellation_preflight_cluster_id=false",
-        "-e", "constellation_quorum_timeout=15",
+        "-e", f"constellation_recover_master_secret_file={wrong}",
+        "-e", "constellation_recover_preflight_cluster_id=false",
+        "-e", "constellation_recover_quorum_timeout=15",
     )
 
     assert run.rc != 0
@@ -102,7 +102,7 @@ def test_stop_at_all_pushes_every_waiting_node(constellation_lab):
     lab = constellation_lab
     lab.break_control_plane()
 
-    run = lab.run("-e", "constellation_stop_at=all")
+    run = lab.run("-e", "constellation_recover_stop_at=all")
 
     assert run.rc == 0, run.output[-4000:]
     assert run.report["constellation"]["keys_pushed"] == 5
@@ -113,7 +113,7 @@ def test_load_balancer_mode_recovers_through_the_cluster_endpoint(constellation_
     lab = constellation_lab
     lab.break_control_plane()
 
-    run = lab.run("-e", "constellation_recovery_mode=load_balancer", "-e", "constellation_lb_interval=1")
+    run = lab.run("-e", "constellation_recover_mode=load_balancer", "-e", "constellation_recover_lb_interval=1")
 
     assert run.rc == 0, run.output[-4000:]
     summary = run.report["constellation"]

@@ -105,7 +105,7 @@ def test_unauthorized_seedshare_key_is_permission_denied(contrast_lab, tmp_path)
         intruder.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
     )
 
-    run = lab.run(*CONTRAST_ONLY, "-e", f"contrast_workspace_dir={ws}")
+    run = lab.run(*CONTRAST_ONLY, "-e", f"contrast_recover_workspace_dir={ws}")
 
     assert run.rc != 0
     assert "PermissionDenied" in run.output and "seedshare owner" in run.output
@@ -119,7 +119,7 @@ def test_tampered_seed_share_is_rejected_and_nothing_is_lost(contrast_lab, tmp_p
     ws = workspace_copy(lab, tmp_path)
     rewrite_share(ws, owner_key(ws).public_key(), bytes(64))
 
-    run = lab.run(*CONTRAST_ONLY, "-e", f"contrast_workspace_dir={ws}")
+    run = lab.run(*CONTRAST_ONLY, "-e", f"contrast_recover_workspace_dir={ws}")
 
     assert run.rc != 0
     assert "latest transition signature is invalid" in run.output
@@ -132,7 +132,7 @@ def test_tampered_seed_share_is_rejected_and_nothing_is_lost(contrast_lab, tmp_p
     doc["SeedShares"][0]["EncryptedSeed"] = base64.b64encode(bytes(raw)).decode()
     (corrupted / "seed-shares.json").write_text(json.dumps(doc))
 
-    run = lab.run(*CONTRAST_ONLY, "-e", f"contrast_workspace_dir={corrupted}")
+    run = lab.run(*CONTRAST_ONLY, "-e", f"contrast_recover_workspace_dir={corrupted}")
 
     assert run.rc != 0
     assert "seed-shares.json" in run.output

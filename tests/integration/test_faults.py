@@ -16,8 +16,8 @@ from leakcheck import contrast_secret_forms, leaked
 from reporting import assert_no_constellation_leak, node, outcomes
 
 CP = [f"conflab-control-plane-{i}" for i in range(5)]
-FAST = ("-e", "constellation_call_timeout=5", "-e", "constellation_heal_timeout=8", "-e", "constellation_quorum_timeout=45")
-CONSTELLATION_ONLY = ("-e", "contrast_coordinator=")
+FAST = ("-e", "constellation_recover_call_timeout=5", "-e", "constellation_recover_heal_timeout=8", "-e", "constellation_recover_quorum_timeout=45")
+CONSTELLATION_ONLY = ("-e", "contrast_recover_coordinator=")
 RECEIVED = "Received recover call"
 
 
@@ -62,7 +62,7 @@ def broken(lab):
 def settle(lab) -> None:
     """Leave a healthy cluster for the next case: nodes back, and a green run."""
     lab.repair("--kubeapi", "--workloads", "--lb", "--nodes", "all")
-    run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_stop_at=all")
+    run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_recover_stop_at=all")
     assert run.rc == 0, run.output[-3000:]
 
 
@@ -164,7 +164,7 @@ def test_load_balancer_sending_to_a_recovered_node_is_retried(broken, record):
     lab.break_("--reboot", ",".join(CP[:4]), "--lb", "stale-pool")
     lab.wait_for(lambda: list(lab.control_plane_states().values()).count("waiting") == 4, "four nodes waiting")
 
-    run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_recovery_mode=load_balancer", "-e", "constellation_lb_interval=1")
+    run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_recover_mode=load_balancer", "-e", "constellation_recover_lb_interval=1")
     record(run, "run")
 
     assert run.rc == 0, run.output[-4000:]
@@ -181,7 +181,7 @@ def test_kubernetes_api_fault_stops_contrast_and_a_rerun_finishes(broken, api_fa
     lab = broken
     lab.break_("--kubeapi", api_fault, "--restart-coordinator")
 
-    run = lab.run(*FAST, "-e", "constellation_quorum_timeout=10")
+    run = lab.run(*FAST, "-e", "constellation_recover_quorum_timeout=10")
     record(run, "run")
 
     assert run.rc != 0
@@ -309,7 +309,7 @@ def test_a_port_out_of_range_is_refused_before_anything_is_sent(broken, record):
     lab = broken
     before = received(lab)
 
-    run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_recovery_port=70000")
+    run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_recover_port=70000")
     record(run, "run")
 
     assert run.rc != 0
@@ -323,12 +323,12 @@ def test_a_port_out_of_range_is_refused_before_anything_is_sent(broken, record):
 def test_invalid_role_arguments_still_write_the_report(broken, record):
     lab = broken
 
-    run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_stop_at=sometimes")
+    run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_recover_stop_at=sometimes")
     record(run, "run")
 
     assert run.rc != 0
     assert run.report is not None
     stage = next(s for s in run.report["stages"] if s["stage"] == "constellation")
-    assert stage["status"] == "failed" and "constellation_stop_at" in stage["reason"]
+    assert stage["status"] == "failed" and "constellation_recover_stop_at" in stage["reason"]
     assert set(lab.control_plane_states().values()) == {"waiting"}
     assert_no_constellation_leak(lab, run)

@@ -11,8 +11,8 @@ from conftest import start_lab
     ("protocol", "prefix", "extra_vars"),
     [
         ("stream", "127.20.1", []),
-        ("stream-v2.0", "127.20.2", ["-e", "constellation_recovery_port=9000", "-e", "constellation_protocol=auto"]),
-        ("keyservice", "127.20.3", ["-e", "constellation_protocol=keyservice"]),
+        ("stream-v2.0", "127.20.2", ["-e", "constellation_recover_port=9000", "-e", "constellation_recover_protocol=auto"]),
+        ("keyservice", "127.20.3", ["-e", "constellation_recover_protocol=keyservice"]),
     ],
 )
 def test_recover_older_generations(tmp_path_factory, collection_installed, protocol, prefix, extra_vars):

@@ -27,7 +27,7 @@ def test_docs_parse(path):
     docs = doc_strings(path)
     assert "DOCUMENTATION" in docs, f"{path.name} has no DOCUMENTATION"
     for name, text in docs.items():
-        parsed = yaml.safe_load(text)
+        parsed = [doc for doc in yaml.safe_load_all(text) if doc]  # inventory EXAMPLES hold several files
         assert parsed, f"{path.name}: {name} is empty"
     if path.parent.name == "modules":
         assert {"EXAMPLES", "RETURN"} <= set(docs), f"{path.name} lacks EXAMPLES or RETURN"
