@@ -16,7 +16,7 @@ KEEP ?= 0
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint
+.PHONY: drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint
 
 venv: $(DEPS_STAMP)
 
@@ -53,8 +53,12 @@ drill: collection
 	else $(BIN)/conflab down --dir $(LAB_DIR); echo "Lab stopped. make drill KEEP=1 keeps it running."; fi; \
 	exit $$status
 
-test: collection changelog-lint lint
+test: collection changelog-lint lint docs-lint
 	$(BIN)/pytest tests
+
+# ansible-doc renders every plugin and role; antsibull-docs lint-collection-docs passes.
+docs-lint: collection
+	tools/check-docs.sh $(COLLECTION_DIR)
 
 # ansible-lint at the production profile (.ansible-lint); 0 violations.
 lint: collection

@@ -12,7 +12,7 @@ description:
   - Reads the cluster's C(constellation-state.yaml) (cluster endpoint, cluster ID, measurement salt) and
     lists the cluster's instances from the provider, with their role and where their boot output is.
   - Hosts land in the groups C(constellation), C(constellation_control_plane) and C(constellation_worker).
-  - Every host runs with C(ansible_connection=local): the modules talk to the nodes from the controller.
+  - Every host runs with C(ansible_connection=local), because the modules talk to the nodes from the controller.
   - Host variables C(constellation_role), C(constellation_serial_console), C(constellation_cloud_log);
     group variables C(constellation_workspace), C(constellation_cluster_endpoint), C(constellation_cluster_id),
     C(constellation_measurement_salt), C(constellation_cluster_name).

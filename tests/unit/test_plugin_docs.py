@@ -34,3 +34,25 @@ def test_docs_parse(path):
         documentation = yaml.safe_load(docs["DOCUMENTATION"])
         assert documentation["module"] == path.stem
         assert documentation["short_description"] and documentation["description"]
+
+
+def descriptions(node):
+    """Every description in a DOCUMENTATION tree (top level, options, suboptions, attributes)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description":
+                yield value
+            else:
+                yield from descriptions(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from descriptions(item)
+
+
+@pytest.mark.parametrize("path", PLUGINS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_descriptions_are_text(path):
+    # A plain line such as "- Runs with C(x=y): because" is a YAML mapping; ansible-doc then refuses the plugin.
+    documentation = yaml.safe_load(doc_strings(path)["DOCUMENTATION"])
+    for description in descriptions(documentation):
+        lines = description if isinstance(description, list) else [description]
+        assert all(isinstance(line, str) for line in lines), f"{path.name}: a description line is not text: {lines!r}"
