@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Watch a lab's Kubernetes API face in the background: when did etcd quorum return, when was every node Ready."""
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Time to etcd quorum and to a fully Ready control plane, on the same lab, in one run.
 
 Strategies, for 3, 5 and 7 control-plane nodes (every control-plane node rebooted):

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Baseline: the upstream `constellation recover` algorithm (docs/constellation-protocol.md, The upstream CLI loop), as a runner.
 
 Sequential, through the load balancer, a new attested connection per attempt, retrying every

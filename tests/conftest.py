@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Make the working tree importable as ``ansible_collections.confidential.recovery``.
 
 Unit tests import the backends from the source tree (not the installed copy), the way

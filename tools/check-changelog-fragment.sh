@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 # A change to the collection comes with a changelog fragment: the commits in RANGE (default: the last
 # commit) that touch plugins/, roles/, playbooks/ or meta/ must also add or edit changelogs/fragments/.
 set -euo pipefail

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 # Every plugin and role renders with ansible-doc, and antsibull-docs accepts the collection's docs.
 # Runs against the installed copy (make collection), as users get it.
 set -euo pipefail

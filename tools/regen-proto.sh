@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 # Regenerate the protobuf code from proto/*.proto with grpcio-tools.
 # The collection gets message classes only (its client speaks HTTP/2 itself);
 # the lab gets messages and grpcio service stubs. Run: make proto

@@ -1,0 +1,2 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The lab's aTLS client side: open TLS with a nonce (SNI, optionally ALPN too), then let a
 plaintext grpcio channel ride on it through a one-shot loopback forwarder.
 

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Lab aTLS terminator: TLS with a per-connection, nonce-bound certificate, then plaintext
 HTTP/2 forwarded to a real ``grpc.server`` on a loopback port.
 

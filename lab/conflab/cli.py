@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """``conflab``: start, break, inspect and stop the lab twin."""
 
 from __future__ import annotations

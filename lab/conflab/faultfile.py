@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Lab-wide fault switches in ``D/faults.json``, read by the lab's processes on every use.
 
 Keys: ``kubeapi`` ("stall"), ``workloads`` ("fail"), ``lb`` ("stale-pool"), and

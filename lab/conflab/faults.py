@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """A hostile recovery server in place of a node: ``python -m conflab.faults --dir D --name N --kind K``.
 
 - stall:     accepts TCP and never answers the TLS handshake;

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Create a lab directory: lab.json and the files a real workspace and cloud would hold."""
 
 from __future__ import annotations

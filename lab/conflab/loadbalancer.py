@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The cluster endpoint's load balancer: ``python -m conflab.loadbalancer --dir D`` (docs/constellation-protocol.md, The upstream CLI loop).
 
 Per port, the pool holds the control-plane nodes whose port accepts a TCP connect (the cloud's

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Start and stop lab processes, each in its own session, tracked by pid files in D/pids."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Action plugin of recovery_lock: runs on the controller, where the workspace and ansible-playbook live."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Hosts and ports as users type them: IPv4, IPv6 with or without brackets, DNS names; ports 1-65535."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Attested TLS (aTLS) client.
 
 The client sends a fresh 32-byte nonce in the ClientHello (as SNI in padded standard

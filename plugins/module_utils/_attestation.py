@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Attestation validators for aTLS peers: a pluggable interface.
 
 A validator takes the peer's DER certificate and the nonce this client sent, and returns

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Is etcd quorum back? Seen as a user sees it: through the Kubernetes API with the admin kubeconfig.
 
 On a real cluster etcd's client port is not reachable from outside, so quorum shows as

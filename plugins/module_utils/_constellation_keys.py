@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Constellation key material: the master secret file and what is derived from it.
 
 HKDF-SHA256 (RFC 5869) as upstream derives it (docs/constellation-protocol.md, Key derivation): the state-disk

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Push a recovery key to Constellation nodes: directly to one node, or through the load balancer.
 
 Every connection is attested before a key byte is written (``_atls.connect`` validates the

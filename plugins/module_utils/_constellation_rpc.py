@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """The three generations of the Constellation recovery RPC, spoken on an attested socket.
 
 - unary (v2.5+): ``/recoverproto.API/Recover`` with the KMS and storage URIs;

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """The Contrast Coordinator's user API over aTLS: GetManifests and Recover, under both path prefixes.
 
 Servers since late 2024 serve ``/edgelesssys.contrast.userapi.UserAPI/``, older ones

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Restart the Contrast mesh workloads after the mesh CA changed (docs/contrast-protocol.md, Workloads after a recovery).
 
 A pod is a mesh workload when its runtime class starts with ``contrast-cc`` or it has the

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """The seed-share owner's workspace: decrypt the seed, build the client identity, read the manifest.
 
 Lengths and formats are checked before anything is dialled (docs/contrast-protocol.md, Workspace and seed), and

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Find a Constellation node's state-disk UUID in its boot output (docs/constellation-protocol.md, Boot log).
 
 Sources, in the order a node prints them: the disk-mapper's ``Preparing existing state disk``

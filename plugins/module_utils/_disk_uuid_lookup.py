@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Backend of the disk_uuid_lookup module: try each given source, newest kind of evidence first."""
 
 from __future__ import annotations

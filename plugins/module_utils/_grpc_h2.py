@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """A minimal gRPC client over HTTP/2 (the ``h2`` package) on an already attested socket.
 
 grpcio cannot take a pre-connected socket or a per-connection nonce, so aTLS peers are

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Push recovery keys in rounds until etcd quorum returns, working from what the cluster says.
 
 Each round asks the Kubernetes API whether etcd has quorum, then probes every control-plane

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Backend of the recovery_status module: one look, or a wait that ends by its deadline."""
 
 from __future__ import annotations

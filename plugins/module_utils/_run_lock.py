@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """One recovery run per cluster at a time: a lock file in the workspace that names its holder.
 
 The holder is the ``ansible-playbook`` process. A lock whose holder died on this host (Ctrl-C,

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ description:
   - Restarts their Deployments, StatefulSets and DaemonSets as C(kubectl rollout restart) does, deletes bare pods,
     and waits (bounded) until the rollouts are complete.
 author: confidential.recovery contributors
+extends_documentation_fragment:
+  - confidential.recovery.attributes
+  - confidential.recovery.attributes.controller
 options:
   kubeconfig:
     description: Kubeconfig with rights to patch workloads and delete pods.
@@ -43,6 +46,11 @@ requirements:
 attributes:
   check_mode:
     support: full
+    details: Lists the workloads it would restart; patches and deletes nothing.
+  diff_mode:
+    support: none
+seealso:
+  - module: confidential.recovery.coordinator_recover
 """
 
 EXAMPLES = r"""

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ description:
   - In check mode it probes, attests and decrypts the share locally, and sends nothing.
 author: confidential.recovery contributors
 extends_documentation_fragment:
+  - confidential.recovery.attributes
+  - confidential.recovery.attributes.controller
   - confidential.recovery.attestation
 options:
   coordinator:
@@ -62,6 +64,14 @@ requirements:
   - protobuf
 notes:
   - The decrypted seed, the salt and the owner key never appear in results or logs.
+attributes:
+  check_mode:
+    support: full
+    details: Probes and attests the Coordinator and decrypts the seed share locally; sends nothing.
+  diff_mode:
+    support: none
+seealso:
+  - module: confidential.recovery.contrast_workloads_restart
 """
 
 EXAMPLES = r"""

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ description:
   - This release reads the lab's console and cloud-log files or text you pass; the cloud log readers
     (AWS, GCP, Azure) come in a later release.
 author: confidential.recovery contributors
+extends_documentation_fragment:
+  - confidential.recovery.attributes
+  - confidential.recovery.attributes.controller
+  - confidential.recovery.attributes.read_only
 options:
   serial_console:
     description: Path of a file with the node's serial console output.
@@ -27,9 +31,9 @@ options:
   text:
     description: Boot output given directly.
     type: str
-attributes:
-  check_mode:
-    support: full
+seealso:
+  - module: confidential.recovery.node_recover
+  - module: confidential.recovery.quorum_recover
 """
 
 EXAMPLES = r"""

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ description:
   - In check mode the module connects and attests, sends nothing, and reports what it would push.
 author: confidential.recovery contributors
 extends_documentation_fragment:
+  - confidential.recovery.attributes
+  - confidential.recovery.attributes.controller
   - confidential.recovery.attestation
   - confidential.recovery.constellation_secret
 options:
@@ -69,6 +71,12 @@ requirements:
   - protobuf
 notes:
   - The master secret and everything derived from it are never returned or logged.
+attributes:
+  check_mode:
+    support: full
+    details: Attests the node, then reports what it would push; sends no key.
+  diff_mode:
+    support: none
 seealso:
   - module: confidential.recovery.quorum_recover
   - module: confidential.recovery.recovery_status

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ description:
   - In check mode the module probes once, attests, sends nothing, and returns where it would push.
 author: confidential.recovery contributors
 extends_documentation_fragment:
+  - confidential.recovery.attributes
+  - confidential.recovery.attributes.controller
   - confidential.recovery.attestation
   - confidential.recovery.constellation_secret
 options:
@@ -86,6 +88,9 @@ notes:
 attributes:
   check_mode:
     support: full
+    details: Probes and attests every node, then reports where it would push; sends no key.
+  diff_mode:
+    support: none
 seealso:
   - module: confidential.recovery.node_recover
   - module: confidential.recovery.recovery_status

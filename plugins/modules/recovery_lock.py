@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ description:
   - A lock whose holder died on this host (Ctrl-C, a killed job) is taken over with a warning.
   - Runs on the controller (an action plugin); nothing is sent to any host.
 author: confidential.recovery contributors
+extends_documentation_fragment:
+  - confidential.recovery.attributes
+  - confidential.recovery.attributes.controller
 options:
   path:
     description: The lock file, normally C(.confidential-recovery.lock) in the Constellation or Contrast workspace.
@@ -36,8 +39,11 @@ options:
 attributes:
   check_mode:
     support: full
-    details: In check mode the lock is still taken, so a dry run never probes while another run pushes.
+    details: The lock is still taken, so a dry run never probes while another run pushes.
+  diff_mode:
+    support: none
   action:
+    description: Runs as an action plugin on the controller.
     support: full
 seealso:
   - module: confidential.recovery.quorum_recover

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ description:
   - Never changes anything.
 author: confidential.recovery contributors
 extends_documentation_fragment:
+  - confidential.recovery.attributes
+  - confidential.recovery.attributes.controller
+  - confidential.recovery.attributes.read_only
   - confidential.recovery.attestation
 options:
   check:
@@ -66,9 +69,9 @@ requirements:
   - cryptography
   - h2
   - kubernetes
-attributes:
-  check_mode:
-    support: full
+seealso:
+  - module: confidential.recovery.quorum_recover
+  - module: confidential.recovery.node_recover
 """
 
 EXAMPLES = r"""

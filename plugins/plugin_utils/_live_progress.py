@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
-# Apache License 2.0
+# SPDX-License-Identifier: Apache-2.0
 """Show a long-running module's progress lines while it runs, not only when it returns.
 
 The modules of this collection run on the controller (connection local). Their action plugin

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Drive the lab twin through its CLI and run the collection's playbooks against it."""
 
 from __future__ import annotations

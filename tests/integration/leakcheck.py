@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Every form in which key material could leak into output, derived independently of the collection."""
 
 from __future__ import annotations

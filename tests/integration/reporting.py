@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Reading a run's report, and checking that no key material reached the output or the report."""
 
 from __future__ import annotations

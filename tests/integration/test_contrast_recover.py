@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The real recover.yml against the lab's Contrast Coordinator and Kubernetes API face."""
 
 from __future__ import annotations

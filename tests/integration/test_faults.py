@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The fault suite: the real recover.yml against a lab that misbehaves, one case per test.
 
 Each case checks the outcome and its message, that nothing is lost (a rerun after repair finishes

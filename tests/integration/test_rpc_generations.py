@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Older clusters: the v2.0-v2.4 stream (auto-detected) and the pre-v2.0 key service with disk UUIDs from the cloud log."""
 
 from __future__ import annotations

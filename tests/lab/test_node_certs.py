@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The lab's dummy-attested certificates pass the collection's validator, and only when they should."""
 
 import os

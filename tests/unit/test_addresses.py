@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Ports and hosts as users type them."""
 
 from __future__ import annotations

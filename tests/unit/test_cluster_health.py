@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Kubeconfig problems are clear errors before anything is sent, never tracebacks."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Key derivation against upstream's known answers (docs/constellation-protocol.md, Key derivation) and RFC 5869."""
 
 from __future__ import annotations

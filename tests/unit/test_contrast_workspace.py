@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Seed-share decryption and the seedshare owner's client certificate, against fixtures made here."""
 
 from __future__ import annotations

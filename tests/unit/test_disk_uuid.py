@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Finding the disk UUID in boot output, in every log format a node has printed."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The load-balancer push loop stops at once on a peer that does not speak TLS, and retries only transient drops."""
 
 from __future__ import annotations

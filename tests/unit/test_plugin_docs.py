@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Every plugin's DOCUMENTATION, EXAMPLES and RETURN is YAML that ansible-doc can read."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The push-round loop against a simulated control plane: convergence, late and rebooting nodes, deadlines."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The recovery run lock: one holder, a clear message for the second run, stale locks taken over."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """A node's serial console: one JSON log line per event, in the format of the node's version.
 
 slog (v2.16+): time, level, source, msg, attributes under a group.

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The lab's stand-in for a LUKS2 state disk: one keyslot that only the right passphrase opens.
 
 The keyslot is AES-256-GCM under the 32-byte passphrase (the key derived from the master secret

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """A real etcd member for an unlocked lab control-plane node."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The JoinService of an unlocked control-plane node (mutual aTLS; docs/constellation-protocol.md, Flow).
 
 It issues rejoin tickets only while etcd has quorum, as the real one can only answer when the

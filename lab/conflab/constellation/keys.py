@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Key derivation as a Constellation cluster does it (HKDF-SHA256, RFC 5869), on the lab side.
 
 The collection has its own implementation; the two meet only on the wire, which is the point.

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Parse the recovery URIs the way a node does (docs/constellation-protocol.md, Key derivation)."""
 
 from __future__ import annotations

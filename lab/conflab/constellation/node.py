@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """One lab node as a process: ``python -m conflab.constellation.node --dir D --name N --boot initial|reboot``.
 
 initial: format and open the state disk, start etcd (control plane) and the JoinService.

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Certificates a lab node presents: Constellation's `dummy` attestation variant (docs/constellation-protocol.md, Attested TLS).
 
 One ECDSA P-256 key per issuer (per server process, as upstream), a fresh certificate per

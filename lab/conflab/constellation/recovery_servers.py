@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The recovery servers of every node generation (docs/constellation-protocol.md, Recovery RPC generations).
 
 Each is a plaintext ``grpc.server`` on a loopback port behind the lab aTLS terminator with the

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The RejoinClient every waiting node runs (docs/constellation-protocol.md, Flow): ask the JoinService for its keys, every interval."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Start, restart, stop and inspect the lab Coordinator (used by the `conflab` CLI)."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The lab Coordinator process: ``python -m conflab.contrast.coordinator --dir D``.
 
 The user API over aTLS on the real port (1313): nonce from ALPN with SNI fallback, a fresh

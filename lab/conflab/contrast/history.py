@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The Coordinator's persisted state: manifest history and the signed latest transition.
 
 This is what survives a restart (upstream keeps it in ConfigMaps). The seed, salt and mesh CA

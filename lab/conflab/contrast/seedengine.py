@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Secrets a Coordinator derives from its seed and salt (docs/contrast-protocol.md, Workspace and seed).
 
 HKDF-SHA256 with the seed as key material. The root CA and transaction-signing keys are P-384

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The Coordinator's user API (docs/contrast-protocol.md, User API): SetManifest, GetManifests, Recover.
 
 States: uninitialized -> ready (first SetManifest) -> stale (after a restart) -> ready (Recover).

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The workload owner's side of `contrast set`: keys, manifest, SetManifest, workspace files.
 
 The lab does this once at `conflab up`, so the seed-share owner's workspace looks as it does

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """``python -m conflab.kubeapi --dir D``"""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Rollouts as the real controllers do them, fast: Deployments via ReplicaSets, StatefulSets, DaemonSets.
 
 A pod-template change (such as a restartedAt annotation) bumps the generation; the controller

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """The API server's CA, serving certificate and bearer token, and the admin kubeconfig for them."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """Node objects as the API server shows them, from the lab nodes' status files."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """What the lab's cluster runs: a Contrast demo deployment, its Coordinator, and a plain workload."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """HTTPS server of the lab's Kubernetes API face: ``python -m conflab.kubeapi --dir D``.
 
 Health endpoints reflect the lab's real etcd: ``/readyz/etcd`` is ``ok`` only while a member

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """In-memory Kubernetes objects with resourceVersion, generation, label selectors and patches."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
 """REST routes for namespaces, pods and the apps/v1 workload kinds, backed by the Store."""
 
 from __future__ import annotations
