@@ -23,6 +23,7 @@ description:
   - In check mode the module probes once, attests, sends nothing, and returns where it would push.
 author: confidential.recovery contributors
 extends_documentation_fragment:
+  - confidential.recovery.progress
   - confidential.recovery.attributes
   - confidential.recovery.attributes.controller
   - confidential.recovery.attestation
@@ -72,11 +73,6 @@ options:
     description: Seconds between rounds.
     type: float
     default: 3
-  progress_file:
-    description:
-      - Where to append progress lines as they happen. The collection's action plugin sets it to show them live;
-        there is no need to set it by hand.
-    type: path
 requirements:
   - cryptography
   - h2

@@ -20,6 +20,7 @@ description:
   - Never changes anything.
 author: confidential.recovery contributors
 extends_documentation_fragment:
+  - confidential.recovery.progress
   - confidential.recovery.attributes
   - confidential.recovery.attributes.controller
   - confidential.recovery.attributes.read_only
@@ -58,11 +59,6 @@ options:
     description: Seconds between looks while waiting.
     type: float
     default: 3
-  progress_file:
-    description:
-      - Where to append progress lines as they happen. The collection's action plugin sets it to show them live;
-        there is no need to set it by hand.
-    type: path
   attestation:
     required: false
 requirements:
