@@ -16,7 +16,6 @@ import select
 import signal
 import socket
 import threading
-import time
 from pathlib import Path
 
 from . import faultfile
