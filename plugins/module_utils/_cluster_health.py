@@ -55,6 +55,18 @@ def api_client(kubeconfig: str, timeout: float):
     return k8s_client.ApiClient(configuration)
 
 
+def check_kubeconfig(kubeconfig: str) -> None:
+    """Load the kubeconfig once, before anything is sent: a broken one is a ClusterUnreachable with a clear message."""
+    api_client(kubeconfig, 1).close()
+
+
+# What "the cluster is back" means, as the Kubernetes API shows it.
+CONDITIONS = {
+    "quorum": lambda health: health["quorum"],
+    "all_ready": lambda health: health["quorum"] and not health["not_ready_nodes"],
+}
+
+
 def _first_line(exc) -> str:
     return (str(exc).strip().splitlines() or [""])[0][:300]
 

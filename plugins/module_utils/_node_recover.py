@@ -9,20 +9,16 @@ from ._addresses import AddressError, check_host, check_port
 from ._constellation_push import (
     Endpoint, PushError, push_through_load_balancer, push_to_node, probe, NOT_WAITING, PUSHED, WOULD_PUSH,
 )
-from ._cluster_health import ClusterUnreachable, api_client, cluster_health
+from ._cluster_health import CONDITIONS, ClusterUnreachable, check_kubeconfig, cluster_health
 from ._constellation_rpc import default_port
 
 
-def _cluster_done(kubeconfig: str, all_ready: bool):
+def _cluster_done(kubeconfig: str, condition: str):
     """Through a load balancer we cannot see which node waits; the Kubernetes API tells when to stop."""
+    met = CONDITIONS[condition]
 
     def done(timeout: float) -> str | None:
-        health = cluster_health(kubeconfig, timeout)
-        if not health["quorum"]:
-            return None
-        if not all_ready:
-            return "etcd quorum is back (Kubernetes API)"
-        return None if health["not_ready_nodes"] else "every node is Ready (Kubernetes API)"
+        return f"{condition} reached (Kubernetes API)" if met(cluster_health(kubeconfig, timeout)) else None
 
     return done
 
@@ -68,10 +64,10 @@ def _through_load_balancer(module, endpoint, secret) -> None:
     done = None
     if params["kubeconfig"]:
         try:
-            api_client(params["kubeconfig"], params["timeout"]).close()
+            check_kubeconfig(params["kubeconfig"])
         except ClusterUnreachable as exc:
             module.fail_json(msg=str(exc))
-        done = _cluster_done(params["kubeconfig"], all_ready=params["max_pushes"] is None)
+        done = _cluster_done(params["kubeconfig"], "all_ready" if params["max_pushes"] is None else "quorum")
     outcome = push_through_load_balancer(endpoint, params["protocol"], secret, params["interval"], params["max_pushes"],
                                          params["deadline"], progress=lines.append, done=done)
     module.exit_json(

@@ -9,7 +9,7 @@ import time
 
 from ._addresses import AddressError, check_host, check_port
 from ._atls import AttestationFailed, AtlsError, ConnectionRefused, Unreachable
-from ._cluster_health import ClusterUnreachable, api_client, cluster_health
+from ._cluster_health import ClusterUnreachable, check_kubeconfig, cluster_health
 from ._constellation_keys import canonical_disk_uuid
 from ._constellation_push import Endpoint, PushError, describe_grpc, push_detecting
 from ._constellation_rpc import default_port
@@ -85,7 +85,7 @@ def run(module, validator, secret) -> None:
     try:
         nodes = _nodes(params)
         wiring = Wiring(params, validator, secret)
-        api_client(params["kubeconfig"], params["timeout"]).close()  # a broken kubeconfig stops us before any key is sent
+        check_kubeconfig(params["kubeconfig"])
     except (ValueError, AddressError, ClusterUnreachable) as exc:
         module.fail_json(msg=str(exc))
     deadline = Deadline(params["wait_timeout"])

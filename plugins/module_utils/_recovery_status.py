@@ -6,16 +6,10 @@
 from __future__ import annotations
 
 from ._addresses import AddressError, check_host, check_port
-from ._cluster_health import ClusterUnreachable, api_client, cluster_health
+from ._cluster_health import CONDITIONS, ClusterUnreachable, check_kubeconfig, cluster_health
 from ._constellation_push import Endpoint, PushError, probe
 from ._constellation_rpc import default_port
 from ._deadline import Deadline, ProgressLog, file_sink
-
-CONDITIONS = {
-    "quorum": lambda health: health["quorum"],
-    "all_ready": lambda health: health["quorum"] and not health["not_ready_nodes"],
-}
-
 
 def check_node(module, validator) -> None:
     params = module.params
@@ -56,7 +50,7 @@ def wait_for(kubeconfig: str, condition: str, wait_timeout: float, call_timeout:
 def check_cluster(module) -> None:
     params = module.params
     try:
-        api_client(params["kubeconfig"], params["timeout"]).close()
+        check_kubeconfig(params["kubeconfig"])
     except ClusterUnreachable as exc:
         module.fail_json(msg=str(exc))
     if not params["wait_for"]:
