@@ -16,7 +16,7 @@ KEEP ?= 0
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint
+.PHONY: drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
 
 venv: $(DEPS_STAMP)
 
@@ -38,6 +38,13 @@ collection: $(DEPS_STAMP)
 release: collection
 	@if grep -n 'TODO' galaxy.yml; then echo "galaxy.yml has TODO fields: set the real URLs before a release" >&2; exit 1; fi
 	@ls build/confidential-recovery-*.tar.gz
+
+# ansible-test's sanity venvs download a pip bootstrap script; this machine reaches only the registries.
+# Put the offline stand-in where ansible-test looks for its cache (pip version of ansible-core 2.19: 24.2).
+ANSIBLE_TEST_PIP ?= 24_2
+sanity-bootstrap:
+	mkdir -p $(HOME)/.ansible/test/cache
+	cp tools/ansible-test-get-pip.py $(HOME)/.ansible/test/cache/get_pip_$(ANSIBLE_TEST_PIP).py
 
 proto: $(DEPS_STAMP)
 	PYTHON=$(PY) tools/regen-proto.sh
