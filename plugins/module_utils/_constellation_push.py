@@ -71,6 +71,15 @@ def describe_grpc(error: GrpcError, endpoint: Endpoint) -> str:
     return f"{endpoint.address}: recovery call failed: {error}"
 
 
+def describe_push_failure(error: Exception, endpoint: Endpoint) -> str:
+    """One message for whatever a push raised; anything unexpected is the server's malformed answer."""
+    if isinstance(error, GrpcError):
+        return describe_grpc(error, endpoint)
+    if isinstance(error, (AtlsError, PushError, ValueError)):
+        return str(error)
+    return f"{endpoint.address}: malformed answer from the recovery server ({error.__class__.__name__}: {error})"
+
+
 def probe(endpoint: Endpoint) -> tuple[bool, str]:
     """Attest the recovery server and hang up. Returns (waiting, reason)."""
     try:
@@ -135,14 +144,10 @@ def push_to_node(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_u
         # Another client (or the node's own rejoin) won the race between our probe and our push.
         return PushResult(NOT_WAITING, messages=[f"{endpoint.address} stopped waiting before the push"],
                           elapsed=round(time.monotonic() - started, 3))
-    except GrpcError as exc:
-        raise PushError(describe_grpc(exc, endpoint)) from exc
-    except AtlsError as exc:
-        raise PushError(str(exc)) from exc
     except (PushError, ValueError):
         raise
     except Exception as exc:  # noqa: BLE001 - a malformed answer is reported, not traced
-        raise PushError(f"{endpoint.address}: malformed answer ({exc.__class__.__name__}: {exc})") from exc
+        raise PushError(describe_push_failure(exc, endpoint)) from exc
     return PushResult(PUSHED, protocol=used, disk_uuid=announced, elapsed=round(time.monotonic() - started, 3))
 
 
@@ -204,8 +209,7 @@ def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: Master
         except AtlsError as exc:
             raise PushError(f"{exc}; stopping: retrying cannot help", pushed=run.pushed) from exc
         except Exception as exc:  # noqa: BLE001 - a malformed answer is reported, not traced
-            raise PushError(f"{endpoint.address}: malformed answer ({exc.__class__.__name__}: {exc})",
-                            pushed=run.pushed) from exc
+            raise PushError(describe_push_failure(exc, endpoint), pushed=run.pushed) from exc
         unavailable_in_row = 0
         run.pushed += 1
         run.protocols.append(used)

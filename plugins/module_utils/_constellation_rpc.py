@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from ._addresses import check_port
 from ._constellation_keys import STORAGE_URI, MasterSecret
 from ._grpc_h2 import BidiStream, GrpcError, INTERNAL, unary_call
 
@@ -38,6 +39,11 @@ STREAM_FALLBACK_MESSAGE = "first message is not a measurement secret"
 
 def default_port(protocol: str) -> int:
     return 9000 if protocol == KEYSERVICE else 9999
+
+
+def recovery_port(port, protocol: str) -> int:
+    """The port the user gave (checked to be 1-65535), or the default of the protocol; raises AddressError."""
+    return check_port(port) if port is not None else default_port(protocol)
 
 
 def recover_unary(sock, authority: str, master: MasterSecret, timeout: float) -> None:

@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-from ._addresses import AddressError, check_host, check_port
+from ._addresses import AddressError, check_host
 from ._constellation_push import (
     Endpoint, PushError, push_through_load_balancer, push_to_node, probe, NOT_WAITING, PUSHED, WOULD_PUSH,
 )
 from ._cluster_health import CONDITIONS, ClusterUnreachable, check_kubeconfig, cluster_health
-from ._constellation_rpc import default_port
+from ._constellation_rpc import recovery_port
 
 
 def _cluster_done(kubeconfig: str, condition: str):
@@ -26,7 +26,7 @@ def _cluster_done(kubeconfig: str, condition: str):
 def run(module, validator, secret) -> None:
     params = module.params
     try:
-        port = check_port(params["port"]) if params["port"] is not None else default_port(params["protocol"])
+        port = recovery_port(params["port"], params["protocol"])
         host = check_host(params["endpoint"], "endpoint")
     except AddressError as exc:
         module.fail_json(msg=str(exc))

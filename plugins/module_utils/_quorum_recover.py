@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import time
 
-from ._addresses import AddressError, check_host, check_port
+from ._addresses import AddressError, check_host
 from ._atls import AttestationFailed, AtlsError, ConnectionRefused, Unreachable
 from ._cluster_health import ClusterUnreachable, check_kubeconfig, cluster_health
 from ._constellation_keys import canonical_disk_uuid
-from ._constellation_push import Endpoint, PushError, describe_grpc, push_detecting
-from ._constellation_rpc import default_port
+from ._constellation_push import Endpoint, describe_push_failure, push_detecting
+from ._constellation_rpc import recovery_port
 from ._deadline import Deadline, ProgressLog, file_sink
-from ._grpc_h2 import GrpcError
 from ._quorum_loop import ERROR, HOSTILE, REFUSED, UNREACHABLE, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop
 
 
@@ -37,7 +36,7 @@ class Wiring:
     """The real probe, push and health calls, each bounded by the timeout the loop passes."""
 
     def __init__(self, params, validator, secret):
-        self.port = check_port(params["port"]) if params["port"] is not None else default_port(params["protocol"])
+        self.port = recovery_port(params["port"], params["protocol"])
         self.protocol = params["protocol"]
         self.validator = validator
         self.secret = secret
@@ -67,13 +66,8 @@ class Wiring:
             used, announced = push_detecting(endpoint, self.protocol, self.secret, node.disk_uuid)
         except ConnectionRefused:
             return PushOutcome(False, stopped_waiting=True)
-        except GrpcError as exc:
-            return PushOutcome(False, error=describe_grpc(exc, endpoint))
-        except (AtlsError, PushError, ValueError) as exc:
-            return PushOutcome(False, error=str(exc))
         except Exception as exc:  # noqa: BLE001 - a malformed answer must not kill the other pushes
-            return PushOutcome(False, error=f"{endpoint.address}: malformed answer from the recovery server "
-                                            f"({exc.__class__.__name__}: {exc})")
+            return PushOutcome(False, error=describe_push_failure(exc, endpoint))
         return PushOutcome(True, seconds=round(time.monotonic() - started, 3), protocol=used, disk_uuid=announced)
 
     def health(self, timeout: float) -> dict:

@@ -5,16 +5,16 @@
 
 from __future__ import annotations
 
-from ._addresses import AddressError, check_host, check_port
+from ._addresses import AddressError, check_host
 from ._cluster_health import CONDITIONS, ClusterUnreachable, check_kubeconfig, cluster_health
 from ._constellation_push import Endpoint, PushError, probe
-from ._constellation_rpc import default_port
+from ._constellation_rpc import recovery_port
 from ._deadline import Deadline, ProgressLog, file_sink
 
 def check_node(module, validator) -> None:
     params = module.params
     try:
-        port = check_port(params["port"]) if params["port"] is not None else default_port(params["protocol"])
+        port = recovery_port(params["port"], params["protocol"])
         endpoint = Endpoint(check_host(params["endpoint"], "endpoint"), port, validator, params["timeout"])
         waiting, reason = probe(endpoint)
     except (AddressError, PushError) as exc:
