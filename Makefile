@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 DEPS_STAMP := $(VENV)/.deps-installed
 COLLECTIONS := $(CURDIR)/collections
+# The collection's source tree, in the layout ansible-test needs; everything else here is tooling around it.
+SRC := ansible_collections/confidential/recovery
 COLLECTION_DIR := $(COLLECTIONS)/ansible_collections/confidential/recovery
 LAB_DIR ?= $(CURDIR)/drill-workspace
 NODES ?= 5
@@ -16,11 +18,11 @@ KEEP ?= 0
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
+.PHONY: integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
 
 venv: $(DEPS_STAMP)
 
-$(DEPS_STAMP): requirements.txt requirements-dev.txt lab/pyproject.toml
+$(DEPS_STAMP): $(SRC)/requirements.txt requirements-dev.txt lab/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -e lab
@@ -30,13 +32,13 @@ $(DEPS_STAMP): requirements.txt requirements-dev.txt lab/pyproject.toml
 # Install the collection the way users get it: build the artifact, install it.
 collection: $(DEPS_STAMP)
 	rm -rf build && mkdir -p build
-	$(BIN)/ansible-galaxy collection build --force --output-path build . >/dev/null
+	$(BIN)/ansible-galaxy collection build --force --output-path build $(SRC) >/dev/null
 	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) build/confidential-recovery-*.tar.gz >/dev/null
 	@echo "collection installed in $(COLLECTION_DIR)"
 
 # The artifact for Galaxy: refuses while galaxy.yml still has TODO fields (no public home yet).
 release: collection
-	@if grep -n 'TODO' galaxy.yml; then echo "galaxy.yml has TODO fields: set the real URLs before a release" >&2; exit 1; fi
+	@if grep -n 'TODO' $(SRC)/galaxy.yml; then echo "galaxy.yml has TODO fields: set the real URLs before a release" >&2; exit 1; fi
 	@ls build/confidential-recovery-*.tar.gz
 
 # ansible-test's sanity venvs download a pip bootstrap script; this machine reaches only the registries.
@@ -46,22 +48,35 @@ sanity-bootstrap:
 	mkdir -p $(HOME)/.ansible/test/cache
 	cp tools/ansible-test-get-pip.py $(HOME)/.ansible/test/cache/get_pip_$(ANSIBLE_TEST_PIP).py
 
+# The collection's gencode must run on the lowest protobuf that requirements.txt admits: generate it with the
+# grpcio-tools of that protobuf generation, in a venv of its own.
+PROTOC_VENV := .venv-protoc
+COLLECTION_GRPCIO_TOOLS := grpcio-tools==1.62.3
+# ansible-test sanity in the collection's real layout, no ignore entries beyond tests/sanity/ignore-*.txt (each
+# justified inline). shellcheck comes from Debian; without it ansible-test would skip that test, not pass it.
+sanity: sanity-bootstrap $(DEPS_STAMP)
+	tools/need-debian-package.sh shellcheck
+	shellcheck tools/*.sh .ci/run
+	cd $(SRC) && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
 proto: $(DEPS_STAMP)
-	PYTHON=$(PY) tools/regen-proto.sh
+	test -x $(PROTOC_VENV)/bin/python || $(PYTHON) -m venv $(PROTOC_VENV)
+	$(PROTOC_VENV)/bin/pip install --quiet --disable-pip-version-check '$(COLLECTION_GRPCIO_TOOLS)'
+	PYTHON=$(CURDIR)/$(PY) COLLECTION_PROTOC_PYTHON=$(CURDIR)/$(PROTOC_VENV)/bin/python tools/regen-proto.sh
 
 drill: collection
 	$(BIN)/conflab down --dir $(LAB_DIR) >/dev/null 2>&1 || true
 	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES)
 	$(BIN)/conflab break --dir $(LAB_DIR) --reboot $(BREAK) --restart-coordinator
-	status=0; $(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml playbooks/recover.yml \
+	status=0; $(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml confidential.recovery.recover \
 	  -e @$(LAB_DIR)/recover-vars.yml -e recovery_report_file=$(LAB_DIR)/recovery-report.json $(ARGS) || status=$$?; \
 	$(BIN)/conflab status --dir $(LAB_DIR); \
 	if [ "$(KEEP)" = 1 ]; then echo "The lab keeps running (KEEP=1): make lab-down stops it."; \
 	else $(BIN)/conflab down --dir $(LAB_DIR); echo "Lab stopped. make drill KEEP=1 keeps it running."; fi; \
 	exit $$status
 
-test: collection changelog-lint lint docs-lint
-	$(BIN)/pytest tests
+test: collection changelog-lint lint docs-lint sanity lowest-deps integration-targets
+	$(BIN)/pytest
 
 # ansible-doc renders every plugin and role; antsibull-docs lint-collection-docs passes.
 docs-lint: collection
@@ -69,18 +84,41 @@ docs-lint: collection
 
 # ansible-lint at the production profile (.ansible-lint); 0 violations.
 lint: collection
-	$(BIN)/ansible-lint -q --nocolor
+	cd $(SRC) && ANSIBLE_COLLECTIONS_PATH=$(CURDIR) $(CURDIR)/$(BIN)/ansible-lint -q --nocolor
 
 # Fragments are valid, and the last commit that changed the collection brought one.
 changelog-lint: $(DEPS_STAMP)
-	$(BIN)/antsibull-changelog lint
+	cd $(SRC) && $(CURDIR)/$(BIN)/antsibull-changelog lint
 	tools/check-changelog-fragment.sh
 
+# The collection's unit tests on the lowest versions it declares: requirements.txt's lower bounds, the
+# oldest ansible-core that meta/runtime.yml admits.
+LOWEST_VENV := .venv-lowest
+LOWEST_ANSIBLE := ansible-core==2.18.0
+lowest-deps:
+	test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv $(LOWEST_VENV)
+	sed -E 's/>=([^,]+).*/==\1/' $(SRC)/requirements.txt > $(LOWEST_VENV)/lowest.txt
+	$(LOWEST_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(LOWEST_VENV)/lowest.txt '$(LOWEST_ANSIBLE)' \
+	  $$(grep -E '^(pytest|pytest-timeout)==' requirements-dev.txt)
+	$(LOWEST_VENV)/bin/python -c 'import google.protobuf, cryptography, ansible; print("lowest: protobuf", google.protobuf.__version__, "cryptography", cryptography.__version__, "ansible-core", ansible.__version__)'
+	$(LOWEST_VENV)/bin/pytest -q $(SRC)/tests/unit
+
 unit: collection
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest $(SRC)/tests/unit tests/lab
 
 integration: collection
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest tests/system
+
+# ansible-test integration: one target per module (tests/integration/targets), run in place against a lab on
+# 127.20.9.0/24 that this target starts and always stops. ansible-test passes no environment to the targets,
+# so the lab's directory goes in through integration_config.yml (ansible-test's vars file; not tracked).
+IT_LAB := $(CURDIR)/build/integration-lab
+integration-targets: collection
+	$(BIN)/conflab down --dir $(IT_LAB) >/dev/null 2>&1 || true
+	$(BIN)/conflab up --dir $(IT_LAB) --nodes 3 --workers 1 --ip-prefix 127.20.9 --rejoin-interval 3 >/dev/null
+	echo "setup_lab_dir: $(IT_LAB)" > $(SRC)/tests/integration/integration_config.yml
+	status=0; (cd $(SRC) && $(CURDIR)/$(BIN)/ansible-test integration --local --python 3.11 --color no) \
+	  || status=$$?; $(BIN)/conflab down --dir $(IT_LAB) >/dev/null; exit $$status
 
 benchmark: collection
 	$(PY) benchmarks/time_to_quorum.py

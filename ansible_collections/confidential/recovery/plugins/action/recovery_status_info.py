@@ -1,0 +1,17 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Action plugin of recovery_status_info: prints the wait's progress lines as they happen."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.confidential.recovery.plugins.plugin_utils._live_progress import run_with_live_progress
+
+
+class ActionModule(ActionBase):
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        result.update(run_with_live_progress(self, "confidential.recovery.recovery_status_info", task_vars or {}))
+        return result

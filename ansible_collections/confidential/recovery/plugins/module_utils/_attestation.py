@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Attestation validators for aTLS peers: a pluggable interface.
+
+A validator takes the peer's DER certificate and the nonce this client sent, and returns
+evidence (a dict) or raises AttestationFailed. The only validators shipped today are the
+lab variants (Constellation ``dummy``, Contrast ``insecure``). They are selected only
+when the user explicitly sets ``attestation: lab``; every use warns. Hardware variants
+(SEV-SNP, TDX, vTPM) are named so that selecting one fails clearly instead of silently
+falling back to the lab validator.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import json
+
+from ._atls import AttestationFailed
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError as _exc:  # pragma: no cover - exercised only without the dependency
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = _exc
+
+# Constellation: 1.3.9900.<provider>.<variant>
+CONSTELLATION_OIDS = {
+    "dummy": "1.3.9900.1.1",
+    "aws-nitro-tpm": "1.3.9900.2.1",
+    "aws-sev-snp": "1.3.9900.2.2",
+    "gcp-sev-es": "1.3.9900.3.1",
+    "gcp-sev-snp": "1.3.9900.3.2",
+    "azure-sev-snp": "1.3.9900.4.1",
+    "azure-trustedlaunch": "1.3.9900.4.2",
+    "azure-tdx": "1.3.9900.4.3",
+    "qemu-vtpm": "1.3.9900.5.1",
+    "qemu-tdx": "1.3.9900.5.99",
+}
+
+# Contrast: 1.3.9901.2.<platform>
+CONTRAST_OIDS = {
+    "snp": "1.3.9901.2.1",
+    "tdx": "1.3.9901.2.2",
+    "insecure": "1.3.9901.2.3",
+}
+
+LAB = "lab"
+HARDWARE_VARIANTS = sorted(v for v in CONSTELLATION_OIDS if v != "dummy")
+ATTESTATION_CHOICES = [LAB] + HARDWARE_VARIANTS
+LAB_WARNING = (
+    "attestation: lab accepts the lab twin's test attestation (Constellation 'dummy', Contrast "
+    "'insecure'). It proves nothing about the hardware: never use it against a production cluster."
+)
+
+
+def spki_der(cert) -> bytes:
+    return cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def check_self_signed(cert, now: datetime.datetime | None = None) -> None:
+    """The leaf must verify as its own root and be inside its validity window."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        raise AttestationFailed(
+            f"certificate is not valid now ({cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ} .. "
+            f"{cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ})"
+        )
+    key = cert.public_key()
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+        elif isinstance(key, rsa.RSAPublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+        else:
+            raise AttestationFailed(f"unsupported certificate key type {type(key).__name__}")
+    except InvalidSignature as exc:
+        raise AttestationFailed("certificate is not self-signed by its own key") from exc
+
+
+def _extension_value(cert, oid: str) -> bytes:
+    for ext in cert.extensions:
+        if ext.oid.dotted_string == oid:
+            return ext.value.value
+    got = ", ".join(ext.oid.dotted_string for ext in cert.extensions) or "none"
+    raise AttestationFailed(
+        f"certificate does not contain compatible attestation documents: got extension OIDs [{got}], want {oid}"
+    )
+
+
+def _b64(value, what: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (TypeError, ValueError) as exc:
+        raise AttestationFailed(f"attestation document field {what} is not base64") from exc
+
+
+class ConstellationDummyValidator:
+    """Constellation's test variant: extension 1.3.9900.1.1 = JSON {UserData, Nonce}."""
+
+    name = "constellation/dummy"
+
+    def validate(self, cert_der: bytes, nonce: bytes) -> dict:
+        cert = x509.load_der_x509_certificate(cert_der)
+        check_self_signed(cert)
+        raw = _extension_value(cert, CONSTELLATION_OIDS["dummy"])
+        try:
+            doc = json.loads(raw)
+        except ValueError as exc:
+            raise AttestationFailed("attestation document is not JSON") from exc
+        if not isinstance(doc, dict):
+            raise AttestationFailed("attestation document is not a JSON object")
+        got_nonce = _b64(doc.get("Nonce", ""), "Nonce")
+        if got_nonce != nonce:
+            raise AttestationFailed(
+                f"invalid nonce: expected {base64.b64encode(nonce).decode()}, got {base64.b64encode(got_nonce).decode()}"
+            )
+        user_data = _b64(doc.get("UserData", ""), "UserData")
+        if user_data != hashlib.sha256(spki_der(cert)).digest():
+            raise AttestationFailed("certificate hash does not match user data")
+        return {"variant": "dummy", "oid": CONSTELLATION_OIDS["dummy"]}
+
+
+class ContrastInsecureValidator:
+    """Contrast's insecure variant: extension 1.3.9901.2.3 = JSON {reportData, hostData}.
+
+    reportData must be SHA-512(SPKI || nonce). hostData must be the hash of a policy whose
+    Role is ``coordinator`` in the user's manifest (``coordinator_policy_hashes``).
+    A 2024 issuer wrote the raw 64-byte reportData instead of JSON; that form carries no
+    hostData, so it is accepted only when no policy hashes are required.
+    """
+
+    name = "contrast/insecure"
+
+    def __init__(self, coordinator_policy_hashes: list[str] | None = None):
+        self.policy_hashes = {h.lower() for h in (coordinator_policy_hashes or [])}
+
+    def validate(self, cert_der: bytes, nonce: bytes) -> dict:
+        cert = x509.load_der_x509_certificate(cert_der)
+        check_self_signed(cert)
+        raw = _extension_value(cert, CONTRAST_OIDS["insecure"])
+        expected = hashlib.sha512(spki_der(cert) + nonce).digest()
+        host_data = None
+        if len(raw) == 64:
+            report_data = raw
+        else:
+            try:
+                doc = json.loads(raw)
+            except ValueError as exc:
+                raise AttestationFailed("attestation document is neither JSON nor raw reportData") from exc
+            if not isinstance(doc, dict):
+                raise AttestationFailed("attestation document is not a JSON object")
+            report_data = _b64(doc.get("reportData", ""), "reportData")
+            host_data = _b64(doc.get("hostData", ""), "hostData")
+        if report_data != expected:
+            raise AttestationFailed("report data does not match SHA-512(certificate key || nonce)")
+        if self.policy_hashes:
+            if host_data is None or host_data.hex() not in self.policy_hashes:
+                raise AttestationFailed("wrong policy hash for Coordinator")
+        return {"variant": "insecure", "oid": CONTRAST_OIDS["insecure"], "host_data": host_data.hex() if host_data else None}
+
+
+def constellation_validator(attestation: str):
+    if attestation == LAB:
+        return ConstellationDummyValidator()
+    raise NotImplementedError(
+        f"attestation variant {attestation!r} (OID {CONSTELLATION_OIDS.get(attestation, '?')}) has no validator "
+        "in this release; only 'lab' is implemented. Refusing to push keys without attestation."
+    )
+
+
+def contrast_validator(attestation: str, coordinator_policy_hashes: list[str]):
+    if attestation == LAB:
+        return ContrastInsecureValidator(coordinator_policy_hashes)
+    raise NotImplementedError(
+        f"attestation variant {attestation!r} has no Contrast validator in this release (SNP/TDX need vendor "
+        "collateral); only 'lab' is implemented. Refusing to send the seed without attestation."
+    )

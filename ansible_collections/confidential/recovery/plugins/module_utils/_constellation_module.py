@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""What the Constellation modules share: dependency checks, secrets from params, validators."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import missing_required_lib
+
+from . import _attestation, _constellation_keys, _constellation_rpc, _contrast_userapi, _grpc_h2
+
+# The generated protobuf code validates the runtime when imported: an older protobuf fails like a missing one.
+PROTOBUF_REQUIREMENT = "protobuf>=4.25.1,<8"
+
+DEPENDENCIES = (
+    ("cryptography", "cryptography", _constellation_keys.HAS_CRYPTOGRAPHY, _constellation_keys.CRYPTOGRAPHY_IMPORT_ERROR),
+    ("h2", "h2", _grpc_h2.HAS_H2, _grpc_h2.H2_IMPORT_ERROR),
+    ("protobuf", PROTOBUF_REQUIREMENT, _constellation_rpc.HAS_PROTOBUF, _constellation_rpc.PROTOBUF_IMPORT_ERROR),
+    ("protobuf-userapi", PROTOBUF_REQUIREMENT, _contrast_userapi.HAS_PROTOBUF, _contrast_userapi.PROTOBUF_IMPORT_ERROR),
+)
+
+
+def secret_argument_spec(**extra) -> dict:
+    """The options of the doc fragments constellation_secret and attestation, plus ``extra``."""
+    spec = dict(
+        master_secret_file=dict(type="path"),
+        master_secret=dict(type="raw", no_log=True),
+        cluster_id=dict(type="str"),
+        measurement_salt=dict(type="str"),
+        attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
+        timeout=dict(type="float", default=30),
+    )
+    spec.update(extra)
+    return spec
+
+
+SECRET_CONSTRAINTS = dict(
+    required_one_of=[("master_secret_file", "master_secret")],
+    mutually_exclusive=[("master_secret_file", "master_secret")],
+    required_together=[("cluster_id", "measurement_salt")],
+)
+
+
+def require_libraries(module, names=("cryptography", "h2", "protobuf")) -> None:
+    for name, requirement, present, error in DEPENDENCIES:
+        if name in names and not present:
+            module.fail_json(msg=missing_required_lib(requirement), exception=str(error))
+
+
+def validator(module):
+    """The attestation validator the user asked for; warns on the lab variant."""
+    attestation = module.params["attestation"]
+    if attestation == _attestation.LAB:
+        module.warn(_attestation.LAB_WARNING)
+    try:
+        return _attestation.constellation_validator(attestation)
+    except NotImplementedError as exc:
+        module.fail_json(msg=str(exc))
+
+
+def master_secret(module):
+    """Load the master secret from master_secret or master_secret_file, and check it against the cluster."""
+    params = module.params
+    try:
+        if params.get("master_secret"):
+            secret = _constellation_keys.MasterSecret.from_json(params["master_secret"])
+        else:
+            path = params["master_secret_file"]
+            warning = _constellation_keys.file_mode_warning(path)
+            if warning:
+                module.warn(warning)
+            secret = _constellation_keys.MasterSecret.from_file(path)
+        if params.get("cluster_id") and params.get("measurement_salt"):
+            secret.check_cluster(params["cluster_id"], params["measurement_salt"])
+    except _constellation_keys.MasterSecretError as exc:
+        module.fail_json(msg=str(exc))
+    return secret

@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Backend of the quorum_recover module: the round loop wired to aTLS probes, pushes and the Kubernetes API."""
+
+from __future__ import annotations
+
+import time
+
+from ._addresses import AddressError, check_host
+from ._atls import AttestationFailed, AtlsError, ConnectionRefused, Unreachable
+from ._cluster_health import ClusterUnreachable, check_api_credentials, cluster_health
+from ._constellation_keys import canonical_disk_uuid
+from ._constellation_push import Endpoint, describe_push_failure, push_detecting
+from ._constellation_rpc import recovery_port
+from ._deadline import Deadline, ProgressLog, file_sink
+from ._k8s_auth import KubeAuth
+from ._quorum_loop import ERROR, HOSTILE, REFUSED, UNREACHABLE, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop
+
+
+def _nodes(params) -> list[ControlPlaneNode]:
+    nodes, seen = [], set()
+    for entry in params["nodes"]:
+        name = str(entry.get("name") or "").strip()
+        if not name or name in seen:
+            raise ValueError(f"every node needs a unique name (got {entry.get('name')!r})")
+        seen.add(name)
+        disk_uuid = entry.get("disk_uuid") or None
+        nodes.append(ControlPlaneNode(name=name, address=check_host(entry.get("address"), f"address of node {name}"),
+                                      disk_uuid=canonical_disk_uuid(disk_uuid) if disk_uuid else None))
+    if not nodes:
+        raise ValueError("nodes is empty: no control-plane node to recover (is the inventory complete?)")
+    return nodes
+
+
+class Wiring:
+    """The real probe, push and health calls, each bounded by the timeout the loop passes."""
+
+    def __init__(self, params, validator, secret):
+        self.port = recovery_port(params["port"], params["protocol"])
+        self.protocol = params["protocol"]
+        self.validator = validator
+        self.secret = secret
+        self.auth = KubeAuth.from_params(params)
+
+    def endpoint(self, node: ControlPlaneNode, timeout: float) -> Endpoint:
+        return Endpoint(node.address, self.port, self.validator, timeout)
+
+    def probe(self, node: ControlPlaneNode, timeout: float) -> ProbeResult:
+        endpoint = self.endpoint(node, timeout)
+        try:
+            endpoint.open().close()
+        except ConnectionRefused:
+            return ProbeResult(REFUSED, f"{endpoint.address} refuses connections: booting, down, unlocked, or a wrong port")
+        except Unreachable as exc:
+            return ProbeResult(UNREACHABLE, str(exc))
+        except AttestationFailed as exc:
+            return ProbeResult(HOSTILE, f"attestation failed, nothing sent: {exc}")
+        except AtlsError as exc:
+            return ProbeResult(ERROR, str(exc))
+        return ProbeResult(WAITING, f"{endpoint.address} waits for a key and passed attestation")
+
+    def push(self, node: ControlPlaneNode, timeout: float) -> PushOutcome:
+        endpoint = self.endpoint(node, timeout)
+        started = time.monotonic()
+        try:
+            used, announced = push_detecting(endpoint, self.protocol, self.secret, node.disk_uuid)
+        except ConnectionRefused:
+            return PushOutcome(False, stopped_waiting=True)
+        except Exception as exc:  # noqa: BLE001 - a malformed answer must not kill the other pushes
+            return PushOutcome(False, error=describe_push_failure(exc, endpoint))
+        return PushOutcome(True, seconds=round(time.monotonic() - started, 3), protocol=used, disk_uuid=announced)
+
+    def health(self, timeout: float) -> dict:
+        return cluster_health(self.auth, timeout)
+
+
+def run(module, validator, secret) -> None:
+    params = module.params
+    try:
+        nodes = _nodes(params)
+        wiring = Wiring(params, validator, secret)
+        check_api_credentials(wiring.auth)
+    except (ValueError, AddressError, ClusterUnreachable) as exc:
+        module.fail_json(msg=str(exc))
+    deadline = Deadline(params["wait_timeout"])
+    progress = ProgressLog(deadline, sink=file_sink(params.get("progress_file")))
+    loop = QuorumLoop(nodes, probe=wiring.probe, push=wiring.push, health=wiring.health, stop_at=params["stop_at"],
+                      deadline=deadline, call_timeout=params["timeout"], poll_interval=params["poll_interval"],
+                      progress=progress, check_mode=module.check_mode)
+    quorum = loop.run()
+    result = dict(loop.result(), progress=progress.lines, elapsed=round(deadline.elapsed(), 2))
+    result["changed"] = result["keys_pushed"] > 0
+    if module.check_mode:
+        result["would_push"] = loop.would_push
+        result["changed"] = bool(loop.would_push)
+        module.exit_json(msg=f"would push to: {', '.join(loop.would_push) or 'none'} (attested; check mode sent nothing)",
+                         **result)
+    if not quorum:
+        module.fail_json(msg=loop.failure_message(), **result)
+    module.exit_json(msg=f"etcd quorum is back after {result['rounds']} round(s); {result['keys_pushed']} key(s) pushed",
+                     **result)

@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: contrast_workloads_restart
+short_description: Restart the Contrast mesh workloads after a Coordinator recovery
+version_added: 0.1.0
+description:
+  - A user recovery gives the Coordinator a new mesh CA, so every mesh workload must get new certificates.
+  - Selects pods whose runtime class starts with C(contrast-cc) or that have the C(contrast-initializer) init
+    container; skips the Coordinator, C(port-forwarder-*) pods and the node installer.
+  - Restarts their Deployments, StatefulSets and DaemonSets as C(kubectl rollout restart) does, deletes bare pods,
+    and waits (bounded) until the rollouts are complete.
+author: confidential.recovery maintainers (@confidential-recovery)
+extends_documentation_fragment:
+  - confidential.recovery.attributes
+  - confidential.recovery.attributes.controller
+  - confidential.recovery.k8s_auth
+options:
+  namespaces:
+    description: Namespaces to look in. All namespaces when empty.
+    type: list
+    elements: str
+    default: []
+  only_if_mesh_ca_changed:
+    description: Restart only when this is true (pass C(mesh_ca_changed) of M(confidential.recovery.coordinator_recover)).
+    type: bool
+    default: true
+  wait:
+    description: Wait until every restarted workload has rolled out.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for the rollouts.
+    type: int
+    default: 300
+requirements:
+  - kubernetes
+attributes:
+  check_mode:
+    support: full
+    details: Lists the workloads it would restart; patches and deletes nothing.
+  diff_mode:
+    support: none
+seealso:
+  - module: confidential.recovery.coordinator_recover
+"""
+
+EXAMPLES = r"""
+- name: Restart the mesh workloads
+  confidential.recovery.contrast_workloads_restart:
+    kubeconfig: ~/.kube/config
+    only_if_mesh_ca_changed: "{{ coordinator.mesh_ca_changed }}"
+"""
+
+RETURN = r"""
+restarted:
+  description: Workloads restarted (kind, namespace, name).
+  returned: always
+  type: list
+  elements: dict
+deleted_pods:
+  description: Bare pods deleted.
+  returned: always
+  type: list
+  elements: dict
+left_alone:
+  description:
+    - Mesh pods' owners left alone (the Coordinator, port-forwarders, the node installer), with the reason.
+    - Not called C(skipped), which Ansible reads as "the task was skipped".
+  returned: always
+  type: list
+  elements: dict
+ready:
+  description: Every restarted workload rolled out within O(wait_timeout).
+  returned: always
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.confidential.recovery.plugins.module_utils import _cluster_health
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast_workloads import restart_workloads
+from ansible_collections.confidential.recovery.plugins.module_utils._k8s_auth import AUTH_ARG_SPEC, KubeAuth
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            **AUTH_ARG_SPEC,
+            namespaces=dict(type="list", elements="str", default=[]),
+            only_if_mesh_ca_changed=dict(type="bool", default=True),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=300),
+        ),
+        supports_check_mode=True,
+    )
+    if not _cluster_health.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_cluster_health.KUBERNETES_IMPORT_ERROR))
+    if not module.params["only_if_mesh_ca_changed"]:
+        module.exit_json(changed=False, restarted=[], deleted_pods=[], left_alone=[], ready=True,
+                         msg="the mesh CA did not change: nothing to restart")
+    try:
+        api = _cluster_health.api_client(KubeAuth.from_params(module.params), 30)
+        result = restart_workloads(api, module.params["namespaces"], module.params["wait"], module.params["wait_timeout"],
+                                   module.check_mode, module.warn)
+    except _cluster_health.ClusterUnreachable as exc:
+        module.fail_json(msg=str(exc))
+    except _cluster_health.ApiException as exc:
+        module.fail_json(msg=f"restarting the mesh workloads failed: {_cluster_health.describe_api_error(exc)}")
+    except Exception as exc:  # noqa: BLE001 - ApiException and urllib3 errors: report, do not trace
+        module.fail_json(msg=f"restarting the mesh workloads failed: {exc.__class__.__name__}: {exc}")
+    changed = bool(result["restarted"] or result["deleted_pods"])
+    if module.params["wait"] and not result["ready"]:
+        module.fail_json(msg=f"workloads did not roll out within {module.params['wait_timeout']} s", changed=changed, **result)
+    module.exit_json(changed=changed, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: coordinator_recover
+short_description: Recover a Contrast Coordinator from the seed-share owner's workspace
+version_added: 0.1.0
+description:
+  - Probes the Coordinator's user API over attested TLS. A Coordinator in recovery mode gets the seed,
+    decrypted from C(seed-shares.json) with C(seedshare-owner.pem), over aTLS with a client certificate on
+    the seedshare owner key, after its attestation validated. A ready Coordinator is left alone (C(ok)).
+  - Then checks that the manifest it serves is the workspace C(manifest.json), and writes the served root CA,
+    mesh CA, manifest history and latest transition into O(verify_dir) atomically, as C(contrast verify) does.
+  - Tries the current API path first and falls back to the older one only when the server answers UNIMPLEMENTED.
+    A refused recovery is never retried.
+  - In check mode it probes, attests and decrypts the share locally, and sends nothing.
+author: confidential.recovery maintainers (@confidential-recovery)
+extends_documentation_fragment:
+  - confidential.recovery.attributes
+  - confidential.recovery.attributes.controller
+  - confidential.recovery.attestation
+options:
+  coordinator:
+    description:
+      - Address of the Coordinator's user API, port 1313 when omitted. C(host), C(host:port), C(1.2.3.4:1313),
+        a bare IPv6 address (C(::1)) or a bracketed one with a port (C([::1]:1313)).
+    type: str
+    required: true
+  workspace_dir:
+    description: The seed-share owner's workspace (defaults of the other paths are inside it).
+    type: path
+    default: .
+  manifest:
+    description: The manifest the Coordinator must serve. Default C(<workspace_dir>/manifest.json).
+    type: path
+  seed_shares:
+    description: C(seed-shares.json). Default C(<workspace_dir>/seed-shares.json).
+    type: path
+  seedshare_owner_key:
+    description: The seedshare owner's PKCS#1 RSA key. Default C(<workspace_dir>/seedshare-owner.pem). Never printed.
+    type: path
+  verify_dir:
+    description: Where to write the verified outputs. Default C(<workspace_dir>/verify).
+    type: path
+  record_mesh_ca:
+    description:
+      - Write the served mesh CA to C(<verify_dir>/mesh-ca.pem), the baseline against which the next run decides
+        whether the mesh CA changed.
+      - Set it to V(false) until the mesh workloads have been restarted, so that a failed restart is repeated
+        by the next run instead of being forgotten.
+    type: bool
+    default: true
+  force:
+    description: Skip the Coordinator's ready-peer check. Upstream warns that this can leave inconsistent mesh CAs.
+    type: bool
+    default: false
+requirements:
+  - cryptography
+  - h2
+  - protobuf
+notes:
+  - The decrypted seed, the salt and the owner key never appear in results or logs.
+attributes:
+  check_mode:
+    support: full
+    details: Probes and attests the Coordinator and decrypts the seed share locally; sends nothing.
+  diff_mode:
+    support: none
+seealso:
+  - module: confidential.recovery.contrast_workloads_restart
+"""
+
+EXAMPLES = r"""
+- name: Recover the Coordinator and verify its manifest
+  confidential.recovery.coordinator_recover:
+    coordinator: "{{ coordinator_ip }}:1313"
+    workspace_dir: /secure/contrast-workspace
+    attestation: lab
+  register: coordinator
+"""
+
+RETURN = r"""
+status:
+  description: V(recovered), V(already_recovered) or, in check mode, V(would_recover).
+  returned: always
+  type: str
+mesh_ca_changed:
+  description: The served mesh CA key differs from the last saved C(mesh-ca.pem); mesh workloads need a restart.
+  returned: success
+  type: bool
+manifest_verified:
+  description: The active served manifest equals the workspace manifest (compared as parsed JSON).
+  returned: success
+  type: bool
+manifest_count:
+  description: Number of manifests in the Coordinator's history.
+  returned: success
+  type: int
+verify_files:
+  description: Files written to O(verify_dir).
+  returned: success
+  type: list
+  elements: str
+api_path:
+  description: The user API path prefix that answered Recover.
+  returned: when recovered
+  type: str
+elapsed:
+  description: Seconds taken.
+  returned: success
+  type: float
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.confidential.recovery.plugins.module_utils import _attestation
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation_module import require_libraries
+from ansible_collections.confidential.recovery.plugins.module_utils._coordinator_recover import run
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            coordinator=dict(type="str", required=True),
+            workspace_dir=dict(type="path", default="."),
+            manifest=dict(type="path"),
+            seed_shares=dict(type="path"),
+            seedshare_owner_key=dict(type="path", no_log=False),
+            verify_dir=dict(type="path"),
+            attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
+            record_mesh_ca=dict(type="bool", default=True),
+            force=dict(type="bool", default=False),
+            timeout=dict(type="float", default=30),
+        ),
+        supports_check_mode=True,
+    )
+    require_libraries(module, ("cryptography", "h2", "protobuf-userapi"))
+    workspace = module.params["workspace_dir"]
+    for option, filename in (("manifest", "manifest.json"), ("seed_shares", "seed-shares.json"),
+                             ("seedshare_owner_key", "seedshare-owner.pem"), ("verify_dir", "verify")):
+        module.params[option] = module.params[option] or os.path.join(workspace, filename)
+    if module.params["attestation"] == _attestation.LAB:
+        module.warn(_attestation.LAB_WARNING)
+    run(module)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: quorum_recover
+short_description: Push recovery keys to Constellation control-plane nodes in rounds until etcd quorum returns
+version_added: 0.2.0
+description:
+  - Works from what the cluster says. Each round asks the Kubernetes API (C(/readyz/etcd)) whether etcd has
+    quorum and probes every control-plane node's recovery server over aTLS, sending nothing.
+  - A node that answers and passes attestation waits for a key. A node that got its key from this run and does
+    not wait again holds a key. Every other node (still booting, refusing, unreachable, failing attestation)
+    counts as down, never as up.
+  - Without quorum, a round pushes, in parallel, to as many waiting nodes as quorum (floor(n/2)+1) still needs
+    beyond the nodes holding a key (O(stop_at=quorum)), or to every waiting node (O(stop_at=all)).
+  - Rounds repeat every O(poll_interval) until quorum returns or O(wait_timeout) passes, so a node that comes up
+    late, or reboots after its push, gets its key in a later round. Every probe, push and API call is cut to the
+    time left, so the module ends on time.
+  - In check mode the module probes once, attests, sends nothing, and returns where it would push.
+author: confidential.recovery maintainers (@confidential-recovery)
+extends_documentation_fragment:
+  - confidential.recovery.progress
+  - confidential.recovery.attributes
+  - confidential.recovery.attributes.controller
+  - confidential.recovery.attestation
+  - confidential.recovery.constellation_secret
+  - confidential.recovery.k8s_auth
+options:
+  nodes:
+    description: Every control-plane node of the cluster (all of them, so that the quorum count is right).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Node name, as the Kubernetes API knows it.
+        type: str
+        required: true
+      address:
+        description: Address of the node's recovery server (IPv4, IPv6 or a DNS name).
+        type: str
+        required: true
+      disk_uuid:
+        description: The node's state-disk UUID; only the pre-v2.0 key service needs it.
+        type: str
+  port:
+    description: Recovery port, 1-65535. Defaults to 9999, or 9000 for O(protocol=keyservice).
+    type: int
+  protocol:
+    description: Generation of the recovery RPC. V(auto) tries V(unary) and falls back as the node's answer tells.
+    type: str
+    choices: [auto, unary, stream, keyservice]
+    default: auto
+  stop_at:
+    description:
+      - V(quorum) pushes only as many keys as quorum needs; the other nodes rejoin by themselves.
+      - V(all) pushes to every waiting node, round after round, until none waits and quorum is back.
+    type: str
+    choices: [quorum, all]
+    default: quorum
+  wait_timeout:
+    description: Seconds the whole loop may take, including its last calls.
+    type: float
+    default: 300
+  poll_interval:
+    description: Seconds between rounds.
+    type: float
+    default: 3
+requirements:
+  - cryptography
+  - h2
+  - protobuf
+  - kubernetes
+notes:
+  - The master secret and everything derived from it are never returned or logged.
+  - Run it once per cluster (C(run_once)), from a host that reaches the nodes and the Kubernetes API.
+attributes:
+  check_mode:
+    support: full
+    details: Probes and attests every node, then reports where it would push; sends no key.
+  diff_mode:
+    support: none
+seealso:
+  - module: confidential.recovery.node_recover
+  - module: confidential.recovery.recovery_status_info
+"""
+
+EXAMPLES = r"""
+- name: Bring etcd quorum back with the fewest keys
+  confidential.recovery.quorum_recover:
+    nodes:
+      - {name: mycluster-control-plane-0, address: 10.9.0.5}
+      - {name: mycluster-control-plane-1, address: 10.9.0.6}
+      - {name: mycluster-control-plane-2, address: 10.9.0.7}
+    kubeconfig: constellation-admin.conf
+    master_secret_file: constellation-mastersecret.json
+    cluster_id: "{{ state.clusterValues.clusterID }}"
+    measurement_salt: "{{ state.clusterValues.measurementSalt }}"
+    attestation: azure-sev-snp
+    wait_timeout: 600
+"""
+
+RETURN = r"""
+quorum:
+  description: Whether etcd quorum was back when the module returned.
+  returned: always
+  type: bool
+etcd_readyz:
+  description: What C(/readyz/etcd) answered last, or why the API could not be asked.
+  returned: always
+  type: str
+keys_pushed:
+  description: Keys this run pushed (a node that rebooted after its push and got a second key counts twice).
+  returned: always
+  type: int
+rounds:
+  description: Rounds the loop ran.
+  returned: always
+  type: int
+quorum_size:
+  description: floor(n/2)+1 for the n nodes given.
+  returned: always
+  type: int
+seconds_to_quorum:
+  description: Seconds from the start until the API first reported quorum; null when it did not.
+  returned: always
+  type: float
+nodes:
+  description: What the loop knows of each node at the end.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Node name.
+      type: str
+    state:
+      description: Last probe, one of V(waiting), V(refused), V(unreachable), V(attestation_failed), V(error).
+      type: str
+    seen_waiting:
+      description: The node waited for a key at some probe of this run.
+      type: bool
+    holds_key:
+      description: This run pushed a key to the node, and it did not wait again afterwards.
+      type: bool
+    pushes:
+      description: Keys this run pushed to the node.
+      type: int
+    push_seconds:
+      description: Seconds of the last successful push, attestation included.
+      type: float
+    error:
+      description: The last push or attestation error, if any.
+      type: str
+would_push:
+  description: In check mode, the nodes that would get a key now.
+  returned: check mode
+  type: list
+  elements: str
+progress:
+  description: Timestamped lines, one per round that changed something.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.confidential.recovery.plugins.module_utils import _cluster_health
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation_module import (
+    SECRET_CONSTRAINTS,
+    master_secret,
+    require_libraries,
+    secret_argument_spec,
+    validator,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._quorum_recover import run
+from ansible_collections.confidential.recovery.plugins.module_utils._k8s_auth import AUTH_ARG_SPEC
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=secret_argument_spec(
+            nodes=dict(type="list", elements="dict", required=True, options=dict(
+                name=dict(type="str", required=True),
+                address=dict(type="str", required=True),
+                disk_uuid=dict(type="str"),
+            )),
+            port=dict(type="int"),
+            protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
+            **AUTH_ARG_SPEC,
+            stop_at=dict(type="str", choices=["quorum", "all"], default="quorum"),
+            wait_timeout=dict(type="float", default=300),
+            poll_interval=dict(type="float", default=3),
+            progress_file=dict(type="path"),
+        ),
+        supports_check_mode=True,
+        **SECRET_CONSTRAINTS
+    )
+    require_libraries(module)
+    if not _cluster_health.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_cluster_health.KUBERNETES_IMPORT_ERROR))
+    run(module, validator(module), master_secret(module))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: recovery_status_info
+short_description: Is a Constellation node waiting for its key, and is etcd quorum back?
+version_added: 0.1.0
+description:
+  - With O(check=node), connects to the node's recovery server, validates its attestation and hangs up
+    without sending anything. A refused connection means the node is not waiting.
+  - With O(check=cluster), asks the Kubernetes API with the admin kubeconfig, as a user would on a real
+    cluster where etcd is not reachable from outside. C(/readyz/etcd) answering C(ok) means etcd has quorum;
+    the nodes' C(Ready) condition shows which nodes are back.
+  - With O(wait_for), keeps asking until the condition holds or O(wait_timeout) passes. Every call is cut to
+    the time left, so the wait ends on time even when the API stalls. The module then fails with what it saw last.
+  - Never changes anything.
+author: confidential.recovery maintainers (@confidential-recovery)
+extends_documentation_fragment:
+  - confidential.recovery.progress
+  - confidential.recovery.attributes
+  - confidential.recovery.attributes.controller
+  - confidential.recovery.attributes.read_only
+  - confidential.recovery.attestation
+  - confidential.recovery.k8s_auth
+options:
+  check:
+    description: What to probe.
+    type: str
+    choices: [node, cluster]
+    required: true
+  endpoint:
+    description: Node address, for O(check=node).
+    type: str
+  port:
+    description: Recovery port, for O(check=node). Defaults to 9999, or 9000 for O(protocol=keyservice).
+    type: int
+  protocol:
+    description: Generation of the recovery RPC; only chooses the default port.
+    type: str
+    choices: [auto, unary, stream, keyservice]
+    default: auto
+  wait_for:
+    description:
+      - With O(check=cluster), wait until V(quorum) (C(/readyz/etcd) is C(ok)) or V(all_ready)
+        (quorum, and every node C(Ready)). Unset means look once.
+    type: str
+    choices: [quorum, all_ready]
+  wait_timeout:
+    description: Seconds the whole wait may take, including the last call.
+    type: float
+    default: 300
+  poll_interval:
+    description: Seconds between looks while waiting.
+    type: float
+    default: 3
+  attestation:
+    required: false
+requirements:
+  - cryptography
+  - h2
+  - kubernetes
+seealso:
+  - module: confidential.recovery.quorum_recover
+  - module: confidential.recovery.node_recover
+"""
+
+EXAMPLES = r"""
+- name: Is this node waiting for a key?
+  confidential.recovery.recovery_status_info:
+    check: node
+    endpoint: 10.9.0.5
+    attestation: aws-sev-snp
+  register: probe
+
+- name: Wait, at most 10 minutes, until every node is Ready
+  confidential.recovery.recovery_status_info:
+    check: cluster
+    kubeconfig: constellation-admin.conf
+    wait_for: all_ready
+    wait_timeout: 600
+  register: health
+"""
+
+RETURN = r"""
+waiting:
+  description: The node's recovery server is up and passed attestation.
+  returned: O(check=node)
+  type: bool
+quorum:
+  description: C(/readyz/etcd) answered C(ok).
+  returned: O(check=cluster)
+  type: bool
+etcd_readyz:
+  description: The body or error of C(/readyz/etcd).
+  returned: O(check=cluster)
+  type: str
+ready_nodes:
+  description: Names of the nodes whose C(Ready) condition is C(True).
+  returned: O(check=cluster)
+  type: list
+  elements: str
+not_ready_nodes:
+  description: Names of the other nodes.
+  returned: O(check=cluster)
+  type: list
+  elements: str
+control_plane_ready:
+  description: Ready control-plane nodes.
+  returned: O(check=cluster)
+  type: int
+control_plane_total:
+  description: All control-plane nodes the API knows.
+  returned: O(check=cluster)
+  type: int
+api_reachable:
+  description: Whether the Kubernetes API answered at all.
+  returned: O(check=cluster)
+  type: bool
+waited:
+  description: Seconds the wait took.
+  returned: O(wait_for) is set
+  type: float
+progress:
+  description: Timestamped lines of what the wait saw.
+  returned: O(wait_for) is set
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.confidential.recovery.plugins.module_utils import _attestation, _cluster_health
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation_module import require_libraries, validator
+from ansible_collections.confidential.recovery.plugins.module_utils._recovery_status_info import check_cluster, check_node
+from ansible_collections.confidential.recovery.plugins.module_utils._k8s_auth import AUTH_ARG_SPEC
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            check=dict(type="str", choices=["node", "cluster"], required=True),
+            endpoint=dict(type="str"),
+            port=dict(type="int"),
+            protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
+            **AUTH_ARG_SPEC,
+            wait_for=dict(type="str", choices=["quorum", "all_ready"]),
+            wait_timeout=dict(type="float", default=300),
+            poll_interval=dict(type="float", default=3),
+            progress_file=dict(type="path"),
+            attestation=dict(type="str", choices=_attestation.ATTESTATION_CHOICES),
+            timeout=dict(type="float", default=30),
+        ),
+        required_if=[("check", "node", ("endpoint", "attestation"))],
+        supports_check_mode=True,
+    )
+    if module.params["check"] == "node":
+        require_libraries(module, ("cryptography", "h2"))
+        check_node(module, validator(module))
+    if not _cluster_health.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_cluster_health.KUBERNETES_IMPORT_ERROR))
+    check_cluster(module)
+
+
+if __name__ == "__main__":
+    main()

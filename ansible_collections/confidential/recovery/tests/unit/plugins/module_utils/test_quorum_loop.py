@@ -1,0 +1,186 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The push-round loop against a simulated control plane: convergence, late and rebooting nodes, deadlines."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.confidential.recovery.plugins.module_utils._deadline import Deadline, ProgressLog
+from ansible_collections.confidential.recovery.plugins.module_utils._quorum_loop import (
+    ALL, HOSTILE, QUORUM, REFUSED, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop,
+)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += max(0.0, seconds)
+
+
+class SimulatedCluster:
+    """Nodes are 'waiting', 'down', 'unlocked' or 'hostile'. Quorum when floor(n/2)+1 are unlocked.
+
+    ``script`` maps a round number to a function run at the start of that round (a node boots, reboots...).
+    ``stall`` makes every API call use the whole timeout it was given.
+    """
+
+    def __init__(self, states, clock, reboot_after_push=(), api_down=False, stall=False):
+        self.states = dict(states)
+        self.clock = clock
+        self.reboot_after_push = set(reboot_after_push)
+        self.api_down = api_down
+        self.stall = stall
+        self.pushes = []
+        self.health_calls = 0
+        self.script = {}
+
+    def quorum(self):
+        return sum(s == "unlocked" for s in self.states.values()) >= len(self.states) // 2 + 1
+
+    def health(self, timeout):
+        self.health_calls += 1
+        if self.health_calls in self.script:
+            self.script[self.health_calls](self)
+        if self.stall:
+            self.clock.advance(timeout)
+            return {"quorum": False, "etcd_readyz": "Kubernetes API unreachable: ReadTimeoutError", "api_reachable": False}
+        if self.api_down:
+            return {"quorum": False, "etcd_readyz": "Kubernetes API unreachable: connection refused", "api_reachable": False}
+        return {"quorum": self.quorum(), "etcd_readyz": "ok" if self.quorum() else "[-]etcd failed"}
+
+    def probe(self, node, timeout):
+        state = self.states[node.name]
+        if state == "waiting":
+            return ProbeResult(WAITING, "waits")
+        if state == "hostile":
+            return ProbeResult(HOSTILE, "attestation failed")
+        return ProbeResult(REFUSED, "refuses connections")
+
+    def push(self, node, timeout):
+        self.pushes.append(node.name)
+        if self.states[node.name] != "waiting":
+            return PushOutcome(False, stopped_waiting=True)
+        if node.name in self.reboot_after_push:
+            self.reboot_after_push.discard(node.name)
+            self.states[node.name] = "waiting"  # took the key, crashed, waits again
+        else:
+            self.states[node.name] = "unlocked"
+        return PushOutcome(True, seconds=0.01, protocol="unary")
+
+
+def run_loop(cluster, clock, stop_at=QUORUM, wait=60.0, check_mode=False, call_timeout=5.0):
+    deadline = Deadline(wait, clock=clock)
+    nodes = [ControlPlaneNode(name=name, address=f"127.0.0.{i + 10}") for i, name in enumerate(sorted(cluster.states))]
+    loop = QuorumLoop(nodes, probe=cluster.probe, push=cluster.push, health=cluster.health, stop_at=stop_at,
+                      deadline=deadline, call_timeout=call_timeout, poll_interval=1.0, progress=ProgressLog(deadline),
+                      check_mode=check_mode, sleep=clock.advance)
+    return loop.run(), loop
+
+
+def five(**overrides):
+    states = {f"cp-{i}": "waiting" for i in range(5)}
+    states.update(overrides)
+    return states
+
+
+def test_whole_control_plane_waiting_gets_exactly_quorum_keys():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(), clock)
+    ok, loop = run_loop(cluster, clock)
+    assert ok and len(cluster.pushes) == 3
+    assert loop.result()["keys_pushed"] == 3
+
+
+def test_a_refusing_node_counts_as_down_not_up():
+    # One node killed, four waiting: counting the refused port as "up" would send only 2 keys.
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(**{"cp-0": "down"}), clock)
+    ok, _rounds = run_loop(cluster, clock)
+    assert ok
+    assert sorted(cluster.pushes) == ["cp-1", "cp-2", "cp-3"]
+
+
+def test_a_node_that_reboots_after_its_push_is_replaced_in_a_later_round():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(), clock, reboot_after_push={"cp-0"})
+    ok, loop = run_loop(cluster, clock)
+    assert ok and cluster.quorum()
+    assert len(cluster.pushes) == 4 and loop.rounds >= 2
+    assert loop.result()["keys_pushed"] == 4
+
+
+def test_a_node_that_comes_up_late_is_pushed_when_it_waits():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(**{"cp-0": "down", "cp-1": "down", "cp-2": "down"}), clock)
+    cluster.script[3] = lambda c: c.states.update({"cp-0": "waiting", "cp-1": "waiting"})
+    ok, loop = run_loop(cluster, clock)
+    assert ok
+    assert sorted(cluster.pushes) == ["cp-0", "cp-3", "cp-4"]  # two early, the late cp-0 makes quorum
+    assert loop.rounds >= 3
+
+
+def test_attestation_failures_are_never_pushed():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(**{"cp-0": "hostile"}), clock)
+    ok, loop = run_loop(cluster, clock)
+    assert ok and "cp-0" not in cluster.pushes
+    assert next(n for n in loop.nodes if n.name == "cp-0").error == "attestation failed"
+
+
+def test_stop_at_all_pushes_every_waiting_node():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(), clock)
+    ok, _rounds = run_loop(cluster, clock, stop_at=ALL)
+    assert ok and len(cluster.pushes) == 5
+
+
+def test_rerun_with_quorum_pushes_nothing():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(**{"cp-0": "unlocked", "cp-1": "unlocked", "cp-2": "unlocked"}), clock)
+    ok, loop = run_loop(cluster, clock)
+    assert ok and cluster.pushes == [] and loop.rounds == 1
+
+
+def test_check_mode_plans_and_sends_nothing():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(), clock)
+    ok, loop = run_loop(cluster, clock, check_mode=True)
+    assert not ok and cluster.pushes == []
+    assert loop.would_push == ["cp-0", "cp-1", "cp-2"]
+
+
+def test_api_down_ends_at_the_deadline_with_the_api_error():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(), clock, api_down=True)
+    ok, loop = run_loop(cluster, clock, wait=20.0)
+    assert not ok and len(cluster.pushes) == 3  # keys held by 3 nodes, nothing more to push
+    assert "Kubernetes API unreachable" in loop.failure_message()
+    assert "3 (cp-0, cp-1, cp-2) of 3 needed" in loop.failure_message()
+
+
+@pytest.mark.parametrize("call_timeout", [5.0, 30.0])
+def test_a_stalled_api_cannot_stretch_the_deadline(call_timeout):
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(), clock, stall=True)
+    ok, _rounds = run_loop(cluster, clock, wait=12.0, call_timeout=call_timeout)
+    assert not ok
+    # Every call is cut to the time left, never below the 0.5 s socket floor.
+    assert clock.now <= 12.0 + 0.5
+
+
+def test_progress_keeps_news_and_a_heartbeat_only():
+    clock = FakeClock()
+    log = ProgressLog(Deadline(100, clock=clock), every=10)
+    log("round 1: same", key="same")
+    clock.advance(1)
+    log("round 2: same", key="same")
+    clock.advance(10)
+    log("round 3: same", key="same")
+    log("round 4: other", key="other")
+    assert [line.split("] ", 1)[1] for line in log.lines] == ["round 1: same", "round 3: same", "round 4: other"]
