@@ -18,7 +18,7 @@ KEEP ?= 0
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
+.PHONY: molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
 
 venv: $(DEPS_STAMP)
 
@@ -75,7 +75,7 @@ drill: collection
 	else $(BIN)/conflab down --dir $(LAB_DIR); echo "Lab stopped. make drill KEEP=1 keeps it running."; fi; \
 	exit $$status
 
-test: collection changelog-lint lint docs-lint sanity lowest-deps integration-targets
+test: collection changelog-lint lint docs-lint sanity lowest-deps ee-context integration-targets molecule
 	$(BIN)/pytest
 
 # ansible-doc renders every plugin and role; antsibull-docs lint-collection-docs passes.
@@ -119,6 +119,23 @@ integration-targets: collection
 	echo "setup_lab_dir: $(IT_LAB)" > $(SRC)/tests/integration/integration_config.yml
 	status=0; (cd $(SRC) && $(CURDIR)/$(BIN)/ansible-test integration --local --python 3.11 --color no) \
 	  || status=$$?; $(BIN)/conflab down --dir $(IT_LAB) >/dev/null; exit $$status
+
+# One molecule scenario per role (extensions/molecule, the layout ansible-creator scaffolds), default driver on
+# localhost against a lab on 127.20.8.0/24: prepare (start and break the lab), converge, idempotence, verify, cleanup.
+molecule: collection
+	cd $(SRC)/extensions && NO_COLOR=1 ANSIBLE_COLLECTIONS_PATH=$(CURDIR) $(CURDIR)/$(BIN)/molecule test --all
+
+# The execution environment's build context (ansible-builder, schema v3); no container engine needed.
+# The introspection shows ansible-builder reads the collection's Python requirements from meta/execution-environment.yml.
+ee-context: collection
+	mkdir -p build/ee
+	cp build/confidential-recovery-*.tar.gz build/ee/confidential-recovery.tar.gz
+	$(BIN)/ansible-builder create --file execution-environment/execution-environment.yml --context build/ee-context --output-filename Containerfile >/dev/null
+	test -s build/ee-context/Containerfile && test -s build/ee-context/_build/collections/confidential-recovery.tar.gz
+	$(BIN)/ansible-builder introspect --sanitize $(COLLECTIONS) | tee build/ee/introspect.txt
+	grep -q "^- 'cryptography.*confidential.recovery" build/ee/introspect.txt
+	grep -q "^- 'protobuf.*confidential.recovery" build/ee/introspect.txt
+	@echo "EE build context in build/ee-context: podman build -f build/ee-context/Containerfile build/ee-context"
 
 benchmark: collection
 	$(PY) benchmarks/time_to_quorum.py

@@ -87,6 +87,9 @@ def cmd_up(args) -> int:
 def _up(args) -> int:
     directory = args.dir.resolve()
     if directory.joinpath("lab.json").exists() and processes.running_names(directory):
+        if args.reuse:
+            print(f"lab already runs in {directory}: reusing it")
+            return 0
         raise LabError(f"a lab already runs in {directory}: `conflab down --dir {directory}` first")
     directory.mkdir(parents=True, exist_ok=True)
     forget_previous_lab(directory)
@@ -309,6 +312,7 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--no-contrast", action="store_true")
     up.add_argument("--no-kubeapi", action="store_true")
     up.add_argument("--timeout", type=float, default=120.0)
+    up.add_argument("--reuse", action="store_true", help="leave a lab that already runs in DIR as it is, instead of refusing")
     up.set_defaults(func=cmd_up)
 
     brk = sub.add_parser("break", help="kill or reboot nodes, restart the coordinator")

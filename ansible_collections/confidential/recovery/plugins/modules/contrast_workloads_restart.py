@@ -59,15 +59,37 @@ EXAMPLES = r"""
 
 RETURN = r"""
 restarted:
-  description: Workloads restarted (kind, namespace, name).
+  description: Workloads restarted (in check mode, those that would be).
   returned: always
   type: list
   elements: dict
+  contains:
+    kind:
+      description: V(Deployment), V(StatefulSet) or V(DaemonSet).
+      type: str
+    namespace:
+      description: Namespace of the workload.
+      type: str
+    name:
+      description: Name of the workload.
+      type: str
+  sample: [{kind: Deployment, namespace: contrast-demo, name: web}, {kind: StatefulSet, namespace: contrast-demo, name: db}]
 deleted_pods:
-  description: Bare pods deleted.
+  description: Bare mesh pods (no owner to restart them) deleted, so that they come back with the new mesh CA.
   returned: always
   type: list
   elements: dict
+  contains:
+    kind:
+      description: Always V(Pod).
+      type: str
+    namespace:
+      description: Namespace of the pod.
+      type: str
+    name:
+      description: Name of the pod.
+      type: str
+  sample: [{kind: Pod, namespace: contrast-demo, name: debug-shell}]
 left_alone:
   description:
     - Mesh pods' owners left alone (the Coordinator, port-forwarders, the node installer), with the reason.
@@ -75,10 +97,38 @@ left_alone:
   returned: always
   type: list
   elements: dict
+  contains:
+    kind:
+      description: Kind of the owner.
+      type: str
+    namespace:
+      description: Namespace of the owner.
+      type: str
+    name:
+      description: Name of the owner.
+      type: str
+    reason:
+      description: Why it was not restarted.
+      type: str
+  sample: [{kind: StatefulSet, namespace: contrast-demo, name: coordinator, reason: the Coordinator}]
 ready:
-  description: Every restarted workload rolled out within O(wait_timeout).
+  description:
+    - Every workload this call restarted is known to have rolled out within O(wait_timeout).
+    - True when nothing was restarted (check mode included); false after a restart with O(wait=false).
   returned: always
   type: bool
+  sample: true
+waited_seconds:
+  description: Seconds spent waiting for the rollouts.
+  returned: when the mesh CA changed
+  type: float
+  sample: 4.02
+not_ready:
+  description: Restarted workloads that had not rolled out when the wait ended.
+  returned: when the module waited
+  type: list
+  elements: dict
+  sample: []
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

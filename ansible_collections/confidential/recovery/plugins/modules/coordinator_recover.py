@@ -88,31 +88,38 @@ status:
   description: V(recovered), V(already_recovered) or, in check mode, V(would_recover).
   returned: always
   type: str
+  sample: recovered
 mesh_ca_changed:
   description: The served mesh CA key differs from the last saved C(mesh-ca.pem); mesh workloads need a restart.
   returned: success
   type: bool
+  sample: true
 manifest_verified:
   description: The active served manifest equals the workspace manifest (compared as parsed JSON).
   returned: success
   type: bool
+  sample: true
 manifest_count:
   description: Number of manifests in the Coordinator's history.
   returned: success
   type: int
+  sample: 1
 verify_files:
   description: Files written to O(verify_dir).
   returned: success
   type: list
   elements: str
+  sample: [/secure/contrast-workspace/verify/coordinator-root-ca.pem, /secure/contrast-workspace/verify/manifest.0.json]
 api_path:
   description: The user API path prefix that answered Recover.
   returned: when recovered
   type: str
+  sample: /edgelesssys.contrast.userapi.UserAPI/
 elapsed:
   description: Seconds taken.
   returned: success
   type: float
+  sample: 0.55
 """
 
 import os

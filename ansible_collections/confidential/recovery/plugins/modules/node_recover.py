@@ -138,6 +138,35 @@ would_push:
   returned: check mode
   type: dict
   sample: {"endpoint": "10.9.0.5:9999", "protocol": "auto"}
+  contains:
+    endpoint:
+      description: The node's recovery endpoint.
+      type: str
+    protocol:
+      description: The O(protocol) the push would use.
+      type: str
+endpoint:
+  description: The endpoint the module connected to.
+  returned: always
+  type: str
+  sample: 10.9.0.5:9999
+disk_uuids:
+  description: With O(mode=load_balancer), the disk UUIDs the nodes announced (stream protocol only).
+  returned: O(mode=load_balancer)
+  type: list
+  elements: str
+  sample: []
+attempts:
+  description: With O(mode=load_balancer), connections made through the load balancer.
+  returned: O(mode=load_balancer)
+  type: int
+  sample: 5
+progress:
+  description: With O(mode=load_balancer), what each attempt saw.
+  returned: O(mode=load_balancer)
+  type: list
+  elements: str
+  sample: ["pushed to a node (unary)", "no node waits: quorum reached (Kubernetes API)"]
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -109,26 +109,32 @@ quorum:
   description: Whether etcd quorum was back when the module returned.
   returned: always
   type: bool
+  sample: true
 etcd_readyz:
   description: What C(/readyz/etcd) answered last, or why the API could not be asked.
   returned: always
   type: str
+  sample: ok
 keys_pushed:
   description: Keys this run pushed (a node that rebooted after its push and got a second key counts twice).
   returned: always
   type: int
+  sample: 3
 rounds:
   description: Rounds the loop ran.
   returned: always
   type: int
+  sample: 2
 quorum_size:
   description: floor(n/2)+1 for the n nodes given.
   returned: always
   type: int
+  sample: 3
 seconds_to_quorum:
   description: Seconds from the start until the API first reported quorum; null when it did not.
   returned: always
   type: float
+  sample: 1.21
 nodes:
   description: What the loop knows of each node at the end.
   returned: always
@@ -156,16 +162,37 @@ nodes:
     error:
       description: The last push or attestation error, if any.
       type: str
+    address:
+      description: The address given in O(nodes).
+      type: str
+    detail:
+      description: What the last probe saw, in words.
+      type: str
+    push_failures:
+      description: Pushes to the node that failed.
+      type: int
+    protocol:
+      description: Generation of the recovery RPC the last successful push used.
+      type: str
+    disk_uuid:
+      description: The node's disk UUID, as given or as the node announced it.
+      type: str
+  sample:
+    - {name: mycluster-control-plane-0, address: 10.9.0.5, state: refused, seen_waiting: true, holds_key: true, pushes: 1,
+       push_failures: 0, push_seconds: 0.015, protocol: unary, disk_uuid: null, error: null,
+       detail: "10.9.0.5:9999 refuses connections"}
 would_push:
   description: In check mode, the nodes that would get a key now.
   returned: check mode
   type: list
   elements: str
+  sample: [mycluster-control-plane-0, mycluster-control-plane-1, mycluster-control-plane-2]
 progress:
   description: Timestamped lines, one per round that changed something.
   returned: always
   type: list
   elements: str
+  sample: ["[    0.0s] round 1: no etcd quorum; 5 waiting; pushing to 3", "[    1.2s] etcd quorum is back"]
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

@@ -75,8 +75,36 @@ took_over:
   description: The holder of a stale lock that was taken over, or null.
   returned: O(state=present)
   type: dict
+  contains:
+    run_id:
+      description: The run ID of the run that held the lock.
+      type: str
+    pid:
+      description: Its C(ansible-playbook) process ID.
+      type: int
+    host:
+      description: The host it ran on.
+      type: str
+    user:
+      description: The user who ran it.
+      type: str
+    started_at:
+      description: When it took the lock (UTC, ISO 8601).
+      type: str
+  sample: {run_id: 9c1e0b2a4f6d, pid: 41872, host: jump-1, user: sre, started_at: "2026-11-25T03:12:09Z"}
 released:
   description: Whether the lock was released.
   returned: O(state=absent)
   type: bool
+  sample: true
+holder:
+  description: This run's entry in the lock file (the same fields as RV(took_over)).
+  returned: O(state=present)
+  type: dict
+  sample: {run_id: 3f2a9c1b7d4e, pid: 52113, host: jump-1, user: sre, started_at: "2026-11-25T03:20:41Z"}
+path:
+  description: The lock file.
+  returned: always
+  type: str
+  sample: /home/sre/mycluster/.confidential-recovery.lock
 """

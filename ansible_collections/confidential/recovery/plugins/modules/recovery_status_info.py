@@ -90,45 +90,60 @@ waiting:
   description: The node's recovery server is up and passed attestation.
   returned: O(check=node)
   type: bool
+  sample: true
 quorum:
   description: C(/readyz/etcd) answered C(ok).
   returned: O(check=cluster)
   type: bool
+  sample: true
 etcd_readyz:
   description: The body or error of C(/readyz/etcd).
   returned: O(check=cluster)
   type: str
+  sample: ok
 ready_nodes:
   description: Names of the nodes whose C(Ready) condition is C(True).
   returned: O(check=cluster)
   type: list
   elements: str
+  sample: [mycluster-control-plane-0, mycluster-control-plane-1, mycluster-worker-0]
 not_ready_nodes:
   description: Names of the other nodes.
   returned: O(check=cluster)
   type: list
   elements: str
+  sample: [mycluster-control-plane-2]
 control_plane_ready:
   description: Ready control-plane nodes.
   returned: O(check=cluster)
   type: int
+  sample: 2
 control_plane_total:
   description: All control-plane nodes the API knows.
   returned: O(check=cluster)
   type: int
+  sample: 3
 api_reachable:
   description: Whether the Kubernetes API answered at all.
   returned: O(check=cluster)
   type: bool
+  sample: true
 waited:
   description: Seconds the wait took.
   returned: O(wait_for) is set
   type: float
+  sample: 29.4
 progress:
   description: Timestamped lines of what the wait saw.
   returned: O(wait_for) is set
   type: list
   elements: str
+  sample: ["[    0.1s] etcd quorum; control plane 3/5 Ready", "[   29.4s] etcd quorum; control plane 5/5 Ready"]
+endpoint:
+  description: The node's recovery endpoint that was probed.
+  returned: O(check=node)
+  type: str
+  sample: 10.9.0.5:9999
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
