@@ -85,6 +85,7 @@ docs-lint: collection
 # ansible-lint at the production profile (.ansible-lint); 0 violations.
 lint: collection
 	cd $(SRC) && ANSIBLE_COLLECTIONS_PATH=$(CURDIR) $(CURDIR)/$(BIN)/ansible-lint -q --nocolor
+	tools/check-repository.sh
 
 # Fragments are valid, and the last commit that changed the collection brought one.
 changelog-lint: $(DEPS_STAMP)
@@ -122,7 +123,9 @@ integration-targets: collection
 
 # One molecule scenario per role (extensions/molecule, the layout ansible-creator scaffolds), default driver on
 # localhost against a lab on 127.20.8.0/24: prepare (start and break the lab), converge, idempotence, verify, cleanup.
+# The reset first: molecule skips "prepare" for a scenario whose state says it was prepared by an earlier run.
 molecule: collection
+	cd $(SRC)/extensions && NO_COLOR=1 ANSIBLE_COLLECTIONS_PATH=$(CURDIR) $(CURDIR)/$(BIN)/molecule reset --all >/dev/null
 	cd $(SRC)/extensions && NO_COLOR=1 ANSIBLE_COLLECTIONS_PATH=$(CURDIR) $(CURDIR)/$(BIN)/molecule test --all
 
 # The execution environment's build context (ansible-builder, schema v3); no container engine needed.

@@ -29,6 +29,8 @@ def test_recover_restores_quorum_with_fewest_keys_and_leaks_nothing(constellatio
     # The rounds are printed live by the action plugin, before the task's own result line.
     live = re.search(r"^  conflab-control-plane-\d: \[\s*[\d.]+s\] round 1: no etcd quorum", run.output, re.M)
     assert live and live.start() < run.output.index("Wait for every node to become Ready")
+    # The self-heal wait reports what it sees; Ansible's retry lines read as failures to a newcomer.
+    assert "FAILED - RETRYING" not in run.output
     forms = constellation_secret_forms(lab.directory / "constellation-mastersecret.json", disk_uuids(lab))
     report_text = (lab.directory / "recovery-report.json").read_text()
     assert leaked(forms, run.output, report_text) == []
@@ -137,3 +139,14 @@ def test_inline_master_secret_as_a_dictionary(constellation_lab):
     assert "is not JSON" not in run.output
     assert set(lab.control_plane_states().values()) == {"waiting"}
     assert leaked(constellation_secret_forms(secret_file, disk_uuids(lab)), run.output) == []
+
+
+def test_a_missing_variable_is_named_before_anything_runs(constellation_lab):
+    """The role's argument spec answers first, in words; no undefined-variable error from deeper down."""
+    run = constellation_lab.run("-e", "constellation_recover_attestation=")
+
+    assert run.rc != 0
+    failures = " ".join(run.report["failures"])
+    assert "constellation_recover_attestation" in failures, failures
+    assert "is undefined" not in run.output and "Traceback" not in run.output
+    assert run.report["constellation"] is None or run.report["constellation"]["keys_pushed"] == 0
