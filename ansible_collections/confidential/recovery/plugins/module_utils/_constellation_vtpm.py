@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Constellation's vTPM attestation document and its validation (Constellation v2.x,
+internal/attestation/vtpm/attestation.go), shared by every variant except qemu-tdx.
+
+The document is Go encoding/json of {Attestation, InstanceInfo, UserData}: byte fields are standard base64,
+go-tpm-tools' hash enum is a number (SHA-256 = 11), PCR indices are decimal strings. Validation, in upstream's
+order: extraData = SHA256(UserData || nonce); the variant names the trusted attestation key (AK) from the
+document and extraData; the quote's nonce is SHA256(InstanceInfo || extraData) over InstanceInfo's bytes exactly
+as sent; quote and event log; the variant's own checks; the SHA-256 PCRs against the reference measurements.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from ._measurements import compare
+from ._tpm import ALG_SHA256, TpmError, parse_public, verify_quote
+from ._tpm_eventlog import parse_event_log, replay
+
+try:
+    from cryptography.hazmat.primitives import serialization
+except ImportError:  # pragma: no cover - the modules report it through missing_required_lib
+    pass
+
+
+class VtpmDocumentError(Exception):
+    """The document is malformed, or fails validation; the message says which check."""
+
+
+@dataclass(frozen=True)
+class Quote:
+    quote: bytes
+    raw_sig: bytes
+    bank: int
+    pcrs: dict[int, bytes]
+
+
+@dataclass(frozen=True)
+class VtpmDocument:
+    ak_pub: bytes
+    quotes: tuple[Quote, ...]
+    event_log: bytes
+    instance_info: bytes
+    user_data: bytes
+
+
+@dataclass
+class VtpmResult:
+    user_data: bytes
+    pcrs: dict[int, bytes]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _b64(value, what: str, allow_null: bool = False) -> bytes:
+    if value is None and allow_null:
+        return b""
+    if not isinstance(value, str):
+        raise VtpmDocumentError(f"{what} is not a base64 string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise VtpmDocumentError(f"{what} is not valid base64") from exc
+
+
+def _quote(entry, position: int) -> Quote:
+    if not isinstance(entry, dict) or not isinstance(entry.get("pcrs"), dict):
+        raise VtpmDocumentError(f"quote {position} is malformed")
+    pcrs = entry["pcrs"]
+    bank = pcrs.get("hash")
+    if not isinstance(bank, int):
+        raise VtpmDocumentError(f"quote {position}: the PCR bank is not a number")
+    values = {}
+    for index, value in (pcrs.get("pcrs") or {}).items():
+        try:
+            values[int(index)] = _b64(value, f"quote {position} PCR {index}")
+        except ValueError as exc:
+            raise VtpmDocumentError(f"quote {position}: PCR index {index!r} is not a number") from exc
+    return Quote(_b64(entry.get("quote"), f"quote {position}"), _b64(entry.get("raw_sig"), f"quote {position} signature"),
+                 bank, values)
+
+
+def parse_document(raw: bytes) -> VtpmDocument:
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise VtpmDocumentError("the attestation document is not JSON") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("Attestation"), dict):
+        raise VtpmDocumentError("the attestation document has no Attestation object")
+    attestation = doc["Attestation"]
+    quotes = attestation.get("quotes")
+    if not isinstance(quotes, list) or not quotes:
+        raise VtpmDocumentError("the attestation document carries no quote")
+    return VtpmDocument(
+        ak_pub=_b64(attestation.get("ak_pub"), "ak_pub"),
+        quotes=tuple(_quote(entry, position) for position, entry in enumerate(quotes)),
+        event_log=_b64(attestation.get("event_log"), "event_log", allow_null=True),
+        instance_info=_b64(doc.get("InstanceInfo"), "InstanceInfo", allow_null=True),
+        user_data=_b64(doc.get("UserData"), "UserData"),
+    )
+
+
+def _same_key(one, other) -> bool:
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    return one.public_bytes(serialization.Encoding.DER, spki) == other.public_bytes(serialization.Encoding.DER, spki)
+
+
+def validate(raw: bytes, nonce: bytes, trusted_ak, measurements, check_cvm=None) -> VtpmResult:
+    """``trusted_ak(document, extra_data)`` returns the AK the variant trusts (or raises VtpmDocumentError);
+    ``check_cvm(document)`` runs the variant's own checks; ``measurements`` maps PCR index to Measurement."""
+    doc = parse_document(raw)
+    extra_data = hashlib.sha256(doc.user_data + nonce).digest()
+    ak = trusted_ak(doc, extra_data)
+    try:
+        if not _same_key(parse_public(doc.ak_pub), ak):
+            raise VtpmDocumentError("the document's attestation key is not the one the variant trusts")
+        tpm_nonce = hashlib.sha256(doc.instance_info + extra_data).digest()
+        sha256 = [quote for quote in doc.quotes if quote.bank == ALG_SHA256]
+        if not sha256:
+            raise VtpmDocumentError("the document has no quote of the SHA-256 PCR bank")
+        quote = sha256[0]
+        verify_quote(ak, quote.quote, quote.raw_sig, quote.bank, quote.pcrs, tpm_nonce)
+        if doc.event_log:
+            replay(parse_event_log(doc.event_log), quote.bank, quote.pcrs)
+    except TpmError as exc:
+        raise VtpmDocumentError(str(exc)) from exc
+    if check_cvm:
+        check_cvm(doc)
+    errors, warnings = compare(measurements, quote.pcrs)
+    if errors:
+        raise VtpmDocumentError("measurements do not match: " + "; ".join(errors))
+    return VtpmResult(user_data=doc.user_data, pcrs=quote.pcrs, warnings=warnings)
+
+
+def ak_from_document(doc: VtpmDocument, _extra_data: bytes):
+    """qemu-vtpm: the AK is trusted as the document carries it (upstream's QEMU validator does the same)."""
+    try:
+        return parse_public(doc.ak_pub)
+    except TpmError as exc:
+        raise VtpmDocumentError(str(exc)) from exc
