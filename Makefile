@@ -48,10 +48,6 @@ sanity-bootstrap:
 	mkdir -p $(HOME)/.ansible/test/cache
 	cp tools/ansible-test-get-pip.py $(HOME)/.ansible/test/cache/get_pip_$(ANSIBLE_TEST_PIP).py
 
-# The collection's gencode must run on the lowest protobuf that requirements.txt admits: generate it with the
-# grpcio-tools of that protobuf generation, in a venv of its own.
-PROTOC_VENV := .venv-protoc
-COLLECTION_GRPCIO_TOOLS := grpcio-tools==1.62.3
 # ansible-test sanity in the collection's real layout, no ignore entries beyond tests/sanity/ignore-*.txt (each
 # justified inline). shellcheck comes from Debian; without it ansible-test would skip that test, not pass it.
 sanity: sanity-bootstrap $(DEPS_STAMP)
@@ -59,6 +55,10 @@ sanity: sanity-bootstrap $(DEPS_STAMP)
 	shellcheck tools/*.sh .ci/run
 	cd $(SRC) && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
 
+# The collection's gencode must run on the lowest protobuf that requirements.txt admits: generate it with the
+# grpcio-tools of that protobuf generation, in a venv of its own.
+PROTOC_VENV := .venv-protoc
+COLLECTION_GRPCIO_TOOLS := grpcio-tools==1.62.3
 proto: $(DEPS_STAMP)
 	test -x $(PROTOC_VENV)/bin/python || $(PYTHON) -m venv $(PROTOC_VENV)
 	$(PROTOC_VENV)/bin/pip install --quiet --disable-pip-version-check '$(COLLECTION_GRPCIO_TOOLS)'
@@ -147,4 +147,4 @@ lab-down:
 	$(BIN)/conflab down --dir $(LAB_DIR)
 
 clean: lab-down
-	rm -rf build $(COLLECTIONS) $(VENV)
+	rm -rf build $(COLLECTIONS) $(VENV) $(PROTOC_VENV) $(LOWEST_VENV) $(SRC)/tests/output
