@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Baseline: the upstream `constellation recover` algorithm (docs/constellation-protocol.md, The upstream CLI loop), as a runner.
+"""Baseline: the upstream `constellation recover` algorithm (ansible_collections/confidential/recovery/docs/constellation-protocol.md, The upstream CLI loop), as a runner.
 
 Sequential, through the load balancer, a new attested connection per attempt, retrying every
 ``interval`` seconds: a load balancer that is not ready (handshake timeout) is always retried, and

@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The cluster endpoint's load balancer: ``python -m conflab.loadbalancer --dir D`` (docs/constellation-protocol.md, The upstream CLI loop).
+"""The cluster endpoint's load balancer: ``python -m conflab.loadbalancer --dir D`` (ansible_collections/confidential/recovery/docs/constellation-protocol.md, The upstream CLI loop).
 
 Per port, the pool holds the control-plane nodes whose port accepts a TCP connect (the cloud's
 TCP health probe). Each connection goes to a random pool member. With an empty pool the

@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The lab node parses recovery URIs as a node does (docs/constellation-protocol.md, Key derivation)."""
+"""The lab node parses recovery URIs as a node does (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Key derivation)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The lab's recovery servers answer as a node does (docs/constellation-protocol.md, Recovery RPC generations), seen through the collection's client."""
+"""The lab's recovery servers answer as a node does (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Recovery RPC generations), seen through the collection's client."""
 
 from __future__ import annotations
 

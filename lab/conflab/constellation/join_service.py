@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The JoinService of an unlocked control-plane node (mutual aTLS; docs/constellation-protocol.md, Flow).
+"""The JoinService of an unlocked control-plane node (mutual aTLS; ansible_collections/confidential/recovery/docs/constellation-protocol.md, Flow).
 
 It issues rejoin tickets only while etcd has quorum, as the real one can only answer when the
 cluster's key service (backed by etcd) is up.

@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Parse the recovery URIs the way a node does (docs/constellation-protocol.md, Key derivation)."""
+"""Parse the recovery URIs the way a node does (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Key derivation)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 
 initial: format and open the state disk, start etcd (control plane) and the JoinService.
 reboot:  the disk is locked; serve the recovery server of the lab's generation and race the
-         RejoinClient against it; the first to deliver keys unlocks the disk (docs/constellation-protocol.md, Flow).
+         RejoinClient against it; the first to deliver keys unlocks the disk (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Flow).
 """
 
 from __future__ import annotations

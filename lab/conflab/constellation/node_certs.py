@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Certificates a lab node presents: Constellation's `dummy` attestation variant (docs/constellation-protocol.md, Attested TLS).
+"""Certificates a lab node presents: Constellation's `dummy` attestation variant (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Attested TLS).
 
 One ECDSA P-256 key per issuer (per server process, as upstream), a fresh certificate per
 handshake, bound to the peer's nonce and to the key through the extension's JSON document.

@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The recovery servers of every node generation (docs/constellation-protocol.md, Recovery RPC generations).
+"""The recovery servers of every node generation (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Recovery RPC generations).
 
 Each is a plaintext ``grpc.server`` on a loopback port behind the lab aTLS terminator with the
 dummy attestation. Calls are serialized. The first call that yields keys wins: the reply is sent,
@@ -153,7 +153,7 @@ class RecoveryServer:
 
 
 class WorkerStub:
-    """Workers bind the recovery port but never handshake (docs/constellation-protocol.md, Flow): connects succeed, then nothing."""
+    """Workers bind the recovery port but never handshake (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Flow): connects succeed, then nothing."""
 
     def __init__(self, host: str, port: int, hold_seconds: float = 60.0):
         self.host, self.port, self.hold_seconds = host, port, hold_seconds

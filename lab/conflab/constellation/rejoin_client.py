@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The RejoinClient every waiting node runs (docs/constellation-protocol.md, Flow): ask the JoinService for its keys, every interval."""
+"""The RejoinClient every waiting node runs (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Flow): ask the JoinService for its keys, every interval."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Server certificates of Contrast's insecure attestation variant (docs/contrast-protocol.md, Attested TLS)."""
+"""Server certificates of Contrast's insecure attestation variant (ansible_collections/confidential/recovery/docs/contrast-protocol.md, Attested TLS)."""
 
 from __future__ import annotations
 

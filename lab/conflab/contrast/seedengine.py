@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Secrets a Coordinator derives from its seed and salt (docs/contrast-protocol.md, Workspace and seed).
+"""Secrets a Coordinator derives from its seed and salt (ansible_collections/confidential/recovery/docs/contrast-protocol.md, Workspace and seed).
 
 HKDF-SHA256 with the seed as key material. The root CA and transaction-signing keys are P-384
 keys derived deterministically; upstream uses C2SP det-keygen, the lab derives the scalar from

@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The Coordinator's user API (docs/contrast-protocol.md, User API): SetManifest, GetManifests, Recover.
+"""The Coordinator's user API (ansible_collections/confidential/recovery/docs/contrast-protocol.md, User API): SetManifest, GetManifests, Recover.
 
 States: uninitialized -> ready (first SetManifest) -> stale (after a restart) -> ready (Recover).
 Recover checks in upstream's order, with its codes and messages; the first failure wins.
@@ -31,7 +31,7 @@ def _pem(cert) -> bytes:
 
 
 def peer_key_digest(cert) -> bytes:
-    """SHA-256 of the peer key's DER: PKCS#1 for RSA, PKIX for ECDSA (docs/contrast-protocol.md, Workspace and seed)."""
+    """SHA-256 of the peer key's DER: PKCS#1 for RSA, PKIX for ECDSA (ansible_collections/confidential/recovery/docs/contrast-protocol.md, Workspace and seed)."""
     key = cert.public_key()
     if isinstance(key, rsa.RSAPublicKey):
         der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
