@@ -28,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - the modules report it through missing_required_lib
     HAS_CRYPTOGRAPHY = False
 
-from ._amd_roots import ARK_SHA256, CHAINS
+from ._amd_roots import ARK_SHA256, ARKS, INTERMEDIATES
 
 # Products whose report and VCEK TCB layout this code reads. Turin encodes its TCB differently (an FMC SPL) and
 # upstream's verifier (go-sev-guest af1c107) does not handle it either; its roots are pinned, its reports refused.
@@ -126,7 +126,7 @@ def _check_validity(cert, now: datetime.datetime, what: str) -> None:
 def pinned_chain(product: str, kind: str):
     """The pinned (intermediate, ARK) of a product, the ARK checked against its SHA-256 pin."""
     try:
-        intermediate_pem, ark_pem = CHAINS[(product, kind)]
+        intermediate_pem, ark_pem = INTERMEDIATES[(product, kind)], ARKS[product]
     except KeyError as exc:
         raise ChainError(f"no pinned AMD root for {product} {kind.upper()}") from exc
     ark = load_certificate(ark_pem.encode())

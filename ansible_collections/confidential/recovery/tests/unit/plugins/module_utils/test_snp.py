@@ -135,3 +135,12 @@ def test_a_root_that_does_not_match_its_pin_is_refused(monkeypatch):
 def test_malformed_reports_are_refused_clearly(mutate, message):
     with pytest.raises(ReportFormatError, match=message):
         parse_report(mutate(REPORT))
+
+
+@pytest.mark.parametrize("chain", sorted(_amd_chain.INTERMEDIATES), ids=lambda c: f"{c[0]}-{c[1]}")
+def test_every_pinned_intermediate_is_signed_by_its_pinned_root(chain):
+    product, kind = chain
+    intermediate, ark = _amd_chain.pinned_chain(product, kind)
+    _amd_chain._check_pss_link(intermediate, ark, "pinned intermediate")  # pylint: disable=protected-access
+    assert intermediate.subject.rfc4514_string().startswith(f"CN=SEV-{'VLEK-' if kind == 'vlek' else ''}{product},")
+    assert ark.not_valid_after_utc > NOW
