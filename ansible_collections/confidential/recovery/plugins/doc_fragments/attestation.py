@@ -13,7 +13,9 @@ options:
       - Attestation variant the peer must prove over aTLS before anything secret is sent.
       - V(lab) accepts the lab twin's test attestation (Constellation C(dummy), Contrast C(insecure)).
         Like O(ignore:validate_certs=false), it proves nothing about the hardware; the module warns on every use.
-      - The hardware variants are named so that choosing one fails clearly; this release ships no validator for them.
+      - For Constellation, V(qemu-vtpm) verifies the node's TPM quote, event log and measurements against the
+        reference values in the cluster's C(constellation-conf.yaml).
+      - The other hardware variants are named so that choosing one fails clearly; this release ships no validator for them.
     type: str
     required: true
     choices: [lab, aws-nitro-tpm, aws-sev-snp, azure-sev-snp, azure-tdx, azure-trustedlaunch, gcp-sev-es, gcp-sev-snp, qemu-tdx, qemu-vtpm]
@@ -21,4 +23,15 @@ options:
     description: Seconds allowed for each TCP connect, TLS handshake and gRPC call.
     type: float
     default: 30
+"""
+
+    # The Constellation modules: where the reference values come from.
+    CONSTELLATION = r"""
+options:
+  attestation_config:
+    description:
+      - The cluster's C(constellation-conf.yaml). Its C(attestation) section gives the reference measurements
+        (enforced entries must match; C(warnOnly) ones that differ become warnings).
+      - Required for every hardware variant; a hardware variant without reference values is refused.
+    type: path
 """

@@ -65,9 +65,13 @@ def load_certificate(data: bytes):
     """PEM or DER. AMD's VCEKs have serial number 0, which cryptography parses with a deprecation warning."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if data.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
+        try:
+            if data.lstrip().startswith(b"-----BEGIN"):
+                return x509.load_pem_x509_certificate(data)
+            return x509.load_der_x509_certificate(data)
+        except ValueError as exc:
+            raise ChainError(f"cannot parse an AMD certificate ({exc}); AMD's RSA-PSS certificates need cryptography 43 "
+                             "or newer") from exc
 
 
 def _cn(name) -> str:

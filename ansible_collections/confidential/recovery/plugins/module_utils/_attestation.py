@@ -4,11 +4,10 @@
 """Attestation validators for aTLS peers: a pluggable interface.
 
 A validator takes the peer's DER certificate and the nonce this client sent, and returns
-evidence (a dict) or raises AttestationFailed. The only validators shipped today are the
-lab variants (Constellation ``dummy``, Contrast ``insecure``). They are selected only
-when the user explicitly sets ``attestation: lab``; every use warns. Hardware variants
-(SEV-SNP, TDX, vTPM) are named so that selecting one fails clearly instead of silently
-falling back to the lab validator.
+evidence (a dict) or raises AttestationFailed. The lab variants (Constellation ``dummy``,
+Contrast ``insecure``) are selected only when the user explicitly sets ``attestation: lab``;
+every use warns. Of the hardware variants, Constellation's qemu-vtpm has a validator; the
+others are named so that selecting one fails clearly instead of silently falling back.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import datetime
 import hashlib
 import json
 
+from . import _constellation_vtpm
 from ._atls import AttestationFailed
 
 try:
@@ -170,12 +170,45 @@ class ContrastInsecureValidator:
         return {"variant": "insecure", "oid": CONTRAST_OIDS["insecure"], "host_data": host_data.hex() if host_data else None}
 
 
-def constellation_validator(attestation: str):
+class ConstellationVtpmValidator:
+    """A vTPM variant: the document in the variant's extension, validated by _constellation_vtpm, bound to the
+    certificate by UserData == SHA-256(SPKI). Warn-only measurement mismatches go to ``warn``."""
+
+    def __init__(self, variant: str, measurements, trusted_ak, warn=None):
+        self.variant, self.measurements, self.trusted_ak = variant, measurements, trusted_ak
+        self.warn = warn or (lambda message: None)
+        self.name = f"constellation/{variant}"
+
+    def validate(self, cert_der: bytes, nonce: bytes) -> dict:
+        cert = x509.load_der_x509_certificate(cert_der)
+        check_self_signed(cert)
+        raw = _extension_value(cert, CONSTELLATION_OIDS[self.variant])
+        try:
+            result = _constellation_vtpm.validate(raw, nonce, self.trusted_ak, self.measurements)
+        except _constellation_vtpm.VtpmDocumentError as exc:
+            raise AttestationFailed(f"{self.variant}: {exc}") from exc
+        if result.user_data != hashlib.sha256(spki_der(cert)).digest():
+            raise AttestationFailed("certificate hash does not match user data")
+        for warning in result.warnings:
+            self.warn(f"{self.variant}: {warning} (warn-only in the reference values)")
+        return {"variant": self.variant, "oid": CONSTELLATION_OIDS[self.variant], "warnings": result.warnings}
+
+
+# Hardware variants with a validator, and what each needs besides the reference measurements.
+VTPM_TRUST = {"qemu-vtpm": _constellation_vtpm.ak_from_document}
+
+
+def constellation_validator(attestation: str, measurements=None, warn=None):
     if attestation == LAB:
         return ConstellationDummyValidator()
+    if attestation in VTPM_TRUST:
+        if not measurements:
+            raise NotImplementedError(f"attestation {attestation!r} needs reference measurements (attestation_config); "
+                                      "refusing to push keys to a peer whose measurements nobody checks")
+        return ConstellationVtpmValidator(attestation, measurements, VTPM_TRUST[attestation], warn)
     raise NotImplementedError(
         f"attestation variant {attestation!r} (OID {CONSTELLATION_OIDS.get(attestation, '?')}) has no validator "
-        "in this release; only 'lab' is implemented. Refusing to push keys without attestation."
+        f"in this release; implemented: lab, {', '.join(sorted(VTPM_TRUST))}. Refusing to push keys without attestation."
     )
 
 

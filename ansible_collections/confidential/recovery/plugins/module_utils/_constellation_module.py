@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import missing_required_lib
 
-from . import _attestation, _constellation_keys, _constellation_rpc, _contrast_userapi, _grpc_h2
+try:
+    import yaml
+
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - ansible-core itself needs PyYAML on the controller
+    HAS_YAML = False
+
+from . import _attestation, _attestation_config, _constellation_keys, _constellation_rpc, _contrast_userapi, _grpc_h2
 
 # The generated protobuf code validates the runtime when imported: an older protobuf fails like a missing one.
 PROTOBUF_REQUIREMENT = "protobuf>=4.25.1,<8"
@@ -28,6 +35,7 @@ def secret_argument_spec(**extra) -> dict:
         cluster_id=dict(type="str"),
         measurement_salt=dict(type="str"),
         attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
+        attestation_config=dict(type="path"),
         timeout=dict(type="float", default=30),
     )
     spec.update(extra)
@@ -47,13 +55,35 @@ def require_libraries(module, names=("cryptography", "h2", "protobuf")) -> None:
             module.fail_json(msg=missing_required_lib(requirement), exception=str(error))
 
 
+def _reference_measurements(module, attestation: str):
+    path = module.params.get("attestation_config")
+    if not path:
+        return None
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = yaml.safe_load(handle)
+        return _attestation_config.reference_measurements(config, attestation, path)
+    except OSError as exc:
+        module.fail_json(msg=f"cannot read attestation_config {path}: {exc.strerror}")
+    except yaml.YAMLError as exc:
+        module.fail_json(msg=f"attestation_config {path} is not YAML: {exc}")
+    except _attestation_config.AttestationConfigError as exc:
+        module.fail_json(msg=str(exc))
+    return None
+
+
 def validator(module):
     """The attestation validator the user asked for; warns on the lab variant."""
     attestation = module.params["attestation"]
     if attestation == _attestation.LAB:
         module.warn(_attestation.LAB_WARNING)
+        measurements = None
+    else:
+        measurements = _reference_measurements(module, attestation)
     try:
-        return _attestation.constellation_validator(attestation)
+        return _attestation.constellation_validator(attestation, measurements, module.warn)
     except NotImplementedError as exc:
         module.fail_json(msg=str(exc))
 

@@ -29,6 +29,7 @@ extends_documentation_fragment:
   - confidential.recovery.attributes
   - confidential.recovery.attributes.controller
   - confidential.recovery.attestation
+  - confidential.recovery.attestation.constellation
   - confidential.recovery.constellation_secret
   - confidential.recovery.k8s_auth
 options:

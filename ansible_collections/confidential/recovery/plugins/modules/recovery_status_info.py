@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - confidential.recovery.attributes.controller
   - confidential.recovery.attributes.read_only
   - confidential.recovery.attestation
+  - confidential.recovery.attestation.constellation
   - confidential.recovery.k8s_auth
 options:
   check:
@@ -167,6 +168,7 @@ def main():
             poll_interval=dict(type="float", default=3),
             progress_file=dict(type="path"),
             attestation=dict(type="str", choices=_attestation.ATTESTATION_CHOICES),
+            attestation_config=dict(type="path"),
             timeout=dict(type="float", default=30),
         ),
         required_if=[("check", "node", ("endpoint", "attestation"))],

@@ -1,0 +1,103 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The aTLS validators a module picks: qemu-vtpm with the user's constellation-conf.yaml, and refusals."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._attestation_config import (
+    AttestationConfigError, reference_measurements,
+)
+from vtpm_documents import NONCE, PCRS, document
+
+QEMU_VTPM_OID = "1.3.9900.5.1"
+
+
+def conf(warn_only_9=False, pcr4=None):
+    """A constellation-conf.yaml as the user keeps it, reduced to its attestation section."""
+    return yaml.safe_load(yaml.safe_dump({"version": "v4", "attestation": {"qemuVTPM": {"measurements": {
+        4: {"expected": (pcr4 or PCRS[4]).hex(), "warnOnly": False},
+        9: {"expected": (b"\x99" * 32 if warn_only_9 else PCRS[9]).hex(), "warnOnly": warn_only_9},
+    }}}}))
+
+
+def node_certificate(nonce=NONCE, oid=QEMU_VTPM_OID, bind=True) -> bytes:
+    """A self-signed aTLS certificate carrying a qemu-vtpm document whose UserData binds the certificate's key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    user_data = hashlib.sha256(spki).digest() if bind else bytes(32)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "node")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(7)
+            .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), document(nonce=nonce, user_data=user_data)),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def validator(config, warnings=None):
+    measurements = reference_measurements(config, "qemu-vtpm", "constellation-conf.yaml")
+    return constellation_validator("qemu-vtpm", measurements, (warnings if warnings is not None else []).append)
+
+
+def test_a_qemu_vtpm_node_passes():
+    evidence = validator(conf()).validate(node_certificate(), NONCE)
+    assert evidence == {"variant": "qemu-vtpm", "oid": QEMU_VTPM_OID, "warnings": []}
+
+
+def test_a_warn_only_mismatch_reaches_the_user_as_a_warning():
+    warnings = []
+    validator(conf(warn_only_9=True), warnings).validate(node_certificate(), NONCE)
+    assert len(warnings) == 1 and "at index 9" in warnings[0] and "warn-only" in warnings[0]
+
+
+def test_an_enforced_mismatch_refuses_the_node():
+    with pytest.raises(AttestationFailed, match="at index 4"):
+        validator(conf(pcr4=b"\x44" * 32)).validate(node_certificate(), NONCE)
+
+
+def test_a_document_for_another_certificate_is_refused():
+    with pytest.raises(AttestationFailed, match="certificate hash does not match user data"):
+        validator(conf()).validate(node_certificate(bind=False), NONCE)
+
+
+def test_a_replayed_certificate_is_refused():
+    with pytest.raises(AttestationFailed, match="another nonce"):
+        validator(conf()).validate(node_certificate(nonce=b"x" * 32), NONCE)
+
+
+def test_a_lab_certificate_is_not_a_qemu_vtpm_one():
+    with pytest.raises(AttestationFailed, match="want 1.3.9900.5.1"):
+        validator(conf()).validate(node_certificate(oid="1.3.9900.1.1"), NONCE)
+
+
+def test_without_reference_values_a_hardware_variant_is_refused():
+    with pytest.raises(NotImplementedError, match="needs reference measurements"):
+        constellation_validator("qemu-vtpm")
+
+
+def test_variants_without_a_validator_are_refused():
+    with pytest.raises(NotImplementedError, match="no validator"):
+        constellation_validator("azure-sev-snp", {4: object()})
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({}, "no attestation section"),
+    ({"attestation": {"azureSEVSNP": {"measurements": {4: "00" * 32}}}}, "configures attestation azureSEVSNP, not qemuVTPM"),
+    ({"attestation": {"qemuVTPM": {"measurements": {4: "00"}}}}, "32 or 48"),
+])
+def test_the_config_must_give_reference_values_for_the_variant(config, message):
+    with pytest.raises(AttestationConfigError, match=message):
+        reference_measurements(config, "qemu-vtpm", "constellation-conf.yaml")
