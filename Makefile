@@ -15,6 +15,9 @@ BREAK ?= all
 # Extra ansible-playbook arguments for the drill, e.g. ARGS='-e constellation_recover_stop_at=all'; KEEP=1 leaves the lab up.
 ARGS ?=
 KEEP ?= 0
+# What the lab's recovery servers attest with: qemu-vtpm (a software vTPM, checked by the collection's real
+# validator against the lab's constellation-conf.yaml) or dummy (upstream's test variant, attestation: lab).
+ATTESTATION ?= qemu-vtpm
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -66,7 +69,7 @@ proto: $(DEPS_STAMP)
 
 drill: collection
 	$(BIN)/conflab down --dir $(LAB_DIR) >/dev/null 2>&1 || true
-	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES)
+	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES) --attestation $(ATTESTATION)
 	$(BIN)/conflab break --dir $(LAB_DIR) --reboot $(BREAK) --restart-coordinator
 	status=0; $(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml confidential.recovery.recover \
 	  -e @$(LAB_DIR)/recover-vars.yml -e recovery_report_file=$(LAB_DIR)/recovery-report.json $(ARGS) || status=$$?; \

@@ -97,7 +97,7 @@ def _up(args) -> int:
     config = build_config(
         directory, nodes=args.nodes, workers=args.workers, prefix=check_prefix(args.ip_prefix), protocol=args.protocol,
         rejoin_interval=args.rejoin_interval, lb_probe_interval=args.lb_probe_interval, log_format=args.log_format,
-        coordinator_paths=args.coordinator_paths, measurement_salt=secrets.token_bytes(32),
+        coordinator_paths=args.coordinator_paths, measurement_salt=secrets.token_bytes(32), attestation=args.attestation,
     )
     config["kube_api"]["enabled"] = not args.no_kubeapi
     config["coordinator"]["enabled"] = not args.no_contrast
@@ -312,6 +312,8 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--no-contrast", action="store_true")
     up.add_argument("--no-kubeapi", action="store_true")
     up.add_argument("--timeout", type=float, default=120.0)
+    up.add_argument("--attestation", default="dummy", choices=("dummy", "qemu-vtpm"),
+                    help="what the recovery servers attest with: upstream's test variant, or a software vTPM (qemu-vtpm)")
     up.add_argument("--reuse", action="store_true", help="leave a lab that already runs in DIR as it is, instead of refusing")
     up.set_defaults(func=cmd_up)
 

@@ -17,6 +17,7 @@ import yaml
 
 from .constellation.keys import MasterSecret, cluster_id
 from .constellation.recovery_servers import PROTOCOLS, recovery_port
+from .constellation.vtpm_issuer import reference_measurements
 
 CLUSTER_NAME = "conflab"
 
@@ -55,7 +56,8 @@ def write_private(path: Path, text: str) -> None:
 
 
 def build_config(directory: Path, *, nodes: int, workers: int, prefix: str, protocol: str, rejoin_interval: float,
-                 lb_probe_interval: float, log_format: str, coordinator_paths: str, measurement_salt: bytes) -> dict:
+                 lb_probe_interval: float, log_format: str, coordinator_paths: str, measurement_salt: bytes,
+                 attestation: str = "dummy") -> dict:
     if protocol not in PROTOCOLS:
         raise LabError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
     if not 1 <= nodes <= 30 or not 0 <= workers <= 30:
@@ -75,6 +77,7 @@ def build_config(directory: Path, *, nodes: int, workers: int, prefix: str, prot
         "ip_prefix": prefix,
         "cluster_name": CLUSTER_NAME,
         "protocol": protocol,
+        "attestation": attestation,
         "recovery_port": recovery_port(protocol),
         "rejoin_interval": rejoin_interval,
         "lb_probe_interval": lb_probe_interval,
@@ -128,6 +131,11 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
                  "state_file": "constellation-state.yaml", "lab_cloud_file": "lab-cloud.json"}
     (directory / "inventory.constellation.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
     extra = {"constellation_recover_attestation": "lab", "constellation_recover_poll_interval": 1}
+    if config.get("attestation") == "qemu-vtpm":
+        # The recovery servers attest with a software vTPM: the collection checks it against these reference values.
+        conf = {"version": "v4", "attestation": {"qemuVTPM": {"measurements": reference_measurements()}}}
+        (directory / "constellation-conf.yaml").write_text(yaml.safe_dump(conf, sort_keys=False))
+        extra["constellation_recover_attestation"] = "qemu-vtpm"
     if contrast:
         coordinator = config["coordinator"]
         extra.update({"contrast_recover_coordinator": f"{coordinator['ip']}:{coordinator['port']}",

@@ -26,6 +26,7 @@ from .etcd_member import EtcdMember
 from .join_service import JoinService
 from .keys import MasterSecret, cluster_id
 from .recovery_servers import KEYSERVICE, RecoveryServer, WorkerStub
+from .vtpm_issuer import VtpmAttestationIssuer
 from .rejoin_client import RejoinClient
 
 CONTROL_PLANE = "control-plane"
@@ -89,7 +90,9 @@ class Node:
             self.recovery = WorkerStub(self.node["ip"], port)
             self.console.log("INFO", "Running as worker node, skipping recovery server", group="recoveryServer")
         else:
-            self.recovery = RecoveryServer(protocol, self.node["ip"], port, uuid, self.console, self._keys_from_recovery)
+            issue = VtpmAttestationIssuer().issue if self.lab.get("attestation") == "qemu-vtpm" else None
+            self.recovery = RecoveryServer(protocol, self.node["ip"], port, uuid, self.console, self._keys_from_recovery,
+                                           issue=issue)
             if protocol == KEYSERVICE:
                 self.console.log("INFO", "Waiting for decryption key. Listening on: [::]:9000", group="keyService")
             else:

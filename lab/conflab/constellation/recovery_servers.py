@@ -32,13 +32,14 @@ def recovery_port(protocol: str) -> int:
 
 
 class RecoveryServer:
-    def __init__(self, protocol: str, host: str, port: int, disk_uuid: str, console, on_keys):
+    def __init__(self, protocol: str, host: str, port: int, disk_uuid: str, console, on_keys, issue=None):
         if protocol not in PROTOCOLS:
             raise ValueError(f"unknown recovery protocol {protocol!r}")
         self.protocol, self.host, self.port = protocol, host, port
         self.disk_uuid = disk_uuid
         self.console = console
         self.on_keys = on_keys
+        self._issue = issue  # the aTLS certificate issuer of the lab's attestation variant; dummy by default
         self._call_lock = threading.Lock()
         self._done = threading.Event()
         self._grpc = None
@@ -54,7 +55,7 @@ class RecoveryServer:
         backend_port = server.add_insecure_port("127.0.0.1:0")
         server.start()
         self._grpc = server
-        self._terminator = AtlsTerminator(self.host, self.port, backend_port, DummyAttestationIssuer().issue)
+        self._terminator = AtlsTerminator(self.host, self.port, backend_port, self._issue or DummyAttestationIssuer().issue)
         self._terminator.start()
 
     def stop(self, reason: str | None = None) -> None:
