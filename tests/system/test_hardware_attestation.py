@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from conftest import start_lab
-from reporting import outcomes
+from leakcheck import constellation_secret_forms, leaked
+from reporting import disk_uuids, outcomes
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +25,14 @@ def vtpm_lab(tmp_path_factory, collection_installed):
 def test_qemu_vtpm_nodes_are_attested_and_recovered(vtpm_lab):
     vtpm_lab.break_control_plane()
 
-    run = vtpm_lab.run("-e", "constellation_recover_stop_at=all")
+    run = vtpm_lab.run("-e", "constellation_recover_stop_at=all", verbosity=4)
 
     assert run.rc == 0, run.output[-4000:]
     assert run.report["constellation"]["keys_pushed"] == 3
     assert set(outcomes(run).values()) >= {"pushed"}
     assert "attestation: lab accepts" not in run.output, "the lab validator must not have been used"
+    forms = constellation_secret_forms(vtpm_lab.directory / "constellation-mastersecret.json", disk_uuids(vtpm_lab))
+    assert leaked(forms, run.output, (vtpm_lab.directory / "recovery-report.json").read_text()) == []
 
 
 def test_a_node_whose_measurements_differ_gets_no_key(vtpm_lab, tmp_path):

@@ -167,12 +167,12 @@ def verify_signing_key(leaf_bytes: bytes, now: datetime.datetime, intermediate_b
     if product not in SUPPORTED_PRODUCTS:
         raise ChainError(f"{product} is not supported: this release reads Milan and Genoa reports only")
     intermediate, ark = pinned_chain(product, kind)
+    intermediate_name = _cn(intermediate.subject)
     if intermediate_bytes:
-        offered = load_certificate(intermediate_bytes)
-        _check_pss_link(offered, ark, f"the {_cn(offered.subject)} that came with the evidence")
-        intermediate = offered
+        intermediate = load_certificate(intermediate_bytes)
+        intermediate_name = f"the {_cn(intermediate.subject)} that came with the evidence"
+    _check_pss_link(intermediate, ark, intermediate_name)
     _check_pss_link(leaf, intermediate, f"the {kind.upper()}")
-    _check_pss_link(intermediate, ark, _cn(intermediate.subject))
     _check_pss_link(ark, ark, _cn(ark.subject))
     for cert, what in ((leaf, f"the {kind.upper()}"), (intermediate, _cn(intermediate.subject)), (ark, _cn(ark.subject))):
         _check_validity(cert, now, what)

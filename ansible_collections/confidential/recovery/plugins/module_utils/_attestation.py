@@ -98,6 +98,13 @@ def _extension_value(cert, oid: str) -> bytes:
     )
 
 
+def peer_document(cert_der: bytes, oid: str):
+    """The peer's self-signed aTLS certificate, checked, and the raw attestation document of extension ``oid``."""
+    cert = x509.load_der_x509_certificate(cert_der)
+    check_self_signed(cert)
+    return cert, _extension_value(cert, oid)
+
+
 def _b64(value, what: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
@@ -111,9 +118,7 @@ class ConstellationDummyValidator:
     name = "constellation/dummy"
 
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
-        cert = x509.load_der_x509_certificate(cert_der)
-        check_self_signed(cert)
-        raw = _extension_value(cert, CONSTELLATION_OIDS["dummy"])
+        cert, raw = peer_document(cert_der, CONSTELLATION_OIDS["dummy"])
         try:
             doc = json.loads(raw)
         except ValueError as exc:
@@ -146,9 +151,7 @@ class ContrastInsecureValidator:
         self.policy_hashes = {h.lower() for h in (coordinator_policy_hashes or [])}
 
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
-        cert = x509.load_der_x509_certificate(cert_der)
-        check_self_signed(cert)
-        raw = _extension_value(cert, CONTRAST_OIDS["insecure"])
+        cert, raw = peer_document(cert_der, CONTRAST_OIDS["insecure"])
         expected = hashlib.sha512(spki_der(cert) + nonce).digest()
         host_data = None
         if len(raw) == 64:
@@ -180,9 +183,7 @@ class ConstellationVtpmValidator:
         self.name = f"constellation/{variant}"
 
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
-        cert = x509.load_der_x509_certificate(cert_der)
-        check_self_signed(cert)
-        raw = _extension_value(cert, CONSTELLATION_OIDS[self.variant])
+        cert, raw = peer_document(cert_der, CONSTELLATION_OIDS[self.variant])
         try:
             result = _constellation_vtpm.validate(raw, nonce, self.trusted_ak, self.measurements)
         except _constellation_vtpm.VtpmDocumentError as exc:

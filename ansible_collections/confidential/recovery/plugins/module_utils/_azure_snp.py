@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 
 from ._amd_chain import ChainError, verify_signing_key
+from ._constellation_vtpm import go_bytes
 from ._snp_report import ReportFormatError, Tcb, parse_report
 from ._snp_verify import SnpPolicy, SnpVerificationError, verify_report
 
@@ -41,15 +42,7 @@ class AzureInstanceInfo:
 
 
 def _field(doc: dict, name: str, required: bool = True) -> bytes:
-    value = doc.get(name)
-    if value is None and not required:
-        return b""
-    if not isinstance(value, str):
-        raise AzureSnpError(f"InstanceInfo.{name} is missing")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise AzureSnpError(f"InstanceInfo.{name} is not base64") from exc
+    return go_bytes(doc.get(name), f"InstanceInfo.{name}", allow_null=not required, error=AzureSnpError)
 
 
 def parse_instance_info(raw: bytes) -> AzureInstanceInfo:
@@ -121,9 +114,14 @@ def check_id_key_digest(digest: bytes, config: AzureSnpConfig, warn) -> None:
     raise AzureSnpError(message)
 
 
+def _b64url(text: str) -> bytes:
+    """A JWK member: base64url without padding."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def _jwk_exponent(text: str) -> int:
     # Upstream zero-pads the decoded bytes to four and reads them little-endian; for "AQAB" that is 65537 either way.
-    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    raw = _b64url(text)
     return int.from_bytes(raw.ljust(4, b"\x00")[:4], "little")
 
 
@@ -133,7 +131,7 @@ def check_runtime_data(runtime_data: bytes, report_data: bytes, ak) -> None:
         raise AzureSnpError("REPORT_DATA does not bind the HCL runtime data")
     try:
         key = json.loads(runtime_data)["keys"][0]
-        modulus = base64.urlsafe_b64decode(key["n"] + "=" * (-len(key["n"]) % 4))
+        modulus = _b64url(key["n"])
         exponent = _jwk_exponent(key["e"])
     except (ValueError, KeyError, IndexError, TypeError, binascii.Error) as exc:
         raise AzureSnpError("the HCL runtime data has no readable RSA key in keys[0]") from exc

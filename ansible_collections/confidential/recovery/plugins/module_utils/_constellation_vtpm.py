@@ -57,15 +57,18 @@ class VtpmResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _b64(value, what: str, allow_null: bool = False) -> bytes:
-    if value is None and allow_null:
-        return b""
+def go_bytes(value, what: str, allow_null: bool = False, error=VtpmDocumentError) -> bytes:
+    """A []byte field of Go's encoding/json: standard base64, or null where the field may be empty."""
+    if value is None:
+        if allow_null:
+            return b""
+        raise error(f"{what} is missing")
     if not isinstance(value, str):
-        raise VtpmDocumentError(f"{what} is not a base64 string")
+        raise error(f"{what} is not a base64 string")
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise VtpmDocumentError(f"{what} is not valid base64") from exc
+        raise error(f"{what} is not valid base64") from exc
 
 
 def _quote(entry, position: int) -> Quote:
@@ -78,10 +81,10 @@ def _quote(entry, position: int) -> Quote:
     values = {}
     for index, value in (pcrs.get("pcrs") or {}).items():
         try:
-            values[int(index)] = _b64(value, f"quote {position} PCR {index}")
+            values[int(index)] = go_bytes(value, f"quote {position} PCR {index}")
         except ValueError as exc:
             raise VtpmDocumentError(f"quote {position}: PCR index {index!r} is not a number") from exc
-    return Quote(_b64(entry.get("quote"), f"quote {position}"), _b64(entry.get("raw_sig"), f"quote {position} signature"),
+    return Quote(go_bytes(entry.get("quote"), f"quote {position}"), go_bytes(entry.get("raw_sig"), f"quote {position} signature"),
                  bank, values)
 
 
@@ -97,11 +100,11 @@ def parse_document(raw: bytes) -> VtpmDocument:
     if not isinstance(quotes, list) or not quotes:
         raise VtpmDocumentError("the attestation document carries no quote")
     return VtpmDocument(
-        ak_pub=_b64(attestation.get("ak_pub"), "ak_pub"),
+        ak_pub=go_bytes(attestation.get("ak_pub"), "ak_pub"),
         quotes=tuple(_quote(entry, position) for position, entry in enumerate(quotes)),
-        event_log=_b64(attestation.get("event_log"), "event_log", allow_null=True),
-        instance_info=_b64(doc.get("InstanceInfo"), "InstanceInfo", allow_null=True),
-        user_data=_b64(doc.get("UserData"), "UserData"),
+        event_log=go_bytes(attestation.get("event_log"), "event_log", allow_null=True),
+        instance_info=go_bytes(doc.get("InstanceInfo"), "InstanceInfo", allow_null=True),
+        user_data=go_bytes(doc.get("UserData"), "UserData"),
     )
 
 

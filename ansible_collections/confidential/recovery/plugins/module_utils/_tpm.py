@@ -45,9 +45,14 @@ class TpmError(Exception):
     """A TPM structure is malformed, or a quote does not verify."""
 
 
-class _Reader:
-    def __init__(self, data: bytes, what: str):
-        self.data, self.offset, self.what = data, 0, what
+class Reader:
+    """Fields of a TPM structure (big-endian) or of a TCG event log (byteorder "<")."""
+
+    def __init__(self, data: bytes, what: str, byteorder: str = ">"):
+        self.data, self.offset, self.what, self.byteorder = data, 0, what, byteorder
+
+    def done(self) -> bool:
+        return self.offset >= len(self.data)
 
     def take(self, size: int) -> bytes:
         if self.offset + size > len(self.data):
@@ -60,13 +65,10 @@ class _Reader:
         return self.take(1)[0]
 
     def u16(self) -> int:
-        return struct.unpack(">H", self.take(2))[0]
+        return struct.unpack(self.byteorder + "H", self.take(2))[0]
 
     def u32(self) -> int:
-        return struct.unpack(">I", self.take(4))[0]
-
-    def u64(self) -> int:
-        return struct.unpack(">Q", self.take(8))[0]
+        return struct.unpack(self.byteorder + "I", self.take(4))[0]
 
     def tpm2b(self) -> bytes:
         return self.take(self.u16())
@@ -81,7 +83,7 @@ def hash_algorithm(alg: int):
 
 def parse_public(tpmt_public: bytes):
     """TPMT_PUBLIC -> a cryptography public key (RSA or ECC)."""
-    reader = _Reader(tpmt_public, "TPMT_PUBLIC")
+    reader = Reader(tpmt_public, "TPMT_PUBLIC")
     key_type, _name_alg, _attributes = reader.u16(), reader.u16(), reader.u32()
     reader.tpm2b()  # authPolicy
     symmetric = reader.u16()
@@ -117,7 +119,7 @@ class Attest:
 
 
 def parse_attest(tpms_attest: bytes) -> Attest:
-    reader = _Reader(tpms_attest, "TPMS_ATTEST")
+    reader = Reader(tpms_attest, "TPMS_ATTEST")
     if reader.u32() != ATTEST_MAGIC:
         raise TpmError("TPMS_ATTEST has the wrong magic number")
     if reader.u16() != ATTEST_QUOTE:
@@ -135,7 +137,7 @@ def parse_attest(tpms_attest: bytes) -> Attest:
 
 def _verify_signature(key, raw_sig: bytes, message: bytes) -> int:
     """Check TPMT_SIGNATURE over message; return the signature's hash algorithm."""
-    reader = _Reader(raw_sig, "TPMT_SIGNATURE")
+    reader = Reader(raw_sig, "TPMT_SIGNATURE")
     sig_alg, hash_alg = reader.u16(), reader.u16()
     if hash_alg not in (ALG_SHA256, ALG_SHA384, ALG_SHA512):
         raise TpmError(f"quote signed with hash {hash_alg:#06x}; SHA-1 and unknown hashes are refused")

@@ -12,10 +12,9 @@ not looked at.
 from __future__ import annotations
 
 import hmac
-import struct
 from dataclasses import dataclass
 
-from ._tpm import TpmError, hash_algorithm
+from ._tpm import Reader, TpmError, hash_algorithm
 
 try:
     from cryptography.hazmat.primitives import hashes
@@ -36,35 +35,14 @@ class Event:
     data: bytes
 
 
-class _Reader:
-    def __init__(self, data: bytes):
-        self.data, self.offset = data, 0
-
-    def done(self) -> bool:
-        return self.offset >= len(self.data)
-
-    def take(self, size: int) -> bytes:
-        if self.offset + size > len(self.data):
-            raise TpmError("the event log is truncated")
-        chunk = self.data[self.offset:self.offset + size]
-        self.offset += size
-        return chunk
-
-    def u32(self) -> int:
-        return struct.unpack("<I", self.take(4))[0]
-
-    def u16(self) -> int:
-        return struct.unpack("<H", self.take(2))[0]
-
-
 def _digest_sizes(spec: bytes) -> dict[int, int]:
-    reader = _Reader(spec[len(_SPEC_ID):])
+    reader = Reader(spec[len(_SPEC_ID):], "the event log", "<")
     reader.take(4 + 4)  # platformClass, spec version, errata, uintnSize
     return {reader.u16(): reader.u16() for _algorithm in range(reader.u32())}
 
 
 def parse_event_log(log: bytes) -> list[Event]:
-    reader = _Reader(log)
+    reader = Reader(log, "the event log", "<")
     pcr, kind = reader.u32(), reader.u32()
     first = Event(pcr, kind, {0x0004: reader.take(_SHA1_SIZE)}, reader.take(reader.u32()))
     if not (kind == EV_NO_ACTION and first.data.startswith(_SPEC_ID)):
