@@ -15,6 +15,9 @@ options:
         Like O(ignore:validate_certs=false), it proves nothing about the hardware; the module warns on every use.
       - For Constellation, V(qemu-vtpm) verifies the node's TPM quote, event log and measurements against the
         reference values in the cluster's C(constellation-conf.yaml).
+      - V(azure-sev-snp) also verifies the SEV-SNP report that vouches for the TPM's attestation key (its chain to
+        AMD's pinned root, its signature, Azure's guest policy, the minimum TCB, the ID-key digest rule and the HCL
+        runtime-data binding).
       - The other hardware variants are named so that choosing one fails clearly; this release ships no validator for them.
     type: str
     required: true
@@ -33,5 +36,12 @@ options:
       - The cluster's C(constellation-conf.yaml). Its C(attestation) section gives the reference measurements
         (enforced entries must match; C(warnOnly) ones that differ become warnings).
       - Required for every hardware variant; a hardware variant without reference values is refused.
+      - For the SEV-SNP variants, C(amdRootKey) must be one of AMD's ARKs (pinned in this collection) or absent.
+    type: path
+  attestation_trust_anchor:
+    description:
+      - A PEM file with a root certificate to trust instead of AMD's pinned ARKs, for a test platform such as the
+        lab twin (C(conflab up --attestation snp) writes one). The evidence must then bring its ASK.
+      - Never needed for a real cluster. Every use warns.
     type: path
 """

@@ -147,11 +147,19 @@ def _product_of(leaf, kind: str) -> str:
     return issuer[len(prefix):]
 
 
-def verify_signing_key(leaf_bytes: bytes, now: datetime.datetime, intermediate_bytes: bytes | None = None) -> SigningKey:
+def is_pinned_ark(pem: bytes) -> bool:
+    """Whether ``pem`` is one of AMD's ARKs as pinned here."""
+    der = load_certificate(pem).public_bytes(serialization.Encoding.DER)
+    return hashlib.sha256(der).hexdigest() in ARK_SHA256.values()
+
+
+def verify_signing_key(leaf_bytes: bytes, now: datetime.datetime, intermediate_bytes: bytes | None = None,
+                       trust_anchor: bytes | None = None) -> SigningKey:
     """Check a VCEK or VLEK and its chain to the pinned ARK; return the key with its TCB and hardware ID.
 
-    An intermediate that came with the evidence is used only if the pinned ARK signed it (upstream ignores the ARK
-    that comes with the evidence, and so does this); otherwise the pinned intermediate is.
+    An intermediate that came with the evidence is used only if the root signed it (upstream ignores the ARK that
+    comes with the evidence, and so does this); otherwise the pinned intermediate is. ``trust_anchor`` (PEM)
+    replaces AMD's pinned root, for a test platform such as the lab; the evidence must then bring its intermediate.
     """
     leaf = load_certificate(leaf_bytes)
     subject = _cn(leaf.subject)
@@ -166,8 +174,13 @@ def verify_signing_key(leaf_bytes: bytes, now: datetime.datetime, intermediate_b
     product = _product_of(leaf, kind)
     if product not in SUPPORTED_PRODUCTS:
         raise ChainError(f"{product} is not supported: this release reads Milan and Genoa reports only")
-    intermediate, ark = pinned_chain(product, kind)
-    intermediate_name = _cn(intermediate.subject)
+    if trust_anchor is not None:
+        if not intermediate_bytes:
+            raise ChainError("with an explicitly trusted root, the evidence must bring its ASK/ASVK")
+        ark = load_certificate(trust_anchor)
+    else:
+        intermediate, ark = pinned_chain(product, kind)
+        intermediate_name = _cn(intermediate.subject)
     if intermediate_bytes:
         intermediate = load_certificate(intermediate_bytes)
         intermediate_name = f"the {_cn(intermediate.subject)} that came with the evidence"

@@ -6,7 +6,7 @@
 A validator takes the peer's DER certificate and the nonce this client sent, and returns
 evidence (a dict) or raises AttestationFailed. The lab variants (Constellation ``dummy``,
 Contrast ``insecure``) are selected only when the user explicitly sets ``attestation: lab``;
-every use warns. Of the hardware variants, Constellation's qemu-vtpm has a validator; the
+every use warns. The Constellation hardware variants with a validator are in _constellation_variants; the
 others are named so that selecting one fails clearly instead of silently falling back.
 """
 
@@ -17,7 +17,7 @@ import datetime
 import hashlib
 import json
 
-from . import _constellation_vtpm
+from . import _attestation_config, _constellation_variants, _constellation_vtpm
 from ._atls import AttestationFailed
 
 try:
@@ -192,25 +192,34 @@ class ConstellationVtpmValidator:
             raise AttestationFailed("certificate hash does not match user data")
         for warning in result.warnings:
             self.warn(f"{self.variant}: {warning} (warn-only in the reference values)")
-        return {"variant": self.variant, "oid": CONSTELLATION_OIDS[self.variant], "warnings": result.warnings}
+        return {"variant": self.variant, "oid": CONSTELLATION_OIDS[self.variant], "warnings": result.warnings,
+                "measurements": {str(index): value.hex() for index, value in sorted(result.pcrs.items())},
+                "platform": result.platform}
 
 
-# Hardware variants with a validator, and what each needs besides the reference measurements.
-VTPM_TRUST = {"qemu-vtpm": _constellation_vtpm.ak_from_document}
+def constellation_validator(attestation: str, config=None, source: str = "constellation-conf.yaml", warn=None,
+                            trust_anchor: bytes | None = None):
+    """The validator of ``attestation``, with the reference values of ``config`` (the parsed constellation-conf.yaml).
 
-
-def constellation_validator(attestation: str, measurements=None, warn=None):
+    Raises NotImplementedError for a variant without a validator, and AttestationConfigError or VariantConfigError
+    for a configuration that gives no usable reference values.
+    """
     if attestation == LAB:
         return ConstellationDummyValidator()
-    if attestation in VTPM_TRUST:
-        if not measurements:
-            raise NotImplementedError(f"attestation {attestation!r} needs reference measurements (attestation_config); "
-                                      "refusing to push keys to a peer whose measurements nobody checks")
-        return ConstellationVtpmValidator(attestation, measurements, VTPM_TRUST[attestation], warn)
-    raise NotImplementedError(
-        f"attestation variant {attestation!r} (OID {CONSTELLATION_OIDS.get(attestation, '?')}) has no validator "
-        f"in this release; implemented: lab, {', '.join(sorted(VTPM_TRUST))}. Refusing to push keys without attestation."
-    )
+    builder = _constellation_variants.BUILDERS.get(attestation)
+    if builder is None:
+        raise NotImplementedError(
+            f"attestation variant {attestation!r} (OID {CONSTELLATION_OIDS.get(attestation, '?')}) has no validator in "
+            f"this release; implemented: lab, {', '.join(sorted(_constellation_variants.BUILDERS))}. Refusing to push "
+            "keys without attestation.")
+    if config is None:
+        raise NotImplementedError(f"attestation {attestation!r} needs reference values (attestation_config); "
+                                  "refusing to push keys to a peer whose measurements nobody checks")
+    measurements = _attestation_config.reference_measurements(config, attestation, source)
+    settings = _constellation_variants.VariantSettings(
+        section=_attestation_config.variant_section(config, attestation, source), source=source,
+        trust_anchor=trust_anchor, warn=warn or (lambda message: None))
+    return ConstellationVtpmValidator(attestation, measurements, builder(settings), warn)
 
 
 def contrast_validator(attestation: str, coordinator_policy_hashes: list[str]):

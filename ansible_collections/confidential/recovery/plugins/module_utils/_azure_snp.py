@@ -140,11 +140,13 @@ def check_runtime_data(runtime_data: bytes, report_data: bytes, ak) -> None:
         raise AzureSnpError("the attestation key is not the one the HCL runtime data names")
 
 
-def trusted_ak(info: AzureInstanceInfo, ak, config: AzureSnpConfig, now: datetime.datetime, warn):
-    """``ak`` if the SNP evidence vouches for it; AzureSnpError otherwise."""
+def trusted_ak(info: AzureInstanceInfo, ak, config: AzureSnpConfig, now: datetime.datetime, warn,
+               trust_anchor: bytes | None = None):
+    """(``ak``, a summary of the SNP evidence) if the evidence vouches for the key; AzureSnpError otherwise."""
     try:
         report = parse_report(info.attestation_report)
-        signing_key = verify_signing_key(info.report_signer, now, intermediate_bytes=_first_certificate(info.cert_chain))
+        signing_key = verify_signing_key(info.report_signer, now, intermediate_bytes=_first_certificate(info.cert_chain),
+                                         trust_anchor=trust_anchor)
         policy = SnpPolicy(allow_debug=False, allow_smt=True, vmpl=0, minimum_tcb=config.minimum_tcb,
                            minimum_launch_tcb=config.minimum_tcb, permit_provisional_firmware=True)
         verify_report(report, signing_key, policy)
@@ -152,7 +154,7 @@ def trusted_ak(info: AzureInstanceInfo, ak, config: AzureSnpConfig, now: datetim
         raise AzureSnpError(str(exc)) from exc
     check_id_key_digest(report.id_key_digest, config, warn)
     check_runtime_data(info.runtime_data, report.report_data, ak)
-    return ak
+    return ak, dict(report.summary(), product=signing_key.product, signer=signing_key.kind)
 
 
 def _first_certificate(pem_chain: bytes) -> bytes | None:

@@ -14,7 +14,7 @@ try:
 except ImportError:  # pragma: no cover - ansible-core itself needs PyYAML on the controller
     HAS_YAML = False
 
-from . import _attestation, _attestation_config, _constellation_keys, _constellation_rpc, _contrast_userapi, _grpc_h2
+from . import _attestation, _attestation_config, _constellation_keys, _constellation_variants, _constellation_rpc, _contrast_userapi, _grpc_h2
 
 # The generated protobuf code validates the runtime when imported: an older protobuf fails like a missing one.
 PROTOBUF_REQUIREMENT = "protobuf>=4.25.1,<8"
@@ -36,6 +36,7 @@ def secret_argument_spec(**extra) -> dict:
         measurement_salt=dict(type="str"),
         attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
         attestation_config=dict(type="path"),
+        attestation_trust_anchor=dict(type="path"),
         timeout=dict(type="float", default=30),
     )
     spec.update(extra)
@@ -55,23 +56,30 @@ def require_libraries(module, names=("cryptography", "h2", "protobuf")) -> None:
             module.fail_json(msg=missing_required_lib(requirement), exception=str(error))
 
 
-def _reference_measurements(module, attestation: str):
-    path = module.params.get("attestation_config")
+def _read_file(module, option: str, loader):
+    path = module.params.get(option)
     if not path:
         return None
-    if not HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"))
     try:
-        with open(path, encoding="utf-8") as handle:
-            config = yaml.safe_load(handle)
-        return _attestation_config.reference_measurements(config, attestation, path)
+        with open(path, "rb") as handle:
+            return loader(handle.read())
     except OSError as exc:
-        module.fail_json(msg=f"cannot read attestation_config {path}: {exc.strerror}")
-    except yaml.YAMLError as exc:
-        module.fail_json(msg=f"attestation_config {path} is not YAML: {exc}")
-    except _attestation_config.AttestationConfigError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=f"cannot read {option} {path}: {exc.strerror}")
+    except (ValueError, yaml.YAMLError) as exc:
+        module.fail_json(msg=f"{option} {path} is not valid: {exc}")
     return None
+
+
+def _load_yaml(data: bytes):
+    if not HAS_YAML:
+        raise ValueError(missing_required_lib("PyYAML"))
+    return yaml.safe_load(data)
+
+
+def _load_pem(data: bytes) -> bytes:
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise ValueError("it holds no PEM certificate")
+    return data
 
 
 def validator(module):
@@ -79,13 +87,17 @@ def validator(module):
     attestation = module.params["attestation"]
     if attestation == _attestation.LAB:
         module.warn(_attestation.LAB_WARNING)
-        measurements = None
+        config = None
     else:
-        measurements = _reference_measurements(module, attestation)
+        config = _read_file(module, "attestation_config", _load_yaml)
     try:
-        return _attestation.constellation_validator(attestation, measurements, module.warn)
-    except NotImplementedError as exc:
+        return _attestation.constellation_validator(
+            attestation, config, module.params.get("attestation_config") or "", module.warn,
+            trust_anchor=_read_file(module, "attestation_trust_anchor", _load_pem))
+    except (NotImplementedError, _attestation_config.AttestationConfigError,
+            _constellation_variants.VariantConfigError) as exc:
         module.fail_json(msg=str(exc))
+    return None
 
 
 def master_secret(module):

@@ -55,6 +55,7 @@ class VtpmResult:
     user_data: bytes
     pcrs: dict[int, bytes]
     warnings: list[str] = field(default_factory=list)
+    platform: dict = field(default_factory=dict)
 
 
 def go_bytes(value, what: str, allow_null: bool = False, error=VtpmDocumentError) -> bytes:
@@ -114,11 +115,12 @@ def _same_key(one, other) -> bool:
 
 
 def validate(raw: bytes, nonce: bytes, trusted_ak, measurements, check_cvm=None) -> VtpmResult:
-    """``trusted_ak(document, extra_data)`` returns the AK the variant trusts (or raises VtpmDocumentError);
+    """``trusted_ak(document, extra_data)`` returns the AK the variant trusts and a summary of the platform evidence
+    that vouched for it (or raises VtpmDocumentError);
     ``check_cvm(document)`` runs the variant's own checks; ``measurements`` maps PCR index to Measurement."""
     doc = parse_document(raw)
     extra_data = hashlib.sha256(doc.user_data + nonce).digest()
-    ak = trusted_ak(doc, extra_data)
+    ak, platform = trusted_ak(doc, extra_data)
     try:
         if not _same_key(parse_public(doc.ak_pub), ak):
             raise VtpmDocumentError("the document's attestation key is not the one the variant trusts")
@@ -137,12 +139,12 @@ def validate(raw: bytes, nonce: bytes, trusted_ak, measurements, check_cvm=None)
     errors, warnings = compare(measurements, quote.pcrs)
     if errors:
         raise VtpmDocumentError("measurements do not match: " + "; ".join(errors))
-    return VtpmResult(user_data=doc.user_data, pcrs=quote.pcrs, warnings=warnings)
+    return VtpmResult(user_data=doc.user_data, pcrs=quote.pcrs, warnings=warnings, platform=platform)
 
 
 def ak_from_document(doc: VtpmDocument, _extra_data: bytes):
     """qemu-vtpm: the AK is trusted as the document carries it (upstream's QEMU validator does the same)."""
     try:
-        return parse_public(doc.ak_pub)
+        return parse_public(doc.ak_pub), {}
     except TpmError as exc:
         raise VtpmDocumentError(str(exc)) from exc

@@ -69,6 +69,9 @@ class Tcb:
     def __str__(self) -> str:
         return f"bl {self.bootloader}, tee {self.tee}, snp {self.snp}, ucode {self.microcode}"
 
+    def as_dict(self) -> dict:
+        return {"bootloader": self.bootloader, "tee": self.tee, "snp": self.snp, "microcode": self.microcode}
+
 
 def _u32(data: bytes, offset: int) -> int:
     return int.from_bytes(data[offset:offset + 4], "little")
@@ -119,6 +122,17 @@ class SnpReport:
 
     def policy_has(self, bit: int) -> bool:
         return bool(self.policy & bit)
+
+    def summary(self) -> dict:
+        """What an operator audits: the fields that identify the guest, the platform and its firmware."""
+        return {
+            "version": self.version, "guest_svn": self.guest_svn, "policy": f"{self.policy:#x}", "vmpl": self.vmpl,
+            "measurement": self.measurement.hex(), "host_data": self.host_data.hex(),
+            "report_data": self.report_data.hex(), "id_key_digest": self.id_key_digest.hex(),
+            "chip_id": self.chip_id.hex(), "reported_tcb": self.reported_tcb.as_dict(),
+            "current_tcb": self.current_tcb.as_dict(), "committed_tcb": self.committed_tcb.as_dict(),
+            "launch_tcb": self.launch_tcb.as_dict(), "platform_info": f"{self.platform_info:#x}",
+        }
 
 
 def parse_report(data: bytes) -> SnpReport:

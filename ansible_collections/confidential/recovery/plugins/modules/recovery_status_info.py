@@ -169,6 +169,7 @@ def main():
             progress_file=dict(type="path"),
             attestation=dict(type="str", choices=_attestation.ATTESTATION_CHOICES),
             attestation_config=dict(type="path"),
+            attestation_trust_anchor=dict(type="path"),
             timeout=dict(type="float", default=30),
         ),
         required_if=[("check", "node", ("endpoint", "attestation"))],

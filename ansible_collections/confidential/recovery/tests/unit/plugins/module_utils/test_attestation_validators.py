@@ -4,22 +4,15 @@
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
 from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
 from ansible_collections.confidential.recovery.plugins.module_utils._attestation_config import (
     AttestationConfigError, reference_measurements,
 )
-from vtpm_documents import NONCE, PCRS, document
+from vtpm_documents import NONCE, PCRS, node_certificate
 
 QEMU_VTPM_OID = "1.3.9900.5.1"
 
@@ -32,29 +25,16 @@ def conf(warn_only_9=False, pcr4=None):
     }}}}))
 
 
-def node_certificate(nonce=NONCE, oid=QEMU_VTPM_OID, bind=True) -> bytes:
-    """A self-signed aTLS certificate carrying a qemu-vtpm document whose UserData binds the certificate's key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    user_data = hashlib.sha256(spki).digest() if bind else bytes(32)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "node")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(7)
-            .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), document(nonce=nonce, user_data=user_data)),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.DER)
-
-
 def validator(config, warnings=None):
-    measurements = reference_measurements(config, "qemu-vtpm", "constellation-conf.yaml")
-    return constellation_validator("qemu-vtpm", measurements, (warnings if warnings is not None else []).append)
+    return constellation_validator("qemu-vtpm", config, "constellation-conf.yaml",
+                                   (warnings if warnings is not None else []).append)
 
 
-def test_a_qemu_vtpm_node_passes():
+def test_a_qemu_vtpm_node_passes_and_its_measurements_are_reported():
     evidence = validator(conf()).validate(node_certificate(), NONCE)
-    assert evidence == {"variant": "qemu-vtpm", "oid": QEMU_VTPM_OID, "warnings": []}
+    assert evidence["variant"] == "qemu-vtpm" and evidence["oid"] == QEMU_VTPM_OID and evidence["warnings"] == []
+    assert evidence["measurements"]["4"] == PCRS[4].hex() and len(evidence["measurements"]) == 24
+    assert evidence["platform"] == {}
 
 
 def test_a_warn_only_mismatch_reaches_the_user_as_a_warning():
@@ -84,13 +64,13 @@ def test_a_lab_certificate_is_not_a_qemu_vtpm_one():
 
 
 def test_without_reference_values_a_hardware_variant_is_refused():
-    with pytest.raises(NotImplementedError, match="needs reference measurements"):
+    with pytest.raises(NotImplementedError, match="needs reference values"):
         constellation_validator("qemu-vtpm")
 
 
 def test_variants_without_a_validator_are_refused():
     with pytest.raises(NotImplementedError, match="no validator"):
-        constellation_validator("azure-sev-snp", {4: object()})
+        constellation_validator("aws-nitro-tpm", conf())
 
 
 @pytest.mark.parametrize(("config", "message"), [

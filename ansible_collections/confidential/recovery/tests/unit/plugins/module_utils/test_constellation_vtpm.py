@@ -56,7 +56,7 @@ def test_pcrs_that_were_not_quoted_are_refused():
 def test_the_variant_decides_which_attestation_key_to_trust():
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(VtpmDocumentError, match="not the one the variant trusts"):
-        validate(document(), NONCE, lambda doc, extra: other.public_key(), references())
+        validate(document(), NONCE, lambda doc, extra: (other.public_key(), {}), references())
 
 
 @pytest.mark.parametrize(("raw", "message"), [

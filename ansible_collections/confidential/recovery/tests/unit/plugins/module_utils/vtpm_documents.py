@@ -8,12 +8,15 @@ The formats themselves are checked against real evidence in test_tpm.py.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import struct
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import NameOID
 
 from ansible_collections.confidential.recovery.plugins.module_utils._measurements import parse_measurements
 
@@ -65,3 +68,18 @@ def document(nonce=NONCE, user_data=SPKI_HASH, instance_info=None, quoted_pcrs=N
 
 def references(**warn_only):
     return parse_measurements({i: {"expected": PCRS[i].hex(), "warnOnly": warn_only.get(f"pcr{i}", False)} for i in (4, 9, 11)})
+
+
+def node_certificate(nonce=NONCE, oid="1.3.9900.5.1", bind=True, instance_info=None, pcrs=None) -> bytes:
+    """A self-signed aTLS certificate carrying a vTPM document whose UserData binds the certificate's key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    user_data = hashlib.sha256(spki).digest() if bind else bytes(32)
+    doc = document(nonce=nonce, user_data=user_data, instance_info=instance_info, quoted_pcrs=pcrs, sent_pcrs=pcrs)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "node")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(7)
+            .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), doc), critical=False)
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.DER)

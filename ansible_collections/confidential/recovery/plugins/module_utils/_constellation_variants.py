@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Which attestation key each Constellation vTPM variant trusts, built from the variant's section of the user's
+constellation-conf.yaml. One builder per variant; a variant without a builder has no validator yet."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from . import _azure_snp
+from ._amd_chain import ChainError, is_pinned_ark
+from ._constellation_vtpm import VtpmDocumentError, ak_from_document
+
+
+class VariantConfigError(ValueError):
+    """The variant's configuration cannot be used; the message names the setting."""
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+@dataclass(frozen=True)
+class VariantSettings:
+    section: dict
+    source: str
+    trust_anchor: bytes | None = None
+    warn: object = field(default=lambda message: None)
+    now: object = field(default=_utc_now)
+
+
+def amd_root(settings: VariantSettings, config_key: str) -> bytes | None:
+    """The root an SNP chain must end in: None for AMD's pinned ARKs, else the explicitly given trust anchor.
+
+    Upstream takes the root from ``amdRootKey`` and never checks that it is AMD's. Here a root that is not one of
+    AMD's pinned ARKs is refused unless the user passes it explicitly (attestation_trust_anchor), with a warning.
+    """
+    if settings.trust_anchor is not None:
+        settings.warn("SEV-SNP evidence is checked against the root in attestation_trust_anchor instead of AMD's pinned "
+                      "ARKs: use this only for a test platform such as the lab")
+        return settings.trust_anchor
+    configured = settings.section.get("amdRootKey")
+    if configured:
+        try:
+            pinned = is_pinned_ark(str(configured).encode())
+        except ChainError as exc:
+            raise VariantConfigError(f"{settings.source}: attestation.{config_key}.amdRootKey: {exc}") from exc
+        if not pinned:
+            raise VariantConfigError(
+                f"{settings.source}: attestation.{config_key}.amdRootKey is not one of AMD's ARKs (Milan, Genoa, "
+                "Turin); refusing it. To trust another root on purpose, pass it with attestation_trust_anchor")
+    return None
+
+
+def qemu_vtpm(settings: VariantSettings):
+    return ak_from_document
+
+
+def azure_sev_snp(settings: VariantSettings):
+    try:
+        config = _azure_snp.parse_config(settings.section)
+    except _azure_snp.AzureSnpError as exc:
+        raise VariantConfigError(f"{settings.source}: attestation.azureSEVSNP: {exc}") from exc
+    root = amd_root(settings, "azureSEVSNP")
+
+    def trusted(doc, extra_data):
+        ak, _ = ak_from_document(doc, extra_data)
+        try:
+            info = _azure_snp.parse_instance_info(doc.instance_info)
+            return _azure_snp.trusted_ak(info, ak, config, settings.now(), settings.warn, root)
+        except _azure_snp.AzureSnpError as exc:
+            raise VtpmDocumentError(f"SEV-SNP evidence: {exc}") from exc
+
+    return trusted
+
+
+BUILDERS = {"qemu-vtpm": qemu_vtpm, "azure-sev-snp": azure_sev_snp}
