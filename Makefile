@@ -16,8 +16,11 @@ BREAK ?= all
 ARGS ?=
 KEEP ?= 0
 # What the lab's recovery servers attest with: qemu-vtpm (a software vTPM, checked by the collection's real
-# validator against the lab's constellation-conf.yaml) or dummy (upstream's test variant, attestation: lab).
+# validator against the lab's constellation-conf.yaml), snp (the same vTPM vouched for by SEV-SNP reports from a
+# lab AMD root: the azure-sev-snp validator, the lab root passed as an explicit trust anchor) or dummy (upstream's
+# test variant, attestation: lab). ATTESTATION is the older name of LAB_ATTESTATION.
 ATTESTATION ?= qemu-vtpm
+LAB_ATTESTATION ?= $(ATTESTATION)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -69,7 +72,7 @@ proto: $(DEPS_STAMP)
 
 drill: collection
 	$(BIN)/conflab down --dir $(LAB_DIR) >/dev/null 2>&1 || true
-	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES) --attestation $(ATTESTATION)
+	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES) --attestation $(LAB_ATTESTATION)
 	$(BIN)/conflab break --dir $(LAB_DIR) --reboot $(BREAK) --restart-coordinator
 	status=0; $(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml confidential.recovery.recover \
 	  -e @$(LAB_DIR)/recover-vars.yml -e recovery_report_file=$(LAB_DIR)/recovery-report.json $(ARGS) || status=$$?; \

@@ -152,6 +152,16 @@ def select_nodes(config: dict, spec: str | None) -> list[dict]:
     return [by_name[name] for name in spec.split(",")]
 
 
+# Faults a running node picks up from faults.json, without being replaced by a fault server.
+SWITCHED_FAULTS = ("reboot-after-push", "wrong-measurement")
+MEASURED_ATTESTATIONS = ("qemu-vtpm", "snp")
+
+
+def _add_to_switch(directory: Path, switch: str, name: str) -> None:
+    names = set(faultfile.read(directory).get(switch) or []) | {name}
+    faultfile.update(directory, **{switch: sorted(names)})
+
+
 def parse_faults(config: dict, specs: list[str]) -> list[tuple[dict, str]]:
     by_name = {n["name"]: n for n in config["nodes"] if n["role"] == "control-plane"}
     parsed = []
@@ -159,8 +169,11 @@ def parse_faults(config: dict, specs: list[str]) -> list[tuple[dict, str]]:
         name, _, kind = spec.partition("=")
         if name not in by_name:
             raise LabError(f"--fault {spec}: {name!r} is not a control-plane node of this lab")
-        if kind not in FAULT_KINDS + ("reboot-after-push",):
-            raise LabError(f"--fault {spec}: choose one of {', '.join(FAULT_KINDS + ('reboot-after-push',))}")
+        if kind not in FAULT_KINDS + SWITCHED_FAULTS:
+            raise LabError(f"--fault {spec}: choose one of {', '.join(FAULT_KINDS + SWITCHED_FAULTS)}")
+        if kind == "wrong-measurement" and config.get("attestation") not in MEASURED_ATTESTATIONS:
+            raise LabError(f"--fault {spec}: the lab must attest with measurements (conflab up --attestation "
+                           f"{' or '.join(MEASURED_ATTESTATIONS)}); this one uses {config.get('attestation')}")
         parsed.append((by_name[name], kind))
     return parsed
 
@@ -204,9 +217,11 @@ def cmd_break(args) -> int:
                "rebooted nodes to wait for their key", args.timeout)
     for node, kind in faults:
         if kind == "reboot-after-push":
-            names = set(faultfile.read(directory).get("reboot_after_push") or []) | {node["name"]}
-            faultfile.update(directory, reboot_after_push=sorted(names))
+            _add_to_switch(directory, "reboot_after_push", node["name"])
             progress(f"{node['name']} will reboot once, right after it receives a key")
+        elif kind == "wrong-measurement":
+            _add_to_switch(directory, "wrong_measurement", node["name"])
+            progress(f"{node['name']} now presents a wrong measurement at PCR 4")
         else:
             start_fault(config, node, kind)
             progress(f"{node['name']} replaced by a {kind} recovery server")
@@ -245,6 +260,10 @@ def cmd_repair(args) -> int:
     if args.lb:
         faultfile.update(directory, lb=None)
     repaired = select_nodes(config, args.nodes)
+    if repaired:
+        names = {node["name"] for node in repaired}
+        measured_wrong = [name for name in faultfile.read(directory).get("wrong_measurement") or [] if name not in names]
+        faultfile.update(directory, wrong_measurement=measured_wrong or None)
     for node in repaired:
         processes.stop(directory, fault_name(node))
         if not processes.is_running(directory, node["name"]):
@@ -312,8 +331,9 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--no-contrast", action="store_true")
     up.add_argument("--no-kubeapi", action="store_true")
     up.add_argument("--timeout", type=float, default=120.0)
-    up.add_argument("--attestation", default="dummy", choices=("dummy", "qemu-vtpm"),
-                    help="what the recovery servers attest with: upstream's test variant, or a software vTPM (qemu-vtpm)")
+    up.add_argument("--attestation", default="dummy", choices=("dummy",) + MEASURED_ATTESTATIONS,
+                    help="what the recovery servers attest with: upstream's test variant, a software vTPM (qemu-vtpm), "
+                         "or a software vTPM vouched for by SEV-SNP reports from a lab AMD root (snp: azure-sev-snp)")
     up.add_argument("--reuse", action="store_true", help="leave a lab that already runs in DIR as it is, instead of refusing")
     up.set_defaults(func=cmd_up)
 
@@ -322,7 +342,8 @@ def parser() -> argparse.ArgumentParser:
     brk.add_argument("--reboot", help="N (the first N control-plane nodes), all, none, or name,name")
     brk.add_argument("--kill", help="N or name,name: stop without restarting")
     brk.add_argument("--fault", action="append", metavar="NODE=KIND",
-                     help=f"replace NODE's recovery server: {', '.join(FAULT_KINDS)}; or reboot-after-push")
+                     help=f"replace NODE's recovery server: {', '.join(FAULT_KINDS)}; or reboot-after-push; or "
+                          "wrong-measurement (NODE's PCR 4 differs from the reference)")
     brk.add_argument("--kubeapi", choices=("down", "stall"))
     brk.add_argument("--workloads", choices=("fail",))
     brk.add_argument("--lb", choices=("stale-pool",))

@@ -17,6 +17,7 @@ import yaml
 
 from .constellation.keys import MasterSecret, cluster_id
 from .constellation.recovery_servers import PROTOCOLS, recovery_port
+from .constellation.snp_issuer import reference_section, write_authority
 from .constellation.vtpm_issuer import reference_measurements
 
 CLUSTER_NAME = "conflab"
@@ -136,6 +137,13 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
         conf = {"version": "v4", "attestation": {"qemuVTPM": {"measurements": reference_measurements()}}}
         (directory / "constellation-conf.yaml").write_text(yaml.safe_dump(conf, sort_keys=False))
         extra["constellation_recover_attestation"] = "qemu-vtpm"
+    elif config.get("attestation") == "snp":
+        # SEV-SNP reports from the lab's own AMD-shaped root, which the user must trust explicitly.
+        root = write_authority(directory, cluster_dir)
+        conf = {"version": "v4", "attestation": {"azureSEVSNP": reference_section(reference_measurements())}}
+        (directory / "constellation-conf.yaml").write_text(yaml.safe_dump(conf, sort_keys=False))
+        extra.update({"constellation_recover_attestation": "azure-sev-snp",
+                      "constellation_recover_attestation_trust_anchor": str(root)})
     if contrast:
         coordinator = config["coordinator"]
         extra.update({"contrast_recover_coordinator": f"{coordinator['ip']}:{coordinator['port']}",

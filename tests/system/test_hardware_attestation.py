@@ -1,7 +1,9 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""A real validator through the real playbook: the lab's recovery servers attest with a software vTPM
-(conflab up --attestation qemu-vtpm), and recover.yml checks the quotes against the lab's constellation-conf.yaml."""
+"""Real validators through the real playbook: the lab's recovery servers attest with a software vTPM
+(conflab up --attestation qemu-vtpm), or with that vTPM vouched for by SEV-SNP reports from a lab AMD root
+(--attestation snp, checked by the azure-sev-snp validator), and recover.yml checks them against the lab's
+constellation-conf.yaml."""
 
 from __future__ import annotations
 
@@ -10,7 +12,11 @@ import yaml
 
 from conftest import start_lab
 from leakcheck import constellation_secret_forms, leaked
-from reporting import disk_uuids, outcomes
+from reporting import disk_uuids, node, outcomes
+
+RECEIVED = "Received recover call"
+QUICK = ("-e", "constellation_recover_call_timeout=5", "-e", "constellation_recover_heal_timeout=8",
+         "-e", "constellation_recover_quorum_timeout=30")
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +57,57 @@ def test_a_node_whose_measurements_differ_gets_no_key(vtpm_lab, tmp_path):
     assert "untrusted measurement value" in run.output and "at index 4" in run.output
     assert run.report["constellation"]["keys_pushed"] == 0
     assert set(vtpm_lab.control_plane_states().values()) == {"waiting"}, "no node may have received a key"
+
+
+@pytest.fixture(scope="module")
+def snp_lab(tmp_path_factory, collection_installed):
+    lab = start_lab(tmp_path_factory, "snp", "127.20.7", 3, "--no-contrast", "--attestation", "snp")
+    try:
+        yield lab
+    finally:
+        lab.down()
+
+
+def test_snp_nodes_are_attested_through_the_lab_root_given_as_trust_anchor(snp_lab):
+    snp_lab.break_control_plane()
+
+    run = snp_lab.run("-e", "constellation_recover_stop_at=all")
+
+    assert run.rc == 0, run.output[-4000:]
+    assert run.report["constellation"]["keys_pushed"] == 3
+    assert "instead of AMD's pinned ARKs" in run.output, "the explicit trust anchor must be announced"
+    assert "attestation: lab accepts" not in run.output
+
+
+def test_without_the_trust_anchor_the_lab_root_is_refused_and_nothing_is_sent(snp_lab):
+    snp_lab.break_control_plane()
+    before = snp_lab.consoles().count(RECEIVED)
+
+    run = snp_lab.run("-e", "constellation_recover_attestation_trust_anchor=", *QUICK)
+
+    assert run.rc != 0
+    assert run.report["constellation"]["keys_pushed"] == 0
+    assert "SEV-SNP evidence: the SEV-Milan that came with the evidence: the signature does not verify" in run.output
+    assert snp_lab.consoles().count(RECEIVED) == before
+    assert set(snp_lab.control_plane_states().values()) == {"waiting"}
+
+
+def test_a_node_presenting_a_wrong_measurement_gets_no_key_and_the_report_names_it(snp_lab):
+    if set(snp_lab.control_plane_states().values()) != {"unlocked"}:
+        assert snp_lab.run("-e", "constellation_recover_stop_at=all").rc == 0
+    wrong = "conflab-control-plane-0"
+    snp_lab.break_("--reboot", "all", "--fault", f"{wrong}=wrong-measurement")
+    before = snp_lab.directory.joinpath("nodes", wrong, "console.log").read_text().count(RECEIVED)
+
+    run = snp_lab.run("-e", "constellation_recover_stop_at=all", *QUICK)
+
+    assert run.rc != 0
+    report = node(run, wrong)
+    assert report["outcome"] == "failed" and report["keys"] == 0, report
+    assert "untrusted measurement value" in report["error"] and "at index 4" in report["error"], report
+    assert run.report["constellation"]["quorum"] is True and run.report["constellation"]["keys_pushed"] == 2
+    assert snp_lab.directory.joinpath("nodes", wrong, "console.log").read_text().count(RECEIVED) == before
+    assert snp_lab.control_plane_states()[wrong] == "waiting", "neither the push nor the rejoin may unlock it"
+
+    snp_lab.repair("--nodes", wrong)
+    assert snp_lab.run("-e", "constellation_recover_stop_at=all").rc == 0

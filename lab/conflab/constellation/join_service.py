@@ -3,7 +3,9 @@
 """The JoinService of an unlocked control-plane node (mutual aTLS; ansible_collections/confidential/recovery/docs/constellation-protocol.md, Flow).
 
 It issues rejoin tickets only while etcd has quorum, as the real one can only answer when the
-cluster's key service (backed by etcd) is up.
+cluster's key service (backed by etcd) is up. Joiners attest with the dummy document; a node switched to a wrong
+measurement (`conflab break --fault NODE=wrong-measurement`) is refused, as upstream's JoinService refuses a node
+whose measurements differ from the cluster's.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from concurrent import futures
 
 import grpc
 
+from .. import faultfile
 from .._generated import join_pb2
 from ..atls_server import AtlsTerminator
 from .etcd_member import etcd_healthy
@@ -49,6 +52,10 @@ class JoinService:
         if self._grpc is not None:
             self._grpc.stop(grace=1)
 
+    def _measured_wrong(self, disk_uuid: str) -> bool:
+        names = faultfile.read(self.lab["dir"]).get("wrong_measurement") or []
+        return any(node["name"] in names and node.get("disk_uuid") == disk_uuid for node in self.lab["nodes"])
+
     def _issue_rejoin_ticket(self, request, context):
         client_cert = self._terminator.client_cert_for_peer(context.peer())
         if client_cert is None:
@@ -63,6 +70,8 @@ class JoinService:
             disk_uuid = str(uuidlib.UUID(request.disk_uuid))
         except ValueError:
             context.abort(grpc.StatusCode.INTERNAL, f"invalid disk UUID {request.disk_uuid!r}")
+        if self._measured_wrong(disk_uuid):
+            context.abort(grpc.StatusCode.INTERNAL, "validating client attestation: untrusted measurement value at index 4")
         if not etcd_healthy(self.node["etcd_client_url"]):
             context.abort(grpc.StatusCode.INTERNAL, "unable to get key: etcd cluster has no quorum")
         master = MasterSecret.load(self.lab["cluster_secret_file"])

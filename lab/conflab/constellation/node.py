@@ -26,6 +26,7 @@ from .etcd_member import EtcdMember
 from .join_service import JoinService
 from .keys import MasterSecret, cluster_id
 from .recovery_servers import KEYSERVICE, RecoveryServer, WorkerStub
+from .snp_issuer import SnpAttestationIssuer, SoftwareSnpChip
 from .vtpm_issuer import VtpmAttestationIssuer
 from .rejoin_client import RejoinClient
 
@@ -90,9 +91,8 @@ class Node:
             self.recovery = WorkerStub(self.node["ip"], port)
             self.console.log("INFO", "Running as worker node, skipping recovery server", group="recoveryServer")
         else:
-            issue = VtpmAttestationIssuer().issue if self.lab.get("attestation") == "qemu-vtpm" else None
             self.recovery = RecoveryServer(protocol, self.node["ip"], port, uuid, self.console, self._keys_from_recovery,
-                                           issue=issue)
+                                           issue=self._attestation_issuer())
             if protocol == KEYSERVICE:
                 self.console.log("INFO", "Waiting for decryption key. Listening on: [::]:9000", group="keyService")
             else:
@@ -103,6 +103,20 @@ class Node:
         if protocol != KEYSERVICE:
             self.console.log("INFO", "Starting RejoinClient", group="rejoinClient")
         self.rejoin.start()
+
+    def _attestation_issuer(self):
+        """The aTLS certificate issuer of the lab's attestation mode; None for upstream's dummy variant."""
+        mode = self.lab.get("attestation")
+
+        def wrong_measurement() -> bool:
+            return self.node["name"] in (faultfile.read(self.lab_dir).get("wrong_measurement") or [])
+
+        if mode == "qemu-vtpm":
+            return VtpmAttestationIssuer(wrong_measurement).issue
+        if mode == "snp":
+            chip = SoftwareSnpChip(self.lab_dir, self.lab_dir / ".cluster", self.node["name"])
+            return SnpAttestationIssuer(chip, wrong_measurement).issue
+        return None
 
     # -- keys -------------------------------------------------------------
     def _claim_keys(self) -> bool:

@@ -48,6 +48,10 @@ class SoftwareTpm:
     def __init__(self) -> None:
         self._ak = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
+    @property
+    def public_key(self):
+        return self._ak.public_key()
+
     def public_area(self) -> bytes:
         modulus = self._ak.public_key().public_numbers().n.to_bytes(256, "big")
         # TPMT_PUBLIC: RSA, nameAlg SHA-256, restricted signing key, no policy; symmetric NULL, RSASSA with
@@ -55,9 +59,9 @@ class SoftwareTpm:
         header = struct.pack(">HHI", 0x0001, 0x000B, 0x00050072) + _tpm2b(b"")
         return header + struct.pack(">HHHHI", 0x0010, 0x0014, 0x000B, 2048, 0) + _tpm2b(modulus)
 
-    def quote(self, nonce: bytes) -> tuple[bytes, bytes]:
+    def quote(self, nonce: bytes, pcrs: dict[int, bytes]) -> tuple[bytes, bytes]:
         selection = bytes([0xFF, 0xFF, 0xFF])  # PCRs 0-23
-        digest = hashlib.sha256(b"".join(PCRS[index] for index in sorted(PCRS))).digest()
+        digest = hashlib.sha256(b"".join(pcrs[index] for index in sorted(pcrs))).digest()
         clock_and_firmware = bytes(8 + 4 + 4 + 1 + 8)
         attest = (struct.pack(">IH", 0xFF544347, 0x8018) + _tpm2b(b"conflab") + _tpm2b(nonce) + clock_and_firmware
                   + struct.pack(">IHB", 1, 0x000B, 3) + selection + _tpm2b(digest))
@@ -65,26 +69,42 @@ class SoftwareTpm:
         return attest, struct.pack(">HH", 0x0014, 0x000B) + _tpm2b(signature)
 
 
-def document(tpm: SoftwareTpm, user_data: bytes, nonce: bytes) -> bytes:
+def presented_pcrs(wrong_measurement: bool) -> dict[int, bytes]:
+    """The PCRs a node quotes; a node broken with `conflab break --fault NODE=wrong-measurement` differs at PCR 4."""
+    if not wrong_measurement:
+        return PCRS
+    return {**PCRS, 4: hashlib.sha256(b"conflab: a boot loader nobody measured").digest()}
+
+
+def document(tpm: SoftwareTpm, user_data: bytes, nonce: bytes, pcrs: dict[int, bytes], instance_info: bytes = b"") -> bytes:
     extra_data = hashlib.sha256(user_data + nonce).digest()
-    attest, raw_sig = tpm.quote(hashlib.sha256(extra_data).digest())  # InstanceInfo is null: nothing before extraData
+    attest, raw_sig = tpm.quote(hashlib.sha256(instance_info + extra_data).digest(), pcrs)
     return json.dumps({
         "Attestation": {
             "ak_pub": _b64(tpm.public_area()),
             "quotes": [{"quote": _b64(attest), "raw_sig": _b64(raw_sig),
-                        "pcrs": {"hash": SHA256_BANK, "pcrs": {str(i): _b64(v) for i, v in PCRS.items()}}}],
+                        "pcrs": {"hash": SHA256_BANK, "pcrs": {str(i): _b64(v) for i, v in pcrs.items()}}}],
         },
-        "InstanceInfo": None,
+        "InstanceInfo": _b64(instance_info) if instance_info else None,
         "UserData": _b64(user_data),
     }).encode()
 
 
 class VtpmAttestationIssuer:
-    """Issues aTLS certificates like DummyAttestationIssuer, with a qemu-vtpm document instead of a dummy one."""
+    """Issues aTLS certificates like DummyAttestationIssuer, with a qemu-vtpm document instead of a dummy one.
 
-    def __init__(self) -> None:
+    ``wrong_measurement()`` is asked on every handshake, so a fault switched on while the node waits takes effect.
+    """
+
+    oid = QEMU_VTPM_OID
+
+    def __init__(self, wrong_measurement=lambda: False) -> None:
         self._key = ec.generate_private_key(ec.SECP256R1())
         self._tpm = SoftwareTpm()
+        self._wrong_measurement = wrong_measurement
+
+    def instance_info(self) -> bytes:
+        return b""
 
     def issue(self, nonce: bytes):
         spki = self._key.public_key().public_bytes(serialization.Encoding.DER,
@@ -94,7 +114,8 @@ class VtpmAttestationIssuer:
         cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(self._key.public_key())
                 .serial_number(secrets.randbelow(2**128 - 1) + 1)
                 .not_valid_before(now - VALIDITY).not_valid_after(now + VALIDITY)
-                .add_extension(x509.UnrecognizedExtension(QEMU_VTPM_OID, document(self._tpm, hashlib.sha256(spki).digest(),
-                                                                                   nonce)), critical=False)
+                .add_extension(x509.UnrecognizedExtension(self.oid, document(
+                    self._tpm, hashlib.sha256(spki).digest(), nonce, presented_pcrs(self._wrong_measurement()),
+                    self.instance_info())), critical=False)
                 .sign(self._key, hashes.SHA256()))
         return cert, self._key
