@@ -7,6 +7,8 @@ constellation-conf.yaml."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -15,6 +17,7 @@ from leakcheck import constellation_secret_forms, leaked
 from reporting import disk_uuids, node, outcomes
 
 RECEIVED = "Received recover call"
+PLAYBOOKS = Path(__file__).parent / "playbooks"
 QUICK = ("-e", "constellation_recover_call_timeout=5", "-e", "constellation_recover_heal_timeout=8",
          "-e", "constellation_recover_quorum_timeout=30")
 
@@ -88,6 +91,19 @@ def test_without_the_trust_anchor_the_lab_root_is_refused_and_nothing_is_sent(sn
     assert run.rc != 0
     assert run.report["constellation"]["keys_pushed"] == 0
     assert "SEV-SNP evidence: the SEV-Milan that came with the evidence: the signature does not verify" in run.output
+    assert snp_lab.consoles().count(RECEIVED) == before
+    assert set(snp_lab.control_plane_states().values()) == {"waiting"}
+
+
+def test_attestation_info_audits_a_waiting_node_and_sends_nothing(snp_lab):
+    if set(snp_lab.control_plane_states().values()) != {"waiting"}:
+        snp_lab.break_control_plane()
+    before = snp_lab.consoles().count(RECEIVED)
+
+    run = snp_lab.run("-e", "node_address=127.20.7.10", "-e", f"lab_dir={snp_lab.directory}",
+                      playbook=PLAYBOOKS / "attestation_audit.yml")
+
+    assert run.rc == 0, run.output[-4000:]
     assert snp_lab.consoles().count(RECEIVED) == before
     assert set(snp_lab.control_plane_states().values()) == {"waiting"}
 

@@ -98,10 +98,13 @@ def _extension_value(cert, oid: str) -> bytes:
     )
 
 
-def peer_document(cert_der: bytes, oid: str):
+def peer_document(cert_der: bytes, oid: str, now: datetime.datetime | None = None):
     """The peer's self-signed aTLS certificate, checked, and the raw attestation document of extension ``oid``."""
-    cert = x509.load_der_x509_certificate(cert_der)
-    check_self_signed(cert)
+    try:
+        cert = x509.load_der_x509_certificate(cert_der)
+    except ValueError as exc:
+        raise AttestationFailed(f"the peer's certificate is not DER X.509: {exc}") from exc
+    check_self_signed(cert, now)
     return cert, _extension_value(cert, oid)
 
 
@@ -173,23 +176,40 @@ class ContrastInsecureValidator:
         return {"variant": "insecure", "oid": CONTRAST_OIDS["insecure"], "host_data": host_data.hex() if host_data else None}
 
 
+def _failed(check: str, message: str) -> AttestationFailed:
+    error = AttestationFailed(message)
+    error.check = check
+    return error
+
+
+# The checks of a vTPM variant, in order: the certificate, the document's own (_constellation_vtpm), the binding.
+VTPM_CHECKS = ("certificate",) + _constellation_vtpm.CHECKS + ("binding",)
+
+
 class ConstellationVtpmValidator:
     """A vTPM variant: the document in the variant's extension, validated by _constellation_vtpm, bound to the
-    certificate by UserData == SHA-256(SPKI). Warn-only measurement mismatches go to ``warn``."""
+    certificate by UserData == SHA-256(SPKI). Warn-only measurement mismatches go to ``warn``. A failure carries
+    the name of the failed check (VTPM_CHECKS) in ``check``."""
 
-    def __init__(self, variant: str, measurements, trusted_ak, warn=None):
+    checks = VTPM_CHECKS
+
+    def __init__(self, variant: str, measurements, trusted_ak, warn=None, now=None):
         self.variant, self.measurements, self.trusted_ak = variant, measurements, trusted_ak
         self.warn = warn or (lambda message: None)
+        self.now = now
         self.name = f"constellation/{variant}"
 
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
-        cert, raw = peer_document(cert_der, CONSTELLATION_OIDS[self.variant])
+        try:
+            cert, raw = peer_document(cert_der, CONSTELLATION_OIDS[self.variant], self.now() if self.now else None)
+        except AttestationFailed as exc:
+            raise _failed("certificate", str(exc)) from exc
         try:
             result = _constellation_vtpm.validate(raw, nonce, self.trusted_ak, self.measurements)
         except _constellation_vtpm.VtpmDocumentError as exc:
-            raise AttestationFailed(f"{self.variant}: {exc}") from exc
+            raise _failed(exc.check, f"{self.variant}: {exc}") from exc
         if result.user_data != hashlib.sha256(spki_der(cert)).digest():
-            raise AttestationFailed("certificate hash does not match user data")
+            raise _failed("binding", "certificate hash does not match user data")
         for warning in result.warnings:
             self.warn(f"{self.variant}: {warning} (warn-only in the reference values)")
         return {"variant": self.variant, "oid": CONSTELLATION_OIDS[self.variant], "warnings": result.warnings,
@@ -198,8 +218,9 @@ class ConstellationVtpmValidator:
 
 
 def constellation_validator(attestation: str, config=None, source: str = "constellation-conf.yaml", warn=None,
-                            trust_anchor: bytes | None = None):
+                            trust_anchor: bytes | None = None, now=None):
     """The validator of ``attestation``, with the reference values of ``config`` (the parsed constellation-conf.yaml).
+    ``now`` (a callable) pins the time at which certificates must be valid; by default the wall clock.
 
     Raises NotImplementedError for a variant without a validator, and AttestationConfigError or VariantConfigError
     for a configuration that gives no usable reference values.
@@ -218,8 +239,8 @@ def constellation_validator(attestation: str, config=None, source: str = "conste
     measurements = _attestation_config.reference_measurements(config, attestation, source)
     settings = _constellation_variants.VariantSettings(
         section=_attestation_config.variant_section(config, attestation, source), source=source,
-        trust_anchor=trust_anchor, warn=warn or (lambda message: None))
-    return ConstellationVtpmValidator(attestation, measurements, builder(settings), warn)
+        trust_anchor=trust_anchor, warn=warn or (lambda message: None), **({"now": now} if now else {}))
+    return ConstellationVtpmValidator(attestation, measurements, builder(settings), warn, now)
 
 
 def contrast_validator(attestation: str, coordinator_policy_hashes: list[str]):

@@ -56,7 +56,8 @@ def require_libraries(module, names=("cryptography", "h2", "protobuf")) -> None:
             module.fail_json(msg=missing_required_lib(requirement), exception=str(error))
 
 
-def _read_file(module, option: str, loader):
+def read_option_file(module, option: str, loader=bytes):
+    """The contents of the file an option names, through ``loader``; fails the module with a clear message."""
     path = module.params.get(option)
     if not path:
         return None
@@ -82,18 +83,18 @@ def _load_pem(data: bytes) -> bytes:
     return data
 
 
-def validator(module):
-    """The attestation validator the user asked for; warns on the lab variant."""
+def validator(module, now=None):
+    """The attestation validator the user asked for; warns on the lab variant. ``now`` pins the time of the checks."""
     attestation = module.params["attestation"]
     if attestation == _attestation.LAB:
         module.warn(_attestation.LAB_WARNING)
         config = None
     else:
-        config = _read_file(module, "attestation_config", _load_yaml)
+        config = read_option_file(module, "attestation_config", _load_yaml)
     try:
         return _attestation.constellation_validator(
             attestation, config, module.params.get("attestation_config") or "", module.warn,
-            trust_anchor=_read_file(module, "attestation_trust_anchor", _load_pem))
+            trust_anchor=read_option_file(module, "attestation_trust_anchor", _load_pem), now=now)
     except (NotImplementedError, _attestation_config.AttestationConfigError,
             _constellation_variants.VariantConfigError) as exc:
         module.fail_json(msg=str(exc))

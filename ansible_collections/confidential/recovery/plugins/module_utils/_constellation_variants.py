@@ -66,7 +66,7 @@ def azure_sev_snp(settings: VariantSettings):
     root = amd_root(settings, "azureSEVSNP")
 
     def trusted(doc, extra_data):
-        ak, _ = ak_from_document(doc, extra_data)
+        ak = ak_from_document(doc, extra_data)[0]
         try:
             info = _azure_snp.parse_instance_info(doc.instance_info)
             return _azure_snp.trusted_ak(info, ak, config, settings.now(), settings.warn, root)

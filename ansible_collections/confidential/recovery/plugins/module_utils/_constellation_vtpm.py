@@ -30,7 +30,9 @@ except ImportError:  # pragma: no cover - the modules report it through missing_
 
 
 class VtpmDocumentError(Exception):
-    """The document is malformed, or fails validation; the message says which check."""
+    """The document is malformed, or fails validation; the message says why, ``check`` which check."""
+
+    check = "document"
 
 
 @dataclass(frozen=True)
@@ -114,31 +116,43 @@ def _same_key(one, other) -> bool:
     return one.public_bytes(serialization.Encoding.DER, spki) == other.public_bytes(serialization.Encoding.DER, spki)
 
 
+# The checks of validate(), in the order they run; an error names the one that failed.
+CHECKS = ("document", "attestation_key", "quote", "event_log", "platform", "measurements")
+
+
 def validate(raw: bytes, nonce: bytes, trusted_ak, measurements, check_cvm=None) -> VtpmResult:
     """``trusted_ak(document, extra_data)`` returns the AK the variant trusts and a summary of the platform evidence
-    that vouched for it (or raises VtpmDocumentError);
-    ``check_cvm(document)`` runs the variant's own checks; ``measurements`` maps PCR index to Measurement."""
-    doc = parse_document(raw)
-    extra_data = hashlib.sha256(doc.user_data + nonce).digest()
-    ak, platform = trusted_ak(doc, extra_data)
+    that vouched for it (or raises VtpmDocumentError); ``check_cvm(document)`` runs the variant's own checks;
+    ``measurements`` maps PCR index to Measurement. A VtpmDocumentError names the failed check in ``check``."""
+    check = "document"
     try:
+        doc = parse_document(raw)
+        check = "attestation_key"
+        extra_data = hashlib.sha256(doc.user_data + nonce).digest()
+        ak, platform = trusted_ak(doc, extra_data)
         if not _same_key(parse_public(doc.ak_pub), ak):
             raise VtpmDocumentError("the document's attestation key is not the one the variant trusts")
+        check = "quote"
         tpm_nonce = hashlib.sha256(doc.instance_info + extra_data).digest()
         sha256 = [quote for quote in doc.quotes if quote.bank == ALG_SHA256]
         if not sha256:
             raise VtpmDocumentError("the document has no quote of the SHA-256 PCR bank")
         quote = sha256[0]
         verify_quote(ak, quote.quote, quote.raw_sig, quote.bank, quote.pcrs, tpm_nonce)
+        check = "event_log"
         if doc.event_log:
             replay(parse_event_log(doc.event_log), quote.bank, quote.pcrs)
-    except TpmError as exc:
-        raise VtpmDocumentError(str(exc)) from exc
-    if check_cvm:
-        check_cvm(doc)
-    errors, warnings = compare(measurements, quote.pcrs)
-    if errors:
-        raise VtpmDocumentError("measurements do not match: " + "; ".join(errors))
+        check = "platform"
+        if check_cvm:
+            check_cvm(doc)
+        check = "measurements"
+        errors, warnings = compare(measurements, quote.pcrs)
+        if errors:
+            raise VtpmDocumentError("measurements do not match: " + "; ".join(errors))
+    except (VtpmDocumentError, TpmError) as exc:
+        error = VtpmDocumentError(str(exc))
+        error.check = check
+        raise error from exc
     return VtpmResult(user_data=doc.user_data, pcrs=quote.pcrs, warnings=warnings, platform=platform)
 
 

@@ -47,6 +47,7 @@ class ControlPlaneNode:
     push_seconds: float | None = None
     protocol: str | None = None
     error: str | None = None
+    attestation: dict | None = None  # what the node presented when it last passed attestation
 
     def report(self) -> dict:
         return asdict(self)
@@ -56,6 +57,7 @@ class ControlPlaneNode:
 class ProbeResult:
     state: str
     detail: str
+    evidence: dict | None = None
 
 
 @dataclass
@@ -113,6 +115,8 @@ class QuorumLoop:
             results = list(pool.map(lambda n: self._probe(n, timeout), self.nodes))
         for node, result in zip(self.nodes, results):
             node.state, node.detail = result.state, result.detail
+            if result.evidence:
+                node.attestation = result.evidence
             if result.state == WAITING:
                 node.seen_waiting = True
                 if node.holds_key:

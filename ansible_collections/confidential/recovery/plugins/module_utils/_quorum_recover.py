@@ -49,7 +49,7 @@ class Wiring:
     def probe(self, node: ControlPlaneNode, timeout: float) -> ProbeResult:
         endpoint = self.endpoint(node, timeout)
         try:
-            endpoint.open().close()
+            conn = endpoint.open()
         except ConnectionRefused:
             return ProbeResult(REFUSED, f"{endpoint.address} refuses connections: booting, down, unlocked, or a wrong port")
         except Unreachable as exc:
@@ -58,7 +58,8 @@ class Wiring:
             return ProbeResult(HOSTILE, f"attestation failed, nothing sent: {exc}")
         except AtlsError as exc:
             return ProbeResult(ERROR, str(exc))
-        return ProbeResult(WAITING, f"{endpoint.address} waits for a key and passed attestation")
+        conn.close()
+        return ProbeResult(WAITING, f"{endpoint.address} waits for a key and passed attestation", conn.evidence)
 
     def push(self, node: ControlPlaneNode, timeout: float) -> PushOutcome:
         endpoint = self.endpoint(node, timeout)

@@ -57,7 +57,26 @@ def verify_signature(report: SnpReport, key: SigningKey) -> None:
         raise SnpVerificationError(f"the report's signature does not verify with the {key.kind.upper()}") from exc
 
 
-def _policy_problems(report: SnpReport, policy: SnpPolicy) -> list[str]:
+@dataclass(frozen=True)
+class Check:
+    """One check and its verdict: ``passed`` True or False, or None when the policy did not ask for it."""
+
+    name: str
+    passed: bool | None
+    detail: str = ""
+
+    def as_dict(self) -> dict:
+        verdict = {True: "passed", False: "failed", None: "not checked"}[self.passed]
+        return {"check": self.name, "verdict": verdict, "detail": self.detail}
+
+
+def _check(name: str, problem: str | None, asked: bool = True) -> Check:
+    if not asked:
+        return Check(name, None, "not asked for by the policy")
+    return Check(name, problem is None, problem or "")
+
+
+def _policy_checks(report: SnpReport, policy: SnpPolicy) -> list[Check]:
     problems = []
     for bit, allowed, name in ((POLICY_DEBUG, policy.allow_debug, "debugging"),
                                (POLICY_MIGRATE_MA, policy.allow_migrate_ma, "a migration agent"),
@@ -65,52 +84,73 @@ def _policy_problems(report: SnpReport, policy: SnpPolicy) -> list[str]:
                                (POLICY_CXL_ALLOW, policy.allow_cxl, "CXL")):
         if report.policy_has(bit) and not allowed:
             problems.append(f"the guest policy {report.policy:#x} allows {name}")
-    return problems
+    return [_check("guest_policy", "; ".join(problems) or None)]
 
 
-def _tcb_problems(report: SnpReport, key: SigningKey, policy: SnpPolicy) -> list[str]:
-    problems = []
-    if report.reported_tcb != key.tcb:
-        problems.append(f"the reported TCB ({report.reported_tcb}) is not the {key.kind.upper()}'s ({key.tcb})")
-    if not report.current_tcb.at_least(key.tcb):
-        problems.append(f"the {key.kind.upper()}'s TCB ({key.tcb}) is newer than the current TCB ({report.current_tcb})")
+def _tcb_checks(report: SnpReport, key: SigningKey, policy: SnpPolicy) -> list[Check]:
+    kind = key.kind.upper()
     if policy.permit_provisional_firmware:
-        if not report.current_tcb.at_least(report.committed_tcb):
-            problems.append(f"the committed TCB ({report.committed_tcb}) is newer than the current ({report.current_tcb})")
-    elif report.committed_tcb != report.current_tcb:
-        problems.append(f"provisional firmware: committed TCB {report.committed_tcb}, current {report.current_tcb}")
-    if policy.minimum_tcb and not report.reported_tcb.at_least(policy.minimum_tcb):
-        problems.append(f"the reported TCB ({report.reported_tcb}) is below the minimum ({policy.minimum_tcb})")
-    if policy.minimum_launch_tcb and not report.launch_tcb.at_least(policy.minimum_launch_tcb):
-        problems.append(f"the launch TCB ({report.launch_tcb}) is below the minimum ({policy.minimum_launch_tcb})")
-    return problems
+        committed = None if report.current_tcb.at_least(report.committed_tcb) else (
+            f"the committed TCB ({report.committed_tcb}) is newer than the current ({report.current_tcb})")
+    else:
+        committed = None if report.committed_tcb == report.current_tcb else (
+            f"provisional firmware: committed TCB {report.committed_tcb}, current {report.current_tcb}")
+    minimum, launch = policy.minimum_tcb, policy.minimum_launch_tcb
+    return [
+        _check("reported_tcb", None if report.reported_tcb == key.tcb else
+               f"the reported TCB ({report.reported_tcb}) is not the {kind}'s ({key.tcb})"),
+        _check("signing_key_tcb", None if report.current_tcb.at_least(key.tcb) else
+               f"the {kind}'s TCB ({key.tcb}) is newer than the current TCB ({report.current_tcb})"),
+        _check("committed_tcb", committed),
+        _check("minimum_tcb", None if not minimum or report.reported_tcb.at_least(minimum) else
+               f"the reported TCB ({report.reported_tcb}) is below the minimum ({minimum})", asked=bool(minimum)),
+        _check("minimum_launch_tcb", None if not launch or report.launch_tcb.at_least(launch) else
+               f"the launch TCB ({report.launch_tcb}) is below the minimum ({launch})", asked=bool(launch)),
+    ]
 
 
 def _equal(actual: bytes, expected: bytes | None) -> bool:
     return expected is None or hmac.compare_digest(actual, expected)
 
 
-def _binding_problems(report: SnpReport, key: SigningKey, policy: SnpPolicy) -> list[str]:
-    problems = []
-    if policy.vmpl is not None and report.vmpl != policy.vmpl:
-        problems.append(f"the report comes from VMPL {report.vmpl}, not {policy.vmpl}")
-    if not _equal(report.report_data, policy.report_data):
-        problems.append("REPORT_DATA does not bind this connection (a replayed or foreign report)")
-    if not _equal(report.host_data, policy.host_data):
-        problems.append(f"HOST_DATA is {report.host_data.hex()}, not {policy.host_data.hex()}")
-    if not _equal(report.measurement, policy.measurement):
-        problems.append(f"the launch measurement is {report.measurement.hex()}, not {policy.measurement.hex()}")
+def _binding_checks(report: SnpReport, key: SigningKey, policy: SnpPolicy) -> list[Check]:
+    chip_problem = None
     if key.kind == VCEK and any(report.chip_id) and not hmac.compare_digest(report.chip_id, key.hw_id):
-        problems.append("the report's CHIP_ID is not the VCEK's hardware ID: the VCEK belongs to another chip")
-    if policy.require_id_block and not any(hmac.compare_digest(report.id_key_digest, digest)
-                                           for digest in policy.trusted_id_key_digests):
-        problems.append(f"the ID key digest {report.id_key_digest.hex()} is not a trusted one")
-    return problems
+        chip_problem = "the report's CHIP_ID is not the VCEK's hardware ID: the VCEK belongs to another chip"
+    trusted_id_key = any(hmac.compare_digest(report.id_key_digest, d) for d in policy.trusted_id_key_digests)
+    return [
+        _check("vmpl", None if report.vmpl == policy.vmpl else f"the report comes from VMPL {report.vmpl}, not {policy.vmpl}",
+               asked=policy.vmpl is not None),
+        _check("report_data", None if _equal(report.report_data, policy.report_data) else
+               "REPORT_DATA does not bind this connection (a replayed or foreign report)", asked=policy.report_data is not None),
+        _check("host_data", None if _equal(report.host_data, policy.host_data) else
+               f"HOST_DATA is {report.host_data.hex()}, not {(policy.host_data or b'').hex()}",
+               asked=policy.host_data is not None),
+        _check("measurement", None if _equal(report.measurement, policy.measurement) else
+               f"the launch measurement is {report.measurement.hex()}, not {(policy.measurement or b'').hex()}",
+               asked=policy.measurement is not None),
+        _check("chip_id", chip_problem),
+        _check("id_key_digest", None if trusted_id_key else
+               f"the ID key digest {report.id_key_digest.hex()} is not a trusted one", asked=policy.require_id_block),
+    ]
+
+
+def check_report(report: SnpReport, key: SigningKey, policy: SnpPolicy) -> list[Check]:
+    """Every check with its verdict; the policy checks mean nothing unless ``signature`` passed."""
+    try:
+        verify_signature(report, key)
+        signature = Check("signature", True)
+    except SnpVerificationError as exc:
+        signature = Check("signature", False, str(exc))
+    return ([signature] + _policy_checks(report, policy) + _tcb_checks(report, key, policy)
+            + _binding_checks(report, key, policy))
 
 
 def verify_report(report: SnpReport, key: SigningKey, policy: SnpPolicy) -> None:
     """The signature first; then every check, all failures in one message."""
-    verify_signature(report, key)
-    problems = _policy_problems(report, policy) + _tcb_problems(report, key, policy) + _binding_problems(report, key, policy)
+    signature, *checks = check_report(report, key, policy)
+    if not signature.passed:
+        raise SnpVerificationError(signature.detail)
+    problems = [check.detail for check in checks if check.passed is False]
     if problems:
         raise SnpVerificationError("SEV-SNP report rejected: " + "; ".join(problems))

@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: attestation_info
+short_description: Verify a node's attestation evidence, live or saved, and report every check
+version_added: 0.2.0
+description:
+  - Audits the evidence a confidential node presents before anyone sends it a key. It sends nothing, ever.
+  - With O(endpoint), it opens an aTLS handshake to the node's recovery server, keeps the certificate the node
+    presents for a fresh nonce, and drops the connection before any application byte is written. The certificate
+    is then verified as O(certificate) would be.
+  - With O(certificate), it verifies a saved aTLS certificate against the reference values of O(attestation_config),
+    given the nonce the certificate answered (O(nonce)).
+  - With O(snp_report), it verifies a raw AMD SEV-SNP attestation report offline, with its VCEK or VLEK
+    (O(snp_signing_key)), against AMD's roots pinned in this collection and the checks of O(snp_reference).
+  - A failed check does not fail the task; it sets RV(verdict=failed). Use C(failed_when) to make it a gate.
+author: confidential.recovery maintainers (@confidential-recovery)
+extends_documentation_fragment:
+  - confidential.recovery.attributes
+  - confidential.recovery.attributes.controller
+  - confidential.recovery.attributes.read_only
+  - confidential.recovery.attestation
+  - confidential.recovery.attestation.constellation
+options:
+  endpoint:
+    description: A Constellation node's address; its recovery server is attested live.
+    type: str
+  port:
+    description: The recovery port of O(endpoint).
+    type: int
+    default: 9999
+  certificate:
+    description: A saved aTLS certificate (PEM or DER) to verify offline; needs O(nonce).
+    type: path
+  nonce:
+    description: The nonce, in hex, that the client sent when the saved O(certificate) was captured.
+    type: str
+  snp_report:
+    description:
+      - A raw SEV-SNP attestation report to verify offline, as bytes (1184 or more; an Azure HCL report is
+        accepted, its own header included after the report) or base64.
+    type: path
+  snp_signing_key:
+    description: The VCEK or VLEK (PEM or DER) that signed O(snp_report).
+    type: path
+  snp_intermediate:
+    description:
+      - The ASK or ASVK (PEM or DER) that issued O(snp_signing_key). By default the one pinned in this collection.
+      - It is used only if the root signed it. With O(attestation_trust_anchor) it is required.
+    type: path
+  snp_reference:
+    description: What O(snp_report) must show. Checks whose value is not given are reported as not checked.
+    type: dict
+    default: {}
+    suboptions:
+      report_data:
+        description: The expected REPORT_DATA, 64 bytes in hex.
+        type: str
+      host_data:
+        description: The expected HOST_DATA, 32 bytes in hex.
+        type: str
+      measurement:
+        description: The expected launch measurement, 48 bytes in hex.
+        type: str
+      minimum_tcb:
+        description: The minimum reported TCB, as C(bootloader), C(tee), C(snp) and C(microcode) numbers.
+        type: dict
+      minimum_launch_tcb:
+        description: The minimum launch TCB, in the same form as O(snp_reference.minimum_tcb).
+        type: dict
+      vmpl:
+        description: The VMPL the report must come from.
+        type: int
+        default: 0
+      allow_debug:
+        description: Accept a guest policy that allows debugging.
+        type: bool
+        default: false
+      allow_migrate_ma:
+        description: Accept a guest policy that allows a migration agent.
+        type: bool
+        default: false
+      allow_smt:
+        description: Accept a guest policy that allows SMT.
+        type: bool
+        default: true
+      permit_provisional_firmware:
+        description: Accept a committed TCB older than the current one.
+        type: bool
+        default: true
+      trusted_id_key_digests:
+        description: SHA-384 digests, in hex, of the ID keys trusted to have signed the guest's ID block. Given, one is required.
+        type: list
+        elements: str
+  now:
+    description:
+      - The time, in ISO 8601 (V(2026-11-25T00:00:00Z)), at which certificates must be valid. By default the current time.
+      - Pin it to verify evidence captured while its certificates were valid.
+    type: str
+  attestation:
+    required: false
+requirements:
+  - cryptography >= 43.0
+  - PyYAML
+notes:
+  - Intel TDX quotes cannot be verified by this release yet.
+seealso:
+  - module: confidential.recovery.recovery_status_info
+  - module: confidential.recovery.quorum_recover
+"""
+
+EXAMPLES = r"""
+- name: Audit a node before any key is pushed
+  confidential.recovery.attestation_info:
+    endpoint: 10.9.0.5
+    attestation: azure-sev-snp
+    attestation_config: "{{ constellation_workspace }}/constellation-conf.yaml"
+  register: audit
+  failed_when: audit.verdict != 'passed'
+
+- name: Verify a saved SEV-SNP report and its VCEK, offline, as of the day it was captured
+  confidential.recovery.attestation_info:
+    snp_report: evidence/report.bin
+    snp_signing_key: evidence/vcek.der
+    now: "2026-11-25T00:00:00Z"
+    snp_reference:
+      report_data: "{{ expected_report_data }}"
+      minimum_tcb: {bootloader: 3, tee: 0, snp: 8, microcode: 115}
+  register: snp_audit
+"""
+
+RETURN = r"""
+verdict:
+  description: V(passed) when every check that ran passed, else V(failed).
+  returned: always
+  type: str
+  sample: passed
+checks:
+  description: Each check in the order it runs, with its verdict (V(passed), V(failed) or V(not checked)) and detail.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"check": "signature", "verdict": "passed", "detail": ""},
+           {"check": "minimum_tcb", "verdict": "failed",
+            "detail": "the reported TCB (bl 3, tee 0, snp 7, ucode 115) is below the minimum (bl 3, tee 0, snp 8, ucode 115)"}]
+evidence:
+  description:
+    - What the peer presented. For a vTPM variant, C(variant), C(measurements) (PCR index to hex) and C(platform)
+      (the SEV-SNP report summary that vouched for the TPM key, if any). For an SNP report, its fields
+      (C(measurement), C(report_data), C(host_data), C(chip_id), C(policy), C(vmpl), the TCBs) and the signing key's
+      C(product), C(signer) and C(signing_key_tcb).
+    - Empty when a vTPM check failed.
+  returned: always
+  type: dict
+  sample: {"variant": "sev-snp", "product": "Milan", "signer": "vcek", "policy": "0x30000", "vmpl": 0,
+           "reported_tcb": {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}}
+source:
+  description: What was verified.
+  returned: always
+  type: str
+  sample: endpoint 10.9.0.5:9999
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.confidential.recovery.plugins.module_utils import _attestation
+from ansible_collections.confidential.recovery.plugins.module_utils._attestation_info import run
+
+
+def main():
+    tcb = dict(type="dict")
+    module = AnsibleModule(
+        argument_spec=dict(
+            endpoint=dict(type="str"),
+            port=dict(type="int", default=9999),
+            certificate=dict(type="path"),
+            nonce=dict(type="str"),
+            snp_report=dict(type="path"),
+            snp_signing_key=dict(type="path"),
+            snp_intermediate=dict(type="path"),
+            snp_reference=dict(type="dict", default={}, options=dict(
+                report_data=dict(type="str"), host_data=dict(type="str"), measurement=dict(type="str"),
+                minimum_tcb=tcb, minimum_launch_tcb=tcb, vmpl=dict(type="int", default=0),
+                allow_debug=dict(type="bool", default=False), allow_migrate_ma=dict(type="bool", default=False),
+                allow_smt=dict(type="bool", default=True), permit_provisional_firmware=dict(type="bool", default=True),
+                trusted_id_key_digests=dict(type="list", elements="str", no_log=False),
+            )),
+            now=dict(type="str"),
+            attestation=dict(type="str", choices=_attestation.ATTESTATION_CHOICES),
+            attestation_config=dict(type="path"),
+            attestation_trust_anchor=dict(type="path"),
+            timeout=dict(type="float", default=30),
+        ),
+        required_one_of=[("endpoint", "certificate", "snp_report")],
+        mutually_exclusive=[("endpoint", "certificate", "snp_report")],
+        required_by={"certificate": ("attestation", "nonce"), "endpoint": ("attestation",), "snp_report": ("snp_signing_key",)},
+        supports_check_mode=True,
+    )
+    run(module)
+
+
+if __name__ == "__main__":
+    main()
