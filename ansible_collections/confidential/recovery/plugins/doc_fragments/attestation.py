@@ -18,6 +18,8 @@ options:
       - V(azure-sev-snp) also verifies the SEV-SNP report that vouches for the TPM's attestation key (its chain to
         AMD's pinned root, its signature, Azure's guest policy, the minimum TCB, the ID-key digest rule and the HCL
         runtime-data binding).
+      - V(aws-sev-snp) verifies the VLEK-signed SEV-SNP report that names the TPM's attestation key (AWS's policy, the
+        minimum launch TCB).
       - The other hardware variants are named so that choosing one fails clearly; this release ships no validator for them.
     type: str
     required: true

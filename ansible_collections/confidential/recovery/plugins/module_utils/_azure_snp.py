@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from ._amd_chain import ChainError, verify_signing_key
 from ._constellation_vtpm import go_bytes
+from ._snp_config import first_certificate, minimum_tcb
 from ._snp_report import ReportFormatError, Tcb, parse_report
 from ._snp_verify import SnpPolicy, SnpVerificationError, verify_report
 
 EQUAL, MAA_FALLBACK, WARN_ONLY = "equal", "maafallback", "warnonly"
-TCB_KEYS = ("bootloaderVersion", "teeVersion", "snpVersion", "microcodeVersion")
 
 
 class AzureSnpError(Exception):
@@ -69,19 +69,9 @@ class AzureSnpConfig:
     enforcement: str
 
 
-def _version(section: dict, key: str) -> int:
-    value = section.get(key)
-    if value == "latest":
-        raise AzureSnpError(f"attestation.azureSEVSNP.{key} is 'latest': give the number (the CLI resolves 'latest' from "
-                            "Constellation's signed CDN list; this collection does not fetch it)")
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 255:
-        raise AzureSnpError(f"attestation.azureSEVSNP.{key} must be a number from 0 to 255, got {value!r}")
-    return value
-
-
 def parse_config(section: dict) -> AzureSnpConfig:
     """The azureSEVSNP section of constellation-conf.yaml, as upstream reads it."""
-    bootloader, tee, snp, microcode = (_version(section, key) for key in TCB_KEYS)
+    minimum = minimum_tcb(section, "azureSEVSNP", AzureSnpError)
     signer = section.get("firmwareSignerConfig") or {}
     policy = signer.get("enforcementPolicy", EQUAL)
     if isinstance(policy, bool):  # the old form: true enforced the digests, false only warned
@@ -98,7 +88,7 @@ def parse_config(section: dict) -> AzureSnpConfig:
         if len(digest) != 48:
             raise AzureSnpError(f"acceptedKeyDigests entry {text!r} is not 48 bytes (a SHA-384)")
         digests.append(digest)
-    return AzureSnpConfig(Tcb.from_parts([bootloader, tee, 0, 0, 0, 0, snp, microcode]), tuple(digests), policy)
+    return AzureSnpConfig(minimum, tuple(digests), policy)
 
 
 def check_id_key_digest(digest: bytes, config: AzureSnpConfig, warn) -> None:
@@ -145,7 +135,7 @@ def trusted_ak(info: AzureInstanceInfo, ak, config: AzureSnpConfig, now: datetim
     """(``ak``, a summary of the SNP evidence) if the evidence vouches for the key; AzureSnpError otherwise."""
     try:
         report = parse_report(info.attestation_report)
-        signing_key = verify_signing_key(info.report_signer, now, intermediate_bytes=_first_certificate(info.cert_chain),
+        signing_key = verify_signing_key(info.report_signer, now, intermediate_bytes=first_certificate(info.cert_chain),
                                          trust_anchor=trust_anchor)
         policy = SnpPolicy(allow_debug=False, allow_smt=True, vmpl=0, minimum_tcb=config.minimum_tcb,
                            minimum_launch_tcb=config.minimum_tcb, permit_provisional_firmware=True)
@@ -155,11 +145,3 @@ def trusted_ak(info: AzureInstanceInfo, ak, config: AzureSnpConfig, now: datetim
     check_id_key_digest(report.id_key_digest, config, warn)
     check_runtime_data(info.runtime_data, report.report_data, ak)
     return ak, dict(report.summary(), product=signing_key.product, signer=signing_key.kind)
-
-
-def _first_certificate(pem_chain: bytes) -> bytes | None:
-    """THIM's CertChain is the ASK then the ARK; only the ASK is used (the ARK is pinned)."""
-    end = b"-----END CERTIFICATE-----"
-    if end not in pem_chain:
-        return None
-    return pem_chain[:pem_chain.index(end) + len(end)] + b"\n"

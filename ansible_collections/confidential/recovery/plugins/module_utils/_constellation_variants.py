@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from . import _azure_snp
+from . import _aws_snp, _azure_snp
 from ._amd_chain import ChainError, is_pinned_ark
 from ._constellation_vtpm import VtpmDocumentError, ak_from_document
 
@@ -76,4 +76,21 @@ def azure_sev_snp(settings: VariantSettings):
     return trusted
 
 
-BUILDERS = {"qemu-vtpm": qemu_vtpm, "azure-sev-snp": azure_sev_snp}
+def aws_sev_snp(settings: VariantSettings):
+    try:
+        config = _aws_snp.parse_config(settings.section)
+    except _aws_snp.AwsSnpError as exc:
+        raise VariantConfigError(f"{settings.source}: attestation.awsSEVSNP: {exc}") from exc
+    root = amd_root(settings, "awsSEVSNP")
+
+    def trusted(doc, extra_data):
+        ak = ak_from_document(doc, extra_data)[0]
+        try:
+            return _aws_snp.trusted_ak(doc.instance_info, ak, config, settings.now(), root)
+        except _aws_snp.AwsSnpError as exc:
+            raise VtpmDocumentError(f"SEV-SNP evidence: {exc}") from exc
+
+    return trusted
+
+
+BUILDERS = {"qemu-vtpm": qemu_vtpm, "azure-sev-snp": azure_sev_snp, "aws-sev-snp": aws_sev_snp}

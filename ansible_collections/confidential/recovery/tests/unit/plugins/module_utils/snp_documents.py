@@ -54,19 +54,25 @@ def tcb_bytes(tcb: dict) -> bytes:
 class SoftwareSnp:
     """One "chip": ARK-Milan -> SEV-Milan -> SEV-VCEK, none of them AMD's."""
 
-    def __init__(self, tcb=None, vcek_days=(-1, 365)):
+    def __init__(self, tcb=None, vcek_days=(-1, 365), vlek=False):
         self.tcb = dict(TCB, **(tcb or {}))
+        self.vlek = vlek
         self.ark_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.ask_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.vcek_key = ec.generate_private_key(ec.SECP384R1())
+        ask_name = "SEV-VLEK-Milan" if vlek else "SEV-Milan"
         self.ark = _certificate("ARK-Milan", "ARK-Milan", self.ark_key.public_key(), self.ark_key)
-        self.ask = _certificate("SEV-Milan", "ARK-Milan", self.ask_key.public_key(), self.ark_key)
+        self.ask = _certificate(ask_name, "ARK-Milan", self.ask_key.public_key(), self.ark_key)
         spl = tcb_bytes(self.tcb)
         extensions = [(KDS + f"3.{n}", _der_integer(spl[i])) for n, i in ((1, 0), (2, 1), (4, 2), (5, 3), (6, 4), (7, 5),
                                                                           (3, 6), (8, 7))]
-        extensions.append((KDS + "4", CHIP_ID))
-        self.vcek = _certificate("SEV-VCEK", "SEV-Milan", self.vcek_key.public_key(), self.ask_key, extensions,
-                                 days=vcek_days)
+        if vlek:
+            csp = b"CN=cc-eu-west-1.amazonaws.com"
+            extensions.append((KDS + "5", bytes([0x16, len(csp)]) + csp))
+        else:
+            extensions.append((KDS + "4", CHIP_ID))
+        self.vcek = _certificate("SEV-VLEK" if vlek else "SEV-VCEK", ask_name, self.vcek_key.public_key(), self.ask_key,
+                                 extensions, days=vcek_days)
 
     def pem(self, cert) -> bytes:
         return cert.public_bytes(serialization.Encoding.PEM)
@@ -76,12 +82,13 @@ class SoftwareSnp:
         tcb = tcb_bytes(dict(self.tcb, **(reported_tcb or {})))
         struct.pack_into("<IIQ", raw, 0, 2, 0, policy)
         struct.pack_into("<II", raw, 0x30, vmpl, 1)
+        struct.pack_into("<I", raw, 0x48, (1 << 2) if self.vlek else 0)  # SIGNING_KEY: VLEK or VCEK
         for offset in (0x38, 0x180, 0x1E0, 0x1F0):  # current, reported, committed, launch TCB
             raw[offset:offset + 8] = tcb
         raw[0x50:0x90] = report_data.ljust(64, b"\x00")
         raw[0x90:0xC0] = hashlib.sha384(b"launch digest").digest()
         raw[0xE0:0x110] = ID_KEY_DIGEST
-        raw[0x1A0:0x1E0] = CHIP_ID
+        raw[0x1A0:0x1E0] = bytes(64) if self.vlek else CHIP_ID
         r, s = decode_dss_signature(self.vcek_key.sign(bytes(raw[:0x2A0]), ec.ECDSA(hashes.SHA384())))
         raw[0x2A0:0x2E8] = r.to_bytes(72, "little")
         raw[0x2E8:0x330] = s.to_bytes(72, "little")
@@ -116,3 +123,21 @@ def azure_config(platform: SoftwareSnp, **changes) -> dict:
                "firmwareSignerConfig": {"acceptedKeyDigests": [ID_KEY_DIGEST.hex()], "enforcementPolicy": "Equal"}}
     section.update(changes)
     return {"version": "v4", "attestation": {"azureSEVSNP": section}}
+
+
+def aws_instance_info(platform: SoftwareSnp, ak_public=None, **report) -> bytes:
+    """aws-sev-snp: REPORT_DATA is SHA-512 of the attestation key's SubjectPublicKeyInfo; only the VLEK comes along."""
+    spki = (ak_public or vtpm_documents.AK.public_key()).public_bytes(serialization.Encoding.DER,
+                                                                       serialization.PublicFormat.SubjectPublicKeyInfo)
+    b64 = vtpm_documents.b64
+    return json.dumps({"ReportSigner": b64(platform.pem(platform.vcek)), "CertChain": None,
+                       "AttestationReport": b64(platform.report(hashlib.sha512(spki).digest(), **report)),
+                       "Azure": None, "GCP": None}).encode()
+
+
+def aws_config(platform: SoftwareSnp, **changes) -> dict:
+    section = {"measurements": {i: {"expected": vtpm_documents.PCRS[i].hex(), "warnOnly": False} for i in (4, 9, 11)},
+               "bootloaderVersion": TCB["bootloader"], "teeVersion": TCB["tee"], "snpVersion": TCB["snp"],
+               "microcodeVersion": TCB["microcode"], "amdSigningKey": platform.pem(platform.ask).decode()}
+    section.update(changes)
+    return {"version": "v4", "attestation": {"awsSEVSNP": section}}
