@@ -127,8 +127,8 @@ def azure_config(platform: SoftwareSnp, **changes) -> dict:
 
 def aws_instance_info(platform: SoftwareSnp, ak_public=None, **report) -> bytes:
     """aws-sev-snp: REPORT_DATA is SHA-512 of the attestation key's SubjectPublicKeyInfo; only the VLEK comes along."""
-    spki = (ak_public or vtpm_documents.AK.public_key()).public_bytes(serialization.Encoding.DER,
-                                                                       serialization.PublicFormat.SubjectPublicKeyInfo)
+    ak = ak_public or vtpm_documents.AK.public_key()
+    spki = ak.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     b64 = vtpm_documents.b64
     return json.dumps({"ReportSigner": b64(platform.pem(platform.vcek)), "CertChain": None,
                        "AttestationReport": b64(platform.report(hashlib.sha512(spki).digest(), **report)),
