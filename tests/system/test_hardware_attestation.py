@@ -22,13 +22,17 @@ QUICK = ("-e", "constellation_recover_call_timeout=5", "-e", "constellation_reco
          "-e", "constellation_recover_quorum_timeout=30")
 
 
-@pytest.fixture(scope="module")
-def vtpm_lab(tmp_path_factory, collection_installed):
-    lab = start_lab(tmp_path_factory, "vtpm", "127.20.6", 3, "--no-contrast", "--attestation", "qemu-vtpm")
+def _lab(tmp_path_factory, name: str, prefix: str, attestation: str):
+    lab = start_lab(tmp_path_factory, name, prefix, 3, "--no-contrast", "--attestation", attestation)
     try:
         yield lab
     finally:
         lab.down()
+
+
+@pytest.fixture(scope="module")
+def vtpm_lab(tmp_path_factory, collection_installed):
+    yield from _lab(tmp_path_factory, "vtpm", "127.20.6", "qemu-vtpm")
 
 
 def test_qemu_vtpm_nodes_are_attested_and_recovered(vtpm_lab):
@@ -64,11 +68,7 @@ def test_a_node_whose_measurements_differ_gets_no_key(vtpm_lab, tmp_path):
 
 @pytest.fixture(scope="module")
 def snp_lab(tmp_path_factory, collection_installed):
-    lab = start_lab(tmp_path_factory, "snp", "127.20.7", 3, "--no-contrast", "--attestation", "snp")
-    try:
-        yield lab
-    finally:
-        lab.down()
+    yield from _lab(tmp_path_factory, "snp", "127.20.7", "snp")
 
 
 def test_snp_nodes_are_attested_through_the_lab_root_given_as_trust_anchor(snp_lab):

@@ -58,39 +58,41 @@ def qemu_vtpm(settings: VariantSettings):
     return ak_from_document
 
 
-def azure_sev_snp(settings: VariantSettings):
+def _vouched_by_snp(settings: VariantSettings, config_key: str, error, parse_config, vouch):
+    """The trust rule of a variant whose TPM key an SEV-SNP report vouches for.
+
+    ``parse_config(section)`` reads the variant's settings; ``vouch(doc, ak, config, now, root)`` returns (ak, evidence
+    summary) or raises ``error``.
+    """
     try:
-        config = _azure_snp.parse_config(settings.section)
-    except _azure_snp.AzureSnpError as exc:
-        raise VariantConfigError(f"{settings.source}: attestation.azureSEVSNP: {exc}") from exc
-    root = amd_root(settings, "azureSEVSNP")
+        config = parse_config(settings.section)
+    except error as exc:
+        raise VariantConfigError(f"{settings.source}: attestation.{config_key}: {exc}") from exc
+    root = amd_root(settings, config_key)
 
     def trusted(doc, extra_data):
         ak = ak_from_document(doc, extra_data)[0]
         try:
-            info = _azure_snp.parse_instance_info(doc.instance_info)
-            return _azure_snp.trusted_ak(info, ak, config, settings.now(), settings.warn, root)
-        except _azure_snp.AzureSnpError as exc:
+            return vouch(doc, ak, config, settings.now(), root)
+        except error as exc:
             raise VtpmDocumentError(f"SEV-SNP evidence: {exc}") from exc
 
     return trusted
+
+
+def azure_sev_snp(settings: VariantSettings):
+    def vouch(doc, ak, config, now, root):
+        info = _azure_snp.parse_instance_info(doc.instance_info)
+        return _azure_snp.trusted_ak(info, ak, config, now, settings.warn, root)
+
+    return _vouched_by_snp(settings, "azureSEVSNP", _azure_snp.AzureSnpError, _azure_snp.parse_config, vouch)
 
 
 def aws_sev_snp(settings: VariantSettings):
-    try:
-        config = _aws_snp.parse_config(settings.section)
-    except _aws_snp.AwsSnpError as exc:
-        raise VariantConfigError(f"{settings.source}: attestation.awsSEVSNP: {exc}") from exc
-    root = amd_root(settings, "awsSEVSNP")
+    def vouch(doc, ak, config, now, root):
+        return _aws_snp.trusted_ak(doc.instance_info, ak, config, now, root)
 
-    def trusted(doc, extra_data):
-        ak = ak_from_document(doc, extra_data)[0]
-        try:
-            return _aws_snp.trusted_ak(doc.instance_info, ak, config, settings.now(), root)
-        except _aws_snp.AwsSnpError as exc:
-            raise VtpmDocumentError(f"SEV-SNP evidence: {exc}") from exc
-
-    return trusted
+    return _vouched_by_snp(settings, "awsSEVSNP", _aws_snp.AwsSnpError, _aws_snp.parse_config, vouch)
 
 
 BUILDERS = {"qemu-vtpm": qemu_vtpm, "azure-sev-snp": azure_sev_snp, "aws-sev-snp": aws_sev_snp}
