@@ -3,9 +3,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Backend of the attestation_info module: verify evidence and say, check by check, what held.
 
-Three sources: a live endpoint (its aTLS certificate is captured during the handshake, then the connection is
-dropped before any application byte is written), a saved aTLS certificate with the nonce it answered, and a raw
-SEV-SNP report with its signing certificate. Nothing is ever sent to a peer.
+Four sources: a live endpoint (its aTLS certificate is captured during the handshake, then the connection is
+dropped before any application byte is written), a saved aTLS certificate with the nonce it answered, a raw
+SEV-SNP report with its signing certificate, and an Intel TDX quote with its collateral. Nothing is ever sent to a
+peer.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ import base64
 import binascii
 import datetime
 
+from ansible.module_utils.basic import missing_required_lib
+
 from ._addresses import AddressError, check_host
 from ._amd_chain import ChainError, verify_signing_key
 from ._atls import AtlsError, AttestationFailed, connect
+from ._checks import Check
 from ._constellation_module import read_option_file, require_libraries, validator
 from ._snp_report import REPORT_SIZE, ReportFormatError, Tcb, parse_report
-from ._snp_verify import Check, SnpPolicy, check_report
+from ._snp_verify import SnpPolicy, check_report
+from ._tdx_quote import QuoteFormatError, parse_quote
+from ._tdx_verify import DCAP_QVL_IMPORT_ERROR, HAS_DCAP_QVL, TdxPolicy, check_quote
 
 
 class EvidenceError(ValueError):
@@ -103,7 +109,7 @@ def _hex(value: str | None, what: str) -> bytes | None:
     try:
         return bytes.fromhex(value)
     except ValueError as exc:
-        raise EvidenceError(f"snp_reference.{what} is not hex: {value!r}") from exc
+        raise EvidenceError(f"{what} is not hex: {value!r}") from exc
 
 
 def snp_policy(reference: dict) -> SnpPolicy:
@@ -113,12 +119,36 @@ def snp_policy(reference: dict) -> SnpPolicy:
         allow_smt=reference["allow_smt"], vmpl=reference["vmpl"],
         minimum_tcb=_tcb(reference.get("minimum_tcb")), minimum_launch_tcb=_tcb(reference.get("minimum_launch_tcb")),
         permit_provisional_firmware=reference["permit_provisional_firmware"],
-        report_data=_hex(reference.get("report_data"), "report_data"),
-        host_data=_hex(reference.get("host_data"), "host_data"),
-        measurement=_hex(reference.get("measurement"), "measurement"),
-        trusted_id_key_digests=tuple(_hex(d, "trusted_id_key_digests") for d in reference.get("trusted_id_key_digests") or ()),
+        report_data=_hex(reference.get("report_data"), "snp_reference.report_data"),
+        host_data=_hex(reference.get("host_data"), "snp_reference.host_data"),
+        measurement=_hex(reference.get("measurement"), "snp_reference.measurement"),
+        trusted_id_key_digests=tuple(_hex(digest, "snp_reference.trusted_id_key_digests")
+                                     for digest in reference.get("trusted_id_key_digests") or ()),
         require_id_block=bool(reference.get("trusted_id_key_digests")),
     )
+
+
+def tdx_policy(reference: dict) -> TdxPolicy:
+    """The checks the user asked for, from the module's tdx_reference option."""
+    def value(name: str) -> bytes | None:
+        return _hex(reference.get(name), f"tdx_reference.{name}")
+
+    rtmrs = [_hex(text, "tdx_reference.rtmrs") for text in reference.get("rtmrs") or []] + [None] * 4
+    names = ("mr_td", "mr_seam", "td_attributes", "xfam", "mr_config_id", "mr_owner", "mr_owner_config", "report_data",
+             "minimum_tee_tcb_svn")
+    return TdxPolicy(rtmrs=tuple(rtmrs[:4]), allow_debug=reference["allow_debug"],
+                     accepted_tcb_statuses=tuple(reference["accepted_tcb_statuses"]), **{name: value(name) for name in names})
+
+
+def evaluate_tdx_quote(quote_bytes: bytes, collateral: str | None, trust_anchor: bytes | None, policy: TdxPolicy,
+                       now: datetime.datetime, source: str) -> dict:
+    """Parse the quote, then every check of ``policy``: chain, signatures, QE binding, TCB status, reference values."""
+    try:
+        quote = parse_quote(quote_bytes)
+    except QuoteFormatError as exc:
+        return _result([Check("quote_format", False, str(exc)).as_dict()], {}, source)
+    checks = [Check("quote_format", True)] + check_quote(quote, collateral, policy, now, trust_anchor)
+    return _result([c.as_dict() for c in checks], dict(quote.summary(), variant="tdx"), source)
 
 
 def evaluate_snp_report(report_bytes: bytes, signing_key: bytes, intermediate: bytes | None, trust_anchor: bytes | None,
@@ -172,9 +202,17 @@ def _certificate_der(module) -> bytes:
 def run(module) -> None:
     params = module.params
     require_libraries(module, ("cryptography",))
+    if params["tdx_quote"] and not HAS_DCAP_QVL:
+        module.fail_json(msg=missing_required_lib("dcap-qvl>=0.7.0"), exception=str(DCAP_QVL_IMPORT_ERROR))
     now = _now(module)
     try:
-        if params["snp_report"]:
+        if params["tdx_quote"]:
+            collateral = read_option_file(module, "tdx_collateral")
+            result = evaluate_tdx_quote(
+                read_option_file(module, "tdx_quote"), collateral.decode() if collateral else None,
+                read_option_file(module, "attestation_trust_anchor"), tdx_policy(params["tdx_reference"]), now,
+                f"TDX quote {params['tdx_quote']}")
+        elif params["snp_report"]:
             result = evaluate_snp_report(
                 read_option_file(module, "snp_report"), read_option_file(module, "snp_signing_key"),
                 read_option_file(module, "snp_intermediate"), read_option_file(module, "attestation_trust_anchor"),

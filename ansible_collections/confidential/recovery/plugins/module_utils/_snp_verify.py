@@ -10,6 +10,7 @@ import hmac
 from dataclasses import dataclass, field
 
 from ._amd_chain import VCEK, VLEK, SigningKey
+from ._checks import Check, check
 from ._snp_report import (
     POLICY_CXL_ALLOW, POLICY_DEBUG, POLICY_MIGRATE_MA, POLICY_SMT, SIGNER_VCEK, SIGNER_VLEK, SnpReport, Tcb,
 )
@@ -57,25 +58,6 @@ def verify_signature(report: SnpReport, key: SigningKey) -> None:
         raise SnpVerificationError(f"the report's signature does not verify with the {key.kind.upper()}") from exc
 
 
-@dataclass(frozen=True)
-class Check:
-    """One check and its verdict: ``passed`` True or False, or None when the policy did not ask for it."""
-
-    name: str
-    passed: bool | None
-    detail: str = ""
-
-    def as_dict(self) -> dict:
-        verdict = {True: "passed", False: "failed", None: "not checked"}[self.passed]
-        return {"check": self.name, "verdict": verdict, "detail": self.detail}
-
-
-def _check(name: str, problem: str | None, asked: bool = True) -> Check:
-    if not asked:
-        return Check(name, None, "not asked for by the policy")
-    return Check(name, problem is None, problem or "")
-
-
 def _policy_checks(report: SnpReport, policy: SnpPolicy) -> list[Check]:
     problems = []
     for bit, allowed, name in ((POLICY_DEBUG, policy.allow_debug, "debugging"),
@@ -84,7 +66,7 @@ def _policy_checks(report: SnpReport, policy: SnpPolicy) -> list[Check]:
                                (POLICY_CXL_ALLOW, policy.allow_cxl, "CXL")):
         if report.policy_has(bit) and not allowed:
             problems.append(f"the guest policy {report.policy:#x} allows {name}")
-    return [_check("guest_policy", "; ".join(problems) or None)]
+    return [check("guest_policy", "; ".join(problems) or None)]
 
 
 def _tcb_checks(report: SnpReport, key: SigningKey, policy: SnpPolicy) -> list[Check]:
@@ -97,15 +79,15 @@ def _tcb_checks(report: SnpReport, key: SigningKey, policy: SnpPolicy) -> list[C
             f"provisional firmware: committed TCB {report.committed_tcb}, current {report.current_tcb}")
     minimum, launch = policy.minimum_tcb, policy.minimum_launch_tcb
     return [
-        _check("reported_tcb", None if report.reported_tcb == key.tcb else
-               f"the reported TCB ({report.reported_tcb}) is not the {kind}'s ({key.tcb})"),
-        _check("signing_key_tcb", None if report.current_tcb.at_least(key.tcb) else
-               f"the {kind}'s TCB ({key.tcb}) is newer than the current TCB ({report.current_tcb})"),
-        _check("committed_tcb", committed),
-        _check("minimum_tcb", None if not minimum or report.reported_tcb.at_least(minimum) else
-               f"the reported TCB ({report.reported_tcb}) is below the minimum ({minimum})", asked=bool(minimum)),
-        _check("minimum_launch_tcb", None if not launch or report.launch_tcb.at_least(launch) else
-               f"the launch TCB ({report.launch_tcb}) is below the minimum ({launch})", asked=bool(launch)),
+        check("reported_tcb", None if report.reported_tcb == key.tcb else
+              f"the reported TCB ({report.reported_tcb}) is not the {kind}'s ({key.tcb})"),
+        check("signing_key_tcb", None if report.current_tcb.at_least(key.tcb) else
+              f"the {kind}'s TCB ({key.tcb}) is newer than the current TCB ({report.current_tcb})"),
+        check("committed_tcb", committed),
+        check("minimum_tcb", None if not minimum or report.reported_tcb.at_least(minimum) else
+              f"the reported TCB ({report.reported_tcb}) is below the minimum ({minimum})", asked=bool(minimum)),
+        check("minimum_launch_tcb", None if not launch or report.launch_tcb.at_least(launch) else
+              f"the launch TCB ({report.launch_tcb}) is below the minimum ({launch})", asked=bool(launch)),
     ]
 
 
@@ -119,19 +101,19 @@ def _binding_checks(report: SnpReport, key: SigningKey, policy: SnpPolicy) -> li
         chip_problem = "the report's CHIP_ID is not the VCEK's hardware ID: the VCEK belongs to another chip"
     trusted_id_key = any(hmac.compare_digest(report.id_key_digest, d) for d in policy.trusted_id_key_digests)
     return [
-        _check("vmpl", None if report.vmpl == policy.vmpl else f"the report comes from VMPL {report.vmpl}, not {policy.vmpl}",
-               asked=policy.vmpl is not None),
-        _check("report_data", None if _equal(report.report_data, policy.report_data) else
-               "REPORT_DATA does not bind this connection (a replayed or foreign report)", asked=policy.report_data is not None),
-        _check("host_data", None if _equal(report.host_data, policy.host_data) else
-               f"HOST_DATA is {report.host_data.hex()}, not {(policy.host_data or b'').hex()}",
-               asked=policy.host_data is not None),
-        _check("measurement", None if _equal(report.measurement, policy.measurement) else
-               f"the launch measurement is {report.measurement.hex()}, not {(policy.measurement or b'').hex()}",
-               asked=policy.measurement is not None),
-        _check("chip_id", chip_problem),
-        _check("id_key_digest", None if trusted_id_key else
-               f"the ID key digest {report.id_key_digest.hex()} is not a trusted one", asked=policy.require_id_block),
+        check("vmpl", None if report.vmpl == policy.vmpl else f"the report comes from VMPL {report.vmpl}, not {policy.vmpl}",
+              asked=policy.vmpl is not None),
+        check("report_data", None if _equal(report.report_data, policy.report_data) else
+              "REPORT_DATA does not bind this connection (a replayed or foreign report)", asked=policy.report_data is not None),
+        check("host_data", None if _equal(report.host_data, policy.host_data) else
+              f"HOST_DATA is {report.host_data.hex()}, not {(policy.host_data or b'').hex()}",
+              asked=policy.host_data is not None),
+        check("measurement", None if _equal(report.measurement, policy.measurement) else
+              f"the launch measurement is {report.measurement.hex()}, not {(policy.measurement or b'').hex()}",
+              asked=policy.measurement is not None),
+        check("chip_id", chip_problem),
+        check("id_key_digest", None if trusted_id_key else
+              f"the ID key digest {report.id_key_digest.hex()} is not a trusted one", asked=policy.require_id_block),
     ]
 
 

@@ -18,6 +18,9 @@ description:
     given the nonce the certificate answered (O(nonce)).
   - With O(snp_report), it verifies a raw AMD SEV-SNP attestation report offline, with its VCEK or VLEK
     (O(snp_signing_key)), against AMD's roots pinned in this collection and the checks of O(snp_reference).
+  - With O(tdx_quote), it verifies an Intel TDX v4 quote offline. It checks the PCK chain to Intel's root pinned in
+    this collection, the quote and QE report signatures, the QE binding, the TCB status from O(tdx_collateral), and
+    the reference values of O(tdx_reference).
   - A failed check does not fail the task; it sets RV(verdict=failed). Use C(failed_when) to make it a gate.
 author: confidential.recovery maintainers (@confidential-recovery)
 extends_documentation_fragment:
@@ -97,6 +100,61 @@ options:
         description: SHA-384 digests, in hex, of the ID keys trusted to have signed the guest's ID block. Given, one is required.
         type: list
         elements: str
+  tdx_quote:
+    description: An Intel TDX quote (format version 4) to verify offline, as raw bytes.
+    type: path
+  tdx_collateral:
+    description:
+      - The quote's collateral as Intel's PCS or a PCCS serves it, in one JSON file with the keys C(tcb_info),
+        C(tcb_info_signature), C(tcb_info_issuer_chain), C(qe_identity), C(qe_identity_signature),
+        C(qe_identity_issuer_chain), C(pck_crl), C(root_ca_crl) and C(pck_crl_issuer_chain) (the form dcap-qvl reads).
+      - Without it the C(tcb_status) check fails; it is never skipped. Nothing is downloaded.
+    type: path
+  tdx_reference:
+    description: What O(tdx_quote) must show. Values not given are reported as not checked.
+    type: dict
+    default: {}
+    suboptions:
+      mr_td:
+        description: The expected MRTD, 48 bytes in hex.
+        type: str
+      rtmrs:
+        description: The expected RTMR0 to RTMR3, in hex; give fewer, or null for one, to leave the rest unchecked.
+        type: list
+        elements: str
+      mr_seam:
+        description: The expected MRSEAM (the TDX module's measurement), 48 bytes in hex.
+        type: str
+      td_attributes:
+        description: The expected TD attributes, 8 bytes in hex.
+        type: str
+      xfam:
+        description: The expected XFAM, 8 bytes in hex.
+        type: str
+      mr_config_id:
+        description: The expected MRCONFIGID, 48 bytes in hex.
+        type: str
+      mr_owner:
+        description: The expected MROWNER, 48 bytes in hex.
+        type: str
+      mr_owner_config:
+        description: The expected MROWNERCONFIG, 48 bytes in hex.
+        type: str
+      report_data:
+        description: The expected REPORTDATA, 64 bytes in hex.
+        type: str
+      minimum_tee_tcb_svn:
+        description: The minimum TEE_TCB_SVN, 16 bytes in hex, compared byte by byte.
+        type: str
+      allow_debug:
+        description: Accept a TD whose attributes allow debugging.
+        type: bool
+        default: false
+      accepted_tcb_statuses:
+        description: The TCB statuses to accept. Anything but V(UpToDate) is an explicit, informed choice.
+        type: list
+        elements: str
+        default: [UpToDate]
   now:
     description:
       - The time, in ISO 8601 (V(2026-11-25T00:00:00Z)), at which certificates must be valid. By default the current time.
@@ -107,8 +165,7 @@ options:
 requirements:
   - cryptography >= 43.0
   - PyYAML
-notes:
-  - Intel TDX quotes cannot be verified by this release yet.
+  - dcap-qvl >= 0.7.0 (for O(tdx_quote))
 seealso:
   - module: confidential.recovery.recovery_status_info
   - module: confidential.recovery.quorum_recover
@@ -132,6 +189,14 @@ EXAMPLES = r"""
       report_data: "{{ expected_report_data }}"
       minimum_tcb: {bootloader: 3, tee: 0, snp: 8, microcode: 115}
   register: snp_audit
+
+- name: Verify a TDX quote with the collateral saved from Intel PCS, offline
+  confidential.recovery.attestation_info:
+    tdx_quote: evidence/quote.bin
+    tdx_collateral: evidence/collateral.json
+    tdx_reference:
+      mr_td: "{{ expected_mr_td }}"
+  register: tdx_audit
 """
 
 RETURN = r"""
@@ -153,7 +218,8 @@ evidence:
     - What the peer presented. For a vTPM variant, C(variant), C(measurements) (PCR index to hex) and C(platform)
       (the SEV-SNP report summary that vouched for the TPM key, if any). For an SNP report, its fields
       (C(measurement), C(report_data), C(host_data), C(chip_id), C(policy), C(vmpl), the TCBs) and the signing key's
-      C(product), C(signer) and C(signing_key_tcb).
+      C(product), C(signer) and C(signing_key_tcb). For a TDX quote, its TD report (C(mr_td), C(rtmrs), C(mr_seam),
+      C(td_attributes), C(xfam), C(report_data), C(tee_tcb_svn), ...).
     - Empty when a vTPM check failed.
   returned: always
   type: dict
@@ -183,6 +249,15 @@ def main():
             snp_report=dict(type="path"),
             snp_signing_key=dict(type="path"),
             snp_intermediate=dict(type="path"),
+            tdx_quote=dict(type="path"),
+            tdx_collateral=dict(type="path"),
+            tdx_reference=dict(type="dict", default={}, options=dict(
+                mr_td=dict(type="str"), rtmrs=dict(type="list", elements="str"), mr_seam=dict(type="str"),
+                td_attributes=dict(type="str"), xfam=dict(type="str"), mr_config_id=dict(type="str"), mr_owner=dict(type="str"),
+                mr_owner_config=dict(type="str"), report_data=dict(type="str"), minimum_tee_tcb_svn=dict(type="str"),
+                allow_debug=dict(type="bool", default=False),
+                accepted_tcb_statuses=dict(type="list", elements="str", default=["UpToDate"]),
+            )),
             snp_reference=dict(type="dict", default={}, options=dict(
                 report_data=dict(type="str"), host_data=dict(type="str"), measurement=dict(type="str"),
                 minimum_tcb=tcb, minimum_launch_tcb=tcb, vmpl=dict(type="int", default=0),
@@ -196,8 +271,8 @@ def main():
             attestation_trust_anchor=dict(type="path"),
             timeout=dict(type="float", default=30),
         ),
-        required_one_of=[("endpoint", "certificate", "snp_report")],
-        mutually_exclusive=[("endpoint", "certificate", "snp_report")],
+        required_one_of=[("endpoint", "certificate", "snp_report", "tdx_quote")],
+        mutually_exclusive=[("endpoint", "certificate", "snp_report", "tdx_quote")],
         required_by={"certificate": ("attestation", "nonce"), "endpoint": ("attestation",), "snp_report": ("snp_signing_key",)},
         supports_check_mode=True,
     )

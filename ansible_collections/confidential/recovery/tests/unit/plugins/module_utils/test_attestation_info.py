@@ -8,20 +8,24 @@ import base64
 import datetime
 from pathlib import Path
 
+import pytest
 import yaml
 
 from snp_documents import SoftwareSnp
+from tdx_documents import COLLATERAL, COLLATERAL_NOW, QUOTE
 from vtpm_documents import NONCE, PCRS, node_certificate
 
 from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
 from ansible_collections.confidential.recovery.plugins.module_utils._attestation_info import (
-    evaluate_certificate, evaluate_snp_report, snp_policy,
+    EvidenceError, evaluate_certificate, evaluate_snp_report, evaluate_tdx_quote, snp_policy, tdx_policy,
 )
+from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import parse_quote
 
 FIXTURES = Path(__file__).parent / "fixtures" / "snp"
 REPORT = (FIXTURES / "milan-report.bin").read_bytes()
 VCEK = (FIXTURES / "milan-vcek.der").read_bytes()
 NOW = datetime.datetime(2026, 11, 25, tzinfo=datetime.timezone.utc)
+TDX = parse_quote(QUOTE)
 REFERENCE = {"vmpl": 0, "allow_debug": False, "allow_migrate_ma": False, "allow_smt": True,
              "permit_provisional_firmware": True}
 
@@ -102,3 +106,26 @@ def test_a_wrong_measurement_fails_that_check_and_the_ones_before_it_passed():
 def test_a_certificate_for_another_nonce_fails_the_quote_check():
     result = evaluate_certificate(constellation_validator("qemu-vtpm", _qemu_conf(PCRS[4])), node_certificate(), b"x" * 32, "c")
     assert verdicts(result)["quote"] == "failed" and "another nonce" in result["msg"]
+
+
+def test_a_saved_tdx_quote_and_its_collateral_are_verified_offline():
+    reference = {"mr_td": TDX.mr_td.hex(), "rtmrs": [TDX.rtmrs[0].hex()], "allow_debug": False,
+                 "accepted_tcb_statuses": ["UpToDate"]}
+    result = evaluate_tdx_quote(QUOTE, COLLATERAL, None, tdx_policy(reference), COLLATERAL_NOW, "saved")
+    assert result["verdict"] == "passed", result["msg"]
+    checks = verdicts(result)
+    assert checks["quote_format"] == checks["pck_chain"] == checks["tcb_status"] == checks["rtmr0"] == "passed"
+    assert checks["rtmr1"] == "not checked"
+    assert result["evidence"]["mr_td"] == TDX.mr_td.hex() and result["evidence"]["variant"] == "tdx"
+
+
+def test_a_tdx_reference_value_that_is_not_hex_is_named():
+    with pytest.raises(EvidenceError, match="tdx_reference.mr_td is not hex"):
+        tdx_policy({"mr_td": "zz", "allow_debug": False, "accepted_tcb_statuses": ["UpToDate"]})
+
+
+def test_a_truncated_tdx_quote_fails_its_format_check():
+    result = evaluate_tdx_quote(QUOTE[:50], COLLATERAL, None, tdx_policy({"allow_debug": False,
+                                                                          "accepted_tcb_statuses": ["UpToDate"]}),
+                                COLLATERAL_NOW, "saved")
+    assert [c["check"] for c in result["checks"]] == ["quote_format"] and result["verdict"] == "failed"
