@@ -20,6 +20,8 @@ options:
         runtime-data binding).
       - V(aws-sev-snp) verifies the VLEK-signed SEV-SNP report that names the TPM's attestation key (AWS's policy, the
         minimum launch TCB).
+      - V(gcp-sev-snp) verifies the SEV-SNP report that binds the connection, then trusts the TPM key Compute Engine
+        reports for the instance (from O(attestation_collateral_dir)).
       - The other hardware variants are named so that choosing one fails clearly; this release ships no validator for them.
     type: str
     required: true
@@ -45,5 +47,12 @@ options:
       - A PEM file with a root certificate to trust instead of AMD's pinned ARKs, for a test platform such as the
         lab twin (C(conflab up --attestation snp) writes one). The evidence must then bring its ASK.
       - Never needed for a real cluster. Every use warns.
+    type: path
+  attestation_collateral_dir:
+    description:
+      - A directory of evidence saved beforehand, so that attestation needs no cloud call.
+      - For V(gcp-sev-snp), C(gce/<project>/<zone>/<instance>.pem) holds the instance's vTPM signing key as Compute
+        Engine reports it (C(gcloud compute instances get-shielded-identity INSTANCE --zone ZONE
+        --format='value(signingKey.ekPub)')). A node whose key is missing is refused, and the message names the file.
     type: path
 """

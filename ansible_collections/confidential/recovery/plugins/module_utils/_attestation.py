@@ -218,9 +218,10 @@ class ConstellationVtpmValidator:
 
 
 def constellation_validator(attestation: str, config=None, source: str = "constellation-conf.yaml", warn=None,
-                            trust_anchor: bytes | None = None, now=None):
+                            trust_anchor: bytes | None = None, now=None, collateral_dir: str | None = None):
     """The validator of ``attestation``, with the reference values of ``config`` (the parsed constellation-conf.yaml).
     ``now`` (a callable) pins the time at which certificates must be valid; by default the wall clock.
+    ``collateral_dir`` holds evidence captured beforehand (gcp-sev-snp: Compute Engine's attestation keys).
 
     Raises NotImplementedError for a variant without a validator, and AttestationConfigError or VariantConfigError
     for a configuration that gives no usable reference values.
@@ -239,7 +240,8 @@ def constellation_validator(attestation: str, config=None, source: str = "conste
     measurements = _attestation_config.reference_measurements(config, attestation, source)
     settings = _constellation_variants.VariantSettings(
         section=_attestation_config.variant_section(config, attestation, source), source=source,
-        trust_anchor=trust_anchor, warn=warn or (lambda message: None), **({"now": now} if now else {}))
+        trust_anchor=trust_anchor, collateral_dir=collateral_dir, warn=warn or (lambda message: None),
+        **({"now": now} if now else {}))
     return ConstellationVtpmValidator(attestation, measurements, builder(settings), warn, now)
 
 

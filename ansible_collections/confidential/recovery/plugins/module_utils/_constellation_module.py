@@ -37,6 +37,7 @@ def secret_argument_spec(**extra) -> dict:
         attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
         attestation_config=dict(type="path"),
         attestation_trust_anchor=dict(type="path"),
+        attestation_collateral_dir=dict(type="path"),
         timeout=dict(type="float", default=30),
     )
     spec.update(extra)
@@ -94,7 +95,8 @@ def validator(module, now=None):
     try:
         return _attestation.constellation_validator(
             attestation, config, module.params.get("attestation_config") or "", module.warn,
-            trust_anchor=read_option_file(module, "attestation_trust_anchor", _load_pem), now=now)
+            trust_anchor=read_option_file(module, "attestation_trust_anchor", _load_pem), now=now,
+            collateral_dir=module.params.get("attestation_collateral_dir"))
     except (NotImplementedError, _attestation_config.AttestationConfigError,
             _constellation_variants.VariantConfigError) as exc:
         module.fail_json(msg=str(exc))

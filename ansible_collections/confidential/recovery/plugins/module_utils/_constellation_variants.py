@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from . import _aws_snp, _azure_snp
+from . import _aws_snp, _azure_snp, _gcp_snp
 from ._amd_chain import ChainError, is_pinned_ark
 from ._constellation_vtpm import VtpmDocumentError, ak_from_document
 
@@ -27,6 +27,7 @@ class VariantSettings:
     section: dict
     source: str
     trust_anchor: bytes | None = None
+    collateral_dir: str | None = None
     warn: object = field(default=lambda message: None)
     now: object = field(default=_utc_now)
 
@@ -61,8 +62,8 @@ def qemu_vtpm(settings: VariantSettings):
 def _vouched_by_snp(settings: VariantSettings, config_key: str, error, parse_config, vouch):
     """The trust rule of a variant whose TPM key an SEV-SNP report vouches for.
 
-    ``parse_config(section)`` reads the variant's settings; ``vouch(doc, ak, config, now, root)`` returns (ak, evidence
-    summary) or raises ``error``.
+    ``parse_config(section)`` reads the variant's settings; ``vouch(doc, extra_data, config, now, root)`` returns the
+    key to trust and a summary of the evidence, or raises ``error``.
     """
     try:
         config = parse_config(settings.section)
@@ -71,9 +72,8 @@ def _vouched_by_snp(settings: VariantSettings, config_key: str, error, parse_con
     root = amd_root(settings, config_key)
 
     def trusted(doc, extra_data):
-        ak = ak_from_document(doc, extra_data)[0]
         try:
-            return vouch(doc, ak, config, settings.now(), root)
+            return vouch(doc, extra_data, config, settings.now(), root)
         except error as exc:
             raise VtpmDocumentError(f"SEV-SNP evidence: {exc}") from exc
 
@@ -81,18 +81,25 @@ def _vouched_by_snp(settings: VariantSettings, config_key: str, error, parse_con
 
 
 def azure_sev_snp(settings: VariantSettings):
-    def vouch(doc, ak, config, now, root):
+    def vouch(doc, extra_data, config, now, root):
         info = _azure_snp.parse_instance_info(doc.instance_info)
-        return _azure_snp.trusted_ak(info, ak, config, now, settings.warn, root)
+        return _azure_snp.trusted_ak(info, ak_from_document(doc, extra_data)[0], config, now, settings.warn, root)
 
     return _vouched_by_snp(settings, "azureSEVSNP", _azure_snp.AzureSnpError, _azure_snp.parse_config, vouch)
 
 
 def aws_sev_snp(settings: VariantSettings):
-    def vouch(doc, ak, config, now, root):
-        return _aws_snp.trusted_ak(doc.instance_info, ak, config, now, root)
+    def vouch(doc, extra_data, config, now, root):
+        return _aws_snp.trusted_ak(doc.instance_info, ak_from_document(doc, extra_data)[0], config, now, root)
 
     return _vouched_by_snp(settings, "awsSEVSNP", _aws_snp.AwsSnpError, _aws_snp.parse_config, vouch)
 
 
-BUILDERS = {"qemu-vtpm": qemu_vtpm, "azure-sev-snp": azure_sev_snp, "aws-sev-snp": aws_sev_snp}
+def gcp_sev_snp(settings: VariantSettings):
+    def vouch(doc, extra_data, config, now, root):
+        return _gcp_snp.trusted_ak(doc.instance_info, extra_data, config, now, settings.collateral_dir, root)
+
+    return _vouched_by_snp(settings, "gcpSEVSNP", _gcp_snp.GcpSnpError, _gcp_snp.parse_config, vouch)
+
+
+BUILDERS = {"qemu-vtpm": qemu_vtpm, "azure-sev-snp": azure_sev_snp, "aws-sev-snp": aws_sev_snp, "gcp-sev-snp": gcp_sev_snp}

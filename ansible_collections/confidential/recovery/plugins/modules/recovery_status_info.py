@@ -170,6 +170,7 @@ def main():
             attestation=dict(type="str", choices=_attestation.ATTESTATION_CHOICES),
             attestation_config=dict(type="path"),
             attestation_trust_anchor=dict(type="path"),
+            attestation_collateral_dir=dict(type="path"),
             timeout=dict(type="float", default=30),
         ),
         required_if=[("check", "node", ("endpoint", "attestation"))],

@@ -141,3 +141,33 @@ def aws_config(platform: SoftwareSnp, **changes) -> dict:
                "microcodeVersion": TCB["microcode"], "amdSigningKey": platform.pem(platform.ask).decode()}
     section.update(changes)
     return {"version": "v4", "attestation": {"awsSEVSNP": section}}
+
+
+GCP_INSTANCE = {"project_id": "my-project", "zone": "europe-west3-b", "instance_name": "constell-control-plane-0"}
+
+
+def gcp_instance_info(platform: SoftwareSnp, **report):
+    """gcp-sev-snp: REPORT_DATA is extraData, zero-padded; a function of extraData for node_certificate."""
+    b64 = vtpm_documents.b64
+
+    def build(extra_data: bytes) -> bytes:
+        return json.dumps({"ReportSigner": b64(platform.pem(platform.vcek)), "CertChain": b64(platform.pem(platform.ask)),
+                           "AttestationReport": b64(platform.report(extra_data, **report)), "Azure": None,
+                           "GCP": GCP_INSTANCE}).encode()
+
+    return build
+
+
+def gcp_config(**changes) -> dict:
+    section = {"measurements": {i: {"expected": vtpm_documents.PCRS[i].hex(), "warnOnly": False} for i in (4, 9, 11)},
+               "bootloaderVersion": TCB["bootloader"], "teeVersion": TCB["tee"], "snpVersion": TCB["snp"],
+               "microcodeVersion": TCB["microcode"]}
+    section.update(changes)
+    return {"version": "v4", "attestation": {"gcpSEVSNP": section}}
+
+
+def save_gce_key(directory, public_key) -> None:
+    """What `gcloud compute instances get-shielded-identity` reports as signingKey.ekPub, saved where the user would."""
+    path = directory / "gce" / GCP_INSTANCE["project_id"] / GCP_INSTANCE["zone"] / f"{GCP_INSTANCE['instance_name']}.pem"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))

@@ -54,7 +54,10 @@ def b64(data: bytes) -> str:
 
 
 def document(nonce=NONCE, user_data=SPKI_HASH, instance_info=None, quoted_pcrs=None, sent_pcrs=None) -> bytes:
+    """``instance_info`` is bytes, or a function of extraData for variants whose evidence binds the connection."""
     extra = hashlib.sha256(user_data + nonce).digest()
+    if callable(instance_info):
+        instance_info = instance_info(extra)
     tpm_nonce = hashlib.sha256((instance_info or b"") + extra).digest()
     attest, raw_sig = _quote(tpm_nonce, quoted_pcrs or PCRS)
     return json.dumps({
