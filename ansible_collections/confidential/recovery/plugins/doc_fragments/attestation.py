@@ -21,7 +21,7 @@ options:
       - V(aws-sev-snp) verifies the VLEK-signed SEV-SNP report that names the TPM's attestation key (AWS's policy, the
         minimum launch TCB).
       - V(gcp-sev-snp) verifies the SEV-SNP report that binds the connection, then trusts the TPM key Compute Engine
-        reports for the instance (from O(attestation_collateral_dir)).
+        reports for the instance (from C(attestation_collateral_dir)).
       - The other hardware variants are named so that choosing one fails clearly; this release ships no validator for them.
     type: str
     required: true
