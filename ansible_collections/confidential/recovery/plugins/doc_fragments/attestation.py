@@ -22,6 +22,8 @@ options:
         minimum launch TCB).
       - V(gcp-sev-snp) verifies the SEV-SNP report that binds the connection, then trusts the TPM key Compute Engine
         reports for the instance (from C(attestation_collateral_dir)).
+      - V(qemu-tdx) verifies the node's TDX quote, its TCB status from Intel's collateral (from
+        C(attestation_collateral_dir)) and its MRTD and RTMRs.
       - The other hardware variants are named so that choosing one fails clearly; this release ships no validator for them.
     type: str
     required: true
@@ -54,5 +56,7 @@ options:
       - For V(gcp-sev-snp), C(gce/<project>/<zone>/<instance>.pem) holds the instance's vTPM signing key as Compute
         Engine reports it (C(gcloud compute instances get-shielded-identity INSTANCE --zone ZONE
         --format='value(signingKey.ekPub)')). A node whose key is missing is refused, and the message names the file.
+      - For V(qemu-tdx), C(pcs/tdx/<FMSPC>.json) holds Intel's collateral for the platform in the form dcap-qvl reads
+        (TCB info, QE identity, CRLs and their issuer chains, from Intel PCS or a PCCS).
     type: path
 """

@@ -17,8 +17,9 @@ import datetime
 import hashlib
 import json
 
-from . import _attestation_config, _constellation_variants, _constellation_vtpm
+from . import _attestation_config, _constellation_variants
 from ._atls import AttestationFailed
+from ._checks import CheckFailed
 
 try:
     from cryptography import x509
@@ -182,19 +183,14 @@ def _failed(check: str, message: str) -> AttestationFailed:
     return error
 
 
-# The checks of a vTPM variant, in order: the certificate, the document's own (_constellation_vtpm), the binding.
-VTPM_CHECKS = ("certificate",) + _constellation_vtpm.CHECKS + ("binding",)
+class ConstellationValidator:
+    """A hardware variant: the document in the variant's extension, validated by the variant's document validator,
+    bound to the certificate by UserData == SHA-256(SPKI). Warn-only measurement mismatches go to ``warn``. A
+    failure carries the name of the failed check in ``check``; ``checks`` lists them in order."""
 
-
-class ConstellationVtpmValidator:
-    """A vTPM variant: the document in the variant's extension, validated by _constellation_vtpm, bound to the
-    certificate by UserData == SHA-256(SPKI). Warn-only measurement mismatches go to ``warn``. A failure carries
-    the name of the failed check (VTPM_CHECKS) in ``check``."""
-
-    checks = VTPM_CHECKS
-
-    def __init__(self, variant: str, measurements, trusted_ak, warn=None, now=None):
-        self.variant, self.measurements, self.trusted_ak = variant, measurements, trusted_ak
+    def __init__(self, variant: str, document, warn=None, now=None):
+        self.variant, self.document = variant, document
+        self.checks = ("certificate",) + document.checks + ("binding",)
         self.warn = warn or (lambda message: None)
         self.now = now
         self.name = f"constellation/{variant}"
@@ -205,8 +201,8 @@ class ConstellationVtpmValidator:
         except AttestationFailed as exc:
             raise _failed("certificate", str(exc)) from exc
         try:
-            result = _constellation_vtpm.validate(raw, nonce, self.trusted_ak, self.measurements)
-        except _constellation_vtpm.VtpmDocumentError as exc:
+            result = self.document.validate(raw, nonce)
+        except CheckFailed as exc:
             raise _failed(exc.check, f"{self.variant}: {exc}") from exc
         if result.user_data != hashlib.sha256(spki_der(cert)).digest():
             raise _failed("binding", "certificate hash does not match user data")
@@ -238,11 +234,11 @@ def constellation_validator(attestation: str, config=None, source: str = "conste
         raise NotImplementedError(f"attestation {attestation!r} needs reference values (attestation_config); "
                                   "refusing to push keys to a peer whose measurements nobody checks")
     measurements = _attestation_config.reference_measurements(config, attestation, source)
-    settings = _constellation_variants.VariantSettings(
+    settings = _constellation_variants.VariantSettings(measurements=measurements,
         section=_attestation_config.variant_section(config, attestation, source), source=source,
         trust_anchor=trust_anchor, collateral_dir=collateral_dir, warn=warn or (lambda message: None),
         **({"now": now} if now else {}))
-    return ConstellationVtpmValidator(attestation, measurements, builder(settings), warn, now)
+    return ConstellationValidator(attestation, builder(settings), warn, now)
 
 
 def contrast_validator(attestation: str, coordinator_policy_hashes: list[str]):

@@ -26,3 +26,9 @@ def check(name: str, problem: str | None, asked: bool = True) -> Check:
     if not asked:
         return Check(name, None, "not asked for by the policy")
     return Check(name, problem is None, problem or "")
+
+
+class CheckFailed(Exception):
+    """Validation stopped at a check; ``check`` names it, the message says why."""
+
+    check = "document"

@@ -1,15 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Which attestation key each Constellation vTPM variant trusts, built from the variant's section of the user's
-constellation-conf.yaml. One builder per variant; a variant without a builder has no validator yet."""
+"""The document validator of each Constellation hardware variant, built from the variant's section of the user's
+constellation-conf.yaml: for a vTPM variant, which attestation key it trusts; for qemu-tdx, the quote's checks.
+One builder per variant; a variant without a builder has no validator yet."""
 
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
-from . import _aws_snp, _azure_snp, _gcp_snp
+from . import _aws_snp, _azure_snp, _constellation_tdx, _constellation_vtpm, _gcp_snp
 from ._amd_chain import ChainError, is_pinned_ark
 from ._constellation_vtpm import VtpmDocumentError, ak_from_document
 
@@ -26,10 +28,25 @@ def _utc_now() -> datetime.datetime:
 class VariantSettings:
     section: dict
     source: str
+    measurements: dict = field(default_factory=dict)
     trust_anchor: bytes | None = None
     collateral_dir: str | None = None
     warn: object = field(default=lambda message: None)
     now: object = field(default=_utc_now)
+
+
+@dataclass(frozen=True)
+class DocumentValidator:
+    """``validate(raw, nonce)`` returns the result (user_data, pcrs, warnings, platform) or raises CheckFailed;
+    ``checks`` names its checks in order."""
+
+    validate: object
+    checks: tuple
+
+
+def _vtpm(settings: VariantSettings, trusted_ak) -> DocumentValidator:
+    return DocumentValidator(functools.partial(_constellation_vtpm.validate, trusted_ak=trusted_ak,
+                                               measurements=settings.measurements), _constellation_vtpm.CHECKS)
 
 
 def amd_root(settings: VariantSettings, config_key: str) -> bytes | None:
@@ -56,7 +73,7 @@ def amd_root(settings: VariantSettings, config_key: str) -> bytes | None:
 
 
 def qemu_vtpm(settings: VariantSettings):
-    return ak_from_document
+    return _vtpm(settings, ak_from_document)
 
 
 def _vouched_by_snp(settings: VariantSettings, config_key: str, error, parse_config, vouch):
@@ -77,7 +94,7 @@ def _vouched_by_snp(settings: VariantSettings, config_key: str, error, parse_con
         except error as exc:
             raise VtpmDocumentError(f"SEV-SNP evidence: {exc}") from exc
 
-    return trusted
+    return _vtpm(settings, trusted)
 
 
 def azure_sev_snp(settings: VariantSettings):
@@ -102,4 +119,11 @@ def gcp_sev_snp(settings: VariantSettings):
     return _vouched_by_snp(settings, "gcpSEVSNP", _gcp_snp.GcpSnpError, _gcp_snp.parse_config, vouch)
 
 
-BUILDERS = {"qemu-vtpm": qemu_vtpm, "azure-sev-snp": azure_sev_snp, "aws-sev-snp": aws_sev_snp, "gcp-sev-snp": gcp_sev_snp}
+def qemu_tdx(settings: VariantSettings):
+    return DocumentValidator(functools.partial(
+        _constellation_tdx.validate, measurements=settings.measurements, collateral_dir=settings.collateral_dir,
+        now=settings.now, trust_anchor=settings.trust_anchor), _constellation_tdx.CHECKS)
+
+
+BUILDERS = {"qemu-vtpm": qemu_vtpm, "azure-sev-snp": azure_sev_snp, "aws-sev-snp": aws_sev_snp, "gcp-sev-snp": gcp_sev_snp,
+            "qemu-tdx": qemu_tdx}

@@ -19,6 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from ._checks import CheckFailed
 from ._measurements import compare
 from ._tpm import ALG_SHA256, TpmError, parse_public, verify_quote
 from ._tpm_eventlog import parse_event_log, replay
@@ -29,10 +30,8 @@ except ImportError:  # pragma: no cover - the modules report it through missing_
     pass
 
 
-class VtpmDocumentError(Exception):
+class VtpmDocumentError(CheckFailed):
     """The document is malformed, or fails validation; the message says why, ``check`` which check."""
-
-    check = "document"
 
 
 @dataclass(frozen=True)

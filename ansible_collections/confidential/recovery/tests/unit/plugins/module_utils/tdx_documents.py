@@ -31,14 +31,19 @@ def _sign(key, message: bytes) -> bytes:
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
-def _certificate(subject: str, issuer: str, public_key, signing_key):
+SGX_EXTENSIONS = x509.ObjectIdentifier("1.2.840.113741.1.13.1")
+
+
+def _certificate(subject: str, issuer: str, public_key, signing_key, extensions=()):
     now = datetime.datetime.now(datetime.timezone.utc)
-    return (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-            .public_key(public_key).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
-            .sign(signing_key, hashes.SHA256()))
+    builder = (x509.CertificateBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+               .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+               .public_key(public_key).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1)))
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=False)
+    return builder.sign(signing_key, hashes.SHA256())
 
 
 class SoftwareTdx:
@@ -47,7 +52,10 @@ class SoftwareTdx:
         self.pck_key = ec.generate_private_key(ec.SECP256R1())
         self.root = _certificate("Test SGX Root CA", "Test SGX Root CA", root_key.public_key(), root_key)
         ca = _certificate("Test SGX PCK Platform CA", "Test SGX Root CA", ca_key.public_key(), root_key)
-        pck = _certificate("Test SGX PCK Certificate", "Test SGX PCK Platform CA", self.pck_key.public_key(), ca_key)
+        # The PCK carries the real quote's SGX extension (FMSPC and TCB components), so the platform names its collateral.
+        real_pck = x509.load_pem_x509_certificates(parse_quote(QUOTE).pck_chain_pem)[0]
+        sgx = real_pck.extensions.get_extension_for_oid(SGX_EXTENSIONS).value
+        pck = _certificate("Test SGX PCK Certificate", "Test SGX PCK Platform CA", self.pck_key.public_key(), ca_key, [sgx])
         self.chain_pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (pck, ca, self.root))
 
     @property

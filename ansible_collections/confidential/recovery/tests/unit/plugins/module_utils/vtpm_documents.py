@@ -73,16 +73,22 @@ def references(**warn_only):
     return parse_measurements({i: {"expected": PCRS[i].hex(), "warnOnly": warn_only.get(f"pcr{i}", False)} for i in (4, 9, 11)})
 
 
-def node_certificate(nonce=NONCE, oid="1.3.9900.5.1", bind=True, instance_info=None, pcrs=None) -> bytes:
-    """A self-signed aTLS certificate carrying a vTPM document whose UserData binds the certificate's key."""
+def atls_certificate(oid: str, make_document) -> bytes:
+    """A self-signed aTLS certificate whose extension ``oid`` holds ``make_document(SHA-256 of its SPKI)``."""
     key = ec.generate_private_key(ec.SECP256R1())
     spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    user_data = hashlib.sha256(spki).digest() if bind else bytes(32)
-    doc = document(nonce=nonce, user_data=user_data, instance_info=instance_info, quoted_pcrs=pcrs, sent_pcrs=pcrs)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "node")])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(7)
             .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), doc), critical=False)
+            .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), make_document(hashlib.sha256(spki).digest())),
+                           critical=False)
             .sign(key, hashes.SHA256()))
     return cert.public_bytes(serialization.Encoding.DER)
+
+
+def node_certificate(nonce=NONCE, oid="1.3.9900.5.1", bind=True, instance_info=None, pcrs=None) -> bytes:
+    """An aTLS certificate carrying a vTPM document whose UserData binds the certificate's key (unless not ``bind``)."""
+    return atls_certificate(oid, lambda spki_hash: document(
+        nonce=nonce, user_data=spki_hash if bind else bytes(32), instance_info=instance_info, quoted_pcrs=pcrs,
+        sent_pcrs=pcrs))
