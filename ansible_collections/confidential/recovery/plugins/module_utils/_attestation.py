@@ -233,8 +233,8 @@ def constellation_validator(attestation: str, config=None, source: str = "conste
     if config is None:
         raise NotImplementedError(f"attestation {attestation!r} needs reference values (attestation_config); "
                                   "refusing to push keys to a peer whose measurements nobody checks")
-    measurements = _attestation_config.reference_measurements(config, attestation, source)
-    settings = _constellation_variants.VariantSettings(measurements=measurements,
+    settings = _constellation_variants.VariantSettings(
+        measurements=_attestation_config.reference_measurements(config, attestation, source),
         section=_attestation_config.variant_section(config, attestation, source), source=source,
         trust_anchor=trust_anchor, collateral_dir=collateral_dir, warn=warn or (lambda message: None),
         **({"now": now} if now else {}))
