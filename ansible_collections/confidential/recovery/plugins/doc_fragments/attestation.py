@@ -24,10 +24,12 @@ options:
         reports for the instance (from C(attestation_collateral_dir)).
       - V(qemu-tdx) verifies the node's TDX quote, its TCB status from Intel's collateral (from
         C(attestation_collateral_dir)) and its MRTD and RTMRs.
+      - V(auto) (Constellation only) takes the variant from the one key under C(attestation) in the cluster's
+        C(constellation-conf.yaml) (C(azureSEVSNP) is V(azure-sev-snp), and so on).
       - The other hardware variants are named so that choosing one fails clearly; this release ships no validator for them.
     type: str
     required: true
-    choices: [lab, aws-nitro-tpm, aws-sev-snp, azure-sev-snp, azure-tdx, azure-trustedlaunch, gcp-sev-es, gcp-sev-snp, qemu-tdx, qemu-vtpm]
+    choices: [lab, auto, aws-nitro-tpm, aws-sev-snp, azure-sev-snp, azure-tdx, azure-trustedlaunch, gcp-sev-es, gcp-sev-snp, qemu-tdx, qemu-vtpm]
   timeout:
     description: Seconds allowed for each TCP connect, TLS handshake and gRPC call.
     type: float

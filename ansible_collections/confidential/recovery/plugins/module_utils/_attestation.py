@@ -55,8 +55,9 @@ CONTRAST_OIDS = {
 }
 
 LAB = "lab"
+AUTO = "auto"  # Constellation: the variant constellation-conf.yaml configures
 HARDWARE_VARIANTS = sorted(v for v in CONSTELLATION_OIDS if v != "dummy")
-ATTESTATION_CHOICES = [LAB] + HARDWARE_VARIANTS
+ATTESTATION_CHOICES = [LAB, AUTO] + HARDWARE_VARIANTS
 LAB_WARNING = (
     "attestation: lab accepts the lab twin's test attestation (Constellation 'dummy', Contrast "
     "'insecure'). It proves nothing about the hardware: never use it against a production cluster."
@@ -224,6 +225,10 @@ def constellation_validator(attestation: str, config=None, source: str = "conste
     """
     if attestation == LAB:
         return ConstellationDummyValidator()
+    if attestation == AUTO:
+        if config is None:
+            raise NotImplementedError("attestation 'auto' takes the variant from constellation-conf.yaml: give attestation_config")
+        attestation = _attestation_config.configured_variant(config, source)
     builder = _constellation_variants.BUILDERS.get(attestation)
     if builder is None:
         raise NotImplementedError(

@@ -25,6 +25,20 @@ class AttestationConfigError(ValueError):
     """The configuration does not give reference values for the variant."""
 
 
+def configured_variant(config, source: str) -> str:
+    """The variant whose key is the only one under ``attestation`` (``attestation: auto``)."""
+    section = config.get("attestation") if isinstance(config, dict) else None
+    if not isinstance(section, dict) or len(section) != 1:
+        found = ", ".join(sorted(section)) if isinstance(section, dict) else "nothing"
+        raise AttestationConfigError(f"{source}: attestation must configure exactly one variant, found {found or 'nothing'}")
+    key = next(iter(section))
+    variants = {config_key: variant for variant, config_key in CONFIG_KEYS.items()}
+    if key not in variants:
+        raise AttestationConfigError(f"{source}: attestation.{key} is no variant this collection knows "
+                                     f"({', '.join(sorted(variants))})")
+    return variants[key]
+
+
 def variant_section(config, variant: str, source: str) -> dict:
     section = config.get("attestation") if isinstance(config, dict) else None
     if not isinstance(section, dict) or not section:

@@ -81,3 +81,24 @@ def test_variants_without_a_validator_are_refused():
 def test_the_config_must_give_reference_values_for_the_variant(config, message):
     with pytest.raises(AttestationConfigError, match=message):
         reference_measurements(config, "qemu-vtpm", "constellation-conf.yaml")
+
+
+def test_auto_takes_the_variant_from_the_config():
+    assert constellation_validator("auto", conf(), "constellation-conf.yaml").variant == "qemu-vtpm"
+    evidence = constellation_validator("auto", conf(), "constellation-conf.yaml").validate(node_certificate(), NONCE)
+    assert evidence["variant"] == "qemu-vtpm"
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"attestation": {"qemuVTPM": {}, "azureSEVSNP": {}}}, "exactly one variant, found azureSEVSNP, qemuVTPM"),
+    ({"attestation": {"ibmSEL": {}}}, "attestation.ibmSEL is no variant this collection knows"),
+    ({}, "exactly one variant, found nothing"),
+])
+def test_auto_needs_exactly_one_known_variant(config, message):
+    with pytest.raises(AttestationConfigError, match=message):
+        constellation_validator("auto", config, "constellation-conf.yaml")
+
+
+def test_auto_without_a_config_is_refused():
+    with pytest.raises(NotImplementedError, match="give attestation_config"):
+        constellation_validator("auto")
