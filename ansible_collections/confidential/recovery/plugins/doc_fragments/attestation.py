@@ -22,6 +22,8 @@ options:
         minimum launch TCB).
       - V(gcp-sev-snp) verifies the SEV-SNP report that binds the connection, then trusts the TPM key Compute Engine
         reports for the instance (from C(attestation_collateral_dir)).
+      - V(azure-tdx) verifies the TD quote that binds the HCL runtime data naming the TPM key, against the C(azureTDX)
+        minimums and Intel's collateral (from C(attestation_collateral_dir)).
       - V(qemu-tdx) verifies the node's TDX quote, its TCB status from Intel's collateral (from
         C(attestation_collateral_dir)) and its MRTD and RTMRs.
       - V(auto) (Constellation only) takes the variant from the one key under C(attestation) in the cluster's

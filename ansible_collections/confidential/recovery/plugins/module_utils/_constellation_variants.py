@@ -11,9 +11,10 @@ import datetime
 import functools
 from dataclasses import dataclass, field
 
-from . import _aws_snp, _azure_snp, _constellation_tdx, _constellation_vtpm, _gcp_snp
+from . import _aws_snp, _azure_snp, _azure_tdx, _constellation_tdx, _constellation_vtpm, _gcp_snp
 from ._amd_chain import ChainError, is_pinned_ark
 from ._constellation_vtpm import VtpmDocumentError, ak_from_document
+from ._tdx_verify import is_pinned_intel_root
 
 
 class VariantConfigError(ValueError):
@@ -72,6 +73,19 @@ def amd_root(settings: VariantSettings, config_key: str) -> bytes | None:
     return None
 
 
+def intel_root(settings: VariantSettings, config_key: str) -> bytes | None:
+    """None for Intel's pinned root; the explicitly given trust anchor otherwise. ``intelRootKey`` must be Intel's."""
+    if settings.trust_anchor is not None:
+        settings.warn("TDX evidence is checked against the root in attestation_trust_anchor instead of Intel's pinned "
+                      "root: use this only for a test platform")
+        return settings.trust_anchor
+    configured = settings.section.get("intelRootKey")
+    if configured and not is_pinned_intel_root(str(configured).encode()):
+        raise VariantConfigError(f"{settings.source}: attestation.{config_key}.intelRootKey is not Intel's SGX Root CA; "
+                                 "refusing it. To trust another root on purpose, pass it with attestation_trust_anchor")
+    return None
+
+
 def qemu_vtpm(settings: VariantSettings):
     return _vtpm(settings, ak_from_document)
 
@@ -119,11 +133,28 @@ def gcp_sev_snp(settings: VariantSettings):
     return _vouched_by_snp(settings, "gcpSEVSNP", _gcp_snp.GcpSnpError, _gcp_snp.parse_config, vouch)
 
 
+def azure_tdx(settings: VariantSettings):
+    try:
+        config = _azure_tdx.parse_config(settings.section)
+    except _azure_tdx.AzureTdxError as exc:
+        raise VariantConfigError(f"{settings.source}: attestation.azureTDX: {exc}") from exc
+    root = intel_root(settings, "azureTDX")
+
+    def trusted(doc, extra_data):
+        try:
+            return _azure_tdx.trusted_ak(doc.instance_info, ak_from_document(doc, extra_data)[0], config, settings.now(),
+                                         settings.collateral_dir, root)
+        except _azure_tdx.AzureTdxError as exc:
+            raise VtpmDocumentError(f"TDX evidence: {exc}") from exc
+
+    return _vtpm(settings, trusted)
+
+
 def qemu_tdx(settings: VariantSettings):
     return DocumentValidator(functools.partial(
         _constellation_tdx.validate, measurements=settings.measurements, collateral_dir=settings.collateral_dir,
-        now=settings.now, trust_anchor=settings.trust_anchor), _constellation_tdx.CHECKS)
+        now=settings.now, trust_anchor=intel_root(settings, "qemuTDX")), _constellation_tdx.CHECKS)
 
 
 BUILDERS = {"qemu-vtpm": qemu_vtpm, "azure-sev-snp": azure_sev_snp, "aws-sev-snp": aws_sev_snp, "gcp-sev-snp": gcp_sev_snp,
-            "qemu-tdx": qemu_tdx}
+            "qemu-tdx": qemu_tdx, "azure-tdx": azure_tdx}

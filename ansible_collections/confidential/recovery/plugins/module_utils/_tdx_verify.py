@@ -91,6 +91,14 @@ def _name(cert) -> str:
     return cert.subject.rfc4514_string()
 
 
+def is_pinned_intel_root(pem: bytes) -> bool:
+    try:
+        cert = x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        return False
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest() == INTEL_SGX_ROOT_CA_SHA256
+
+
 def verify_pck_chain(pem_chain: bytes, now: datetime.datetime, trust_anchor: bytes | None = None):
     """The PCK leaf, after checking leaf <- PCK platform/processor CA <- Intel's pinned root, all valid at ``now``.
     ``trust_anchor`` (PEM) replaces Intel's root, for a test platform."""

@@ -1,0 +1,95 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The azure-tdx validator end to end: a vTPM quote whose key the HCL runtime data names, bound by the TD quote's
+REPORTDATA; the quote checked against the azureTDX minimums. Quotes from the software platform are re-signed under a
+test root, so a passing TCB evaluation is stood in for here; test_tdx.py runs it on Intel's real collateral."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import types
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from snp_documents import runtime_data
+from tdx_documents import COLLATERAL, SoftwareTdx
+from vtpm_documents import AK, NONCE, PCRS, b64, node_certificate
+
+from ansible_collections.confidential.recovery.plugins.module_utils import _tdx_verify
+from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation_variants import VariantConfigError
+from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import parse_quote
+
+OID = "1.3.9900.4.3"
+PLATFORM = SoftwareTdx()
+QUOTE = parse_quote(PLATFORM.resign({}))
+
+
+def instance_info(ak_public=None, changes=None) -> bytes:
+    runtime = runtime_data(ak_public or AK.public_key())
+    quote = PLATFORM.resign({0x238: hashlib.sha256(runtime).digest() + bytes(32), **(changes or {})})
+    return json.dumps({"AttestationReport": b64(quote), "RuntimeData": b64(runtime)}).encode()
+
+
+def conf(**changes):
+    section = {"measurements": {i: {"expected": PCRS[i].hex(), "warnOnly": False} for i in (4, 9, 11)},
+               "qeSVN": 0, "pceSVN": 0, "teeTCBSVN": QUOTE.tee_tcb_svn.hex(), "qeVendorID": QUOTE.qe_vendor_id.hex(),
+               "xfam": QUOTE.xfam.hex()}
+    section.update(changes)
+    return {"attestation": {"azureTDX": section}}
+
+
+def validator(collateral_dir, config=None):
+    return constellation_validator("azure-tdx", config or conf(), "conf.yaml", lambda message: None,
+                                   trust_anchor=PLATFORM.root_pem, collateral_dir=str(collateral_dir))
+
+
+@pytest.fixture
+def collateral(tmp_path, monkeypatch):
+    path = tmp_path / "pcs" / "tdx" / "B0C06F000000.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(COLLATERAL)
+    monkeypatch.setattr(_tdx_verify.dcap_qvl, "verify",
+                        lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]))
+    return tmp_path
+
+
+def test_genuine_evidence_passes(collateral):
+    evidence = validator(collateral).validate(node_certificate(oid=OID, instance_info=instance_info()), NONCE)
+    assert evidence["variant"] == "azure-tdx" and evidence["platform"]["xfam"] == QUOTE.xfam.hex()
+
+
+@pytest.mark.parametrize(("tamper", "message"), [
+    ("runtime data naming another key", "not the one the HCL runtime data names"),
+    ("tee tcb svn below minimum", "TEE_TCB_SVN .* is below the minimum"),
+    ("another xfam", "xfam is e702060000000000, not"),
+    ("debug attributes", "allow debugging"),
+    ("wrong measurement", "untrusted measurement value .* at index 9"),
+])
+def test_each_tampered_form_fails_and_names_the_check(collateral, tamper, message):
+    config, info, pcrs = conf(), instance_info(), None
+    if tamper == "runtime data naming another key":
+        info = instance_info(rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key())
+    elif tamper == "tee tcb svn below minimum":
+        config = conf(teeTCBSVN="ff" + "00" * 15)
+    elif tamper == "another xfam":
+        config = conf(xfam="e71a060000000000")
+    elif tamper == "debug attributes":
+        info = instance_info(changes={0xA8: bytes.fromhex("0100001000000000")})
+    elif tamper == "wrong measurement":
+        pcrs = {**PCRS, 9: b"\x09" * 32}
+    with pytest.raises(AttestationFailed, match=message):
+        validator(collateral, config).validate(node_certificate(oid=OID, instance_info=info, pcrs=pcrs), NONCE)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"qeSVN": "latest"}, "qeSVN is 'latest'"),
+    ({"xfam": "e702"}, "xfam must be 8 bytes"),
+    ({"intelRootKey": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}, "intelRootKey is not Intel's"),
+])
+def test_config_errors_are_named(tmp_path, change, message):
+    with pytest.raises(VariantConfigError, match=message):
+        constellation_validator("azure-tdx", conf(**change), "conf.yaml", collateral_dir=str(tmp_path))
