@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 from dataclasses import dataclass, field
 
-from . import _aws_snp, _azure_snp, _azure_tdx, _constellation_tdx, _constellation_vtpm, _gcp_snp
+from . import _aws_snp, _azure_snp, _azure_tdx, _constellation_tdx, _constellation_vtpm, _gce, _gcp_snp
 from ._amd_chain import ChainError, is_pinned_ark
 from ._constellation_vtpm import VtpmDocumentError, ak_from_document
 from ._tdx_verify import is_pinned_intel_root
+from ._tpm import ALG_SHA256, TpmError
+from ._tpm_eventlog import parse_event_log
 
 
 class VariantConfigError(ValueError):
@@ -45,9 +48,10 @@ class DocumentValidator:
     checks: tuple
 
 
-def _vtpm(settings: VariantSettings, trusted_ak) -> DocumentValidator:
+def _vtpm(settings: VariantSettings, trusted_ak, check_cvm=None) -> DocumentValidator:
     return DocumentValidator(functools.partial(_constellation_vtpm.validate, trusted_ak=trusted_ak,
-                                               measurements=settings.measurements), _constellation_vtpm.CHECKS)
+                                               measurements=settings.measurements, check_cvm=check_cvm),
+                             _constellation_vtpm.CHECKS)
 
 
 def amd_root(settings: VariantSettings, config_key: str) -> bytes | None:
@@ -150,6 +154,39 @@ def azure_tdx(settings: VariantSettings):
     return _vtpm(settings, trusted)
 
 
+# gcp-sev-es: the firmware must be GCE's (version 1 or later) and GCE must report AMD SEV memory encryption, as
+# Constellation v2.23 internal/attestation/gcp/es checks it.
+GCE_MINIMUM_FIRMWARE = 1
+GCE_REQUIRED_TECHNOLOGY = 1  # AMD SEV in go-tpm-tools' GCEConfidentialTechnology
+
+
+def gcp_sev_es(settings: VariantSettings):
+    def trusted(doc, _extra_data):
+        try:
+            fields = json.loads(doc.instance_info or b"null")
+            instance = _gce.GceInstance.from_fields(fields if isinstance(fields, dict) else {})
+            return _gce.attestation_key(settings.collateral_dir, instance), {"instance": str(instance)}
+        except (ValueError, _gce.GceError) as exc:
+            raise VtpmDocumentError(f"GCE identity: {exc}") from exc
+
+    def check_cvm(doc):
+        if not doc.event_log:
+            raise VtpmDocumentError("the document carries no event log: GCE's platform state cannot be read")
+        try:
+            version, technology = _gce.platform_state(parse_event_log(doc.event_log), ALG_SHA256, _gce.sha256)
+        except (TpmError, _gce.GceError) as exc:
+            raise VtpmDocumentError(f"GCE platform state: {exc}") from exc
+        if version is None or version < GCE_MINIMUM_FIRMWARE:
+            raise VtpmDocumentError(f"the firmware is not GCE's virtual firmware v{GCE_MINIMUM_FIRMWARE} or later "
+                                    f"(found {version if version is not None else 'another firmware'})")
+        if technology != GCE_REQUIRED_TECHNOLOGY:
+            found = _gce.TECHNOLOGIES.get(technology, "no NonHostInfo event") if technology is not None else "none"
+            raise VtpmDocumentError(f"GCE reports confidential technology {found}, not "
+                                    f"{_gce.TECHNOLOGIES[GCE_REQUIRED_TECHNOLOGY]}")
+
+    return _vtpm(settings, trusted, check_cvm)
+
+
 def qemu_tdx(settings: VariantSettings):
     return DocumentValidator(functools.partial(
         _constellation_tdx.validate, measurements=settings.measurements, collateral_dir=settings.collateral_dir,
@@ -157,4 +194,4 @@ def qemu_tdx(settings: VariantSettings):
 
 
 BUILDERS = {"qemu-vtpm": qemu_vtpm, "azure-sev-snp": azure_sev_snp, "aws-sev-snp": aws_sev_snp, "gcp-sev-snp": gcp_sev_snp,
-            "qemu-tdx": qemu_tdx, "azure-tdx": azure_tdx}
+            "qemu-tdx": qemu_tdx, "azure-tdx": azure_tdx, "gcp-sev-es": gcp_sev_es}

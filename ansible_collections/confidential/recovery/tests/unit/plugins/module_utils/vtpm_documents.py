@@ -53,7 +53,8 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()  # Go's encoding of []byte
 
 
-def document(nonce=NONCE, user_data=SPKI_HASH, instance_info=None, quoted_pcrs=None, sent_pcrs=None) -> bytes:
+def document(nonce=NONCE, user_data=SPKI_HASH, instance_info=None, quoted_pcrs=None, sent_pcrs=None,
+             event_log=None) -> bytes:
     """``instance_info`` is bytes, or a function of extraData for variants whose evidence binds the connection."""
     extra = hashlib.sha256(user_data + nonce).digest()
     if callable(instance_info):
@@ -63,7 +64,8 @@ def document(nonce=NONCE, user_data=SPKI_HASH, instance_info=None, quoted_pcrs=N
     return json.dumps({
         "Attestation": {"ak_pub": b64(_public(AK)), "quotes": [{
             "quote": b64(attest), "raw_sig": b64(raw_sig),
-            "pcrs": {"hash": 11, "pcrs": {str(i): b64(v) for i, v in (sent_pcrs or PCRS).items()}}}]},
+            "pcrs": {"hash": 11, "pcrs": {str(i): b64(v) for i, v in (sent_pcrs or PCRS).items()}}}],
+            **({"event_log": b64(event_log)} if event_log else {})},
         "InstanceInfo": b64(instance_info) if instance_info is not None else None,
         "UserData": b64(user_data),
     }).encode()

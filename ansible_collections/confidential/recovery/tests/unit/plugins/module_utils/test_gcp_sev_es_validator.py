@@ -1,0 +1,94 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The gcp-sev-es validator end to end: the TPM key Compute Engine reports for the instance (saved in the collateral
+directory), and GCE's platform state from a real GCE event log (fixtures/tpm/README.md), quoted by a software TPM."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from snp_documents import GCP_INSTANCE, save_gce_key
+from vtpm_documents import AK, NONCE, PCRS, document, atls_certificate
+
+from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._tpm_eventlog import parse_event_log
+
+OID = "1.3.9900.3.1"
+EVENT_LOG = (Path(__file__).parent / "fixtures" / "tpm" / "cos-85-amd-sev.eventlog").read_bytes()
+INSTANCE_INFO = json.dumps(GCP_INSTANCE).encode()
+
+
+def replayed(log: bytes) -> dict[int, bytes]:
+    """The SHA-256 PCRs a TPM holds after the events of ``log`` (PCRs without events stay as PCRS has them)."""
+    pcrs = dict(PCRS)
+    extended = {}
+    for event in parse_event_log(log):
+        if event.type == 3 or 11 not in event.digests:  # EV_NO_ACTION is not extended
+            continue
+        value = extended.get(event.pcr, bytes(32))
+        extended[event.pcr] = hashlib.sha256(value + event.digests[11]).digest()
+    pcrs.update(extended)
+    return pcrs
+
+
+def certificate(log=EVENT_LOG, instance_info=INSTANCE_INFO):
+    pcrs = replayed(log)
+    return atls_certificate(OID, lambda spki_hash: document(user_data=spki_hash, instance_info=instance_info,
+                                                            quoted_pcrs=pcrs, sent_pcrs=pcrs, event_log=log)), pcrs
+
+
+def validator(collateral_dir, pcrs):
+    conf = {"attestation": {"gcpSEVES": {"measurements": {
+        0: {"expected": pcrs[0].hex(), "warnOnly": False}, 4: {"expected": pcrs[4].hex(), "warnOnly": False}}}}}
+    return constellation_validator("gcp-sev-es", conf, "conf.yaml", lambda message: None, collateral_dir=str(collateral_dir))
+
+
+@pytest.fixture
+def collateral(tmp_path):
+    save_gce_key(tmp_path, AK.public_key())
+    return tmp_path
+
+
+def test_a_gce_sev_vm_passes(collateral):
+    cert, pcrs = certificate()
+    evidence = validator(collateral, pcrs).validate(cert, NONCE)
+    assert evidence["variant"] == "gcp-sev-es" and evidence["platform"]["instance"] == "my-project/europe-west3-b/constell-control-plane-0"
+
+
+def _with_technology(log: bytes, technology: int) -> bytes:
+    """The log with the NonHostInfo event's technology byte changed, and its digests made to match again."""
+    events_start = log.index(b"GCE NonHostInfo\x00")
+    changed = bytearray(log)
+    changed[events_start + 16] = technology
+    data = bytes(changed[events_start:events_start + 32])
+    old_sha256 = hashlib.sha256(log[events_start:events_start + 32]).digest()
+    old_sha1 = hashlib.sha1(log[events_start:events_start + 32]).digest()  # the log also carries a SHA-1 bank
+    changed = bytes(changed).replace(old_sha256, hashlib.sha256(data).digest(), 1)
+    return changed.replace(old_sha1, hashlib.sha1(data).digest(), 1)
+
+
+def test_a_vm_without_sev_is_refused(collateral):
+    cert, pcrs = certificate(_with_technology(EVENT_LOG, 0))
+    with pytest.raises(AttestationFailed, match="GCE reports confidential technology none, not AMD SEV") as failure:
+        validator(collateral, pcrs).validate(cert, NONCE)
+    assert failure.value.check == "platform"
+
+
+def test_a_nonhost_event_whose_data_does_not_match_its_digest_is_refused(collateral):
+    start = EVENT_LOG.index(b"GCE NonHostInfo\x00")
+    forged = bytearray(EVENT_LOG)
+    forged[start + 16] = 4  # claims SEV-SNP without changing the digests
+    cert, pcrs = certificate(bytes(forged))
+    with pytest.raises(AttestationFailed, match="PCR 0 event 0x11 does not match its digest"):
+        validator(collateral, pcrs).validate(cert, NONCE)
+
+
+def test_without_the_saved_key_the_file_is_named(tmp_path):
+    cert, pcrs = certificate()
+    with pytest.raises(AttestationFailed, match="gce/my-project/europe-west3-b/constell-control-plane-0.pem"):
+        validator(tmp_path, pcrs).validate(cert, NONCE)
