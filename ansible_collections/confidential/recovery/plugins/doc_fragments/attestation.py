@@ -22,6 +22,8 @@ options:
         minimum launch TCB).
       - V(gcp-sev-snp) verifies the SEV-SNP report that binds the connection, then trusts the TPM key Compute Engine
         reports for the instance (from C(attestation_collateral_dir)).
+      - V(aws-nitro-tpm) requires that the instance's image supports NitroTPM (a saved DescribeImages answer in
+        C(attestation_collateral_dir)).
       - V(gcp-sev-es) trusts the TPM key Compute Engine reports for the instance (from C(attestation_collateral_dir)) and
         requires GCE's firmware and AMD SEV in the event log.
       - V(azure-tdx) verifies the TD quote that binds the HCL runtime data naming the TPM key, against the C(azureTDX)
@@ -62,6 +64,8 @@ options:
       - For V(gcp-sev-snp) and V(gcp-sev-es), C(gce/<project>/<zone>/<instance>.pem) holds the instance's vTPM signing key as Compute
         Engine reports it (C(gcloud compute instances get-shielded-identity INSTANCE --zone ZONE
         --format='value(signingKey.ekPub)')). A node whose key is missing is refused, and the message names the file.
+      - For V(aws-nitro-tpm), C(aws/<region>/<image id>.json) holds the output of C(aws ec2 describe-images) for the
+        image the nodes boot.
       - For V(qemu-tdx), C(pcs/tdx/<FMSPC>.json) holds Intel's collateral for the platform in the form dcap-qvl reads
         (TCB info, QE identity, CRLs and their issuer chains, from Intel PCS or a PCCS).
     type: path

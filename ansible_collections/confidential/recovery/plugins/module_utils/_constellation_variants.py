@@ -12,7 +12,7 @@ import functools
 import json
 from dataclasses import dataclass, field
 
-from . import _aws_snp, _azure_snp, _azure_tdx, _constellation_tdx, _constellation_vtpm, _gce, _gcp_snp
+from . import _aws_nitro, _aws_snp, _azure_snp, _azure_tdx, _constellation_tdx, _constellation_vtpm, _gce, _gcp_snp
 from ._amd_chain import ChainError, is_pinned_ark
 from ._constellation_vtpm import VtpmDocumentError, ak_from_document
 from ._tdx_verify import is_pinned_intel_root
@@ -187,6 +187,16 @@ def gcp_sev_es(settings: VariantSettings):
     return _vtpm(settings, trusted, check_cvm)
 
 
+def aws_nitro_tpm(settings: VariantSettings):
+    def check_cvm(doc):
+        try:
+            _aws_nitro.check_image(doc.instance_info, settings.collateral_dir)
+        except _aws_nitro.AwsNitroError as exc:
+            raise VtpmDocumentError(f"EC2 image: {exc}") from exc
+
+    return _vtpm(settings, ak_from_document, check_cvm)
+
+
 def qemu_tdx(settings: VariantSettings):
     return DocumentValidator(functools.partial(
         _constellation_tdx.validate, measurements=settings.measurements, collateral_dir=settings.collateral_dir,
@@ -194,4 +204,5 @@ def qemu_tdx(settings: VariantSettings):
 
 
 BUILDERS = {"qemu-vtpm": qemu_vtpm, "azure-sev-snp": azure_sev_snp, "aws-sev-snp": aws_sev_snp, "gcp-sev-snp": gcp_sev_snp,
-            "qemu-tdx": qemu_tdx, "azure-tdx": azure_tdx, "gcp-sev-es": gcp_sev_es}
+            "qemu-tdx": qemu_tdx, "azure-tdx": azure_tdx, "gcp-sev-es": gcp_sev_es,
+            "aws-nitro-tpm": aws_nitro_tpm}

@@ -70,7 +70,7 @@ def test_without_reference_values_a_hardware_variant_is_refused():
 
 def test_variants_without_a_validator_are_refused():
     with pytest.raises(NotImplementedError, match="no validator"):
-        constellation_validator("aws-nitro-tpm", conf())
+        constellation_validator("azure-trustedlaunch", conf())
 
 
 @pytest.mark.parametrize(("config", "message"), [

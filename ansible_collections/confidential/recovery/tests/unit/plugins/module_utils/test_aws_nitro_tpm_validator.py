@@ -1,0 +1,51 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The aws-nitro-tpm validator end to end: the vTPM quote, and the image's NitroTPM support from the DescribeImages
+answer saved in the collateral directory."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vtpm_documents import NONCE, PCRS, node_certificate
+
+from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
+
+OID = "1.3.9900.2.1"
+IDENTITY = json.dumps({"accountId": "123456789012", "imageId": "ami-0abcdef1234567890", "instanceId": "i-0123456789abcdef0",
+                       "instanceType": "m6a.xlarge", "region": "eu-west-1", "availabilityZone": "eu-west-1a"}).encode()
+CONF = {"attestation": {"awsNitroTPM": {"measurements": {4: {"expected": PCRS[4].hex(), "warnOnly": False}}}}}
+
+
+def save_describe_images(directory, tpm_support="v2.0"):
+    path = directory / "aws" / "eu-west-1" / "ami-0abcdef1234567890.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = {"ImageId": "ami-0abcdef1234567890", "Name": "constellation-v2.23.1", "BootMode": "uefi"}
+    if tpm_support:
+        image["TpmSupport"] = tpm_support
+    path.write_text(json.dumps({"Images": [image]}))
+
+
+def validate(directory):
+    validator = constellation_validator("aws-nitro-tpm", CONF, "conf.yaml", collateral_dir=str(directory))
+    return validator.validate(node_certificate(oid=OID, instance_info=IDENTITY), NONCE)
+
+
+def test_an_image_with_nitro_tpm_passes(tmp_path):
+    save_describe_images(tmp_path)
+    assert validate(tmp_path)["variant"] == "aws-nitro-tpm"
+
+
+def test_an_image_without_tpm_support_is_refused(tmp_path):
+    save_describe_images(tmp_path, tpm_support=None)
+    with pytest.raises(AttestationFailed, match="has TpmSupport None, not 'v2.0'") as failure:
+        validate(tmp_path)
+    assert failure.value.check == "platform"
+
+
+def test_without_the_saved_answer_the_file_and_the_command_are_named(tmp_path):
+    with pytest.raises(AttestationFailed, match=r"aws/eu-west-1/ami-0abcdef1234567890.json .*aws ec2 describe-images"):
+        validate(tmp_path)
