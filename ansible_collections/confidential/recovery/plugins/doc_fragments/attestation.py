@@ -32,10 +32,14 @@ options:
         C(attestation_collateral_dir)) and its MRTD and RTMRs.
       - V(auto) (Constellation only) takes the variant from the one key under C(attestation) in the cluster's
         C(constellation-conf.yaml) (C(azureSEVSNP) is V(azure-sev-snp), and so on).
+      - For the Contrast Coordinator, V(snp) verifies its SEV-SNP report against the manifest's C(ReferenceValues.snp)
+        (AMD chain and CRL, measurement, guest policy, minimum TCB, ID-key digest, platform features, chip IDs),
+        REPORT_DATA bound to the connection and HOST_DATA equal to the Coordinator's policy hash. V(tdx) is named
+        but has no Coordinator validator yet.
       - The other hardware variants are named so that choosing one fails clearly; this release ships no validator for them.
     type: str
     required: true
-    choices: [lab, auto, aws-nitro-tpm, aws-sev-snp, azure-sev-snp, azure-tdx, azure-trustedlaunch, gcp-sev-es, gcp-sev-snp, qemu-tdx, qemu-vtpm]
+    choices: [lab, auto, aws-nitro-tpm, aws-sev-snp, azure-sev-snp, azure-tdx, azure-trustedlaunch, gcp-sev-es, gcp-sev-snp, qemu-tdx, qemu-vtpm, snp, tdx]
   timeout:
     description: Seconds allowed for each TCP connect, TLS handshake and gRPC call.
     type: float

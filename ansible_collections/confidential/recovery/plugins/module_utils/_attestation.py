@@ -17,7 +17,7 @@ import datetime
 import hashlib
 import json
 
-from . import _attestation_config, _constellation_variants
+from . import _attestation_config, _constellation_variants, _contrast_snp
 from ._atls import AttestationFailed
 from ._checks import CheckFailed
 
@@ -47,7 +47,7 @@ CONSTELLATION_OIDS = {
     "qemu-tdx": "1.3.9900.5.99",
 }
 
-# Contrast: 1.3.9901.2.<platform>
+# Contrast: 1.3.9901.2.<platform>; the attestation option names them as here (snp, tdx) for the Coordinator.
 CONTRAST_OIDS = {
     "snp": "1.3.9901.2.1",
     "tdx": "1.3.9901.2.2",
@@ -57,7 +57,7 @@ CONTRAST_OIDS = {
 LAB = "lab"
 AUTO = "auto"  # Constellation: the variant constellation-conf.yaml configures
 HARDWARE_VARIANTS = sorted(v for v in CONSTELLATION_OIDS if v != "dummy")
-ATTESTATION_CHOICES = [LAB, AUTO] + HARDWARE_VARIANTS
+ATTESTATION_CHOICES = [LAB, AUTO] + HARDWARE_VARIANTS + ["snp", "tdx"]
 LAB_WARNING = (
     "attestation: lab accepts the lab twin's test attestation (Constellation 'dummy', Contrast "
     "'insecure'). It proves nothing about the hardware: never use it against a production cluster."
@@ -246,10 +246,34 @@ def constellation_validator(attestation: str, config=None, source: str = "conste
     return ConstellationValidator(attestation, builder(settings), warn, now)
 
 
-def contrast_validator(attestation: str, coordinator_policy_hashes: list[str]):
+class ContrastSnpValidator:
+    """Contrast's SEV-SNP variant: extension 1.3.9901.2.1 = go-sev-guest's Attestation protobuf (_contrast_snp)."""
+
+    name = "contrast/snp"
+
+    def __init__(self, coordinator_policy_hashes: list[str], reference_values: list[dict], now=None, trust_anchor=None):
+        self.policy_hashes, self.reference_values = coordinator_policy_hashes, reference_values
+        self.now, self.trust_anchor = now, trust_anchor
+
+    def validate(self, cert_der: bytes, nonce: bytes) -> dict:
+        moment = self.now() if self.now else datetime.datetime.now(datetime.timezone.utc)
+        cert, raw = peer_document(cert_der, CONTRAST_OIDS["snp"], moment)
+        try:
+            platform = _contrast_snp.validate(raw, spki_der(cert), nonce, self.reference_values, self.policy_hashes,
+                                              moment, self.trust_anchor)
+        except (_contrast_snp.ContrastSnpError, ValueError) as exc:
+            raise AttestationFailed(f"snp: {exc}") from exc
+        return {"variant": "snp", "oid": CONTRAST_OIDS["snp"], "platform": platform}
+
+
+def contrast_validator(attestation: str, coordinator_policy_hashes: list[str], reference_values: dict | None = None,
+                       now=None, trust_anchor: bytes | None = None):
+    """``reference_values`` is the manifest's ReferenceValues (``{"snp": [...], "tdx": [...]}``)."""
     if attestation == LAB:
         return ContrastInsecureValidator(coordinator_policy_hashes)
+    if attestation == "snp":
+        return ContrastSnpValidator(coordinator_policy_hashes, (reference_values or {}).get("snp") or [], now, trust_anchor)
     raise NotImplementedError(
-        f"attestation variant {attestation!r} has no Contrast validator in this release (SNP/TDX need vendor "
-        "collateral); only 'lab' is implemented. Refusing to send the seed without attestation."
+        f"attestation variant {attestation!r} has no Contrast validator in this release; implemented: lab, snp. "
+        "Refusing to send the seed without attestation."
     )

@@ -54,6 +54,13 @@ class Workspace:
             raise WorkspaceError(f"{self.manifest_file} is not a JSON object")
         return manifest
 
+    def reference_values(self) -> dict:
+        """The manifest's ReferenceValues ({"snp": [...], "tdx": [...]}), what a Coordinator's hardware must show."""
+        values = self.manifest().get("ReferenceValues") or {}
+        if not isinstance(values, dict):
+            raise WorkspaceError(f"{self.manifest_file}: ReferenceValues is not a JSON object")
+        return values
+
     def coordinator_policy_hashes(self) -> list[str]:
         policies = self.manifest().get("Policies") or {}
         if not isinstance(policies, dict):

@@ -47,7 +47,8 @@ class CoordinatorRecovery:
         host, port = split_host_port(params["coordinator"], DEFAULT_PORT, "coordinator")
         self.address = join_host_port(host, port)
         hashes = workspace.coordinator_policy_hashes()
-        self.api = UserApi(host, port, _attestation.contrast_validator(params["attestation"], hashes), params["timeout"])
+        validator = _attestation.contrast_validator(params["attestation"], hashes, workspace.reference_values())
+        self.api = UserApi(host, port, validator, params["timeout"])
 
     def probe(self) -> str:
         """'ready' or 'stale', attested, without a client certificate."""

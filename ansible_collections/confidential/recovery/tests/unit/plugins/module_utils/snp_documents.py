@@ -28,6 +28,7 @@ KDS = "1.3.6.1.4.1.3704.1."
 TCB = {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}
 CHIP_ID = bytes(range(64))
 ID_KEY_DIGEST = hashlib.sha384(b"the firmware's ID key").digest()
+LAUNCH_DIGEST = hashlib.sha384(b"launch digest").digest()
 POLICY_SMT = 0x30000
 
 
@@ -74,10 +75,21 @@ class SoftwareSnp:
         self.vcek = _certificate("SEV-VLEK" if vlek else "SEV-VCEK", ask_name, self.vcek_key.public_key(), self.ask_key,
                                  extensions, days=vcek_days)
 
+    def crl(self, revoked_serials=(), next_update_days: int = 7) -> bytes:
+        """AMD's CRL for the product, as the ARK signs it (RSA-PSS), listing ``revoked_serials``."""
+        builder = (x509.CertificateRevocationListBuilder().issuer_name(self.ark.subject)
+                   .last_update(NOW - datetime.timedelta(days=1)).next_update(NOW + datetime.timedelta(days=next_update_days)))
+        for serial in revoked_serials:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(NOW - datetime.timedelta(days=1)).build())
+        return builder.sign(self.ark_key, hashes.SHA384(), rsa_padding=PSS).public_bytes(serialization.Encoding.DER)
+
     def pem(self, cert) -> bytes:
         return cert.public_bytes(serialization.Encoding.PEM)
 
-    def report(self, report_data: bytes, policy: int = POLICY_SMT, reported_tcb=None, vmpl: int = 0) -> bytes:
+    def report(self, report_data: bytes, policy: int = POLICY_SMT, reported_tcb=None, vmpl: int = 0,
+               measurement: bytes | None = None, host_data: bytes = bytes(32), id_key: bytes = ID_KEY_DIGEST,
+               platform_info: int = 0) -> bytes:
         raw = bytearray(0x4A0)
         tcb = tcb_bytes(dict(self.tcb, **(reported_tcb or {})))
         struct.pack_into("<IIQ", raw, 0, 2, 0, policy)
@@ -85,9 +97,11 @@ class SoftwareSnp:
         struct.pack_into("<I", raw, 0x48, (1 << 2) if self.vlek else 0)  # SIGNING_KEY: VLEK or VCEK
         for offset in (0x38, 0x180, 0x1E0, 0x1F0):  # current, reported, committed, launch TCB
             raw[offset:offset + 8] = tcb
+        struct.pack_into("<Q", raw, 0x40, platform_info)
         raw[0x50:0x90] = report_data.ljust(64, b"\x00")
-        raw[0x90:0xC0] = hashlib.sha384(b"launch digest").digest()
-        raw[0xE0:0x110] = ID_KEY_DIGEST
+        raw[0x90:0xC0] = measurement or LAUNCH_DIGEST
+        raw[0xC0:0xE0] = host_data
+        raw[0xE0:0x110] = id_key
         raw[0x1A0:0x1E0] = bytes(64) if self.vlek else CHIP_ID
         r, s = decode_dss_signature(self.vcek_key.sign(bytes(raw[:0x2A0]), ec.ECDSA(hashes.SHA384())))
         raw[0x2A0:0x2E8] = r.to_bytes(72, "little")

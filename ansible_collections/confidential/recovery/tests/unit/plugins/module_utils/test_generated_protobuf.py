@@ -59,8 +59,11 @@ def test_gencode_matches_its_proto_file(proto, tmp_path):
     from google.protobuf import descriptor_pb2
     import importlib
 
+    from importlib.resources import files
+
+    well_known = files("grpc_tools") / "_proto"  # google/protobuf/*.proto, which sevsnp.proto imports
     out = tmp_path / "set.pb"
-    assert grpc_tools.main(["protoc", f"-I{proto.parent}", f"--descriptor_set_out={out}", proto.name]) == 0
+    assert grpc_tools.main(["protoc", f"-I{proto.parent}", f"-I{well_known}", f"--descriptor_set_out={out}", proto.name]) == 0
     compiled = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file[0]
     without_json_names(compiled.message_type)  # a descriptor set carries them; gencode leaves them out
     gencode = importlib.import_module(f"ansible_collections.confidential.recovery.plugins.module_utils._generated.{proto.stem}_pb2")

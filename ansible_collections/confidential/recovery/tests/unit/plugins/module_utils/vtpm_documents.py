@@ -75,16 +75,17 @@ def references(**warn_only):
     return parse_measurements({i: {"expected": PCRS[i].hex(), "warnOnly": warn_only.get(f"pcr{i}", False)} for i in (4, 9, 11)})
 
 
-def atls_certificate(oid: str, make_document) -> bytes:
-    """A self-signed aTLS certificate whose extension ``oid`` holds ``make_document(SHA-256 of its SPKI)``."""
+def atls_certificate(oid: str, make_document, with_spki: bool = False) -> bytes:
+    """A self-signed aTLS certificate whose extension ``oid`` holds ``make_document(SHA-256 of its SPKI)``, or
+    ``make_document(SHA-256 of its SPKI, the SPKI)`` with ``with_spki``."""
     key = ec.generate_private_key(ec.SECP256R1())
     spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "node")])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(7)
             .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), make_document(hashlib.sha256(spki).digest())),
-                           critical=False)
+            .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), make_document(
+                hashlib.sha256(spki).digest(), *((spki,) if with_spki else ()))), critical=False)
             .sign(key, hashes.SHA256()))
     return cert.public_bytes(serialization.Encoding.DER)
 

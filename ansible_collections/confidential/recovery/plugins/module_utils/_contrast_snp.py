@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Contrast's SEV-SNP attestation of the Coordinator (Contrast internal/attestation/snp, internal/manifest).
+
+The aTLS extension 1.3.9901.2.1 holds go-sev-guest's Attestation protobuf: the report as fields, the VCEK or VLEK,
+optionally the ASK and AMD's CRL. The report is rebuilt into its 1184 bytes and verified like any SNP report, with
+AMD's roots pinned here and the CRL checked (Contrast checks revocations). Then any one of the manifest's
+``ReferenceValues.snp`` entries must accept it: product, launch measurement, guest policy, platform features,
+minimum TCB, chip IDs, and the ID-key digest derived from the measurement and policy. REPORT_DATA binds the
+connection (SHA-512 of the certificate key and the nonce); HOST_DATA is the Coordinator's policy hash.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import struct
+from dataclasses import dataclass
+
+from ._amd_chain import ChainError, load_certificate, pinned_chain, verify_signing_key
+from ._contrast_idblock import guest_policy, id_key_digest
+from ._snp_report import REPORT_SIZE, ReportFormatError, Tcb, parse_report
+from ._snp_verify import SnpPolicy, SnpVerificationError, verify_report
+
+try:
+    from ._generated import sevsnp_pb2
+
+    PROTOBUF_IMPORT_ERROR = sevsnp_pb2.PROTOBUF_IMPORT_ERROR
+except ImportError as _exc:  # pragma: no cover - the generated module guards its own imports
+    PROTOBUF_IMPORT_ERROR = _exc
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+except ImportError:  # pragma: no cover - the modules report it through missing_required_lib
+    pass
+
+CRL_EXTRAS_KEY = "00569ee4-e480-4fba-bbf4-45b629901180"
+PRODUCTS = {1: "Milan", 2: "Genoa", 3: "Turin"}
+# PLATFORM_INFO feature bits, by the manifest's PlatformInfo names (AMD SEV-SNP ABI).
+PLATFORM_BITS = {"SMTEnabled": 0, "TSMEEnabled": 1, "ECCEnabled": 2, "RAPLDisabled": 3, "CiphertextHidingDRAMEnabled": 4,
+                 "AliasCheckComplete": 5, "TIOEnabled": 7}
+
+
+class ContrastSnpError(Exception):
+    """The Coordinator's SNP evidence is not acceptable; the message says why."""
+
+
+def _abi_bytes(report) -> bytes:
+    """go-sev-guest's ReportToAbiBytes: the proto's fields at their offsets in a zeroed 1184-byte report."""
+    raw = bytearray(REPORT_SIZE)
+    struct.pack_into("<IIQ", raw, 0x000, report.version, report.guest_svn, report.policy)
+    for offset, field, size in ((0x010, "family_id", 16), (0x020, "image_id", 16), (0x050, "report_data", 64),
+                                (0x090, "measurement", 48), (0x0C0, "host_data", 32), (0x0E0, "id_key_digest", 48),
+                                (0x110, "author_key_digest", 48), (0x140, "report_id", 32), (0x160, "report_id_ma", 32),
+                                (0x1A0, "chip_id", 64)):
+        value = getattr(report, field)
+        if len(value) != size:
+            raise ContrastSnpError(f"the report's {field} has {len(value)} bytes, not {size}")
+        raw[offset:offset + size] = value
+    struct.pack_into("<IIQQI", raw, 0x030, report.vmpl, report.signature_algo, report.current_tcb, report.platform_info,
+                     report.signer_info)
+    struct.pack_into("<Q", raw, 0x180, report.reported_tcb)
+    if report.version >= 3:
+        eax = report.cpuid1eax_fms
+        raw[0x188:0x18B] = bytes([((eax >> 20) & 0xFF) + ((eax >> 8) & 0xF), ((eax >> 16) & 0xF) << 4 | (eax >> 4) & 0xF,
+                                  eax & 0xF])
+    struct.pack_into("<Q", raw, 0x1E0, report.committed_tcb)
+    raw[0x1E8:0x1EB] = bytes([report.current_build, report.current_minor, report.current_major])
+    raw[0x1EC:0x1EF] = bytes([report.committed_build, report.committed_minor, report.committed_major])
+    struct.pack_into("<QQQ", raw, 0x1F0, report.launch_tcb, report.launch_mit_vector, report.current_mit_vector)
+    if len(report.signature) != 512:
+        raise ContrastSnpError(f"the report's signature has {len(report.signature)} bytes, not 512")
+    raw[0x2A0:0x4A0] = report.signature
+    return bytes(raw)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    report_bytes: bytes
+    signer: bytes
+    intermediate: bytes | None
+    crl: bytes | None
+    product: str | None
+
+
+def parse_attestation(raw: bytes) -> Evidence:
+    if PROTOBUF_IMPORT_ERROR is not None:
+        raise ContrastSnpError(f"reading Contrast's SNP attestation needs protobuf: {PROTOBUF_IMPORT_ERROR}")
+    try:
+        attestation = sevsnp_pb2.Attestation.FromString(raw)
+    except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError, whose class depends on the runtime
+        raise ContrastSnpError("the attestation document is not go-sev-guest's Attestation protobuf") from exc
+    if not attestation.HasField("report"):
+        raise ContrastSnpError("the attestation document carries no report")
+    chain = attestation.certificate_chain
+    signer = chain.vcek_cert or chain.vlek_cert
+    if not signer:
+        raise ContrastSnpError("the attestation carries no VCEK or VLEK; fetching it from AMD KDS is not supported yet")
+    return Evidence(report_bytes=_abi_bytes(attestation.report), signer=signer, intermediate=chain.ask_cert or None,
+                    crl=chain.extras.get(CRL_EXTRAS_KEY), product=PRODUCTS.get(attestation.product.name))
+
+
+def check_revocation(crl_der: bytes | None, product: str, kind: str, ark_pem: bytes | None, intermediate: bytes | None,
+                     now: datetime.datetime) -> None:
+    """AMD's CRL for the product, signed by the ARK and current, must not list the ASK/ASVK (Contrast: revocations on)."""
+    if not crl_der:
+        raise ContrastSnpError("the attestation carries no AMD CRL, and revocations must be checked")
+    try:
+        crl = x509.load_der_x509_crl(crl_der)
+    except ValueError as exc:
+        raise ContrastSnpError(f"the AMD CRL cannot be parsed: {exc}") from exc
+    intermediate_cert, ark = pinned_chain(product, kind)
+    if ark_pem is not None:
+        ark = load_certificate(ark_pem)
+    if intermediate:
+        intermediate_cert = load_certificate(intermediate)
+    if not crl.is_signature_valid(ark.public_key()):
+        raise ContrastSnpError("the AMD CRL is not signed by the ARK")
+    if crl.next_update_utc is not None and now > crl.next_update_utc:
+        raise ContrastSnpError(f"the AMD CRL expired on {crl.next_update_utc:%Y-%m-%d}")
+    if crl.get_revoked_certificate_by_serial_number(intermediate_cert.serial_number) is not None:
+        raise ContrastSnpError(f"AMD revoked the {kind.upper()} issuer {intermediate_cert.subject.rfc4514_string()}")
+
+
+def _platform_problem(platform_info: int, allowed: dict) -> str | None:
+    allowed_mask = sum(1 << bit for name, bit in PLATFORM_BITS.items() if allowed.get(name))
+    extra = platform_info & ~allowed_mask & 0xFF
+    if extra:
+        names = [name for name, bit in PLATFORM_BITS.items() if extra & 1 << bit]
+        return f"the platform enables {', '.join(names) or hex(extra)}, which the reference values do not allow"
+    return None
+
+
+def _tcb(minimum: dict) -> Tcb:
+    return Tcb.from_parts([minimum.get("BootloaderVersion", 0), minimum.get("TEEVersion", 0), 0, 0, 0, 0,
+                           minimum.get("SNPVersion", 0), minimum.get("MicrocodeVersion", 0)])
+
+
+def _against_entry(report, signing_key, entry: dict, report_data: bytes) -> None:
+    """Raise ContrastSnpError unless this ReferenceValues.snp entry accepts the report."""
+    if entry.get("ProductName") and entry["ProductName"] != signing_key.product:
+        raise ContrastSnpError(f"product {signing_key.product}, not {entry['ProductName']}")
+    if entry.get("APEIP"):
+        raise ContrastSnpError("the entry gives APEIP (a launch digest per vCPU count), which this release cannot "
+                               "derive yet")
+    try:
+        measurement = bytes.fromhex(entry.get("TrustedMeasurement", ""))
+    except ValueError as exc:
+        raise ContrastSnpError("TrustedMeasurement is not hex") from exc
+    policy_fields = entry.get("GuestPolicy") or {}
+    minimum = _tcb(entry.get("MinimumTCB") or {})
+    policy = SnpPolicy(allow_debug=bool(policy_fields.get("Debug")), allow_migrate_ma=bool(policy_fields.get("MigrateMA")),
+                       allow_smt=bool(policy_fields.get("SMT")), allow_cxl=bool(policy_fields.get("CXLAllowed")), vmpl=0,
+                       minimum_tcb=minimum, minimum_launch_tcb=minimum, permit_provisional_firmware=True,
+                       report_data=report_data, measurement=measurement,
+                       trusted_id_key_digests=(id_key_digest(measurement, guest_policy(policy_fields)),),
+                       require_id_block=True)
+    try:
+        verify_report(report, signing_key, policy)
+    except SnpVerificationError as exc:
+        raise ContrastSnpError(str(exc)) from exc
+    problem = _platform_problem(report.platform_info, entry.get("PlatformInfo") or {})
+    if problem:
+        raise ContrastSnpError(problem)
+    chips = [str(chip).lower() for chip in entry.get("AllowedChipIDs") or []]
+    if chips and report.chip_id.hex() not in chips:
+        raise ContrastSnpError(f"chip {report.chip_id.hex()[:16]}... is not in AllowedChipIDs")
+
+
+def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict], policy_hashes: list[str],
+             now: datetime.datetime, trust_anchor: bytes | None = None) -> dict:
+    """The report summary if the Coordinator's evidence holds; ContrastSnpError naming every reason otherwise."""
+    evidence = parse_attestation(raw)
+    try:
+        report = parse_report(evidence.report_bytes)
+        signing_key = verify_signing_key(evidence.signer, now, evidence.intermediate, trust_anchor)
+    except (ReportFormatError, ChainError) as exc:
+        raise ContrastSnpError(str(exc)) from exc
+    check_revocation(evidence.crl, signing_key.product, signing_key.kind, trust_anchor, evidence.intermediate, now)
+    if not reference_values:
+        raise ContrastSnpError("the manifest has no ReferenceValues.snp entry")
+    report_data = hashlib.sha512(spki + nonce).digest()
+    reasons = []
+    for position, entry in enumerate(reference_values):
+        try:
+            _against_entry(report, signing_key, entry, report_data)
+            break
+        except ContrastSnpError as exc:
+            reasons.append(f"entry {position}: {exc}")
+    else:
+        raise ContrastSnpError("no ReferenceValues.snp entry accepts the report: " + "; ".join(reasons))
+    if policy_hashes and not any(hmac.compare_digest(report.host_data.hex(), h.lower()) for h in policy_hashes):
+        raise ContrastSnpError(f"wrong policy hash for Coordinator: HOST_DATA is {report.host_data.hex()}")
+    return dict(report.summary(), product=signing_key.product, signer=signing_key.kind)
+
+
+def spki_of(cert) -> bytes:
+    return cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
