@@ -9,7 +9,8 @@ so make proto passes each *_pb2.py through this script:
 - the google.protobuf imports go into a guard (module_utils must import without their optional libraries);
   the module then exports PROTOBUF_IMPORT_ERROR and builds its messages only when the imports worked;
 - the serialized descriptor is split into adjacent bytes literals that fit in a line (checked: same bytes);
-- 4-space indents, spaces around '=', ``not x`` for ``x == False``, no runs of blank lines.
+- 4-space indents, spaces around '=', ``not x`` for ``x == False``, no runs of blank lines;
+- an import of another .proto's module (needed only to register its types) is marked for pylint.
 
 It accepts only the shape that the pinned grpcio-tools emits and stops on anything else.
 Usage: gencode_for_ansible.py FILE...  (rewrites each file in place)
@@ -24,6 +25,8 @@ import sys
 IMPORT = re.compile(r"^from google\.protobuf(\.internal)? import \w+ as _\w+$")
 DESCRIPTOR = re.compile(r"^DESCRIPTOR = _descriptor_pool\.Default\(\)\.AddSerializedFile\((b'.*')\)$")
 C_DESCRIPTORS = "if _descriptor._USE_C_DESCRIPTORS == False:"
+# An imported .proto (google/protobuf/wrappers.proto, say): unused by name, but importing it registers its types.
+DEPENDENCY = re.compile(r"^from google\.protobuf import \w+_pb2 as \w+$")
 LITERAL_WIDTH = 140
 
 
@@ -74,6 +77,8 @@ def reshape(text: str) -> str:
             out.append("    )")
         elif line == C_DESCRIPTORS:
             out.append("    if not _descriptor._USE_C_DESCRIPTORS:")
+        elif DEPENDENCY.match(line):
+            out.append(f"    {line}  # pylint: disable=unused-import")
         elif line.startswith("  ") and not line.startswith("   "):
             out.append("        " + re.sub(r"^(\S+)=(\S+)$", r"\1 = \2", line.strip()))
         elif line.startswith(" "):

@@ -17,7 +17,7 @@ except ImportError as _exc:
 
 if PROTOBUF_IMPORT_ERROR is None:
     _sym_db = _symbol_database.Default()
-    from google.protobuf import wrappers_pb2 as google_dot_protobuf_dot_wrappers__pb2
+    from google.protobuf import wrappers_pb2 as google_dot_protobuf_dot_wrappers__pb2  # pylint: disable=unused-import
     DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
         b'\n\x0csevsnp.proto\x12\x06sevsnp\x1a\x1egoogle/protobuf/wrappers.proto"\xa3\x05\n\x06Report\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x11'
         b'\n\tguest_svn\x18\x02 \x01(\r\x12\x0e\n\x06policy\x18\x03 \x01(\x04\x12\x11\n\tfamily_id\x18\x04 \x01(\x0c\x12\x10\n\x08image_id\x18\x05 '

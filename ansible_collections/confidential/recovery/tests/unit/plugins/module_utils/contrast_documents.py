@@ -63,4 +63,3 @@ def coordinator_certificate(platform: SoftwareSnp, nonce: bytes, policy: int = P
         return sevsnp_pb2.Attestation(report=_proto_report(raw), certificate_chain=chain, product=product).SerializeToString()
 
     return atls_certificate(OID, make_document, with_spki=True)
-

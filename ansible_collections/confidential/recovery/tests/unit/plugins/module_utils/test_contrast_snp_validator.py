@@ -6,8 +6,6 @@ the measurement and policy, REPORT_DATA bound to the connection and HOST_DATA th
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 
 from contrast_documents import POLICY_HASH, coordinator_certificate, reference_entry
