@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -145,3 +146,21 @@ def test_tampered_seed_share_is_rejected_and_nothing_is_lost(contrast_lab, tmp_p
     assert run.rc == 0, run.output[-4000:]
     assert coordinator_state(lab) == "ready"
     assert run.report["contrast"]["manifest_verified"] is True
+
+
+def test_attestation_info_audits_the_coordinator_and_sends_nothing(contrast_lab, tmp_path):
+    lab = contrast_lab
+    manifest = workspace(lab) / "manifest.json"
+    other = json.loads(manifest.read_text())
+    other["Policies"] = {"ab" * 32: {"Role": "coordinator", "SANs": ["coordinator"]}}
+    other_manifest = tmp_path / "manifest.json"
+    other_manifest.write_text(json.dumps(other))
+    state_before = coordinator_state(lab)
+    coordinator = json.loads((lab.directory / "lab.json").read_text())["coordinator"]
+
+    run = lab.run("-e", f"coordinator_address={coordinator['ip']}", "-e", f"manifest={manifest}",
+                  "-e", f"other_manifest={other_manifest}",
+                  playbook=Path(__file__).parent / "playbooks" / "coordinator_audit.yml")
+
+    assert run.rc == 0, run.output[-4000:]
+    assert coordinator_state(lab) == state_before

@@ -20,7 +20,9 @@ from ansible.module_utils.basic import missing_required_lib
 from ._addresses import AddressError, check_host
 from ._amd_chain import ChainError, verify_signing_key
 from ._atls import AtlsError, AttestationFailed, connect
+from ._attestation import LAB, LAB_WARNING, contrast_validator
 from ._checks import Check
+from ._contrast_workspace import Workspace, WorkspaceError
 from ._constellation_module import read_option_file, require_libraries, validator
 from ._snp_report import REPORT_SIZE, ReportFormatError, Tcb, parse_report
 from ._snp_verify import SnpPolicy, check_report
@@ -72,10 +74,11 @@ class _CaptureCertificate:
         raise AttestationFailed("captured for offline verification")
 
 
-def evaluate_endpoint(validator, host: str, port: int, timeout: float) -> dict:
+def evaluate_endpoint(validator, host: str, port: int, timeout: float, nonce_in_alpn: bool = False) -> dict:
+    """``nonce_in_alpn``: a Contrast Coordinator takes the nonce in ALPN, a Constellation node in SNI."""
     capture = _CaptureCertificate()
     try:
-        connect(host, port, capture, timeout)
+        connect(host, port, capture, timeout, nonce_in_alpn=nonce_in_alpn)
     except AttestationFailed:
         pass
     except AtlsError as exc:
@@ -199,6 +202,25 @@ def _certificate_der(module) -> bytes:
     return data
 
 
+NODE_PORT, COORDINATOR_PORT = 9999, 1313
+
+
+def _coordinator_validator(module, now: datetime.datetime):
+    """Contrast's validator for the Coordinator, with the policy hashes and reference values of the manifest."""
+    params = module.params
+    if params["attestation"] == LAB:
+        module.warn(LAB_WARNING)
+    try:
+        manifest = Workspace(params["manifest"])
+        return contrast_validator(params["attestation"], manifest.coordinator_policy_hashes(), manifest.reference_values(),
+                                  now=lambda: now, trust_anchor=read_option_file(module, "attestation_trust_anchor"))
+    except WorkspaceError as exc:
+        module.fail_json(msg=str(exc))
+    except NotImplementedError as exc:
+        module.fail_json(msg=str(exc))
+    return None
+
+
 def run(module) -> None:
     params = module.params
     require_libraries(module, ("cryptography",))
@@ -222,9 +244,12 @@ def run(module) -> None:
                                           f"certificate {params['certificate']}")
         else:
             host = check_host(params["endpoint"], "endpoint")
-            if not 1 <= params["port"] <= 65535:
-                module.fail_json(msg=f"port must be from 1 to 65535, got {params['port']}")
-            result = evaluate_endpoint(validator(module, lambda: now), host, params["port"], params["timeout"])
+            coordinator = params["peer"] == "contrast_coordinator"
+            port = params["port"] or (COORDINATOR_PORT if coordinator else NODE_PORT)
+            if not 1 <= port <= 65535:
+                module.fail_json(msg=f"port must be from 1 to 65535, got {port}")
+            peer_validator = _coordinator_validator(module, now) if coordinator else validator(module, lambda: now)
+            result = evaluate_endpoint(peer_validator, host, port, params["timeout"], nonce_in_alpn=coordinator)
     except (EvidenceError, AddressError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **result)

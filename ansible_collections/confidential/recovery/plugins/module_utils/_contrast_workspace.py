@@ -39,7 +39,7 @@ class WorkspaceError(Exception):
 
 
 class Workspace:
-    def __init__(self, manifest_file: str, seed_shares_file: str, owner_key_file: str):
+    def __init__(self, manifest_file: str, seed_shares_file: str = "", owner_key_file: str = ""):
         self.manifest_file = manifest_file
         self.seed_shares_file = seed_shares_file
         self.owner_key_file = owner_key_file

@@ -11,9 +11,9 @@ short_description: Verify a node's attestation evidence, live or saved, and repo
 version_added: 0.2.0
 description:
   - Audits the evidence a confidential node presents before anyone sends it a key. It sends nothing, ever.
-  - With O(endpoint), it opens an aTLS handshake to the node's recovery server, keeps the certificate the node
-    presents for a fresh nonce, and drops the connection before any application byte is written. The certificate
-    is then verified as O(certificate) would be.
+  - With O(endpoint), it opens an aTLS handshake to a node's recovery server or a Contrast Coordinator (O(peer)),
+    keeps the certificate the peer presents for a fresh nonce, and drops the connection before any application
+    byte is written. The certificate is then verified as O(certificate) would be.
   - With O(certificate), it verifies a saved aTLS certificate against the reference values of O(attestation_config),
     given the nonce the certificate answered (O(nonce)).
   - With O(snp_report), it verifies a raw AMD SEV-SNP attestation report offline, with its VCEK or VLEK
@@ -31,12 +31,23 @@ extends_documentation_fragment:
   - confidential.recovery.attestation.constellation
 options:
   endpoint:
-    description: A Constellation node's address; its recovery server is attested live.
+    description: The address of a live peer to attest, a Constellation node's recovery server or a Contrast Coordinator (O(peer)).
     type: str
+  peer:
+    description:
+      - What O(endpoint) is. A V(constellation_node) is checked with the Constellation variant of O(attestation) and
+        O(attestation_config).
+      - A V(contrast_coordinator) is checked with the Contrast variant of O(attestation) (V(snp), or V(lab)) against
+        the reference values and the Coordinator policy hash of O(manifest).
+    type: str
+    choices: [constellation_node, contrast_coordinator]
+    default: constellation_node
   port:
-    description: The recovery port of O(endpoint).
+    description: The port of O(endpoint). By default 9999 for a node, 1313 for a Coordinator.
     type: int
-    default: 9999
+  manifest:
+    description: The Contrast workspace's C(manifest.json), for O(peer=contrast_coordinator).
+    type: path
   certificate:
     description: A saved aTLS certificate (PEM or DER) to verify offline; needs O(nonce).
     type: path
@@ -180,6 +191,14 @@ EXAMPLES = r"""
   register: audit
   failed_when: audit.verdict != 'passed'
 
+- name: Audit the Contrast Coordinator against the workspace manifest
+  confidential.recovery.attestation_info:
+    endpoint: 10.9.0.20
+    peer: contrast_coordinator
+    attestation: snp
+    manifest: "{{ contrast_workspace }}/manifest.json"
+  register: coordinator_audit
+
 - name: Verify a saved SEV-SNP report and its VCEK, offline, as of the day it was captured
   confidential.recovery.attestation_info:
     snp_report: evidence/report.bin
@@ -243,7 +262,9 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             endpoint=dict(type="str"),
-            port=dict(type="int", default=9999),
+            peer=dict(type="str", choices=["constellation_node", "contrast_coordinator"], default="constellation_node"),
+            port=dict(type="int"),
+            manifest=dict(type="path"),
             certificate=dict(type="path"),
             nonce=dict(type="str"),
             snp_report=dict(type="path"),
@@ -275,6 +296,7 @@ def main():
         required_one_of=[("endpoint", "certificate", "snp_report", "tdx_quote")],
         mutually_exclusive=[("endpoint", "certificate", "snp_report", "tdx_quote")],
         required_by={"certificate": ("attestation", "nonce"), "endpoint": ("attestation",), "snp_report": ("snp_signing_key",)},
+        required_if=[("peer", "contrast_coordinator", ("manifest",))],
         supports_check_mode=True,
     )
     run(module)
