@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 from dataclasses import dataclass
 
 from ._amd_chain import VLEK, ChainError, verify_signing_key
-from ._constellation_vtpm import go_bytes
+from ._constellation_vtpm import go_bytes, instance_info_object
 from ._snp_config import minimum_tcb
 from ._snp_report import ReportFormatError, Tcb, parse_report
 from ._snp_verify import SnpPolicy, SnpVerificationError, verify_report
@@ -46,12 +45,7 @@ def parse_config(section: dict) -> AwsSnpConfig:
 
 def parse_instance_info(raw: bytes) -> tuple[bytes, bytes]:
     """(the VLEK, the report) from InstanceInfo."""
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise AwsSnpError("InstanceInfo is not JSON") from exc
-    if not isinstance(doc, dict):
-        raise AwsSnpError("InstanceInfo is not a JSON object")
+    doc = instance_info_object(raw, AwsSnpError)
     signer = go_bytes(doc.get("ReportSigner"), "InstanceInfo.ReportSigner", error=AwsSnpError)
     report = go_bytes(doc.get("AttestationReport"), "InstanceInfo.AttestationReport", error=AwsSnpError)
     return signer, report

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 
 from ._amd_chain import ChainError, verify_signing_key
-from ._constellation_vtpm import go_bytes
+from ._constellation_vtpm import go_bytes, instance_info_object
 from ._snp_config import first_certificate, minimum_tcb
 from ._snp_report import ReportFormatError, Tcb, parse_report
 from ._snp_verify import SnpPolicy, SnpVerificationError, verify_report
@@ -46,11 +46,8 @@ def _field(doc: dict, name: str, required: bool = True) -> bytes:
 
 
 def parse_instance_info(raw: bytes) -> AzureInstanceInfo:
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise AzureSnpError("InstanceInfo is not JSON") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("Azure"), dict):
+    doc = instance_info_object(raw, AzureSnpError)
+    if not isinstance(doc.get("Azure"), dict):
         raise AzureSnpError("InstanceInfo has no Azure section: not an azure-sev-snp document")
     azure = doc["Azure"]
     return AzureInstanceInfo(

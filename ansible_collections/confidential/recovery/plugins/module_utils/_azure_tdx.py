@@ -13,12 +13,11 @@ RTMRs are not compared: the vTPM's PCRs are.
 from __future__ import annotations
 
 import datetime
-import json
 from dataclasses import dataclass
 
 from . import _azure_snp
 from ._constellation_tdx import TdxDocumentError, read_collateral
-from ._constellation_vtpm import go_bytes
+from ._constellation_vtpm import go_bytes, instance_info_object
 from ._tdx_quote import HEADER_SVN_NAMES, QuoteFormatError, parse_quote
 from ._tdx_verify import TdxPolicy, check_quote
 
@@ -73,12 +72,7 @@ def parse_config(section: dict) -> AzureTdxConfig:
 
 def parse_instance_info(raw: bytes) -> tuple[bytes, bytes]:
     """(the quote, the HCL runtime data)."""
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise AzureTdxError("InstanceInfo is not JSON") from exc
-    if not isinstance(doc, dict):
-        raise AzureTdxError("InstanceInfo is not a JSON object")
+    doc = instance_info_object(raw, AzureTdxError)
     return (go_bytes(doc.get("AttestationReport"), "InstanceInfo.AttestationReport", error=AzureTdxError),
             go_bytes(doc.get("RuntimeData"), "InstanceInfo.RuntimeData", error=AzureTdxError))
 

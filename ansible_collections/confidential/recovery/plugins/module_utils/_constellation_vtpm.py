@@ -73,6 +73,17 @@ def go_bytes(value, what: str, allow_null: bool = False, error=VtpmDocumentError
         raise error(f"{what} is not valid base64") from exc
 
 
+def instance_info_object(raw: bytes, error) -> dict:
+    """A variant's InstanceInfo as the JSON object it must be; ``error`` is raised otherwise."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise error("InstanceInfo is not JSON") from exc
+    if not isinstance(doc, dict):
+        raise error("InstanceInfo is not a JSON object")
+    return doc
+
+
 def _quote(entry, position: int) -> Quote:
     if not isinstance(entry, dict) or not isinstance(entry.get("pcrs"), dict):
         raise VtpmDocumentError(f"quote {position} is malformed")

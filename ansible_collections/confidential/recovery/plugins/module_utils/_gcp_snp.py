@@ -13,12 +13,11 @@ followed by 32 zero bytes. Once it verifies, the key to trust is the one Compute
 from __future__ import annotations
 
 import datetime
-import json
 from dataclasses import dataclass
 
 from ._amd_chain import VCEK, ChainError, verify_signing_key
 from ._gce import GceError, GceInstance, attestation_key
-from ._constellation_vtpm import go_bytes
+from ._constellation_vtpm import go_bytes, instance_info_object
 from ._snp_config import first_certificate, minimum_tcb
 from ._snp_report import ReportFormatError, Tcb, parse_report
 from ._snp_verify import SnpPolicy, SnpVerificationError, verify_report
@@ -47,11 +46,8 @@ def parse_config(section: dict) -> GcpSnpConfig:
 
 
 def parse_instance_info(raw: bytes) -> GcpInstanceInfo:
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise GcpSnpError("InstanceInfo is not JSON") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("GCP"), dict):
+    doc = instance_info_object(raw, GcpSnpError)
+    if not isinstance(doc.get("GCP"), dict):
         raise GcpSnpError("InstanceInfo has no GCP section: not a gcp-sev-snp document")
     try:
         instance = GceInstance.from_fields(doc["GCP"])
