@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import json
 
-from . import _attestation_config, _constellation_variants, _contrast_snp
+from . import _attestation_config, _constellation_variants, _contrast_snp, _contrast_tdx
 from ._atls import AttestationFailed
 from ._checks import CheckFailed
 
@@ -246,34 +247,40 @@ def constellation_validator(attestation: str, config=None, source: str = "conste
     return ConstellationValidator(attestation, builder(settings), warn, now)
 
 
-class ContrastSnpValidator:
-    """Contrast's SEV-SNP variant: extension 1.3.9901.2.1 = go-sev-guest's Attestation protobuf (_contrast_snp)."""
+class ContrastHardwareValidator:
+    """Contrast's SNP or TDX variant: the evidence in the variant's extension, checked by ``check(raw, spki, nonce,
+    now)`` (_contrast_snp or _contrast_tdx) against the manifest's reference values and Coordinator policy hashes."""
 
-    name = "contrast/snp"
-
-    def __init__(self, coordinator_policy_hashes: list[str], reference_values: list[dict], now=None, trust_anchor=None):
-        self.policy_hashes, self.reference_values = coordinator_policy_hashes, reference_values
-        self.now, self.trust_anchor = now, trust_anchor
+    def __init__(self, variant: str, check, errors: tuple, now=None):
+        self.variant, self.check, self.errors, self.now = variant, check, errors + (ValueError,), now
+        self.name = f"contrast/{variant}"
 
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
         moment = self.now() if self.now else datetime.datetime.now(datetime.timezone.utc)
-        cert, raw = peer_document(cert_der, CONTRAST_OIDS["snp"], moment)
+        cert, raw = peer_document(cert_der, CONTRAST_OIDS[self.variant], moment)
         try:
-            platform = _contrast_snp.validate(raw, spki_der(cert), nonce, self.reference_values, self.policy_hashes,
-                                              moment, self.trust_anchor)
-        except (_contrast_snp.ContrastSnpError, ValueError) as exc:
-            raise AttestationFailed(f"snp: {exc}") from exc
-        return {"variant": "snp", "oid": CONTRAST_OIDS["snp"], "platform": platform}
+            platform = self.check(raw, spki_der(cert), nonce, now=moment)
+        except self.errors as exc:
+            raise AttestationFailed(f"{self.variant}: {exc}") from exc
+        return {"variant": self.variant, "oid": CONTRAST_OIDS[self.variant], "platform": platform}
 
 
 def contrast_validator(attestation: str, coordinator_policy_hashes: list[str], reference_values: dict | None = None,
-                       now=None, trust_anchor: bytes | None = None):
+                       now=None, trust_anchor: bytes | None = None, collateral_dir: str | None = None):
     """``reference_values`` is the manifest's ReferenceValues (``{"snp": [...], "tdx": [...]}``)."""
     if attestation == LAB:
         return ContrastInsecureValidator(coordinator_policy_hashes)
+    values = reference_values or {}
     if attestation == "snp":
-        return ContrastSnpValidator(coordinator_policy_hashes, (reference_values or {}).get("snp") or [], now, trust_anchor)
+        check = functools.partial(_contrast_snp.validate, reference_values=values.get("snp") or [],
+                                  policy_hashes=coordinator_policy_hashes, trust_anchor=trust_anchor)
+        return ContrastHardwareValidator("snp", check, (_contrast_snp.ContrastSnpError,), now)
+    if attestation == "tdx":
+        check = functools.partial(_contrast_tdx.validate, reference_values=values.get("tdx") or [],
+                                  policy_hashes=coordinator_policy_hashes, collateral_dir=collateral_dir,
+                                  trust_anchor=trust_anchor)
+        return ContrastHardwareValidator("tdx", check, (_contrast_tdx.ContrastTdxError,), now)
     raise NotImplementedError(
-        f"attestation variant {attestation!r} has no Contrast validator in this release; implemented: lab, snp. "
+        f"attestation variant {attestation!r} has no Contrast validator in this release; implemented: lab, snp, tdx. "
         "Refusing to send the seed without attestation."
     )

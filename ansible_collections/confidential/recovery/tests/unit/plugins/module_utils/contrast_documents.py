@@ -1,7 +1,8 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Contrast Coordinator certificates with SEV-SNP evidence from the software platform (snp_documents), as go-sev-guest's
-Attestation protobuf, and the manifest ReferenceValues entry that describes them."""
+"""Contrast Coordinator certificates with evidence from the software platforms: SEV-SNP (snp_documents) as
+go-sev-guest's Attestation protobuf, TDX (tdx_documents) as go-tdx-guest's QuoteV4; and the manifest
+ReferenceValues entry that describes the SNP ones."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from snp_documents import LAUNCH_DIGEST, POLICY_SMT, TCB, SoftwareSnp
 from vtpm_documents import atls_certificate
 
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast_idblock import id_key_digest
-from ansible_collections.confidential.recovery.plugins.module_utils._generated import sevsnp_pb2
+from ansible_collections.confidential.recovery.plugins.module_utils._generated import sevsnp_pb2, tdx_pb2
+from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import parse_quote
 
 OID = "1.3.9901.2.1"
 POLICY_HASH = hashlib.sha256(b"the coordinator's policy").hexdigest()
@@ -63,3 +65,45 @@ def coordinator_certificate(platform: SoftwareSnp, nonce: bytes, policy: int = P
         return sevsnp_pb2.Attestation(report=_proto_report(raw), certificate_chain=chain, product=product).SerializeToString()
 
     return atls_certificate(OID, make_document, with_spki=True)
+
+
+TDX_OID = "1.3.9901.2.2"
+
+
+def quote_proto(raw: bytes):
+    """go-tdx-guest's QuoteV4 message of a v4 quote's bytes."""
+    quote = parse_quote(raw)
+    qe = quote.qe_report.raw
+    header = tdx_pb2.Header(version=4, attestation_key_type=2, tee_type=0x81, pce_svn=raw[8:10], qe_svn=raw[10:12],
+                            qe_vendor_id=raw[12:28], user_data=raw[28:48])
+    body = tdx_pb2.TDQuoteBody(
+        tee_tcb_svn=quote.tee_tcb_svn, mr_seam=quote.mr_seam, mr_signer_seam=quote.mr_signer_seam,
+        seam_attributes=quote.seam_attributes, td_attributes=quote.td_attributes, xfam=quote.xfam, mr_td=quote.mr_td,
+        mr_config_id=quote.mr_config_id, mr_owner=quote.mr_owner, mr_owner_config=quote.mr_owner_config,
+        rtmrs=list(quote.rtmrs), report_data=quote.report_data)
+    report = tdx_pb2.EnclaveReport(
+        cpu_svn=qe[0:16], misc_select=struct.unpack_from("<I", qe, 16)[0], reserved1=qe[20:48], attributes=qe[48:64],
+        mr_enclave=qe[64:96], reserved2=qe[96:128], mr_signer=qe[128:160], reserved3=qe[160:256],
+        isv_prod_id=quote.qe_report.isv_prod_id, isv_svn=quote.qe_report.isv_svn, reserved4=qe[260:320],
+        report_data=qe[320:384])
+    pem_start = raw.index(b"-----BEGIN CERTIFICATE-----")
+    chain_bytes = raw[pem_start:pem_start + struct.unpack_from("<I", raw, pem_start - 4)[0]]  # as sent, NUL and all
+    chain = tdx_pb2.PCKCertificateChainData(certificate_data_type=5, size=len(chain_bytes), pck_cert_chain=chain_bytes)
+    qe_data = tdx_pb2.QEReportCertificationData(
+        qe_report=report, qe_report_signature=quote.qe_report_signature,
+        qe_auth_data=tdx_pb2.QeAuthData(parsed_data_size=len(quote.qe_auth_data), data=quote.qe_auth_data),
+        pck_certificate_chain_data=chain)
+    signed = tdx_pb2.Ecdsa256BitQuoteV4AuthData(
+        signature=quote.signature, ecdsa_attestation_key=quote.attestation_key,
+        certification_data=tdx_pb2.CertificationData(certificate_data_type=6, qe_report_certification_data=qe_data))
+    return tdx_pb2.QuoteV4(header=header, td_quote_body=body, signed_data=signed)
+
+
+def coordinator_tdx_certificate(platform, nonce: bytes, host_data: str = POLICY_HASH, changes=None) -> bytes:
+    """A Coordinator certificate with a TDX quote of the software TDX platform (tdx_documents.SoftwareTdx)."""
+    def make_document(spki_hash: bytes, spki: bytes) -> bytes:
+        raw = platform.resign({0x238: hashlib.sha512(spki + nonce).digest(),
+                               0xE8: bytes.fromhex(host_data) + bytes(16), **(changes or {})})
+        return quote_proto(raw).SerializeToString()
+
+    return atls_certificate(TDX_OID, make_document, with_spki=True)

@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Contrast's TDX attestation of the Coordinator (Contrast internal/attestation/tdx, internal/manifest).
+
+The aTLS extension 1.3.9901.2.2 holds go-tdx-guest's QuoteV4 protobuf. The quote is rebuilt into its bytes and
+verified like any TDX quote (_tdx_verify), with Intel's collateral from the collateral directory. Then any one of
+the manifest's ``ReferenceValues.tdx`` entries must accept it. REPORTDATA is SHA-512 of the certificate key and the
+nonce; the first 32 bytes of MRCONFIGID are the Coordinator's policy hash.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import struct
+
+from ._constellation_tdx import TdxDocumentError, read_collateral
+from ._tdx_quote import HEADER_SVN_NAMES, QuoteFormatError, parse_quote
+from ._tdx_verify import TdxPolicy, check_quote
+
+try:
+    from ._generated import tdx_pb2
+
+    PROTOBUF_IMPORT_ERROR = tdx_pb2.PROTOBUF_IMPORT_ERROR
+except ImportError as _exc:  # pragma: no cover - the generated module guards its own imports
+    PROTOBUF_IMPORT_ERROR = _exc
+
+_BODY_FIELDS = (("tee_tcb_svn", 16), ("mr_seam", 48), ("mr_signer_seam", 48), ("seam_attributes", 8),
+                ("td_attributes", 8), ("xfam", 8), ("mr_td", 48), ("mr_config_id", 48), ("mr_owner", 48),
+                ("mr_owner_config", 48))
+_QE_REPORT_FIELDS = (("cpu_svn", 16), ("misc_select", 4), ("reserved1", 28), ("attributes", 16), ("mr_enclave", 32),
+                     ("reserved2", 32), ("mr_signer", 32), ("reserved3", 96), ("isv_prod_id", 2), ("isv_svn", 2),
+                     ("reserved4", 60), ("report_data", 64))
+
+
+class ContrastTdxError(Exception):
+    """The Coordinator's TDX evidence is not acceptable; the message says why."""
+
+
+def _sized(value: bytes, size: int, what: str) -> bytes:
+    if len(value) != size:
+        raise ContrastTdxError(f"the quote's {what} has {len(value)} bytes, not {size}")
+    return value
+
+
+def _qe_report(report) -> bytes:
+    out = b""
+    for name, size in _QE_REPORT_FIELDS:
+        value = getattr(report, name)
+        out += value.to_bytes(size, "little") if isinstance(value, int) else _sized(value, size, f"QE report {name}")
+    return out
+
+
+def abi_bytes(quote) -> bytes:
+    """go-tdx-guest's QuoteToAbiBytes: the v4 quote's bytes from its protobuf form."""
+    header = quote.header
+    svns = {"qe_svn": _sized(header.qe_svn, 2, "QE SVN"), "pce_svn": _sized(header.pce_svn, 2, "PCE SVN")}
+    out = struct.pack("<HHI", header.version, header.attestation_key_type, header.tee_type)
+    out += b"".join(svns[name] for name in HEADER_SVN_NAMES)
+    out += _sized(header.qe_vendor_id, 16, "QE vendor ID") + _sized(header.user_data, 20, "header user data")
+    body = quote.td_quote_body
+    out += b"".join(_sized(getattr(body, name), size, name) for name, size in _BODY_FIELDS)
+    if len(body.rtmrs) != 4:
+        raise ContrastTdxError(f"the quote has {len(body.rtmrs)} RTMRs, not 4")
+    out += b"".join(_sized(rtmr, 48, "RTMR") for rtmr in body.rtmrs) + _sized(body.report_data, 64, "REPORTDATA")
+    signed = quote.signed_data
+    qe = signed.certification_data.qe_report_certification_data
+    chain = qe.pck_certificate_chain_data
+    qe_data = (_qe_report(qe.qe_report) + _sized(qe.qe_report_signature, 64, "QE report signature")
+               + struct.pack("<H", len(qe.qe_auth_data.data)) + qe.qe_auth_data.data
+               + struct.pack("<HI", chain.certificate_data_type, len(chain.pck_cert_chain)) + chain.pck_cert_chain)
+    signed_data = (_sized(signed.signature, 64, "signature") + _sized(signed.ecdsa_attestation_key, 64, "attestation key")
+                   + struct.pack("<HI", signed.certification_data.certificate_data_type, len(qe_data)) + qe_data)
+    return out + struct.pack("<I", len(signed_data)) + signed_data + quote.extra_bytes
+
+
+def _hex(entry: dict, key: str, what: str) -> bytes | None:
+    value = entry.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        return bytes.fromhex(value)
+    except (TypeError, ValueError) as exc:
+        raise ContrastTdxError(f"{what} is not hex: {value!r}") from exc
+
+
+def entry_policy(entry: dict, report_data: bytes) -> TdxPolicy:
+    rtmrs = entry.get("Rtmrs", entry.get("Rtrms")) or []  # older manifests spell it Rtrms
+    return TdxPolicy(
+        mr_td=_hex(entry, "MrTd", "MrTd"), rtmrs=tuple(bytes.fromhex(r) if r else None for r in (list(rtmrs) + [None] * 4)[:4]),
+        mr_seam=_hex(entry, "MrSeam", "MrSeam"), td_attributes=_hex(entry, "TdAttributes", "TdAttributes"),
+        xfam=_hex(entry, "Xfam", "Xfam"), minimum_tee_tcb_svn=_hex(entry, "MinimumTeeTcbSvn", "MinimumTeeTcbSvn"),
+        report_data=report_data)
+
+
+def _against_entry(quote, collateral: str, entry: dict, report_data: bytes, now, trust_anchor) -> None:
+    checks = check_quote(quote, collateral, entry_policy(entry, report_data), now, trust_anchor)
+    problems = [f"{c.name}: {c.detail}" for c in checks if c.passed is False]
+    svns = dict(zip(HEADER_SVN_NAMES, quote.header_svns))
+    for name, key in (("qe_svn", "MinimumQeSvn"), ("pce_svn", "MinimumPceSvn")):
+        minimum = entry.get(key)
+        if minimum is not None and svns[name] < int(minimum):
+            problems.append(f"{name}: {svns[name]} is below the minimum {minimum}")
+    if problems:
+        raise ContrastTdxError("; ".join(problems))
+
+
+def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict], policy_hashes: list[str],
+             now: datetime.datetime, collateral_dir: str | None, trust_anchor: bytes | None = None) -> dict:
+    if PROTOBUF_IMPORT_ERROR is not None:
+        raise ContrastTdxError(f"reading Contrast's TDX attestation needs protobuf: {PROTOBUF_IMPORT_ERROR}")
+    try:
+        message = tdx_pb2.QuoteV4.FromString(raw)
+    except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError, whose class depends on the runtime
+        raise ContrastTdxError("the attestation document is not go-tdx-guest's QuoteV4 protobuf") from exc
+    try:
+        quote = parse_quote(abi_bytes(message))
+        collateral = read_collateral(quote, collateral_dir)
+    except (QuoteFormatError, TdxDocumentError) as exc:
+        raise ContrastTdxError(str(exc)) from exc
+    if not reference_values:
+        raise ContrastTdxError("the manifest has no ReferenceValues.tdx entry")
+    report_data = hashlib.sha512(spki + nonce).digest()
+    reasons = []
+    for position, entry in enumerate(reference_values):
+        try:
+            _against_entry(quote, collateral, entry, report_data, now, trust_anchor)
+            break
+        except ContrastTdxError as exc:
+            reasons.append(f"entry {position}: {exc}")
+    else:
+        raise ContrastTdxError("no ReferenceValues.tdx entry accepts the quote: " + "; ".join(reasons))
+    host_data = quote.mr_config_id[:32].hex()
+    if policy_hashes and not any(hmac.compare_digest(host_data, h.lower()) for h in policy_hashes):
+        raise ContrastTdxError(f"wrong policy hash for Coordinator: MRCONFIGID holds {host_data}")
+    return quote.summary()

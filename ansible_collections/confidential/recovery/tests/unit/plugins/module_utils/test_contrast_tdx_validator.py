@@ -1,0 +1,90 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Contrast's TDX Coordinator validator end to end: go-tdx-guest's QuoteV4 protobuf rebuilt into the quote, checked
+against the manifest's ReferenceValues.tdx; REPORTDATA binds the connection, MRCONFIGID holds the policy hash.
+Quotes of the software platform are re-signed under a test root, so a passing TCB evaluation is stood in for;
+test_tdx.py runs that evaluation on Intel's real collateral."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+import contrast_documents
+from contrast_documents import POLICY_HASH, coordinator_tdx_certificate
+from tdx_documents import COLLATERAL, QUOTE, SoftwareTdx
+
+from ansible_collections.confidential.recovery.plugins.module_utils import _tdx_verify
+from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._attestation import contrast_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast_tdx import abi_bytes
+from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import parse_quote
+
+NONCE = b"t" * 32
+PLATFORM = SoftwareTdx()
+GENUINE = parse_quote(QUOTE)
+
+
+def entry(**changes) -> dict:
+    values = {"MrTd": GENUINE.mr_td.hex(), "Rtmrs": [r.hex() for r in GENUINE.rtmrs], "MrSeam": GENUINE.mr_seam.hex(),
+              "Xfam": GENUINE.xfam.hex(), "MinimumTeeTcbSvn": GENUINE.tee_tcb_svn.hex(), "MinimumQeSvn": 0,
+              "MinimumPceSvn": 0}
+    values.update(changes)
+    return values
+
+
+@pytest.fixture
+def collateral(tmp_path, monkeypatch):
+    path = tmp_path / "pcs" / "tdx" / "B0C06F000000.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(COLLATERAL)
+    monkeypatch.setattr(_tdx_verify.dcap_qvl, "verify",
+                        lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]))
+    return tmp_path
+
+
+def validator(directory, entries=None, hashes=(POLICY_HASH,)):
+    return contrast_validator("tdx", list(hashes), {"tdx": entries or [entry()]}, trust_anchor=PLATFORM.root_pem,
+                              collateral_dir=str(directory))
+
+
+def test_the_protobuf_rebuilds_the_exact_quote():
+    signed_end = 0x27C + int.from_bytes(QUOTE[0x278:0x27C], "little")
+    assert abi_bytes(contrast_documents.quote_proto(QUOTE)) == QUOTE[:signed_end]  # the sample's extra bytes aside
+
+
+def test_a_genuine_coordinator_passes(collateral):
+    evidence = validator(collateral).validate(coordinator_tdx_certificate(PLATFORM, NONCE), NONCE)
+    assert evidence["variant"] == "tdx" and evidence["platform"]["mr_config_id"].startswith(POLICY_HASH)
+
+
+@pytest.mark.parametrize(("tamper", "message"), [
+    ("stale nonce", "report_data: report_data is"),
+    ("wrong mrtd", "mr_td: mr_td is"),
+    ("wrong rtmr", "rtmr1: rtmr1 is"),
+    ("another policy hash", "wrong policy hash for Coordinator"),
+    ("debug attributes", "allow debugging"),
+    ("tee tcb svn below minimum", "below the minimum"),
+])
+def test_each_tampered_form_fails_and_names_the_check(collateral, tamper, message):
+    entries, hashes, nonce, changes = None, (POLICY_HASH,), NONCE, None
+    if tamper == "stale nonce":
+        nonce = b"s" * 32
+    elif tamper == "wrong mrtd":
+        entries = [entry(MrTd="00" * 48)]
+    elif tamper == "wrong rtmr":
+        entries = [entry(Rtmrs=[GENUINE.rtmrs[0].hex(), "11" * 48])]
+    elif tamper == "another policy hash":
+        hashes = ("ab" * 32,)
+    elif tamper == "debug attributes":
+        changes = {0xA8: bytes.fromhex("0100001000000000")}
+    elif tamper == "tee tcb svn below minimum":
+        entries = [entry(MinimumTeeTcbSvn="ff" + "00" * 15)]
+    with pytest.raises(AttestationFailed, match=message):
+        validator(collateral, entries, hashes).validate(coordinator_tdx_certificate(PLATFORM, nonce, changes=changes), NONCE)
+
+
+def test_without_collateral_the_coordinator_is_refused(tmp_path):
+    with pytest.raises(AttestationFailed, match="no collateral for FMSPC B0C06F000000"):
+        validator(tmp_path).validate(coordinator_tdx_certificate(PLATFORM, NONCE), NONCE)
