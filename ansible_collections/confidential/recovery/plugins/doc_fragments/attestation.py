@@ -34,8 +34,8 @@ options:
         C(constellation-conf.yaml) (C(azureSEVSNP) is V(azure-sev-snp), and so on).
       - For the Contrast Coordinator, V(snp) verifies its SEV-SNP report against the manifest's C(ReferenceValues.snp)
         (AMD chain and CRL, measurement, guest policy, minimum TCB, ID-key digest, platform features, chip IDs),
-        REPORT_DATA bound to the connection and HOST_DATA equal to the Coordinator's policy hash. V(tdx) needs
-        Intel's collateral, which the Coordinator modules cannot be given yet, so it refuses.
+        REPORT_DATA bound to the connection and HOST_DATA equal to the Coordinator's policy hash. V(tdx) verifies
+        its TDX quote against C(ReferenceValues.tdx), with Intel's collateral from C(attestation_collateral_dir).
       - The other hardware variants are named so that choosing one fails clearly; this release ships no validator for them.
     type: str
     required: true

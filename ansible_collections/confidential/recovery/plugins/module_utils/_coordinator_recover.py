@@ -47,7 +47,8 @@ class CoordinatorRecovery:
         host, port = split_host_port(params["coordinator"], DEFAULT_PORT, "coordinator")
         self.address = join_host_port(host, port)
         hashes = workspace.coordinator_policy_hashes()
-        validator = _attestation.contrast_validator(params["attestation"], hashes, workspace.reference_values())
+        validator = _attestation.contrast_validator(params["attestation"], hashes, workspace.reference_values(),
+                                                    collateral_dir=params.get("attestation_collateral_dir"))
         self.api = UserApi(host, port, validator, params["timeout"])
 
     def probe(self) -> str:

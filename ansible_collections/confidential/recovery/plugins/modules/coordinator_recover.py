@@ -24,6 +24,12 @@ extends_documentation_fragment:
   - confidential.recovery.attributes.controller
   - confidential.recovery.attestation
 options:
+  attestation_collateral_dir:
+    description:
+      - A directory of evidence saved beforehand. For O(attestation=tdx), C(pcs/tdx/<FMSPC>.json) holds Intel's
+        collateral for the Coordinator's platform (TCB info, QE identity, CRLs and their issuer chains, in the form
+        dcap-qvl reads). Nothing is downloaded.
+    type: path
   coordinator:
     description:
       - Address of the Coordinator's user API, port 1313 when omitted. C(host), C(host:port), C(1.2.3.4:1313),
@@ -141,6 +147,7 @@ def main():
             seedshare_owner_key=dict(type="path", no_log=False),
             verify_dir=dict(type="path"),
             attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
+            attestation_collateral_dir=dict(type="path"),
             record_mesh_ca=dict(type="bool", default=True),
             force=dict(type="bool", default=False),
             timeout=dict(type="float", default=30),
