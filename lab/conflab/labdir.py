@@ -17,7 +17,7 @@ import yaml
 
 from .constellation.keys import MasterSecret, cluster_id
 from .constellation.recovery_servers import PROTOCOLS, recovery_port
-from .constellation.snp_issuer import reference_section, write_authority
+from .constellation.snp_issuer import ROOT_FILE, reference_section, write_authority
 from .constellation.vtpm_issuer import reference_measurements
 
 CLUSTER_NAME = "conflab"
@@ -148,6 +148,9 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
         coordinator = config["coordinator"]
         extra.update({"contrast_recover_coordinator": f"{coordinator['ip']}:{coordinator['port']}",
                       "contrast_recover_workspace_dir": str(directory / "contrast"), "contrast_recover_attestation": "lab"})
+        if config.get("attestation") == "snp":
+            extra.update({"contrast_recover_attestation": "snp",
+                          "contrast_recover_attestation_trust_anchor": str(directory / ROOT_FILE)})
         if kubeapi:
             extra["contrast_recover_kubeconfig"] = str(directory / "constellation-admin.conf")
     (directory / "recover-vars.yml").write_text(yaml.safe_dump(extra, sort_keys=False))

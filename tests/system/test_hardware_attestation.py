@@ -3,10 +3,12 @@
 """Real validators through the real playbook: the lab's recovery servers attest with a software vTPM
 (conflab up --attestation qemu-vtpm), or with that vTPM vouched for by SEV-SNP reports from a lab AMD root
 (--attestation snp, checked by the azure-sev-snp validator), and recover.yml checks them against the lab's
-constellation-conf.yaml."""
+constellation-conf.yaml. In the snp lab the Contrast Coordinator presents SEV-SNP evidence too, checked against the
+workspace manifest's ReferenceValues."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -22,8 +24,8 @@ QUICK = ("-e", "constellation_recover_call_timeout=5", "-e", "constellation_reco
          "-e", "constellation_recover_quorum_timeout=30")
 
 
-def _lab(tmp_path_factory, name: str, prefix: str, attestation: str):
-    lab = start_lab(tmp_path_factory, name, prefix, 3, "--no-contrast", "--attestation", attestation)
+def _lab(tmp_path_factory, name: str, prefix: str, attestation: str, contrast: bool = False):
+    lab = start_lab(tmp_path_factory, name, prefix, 3, *(() if contrast else ("--no-contrast",)), "--attestation", attestation)
     try:
         yield lab
     finally:
@@ -68,7 +70,7 @@ def test_a_node_whose_measurements_differ_gets_no_key(vtpm_lab, tmp_path):
 
 @pytest.fixture(scope="module")
 def snp_lab(tmp_path_factory, collection_installed):
-    yield from _lab(tmp_path_factory, "snp", "127.20.7", "snp")
+    yield from _lab(tmp_path_factory, "snp", "127.20.7", "snp", contrast=True)
 
 
 def test_snp_nodes_are_attested_through_the_lab_root_given_as_trust_anchor(snp_lab):
@@ -127,3 +129,39 @@ def test_a_node_presenting_a_wrong_measurement_gets_no_key_and_the_report_names_
 
     snp_lab.repair("--nodes", wrong)
     assert snp_lab.run("-e", "constellation_recover_stop_at=all").rc == 0
+
+
+def coordinator_state(lab) -> str:
+    return lab.status()["coordinator"]["state"]
+
+
+def test_the_snp_coordinator_is_attested_against_the_manifest_and_recovered(snp_lab):
+    snp_lab.break_("--reboot", "none", "--restart-coordinator")
+    snp_lab.wait_for(lambda: coordinator_state(snp_lab) == "stale", "coordinator in recovery mode")
+
+    run = snp_lab.run("-e", "recover_constellation=false")
+
+    assert run.rc == 0, run.output[-4000:]
+    assert run.report["contrast"]["status"] == "recovered"
+    assert "the Coordinator's evidence is checked against the root in attestation_trust_anchor" in run.output
+    assert coordinator_state(snp_lab) == "ready"
+
+
+def test_a_coordinator_whose_measurement_the_manifest_does_not_trust_gets_no_seed(snp_lab, tmp_path):
+    import shutil
+
+    workspace = tmp_path / "contrast"
+    shutil.copytree(snp_lab.directory / "contrast", workspace)
+    shutil.rmtree(workspace / "verify", ignore_errors=True)
+    manifest = json.loads((workspace / "manifest.json").read_text())
+    manifest["ReferenceValues"]["snp"][0]["TrustedMeasurement"] = "00" * 48
+    (workspace / "manifest.json").write_text(json.dumps(manifest))
+    snp_lab.break_("--reboot", "none", "--restart-coordinator")
+    snp_lab.wait_for(lambda: coordinator_state(snp_lab) == "stale", "coordinator in recovery mode")
+
+    run = snp_lab.run("-e", "recover_constellation=false", "-e", f"contrast_recover_workspace_dir={workspace}")
+
+    assert run.rc != 0
+    assert "no ReferenceValues.snp entry accepts the report" in run.output and "the launch measurement is" in run.output
+    assert coordinator_state(snp_lab) == "stale", "the seed must not have been sent"
+    assert snp_lab.run("-e", "recover_constellation=false").rc == 0

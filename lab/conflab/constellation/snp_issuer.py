@@ -39,6 +39,7 @@ ID_KEY_DIGEST = hashlib.sha384(b"conflab firmware ID key").digest()
 ROOT_FILE = "lab-amd-root.pem"
 ASK_FILE = "lab-amd-ask.pem"
 ASK_KEY_FILE = "lab-amd-ask.key"
+CRL_FILE = "lab-amd-crl.der"
 VALIDITY = datetime.timedelta(days=2)
 
 
@@ -72,6 +73,11 @@ def write_authority(directory: Path, private_dir: Path) -> Path:
     key_path.write_bytes(ask_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                serialization.NoEncryption()))
     key_path.chmod(0o600)
+    # AMD's CRL for the product, as Contrast's evidence carries it: signed by the ARK, revoking nothing here.
+    now = datetime.datetime.now(datetime.timezone.utc)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(ark.subject).last_update(now - VALIDITY)
+           .next_update(now + VALIDITY).sign(ark_key, hashes.SHA384(), rsa_padding=PSS))
+    (private_dir / CRL_FILE).write_bytes(crl.public_bytes(serialization.Encoding.DER))
     return directory / ROOT_FILE
 
 
@@ -88,7 +94,9 @@ class SoftwareSnpChip:
 
     def __init__(self, directory: Path, private_dir: Path, chip_name: str) -> None:
         ask_key = serialization.load_pem_private_key((private_dir / ASK_KEY_FILE).read_bytes(), password=None)
-        self.chain_pem = (private_dir / ASK_FILE).read_bytes() + (directory / ROOT_FILE).read_bytes()
+        self.ask_pem = (private_dir / ASK_FILE).read_bytes()
+        self.chain_pem = self.ask_pem + (directory / ROOT_FILE).read_bytes()
+        self.crl_der = (private_dir / CRL_FILE).read_bytes()
         self.chip_id = hashlib.sha512(chip_name.encode()).digest()
         self._vcek_key = ec.generate_private_key(ec.SECP384R1())
         tcb = _tcb_bytes()
@@ -97,7 +105,7 @@ class SoftwareSnpChip:
         extensions = [(KDS + arc, _der_integer(value)) for arc, value in spl] + [(KDS + "4", self.chip_id)]
         self.vcek_pem = _pem(_certificate("SEV-VCEK", "SEV-Milan", self._vcek_key.public_key(), ask_key, extensions))
 
-    def report(self, report_data: bytes) -> bytes:
+    def report(self, report_data: bytes, host_data: bytes = bytes(32), id_key_digest: bytes = ID_KEY_DIGEST) -> bytes:
         raw = bytearray(0x4A0)
         struct.pack_into("<IIQ", raw, 0x000, 2, 0, POLICY)  # version, guest SVN, policy
         struct.pack_into("<II", raw, 0x030, 0, 1)  # VMPL 0, ECDSA P-384 with SHA-384
@@ -105,7 +113,8 @@ class SoftwareSnpChip:
             raw[offset:offset + 8] = _tcb_bytes()
         raw[0x050:0x090] = report_data.ljust(64, b"\x00")
         raw[0x090:0x0C0] = LAUNCH_DIGEST
-        raw[0x0E0:0x110] = ID_KEY_DIGEST
+        raw[0x0C0:0x0E0] = host_data
+        raw[0x0E0:0x110] = id_key_digest
         raw[0x1A0:0x1E0] = self.chip_id
         r, s = decode_dss_signature(self._vcek_key.sign(bytes(raw[:0x2A0]), ec.ECDSA(hashes.SHA384())))
         raw[0x2A0:0x2E8] = r.to_bytes(72, "little")

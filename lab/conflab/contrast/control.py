@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .. import processes
 from .coordinator import state_dir
+from .snp_evidence import reference_entry
 from .workspace import create_workspace
 
 NAME = "coordinator"
@@ -51,7 +52,8 @@ def up(config: dict) -> None:
     if not (workspace / "seed-shares.json").exists():
         settings = config["coordinator"]
         policy_hash = bytes.fromhex(json.loads(identity_file.read_text())["policy_hash"])
-        create_workspace(workspace, settings["ip"], settings["port"], policy_hash, settings["paths"])
+        snp = [reference_entry()] if config.get("attestation") == "snp" else None
+        create_workspace(workspace, settings["ip"], settings["port"], policy_hash, settings["paths"], snp)
 
 
 def restart(config: dict) -> None:

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The lab Coordinator process: ``python -m conflab.contrast.coordinator --dir D``.
 
-The user API over aTLS on the real port (1313): nonce from ALPN with SNI fallback, a fresh
-insecure-variant certificate per connection, a client certificate requested but optional.
+The user API over aTLS on the real port (1313): nonce from ALPN with SNI fallback, a fresh certificate per
+connection (Contrast's insecure variant, or SEV-SNP evidence in a lab started with --attestation snp), a client
+certificate requested but optional.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import grpc
 from ..atls_server import AtlsTerminator
 from .attestation_certs import InsecureIssuer
 from .history import History
+from .snp_evidence import SnpCoordinatorIssuer
 from .userapi_service import Coordinator, generic_handlers
 
 
@@ -50,8 +52,9 @@ def main(argv=None) -> int:
     server.add_generic_rpc_handlers(generic_handlers(coordinator, settings["paths"]))
     backend_port = server.add_insecure_port("127.0.0.1:0")
     server.start()
-    terminator = AtlsTerminator(settings["ip"], settings["port"], backend_port,
-                                InsecureIssuer(bytes.fromhex(identity["policy_hash"])).issue,
+    policy_hash = bytes.fromhex(identity["policy_hash"])
+    issuer = SnpCoordinatorIssuer(args.dir, policy_hash) if lab.get("attestation") == "snp" else InsecureIssuer(policy_hash)
+    terminator = AtlsTerminator(settings["ip"], settings["port"], backend_port, issuer.issue,
                                 alpn_nonce=True, request_client_cert=True)
     coordinator.client_cert_for_peer = terminator.client_cert_for_peer
     terminator.start()

@@ -34,7 +34,8 @@ def _write(path: Path, data: bytes, private: bool = False) -> None:
     os.replace(tmp, path)
 
 
-def build_manifest(coordinator_policy_hash: bytes, seedshare_owner: rsa.RSAPrivateKey, workload_owner) -> bytes:
+def build_manifest(coordinator_policy_hash: bytes, seedshare_owner: rsa.RSAPrivateKey, workload_owner,
+                   snp_reference_values: list | None = None) -> bytes:
     policies = {coordinator_policy_hash.hex(): {"SANs": ["coordinator"], "WorkloadSecretID": "coordinator", "Role": "coordinator"}}
     for name in DEMO_WORKLOADS:
         policies[hashlib.sha256(f"policy of {name}".encode()).hexdigest()] = {"SANs": [name], "WorkloadSecretID": name}
@@ -42,7 +43,7 @@ def build_manifest(coordinator_policy_hash: bytes, seedshare_owner: rsa.RSAPriva
     workload_pkix = workload_owner.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     manifest = {
         "Policies": policies,
-        "ReferenceValues": {"SNP": [], "TDX": []},
+        "ReferenceValues": {"snp": snp_reference_values or [], "tdx": []},
         "WorkloadOwnerKeyDigests": [hashlib.sha256(workload_pkix).hexdigest()],
         "SeedshareOwnerPubKeys": [owner_pkcs1.hex()],
     }
@@ -60,11 +61,12 @@ def set_manifest(host: str, port: int, manifest: bytes, paths: str, timeout: flo
         return call(userapi_pb2.SetManifestRequest(Manifest=manifest, Policies=[secrets.token_bytes(16)]), timeout=timeout)
 
 
-def create_workspace(directory: Path, host: str, port: int, coordinator_policy_hash: bytes, paths: str) -> None:
+def create_workspace(directory: Path, host: str, port: int, coordinator_policy_hash: bytes, paths: str,
+                     snp_reference_values: list | None = None) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     seedshare_owner = rsa.generate_private_key(public_exponent=65537, key_size=4096)
     workload_owner = ec.generate_private_key(ec.SECP384R1())
-    manifest = build_manifest(coordinator_policy_hash, seedshare_owner, workload_owner)
+    manifest = build_manifest(coordinator_policy_hash, seedshare_owner, workload_owner, snp_reference_values)
     response = set_manifest(host, port, manifest, paths)
     pem, none = serialization.Encoding.PEM, serialization.NoEncryption()
     _write(directory / "seedshare-owner.pem",

@@ -59,7 +59,7 @@ class Workspace:
         values = self.manifest().get("ReferenceValues") or {}
         if not isinstance(values, dict):
             raise WorkspaceError(f"{self.manifest_file}: ReferenceValues is not a JSON object")
-        return values
+        return {str(key).lower(): value for key, value in values.items()}  # Go reads JSON keys case-insensitively
 
     def coordinator_policy_hashes(self) -> list[str]:
         policies = self.manifest().get("Policies") or {}

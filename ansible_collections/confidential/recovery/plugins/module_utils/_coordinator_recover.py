@@ -41,14 +41,15 @@ def _explain(exc: GrpcError) -> str:
 
 
 class CoordinatorRecovery:
-    def __init__(self, params: dict, workspace: Workspace):
+    def __init__(self, params: dict, workspace: Workspace, trust_anchor: bytes | None = None):
         self.params = params
         self.workspace = workspace
         host, port = split_host_port(params["coordinator"], DEFAULT_PORT, "coordinator")
         self.address = join_host_port(host, port)
         hashes = workspace.coordinator_policy_hashes()
         validator = _attestation.contrast_validator(params["attestation"], hashes, workspace.reference_values(),
-                                                    collateral_dir=params.get("attestation_collateral_dir"))
+                                                    collateral_dir=params.get("attestation_collateral_dir"),
+                                                    trust_anchor=trust_anchor)
         self.api = UserApi(host, port, validator, params["timeout"])
 
     def probe(self) -> str:
@@ -109,13 +110,27 @@ class CoordinatorRecovery:
         return sorted(written)
 
 
+def _trust_anchor(module) -> bytes | None:
+    path = module.params.get("attestation_trust_anchor")
+    if not path:
+        return None
+    module.warn("the Coordinator's evidence is checked against the root in attestation_trust_anchor instead of the "
+                "vendors' pinned roots: use this only for a test platform such as the lab")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        module.fail_json(msg=f"cannot read attestation_trust_anchor {path}: {exc.strerror}")
+    return None
+
+
 def run(module) -> None:
     params = module.params
     started = time.monotonic()
     workspace = Workspace(params["manifest"], params["seed_shares"], params["seedshare_owner_key"])
     try:
         workspace.manifest()
-        recovery = CoordinatorRecovery(params, workspace)
+        recovery = CoordinatorRecovery(params, workspace, _trust_anchor(module))
         state = recovery.probe()
         if module.check_mode:
             if state == "stale":

@@ -30,6 +30,11 @@ options:
         collateral for the Coordinator's platform (TCB info, QE identity, CRLs and their issuer chains, in the form
         dcap-qvl reads). Nothing is downloaded.
     type: path
+  attestation_trust_anchor:
+    description:
+      - A PEM root certificate to trust instead of AMD's pinned ARKs or Intel's root, for a test platform such as the
+        lab twin (C(conflab up --attestation snp) writes one). Never needed for a real cluster; every use warns.
+    type: path
   coordinator:
     description:
       - Address of the Coordinator's user API, port 1313 when omitted. C(host), C(host:port), C(1.2.3.4:1313),
@@ -148,6 +153,7 @@ def main():
             verify_dir=dict(type="path"),
             attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
             attestation_collateral_dir=dict(type="path"),
+            attestation_trust_anchor=dict(type="path"),
             record_mesh_ca=dict(type="bool", default=True),
             force=dict(type="bool", default=False),
             timeout=dict(type="float", default=30),
