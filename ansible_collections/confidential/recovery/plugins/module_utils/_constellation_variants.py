@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 from dataclasses import dataclass, field
 
 from . import _aws_nitro, _aws_snp, _azure_snp, _azure_tdx, _constellation_tdx, _constellation_vtpm, _gce, _gcp_snp
 from ._amd_chain import ChainError, is_pinned_ark
-from ._constellation_vtpm import VtpmDocumentError, ak_from_document
+from ._constellation_vtpm import VtpmDocumentError, ak_from_document, instance_info_object
 from ._tdx_verify import is_pinned_intel_root
 from ._tpm import ALG_SHA256, TpmError
 from ._tpm_eventlog import parse_event_log
@@ -163,10 +162,9 @@ GCE_REQUIRED_TECHNOLOGY = 1  # AMD SEV in go-tpm-tools' GCEConfidentialTechnolog
 def gcp_sev_es(settings: VariantSettings):
     def trusted(doc, _extra_data):
         try:
-            fields = json.loads(doc.instance_info or b"null")
-            instance = _gce.GceInstance.from_fields(fields if isinstance(fields, dict) else {})
+            instance = _gce.GceInstance.from_fields(instance_info_object(doc.instance_info, _gce.GceError))
             return _gce.attestation_key(settings.collateral_dir, instance), {"instance": str(instance)}
-        except (ValueError, _gce.GceError) as exc:
+        except _gce.GceError as exc:
             raise VtpmDocumentError(f"GCE identity: {exc}") from exc
 
     def check_cvm(doc):
@@ -180,7 +178,7 @@ def gcp_sev_es(settings: VariantSettings):
             raise VtpmDocumentError(f"the firmware is not GCE's virtual firmware v{GCE_MINIMUM_FIRMWARE} or later "
                                     f"(found {version if version is not None else 'another firmware'})")
         if technology != GCE_REQUIRED_TECHNOLOGY:
-            found = _gce.TECHNOLOGIES.get(technology, "no NonHostInfo event") if technology is not None else "none"
+            found = "none (no NonHostInfo event)" if technology is None else _gce.TECHNOLOGIES.get(technology, str(technology))
             raise VtpmDocumentError(f"GCE reports confidential technology {found}, not "
                                     f"{_gce.TECHNOLOGIES[GCE_REQUIRED_TECHNOLOGY]}")
 

@@ -179,6 +179,8 @@ def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict]
         signing_key = verify_signing_key(evidence.signer, now, evidence.intermediate, trust_anchor)
     except (ReportFormatError, ChainError) as exc:
         raise ContrastSnpError(str(exc)) from exc
+    if evidence.product and evidence.product != signing_key.product:
+        raise ContrastSnpError(f"the attestation names product {evidence.product}, but its signing key is {signing_key.product}'s")
     check_revocation(evidence.crl, signing_key.product, signing_key.kind, trust_anchor, evidence.intermediate, now)
     if not reference_values:
         raise ContrastSnpError("the manifest has no ReferenceValues.snp entry")
