@@ -162,6 +162,6 @@ def test_a_coordinator_whose_measurement_the_manifest_does_not_trust_gets_no_see
     run = snp_lab.run("-e", "recover_constellation=false", "-e", f"contrast_recover_workspace_dir={workspace}")
 
     assert run.rc != 0
-    assert "no ReferenceValues.snp entry accepts the report" in run.output and "the launch measurement is" in run.output
+    assert "no ReferenceValues.snp entry accepts the evidence" in run.output and "the launch measurement is" in run.output
     assert coordinator_state(snp_lab) == "stale", "the seed must not have been sent"
     assert snp_lab.run("-e", "recover_constellation=false").rc == 0

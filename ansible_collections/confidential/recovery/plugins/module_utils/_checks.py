@@ -32,3 +32,18 @@ class CheckFailed(Exception):
     """Validation stopped at a check; ``check`` names it, the message says why."""
 
     check = "document"
+
+
+def require_an_accepting_entry(entries: list, accept, error, what: str) -> None:
+    """Contrast's any-of rule: ``accept(entry)`` must hold for one of the manifest's reference-value ``entries``;
+    otherwise ``error`` names every entry's reason."""
+    if not entries:
+        raise error(f"the manifest has no ReferenceValues.{what} entry")
+    reasons = []
+    for position, entry in enumerate(entries):
+        try:
+            accept(entry)
+            return
+        except error as exc:
+            reasons.append(f"entry {position}: {exc}")
+    raise error(f"no ReferenceValues.{what} entry accepts the evidence: " + "; ".join(reasons))

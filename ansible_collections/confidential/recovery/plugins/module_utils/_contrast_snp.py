@@ -20,6 +20,7 @@ import struct
 from dataclasses import dataclass
 
 from ._amd_chain import ChainError, load_certificate, pinned_chain, verify_signing_key
+from ._checks import require_an_accepting_entry
 from ._contrast_idblock import guest_policy, id_key_digest
 from ._snp_report import REPORT_SIZE, ReportFormatError, Tcb, parse_report
 from ._snp_verify import SnpPolicy, SnpVerificationError, verify_report
@@ -182,18 +183,9 @@ def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict]
     if evidence.product and evidence.product != signing_key.product:
         raise ContrastSnpError(f"the attestation names product {evidence.product}, but its signing key is {signing_key.product}'s")
     check_revocation(evidence.crl, signing_key.product, signing_key.kind, trust_anchor, evidence.intermediate, now)
-    if not reference_values:
-        raise ContrastSnpError("the manifest has no ReferenceValues.snp entry")
     report_data = hashlib.sha512(spki + nonce).digest()
-    reasons = []
-    for position, entry in enumerate(reference_values):
-        try:
-            _against_entry(report, signing_key, entry, report_data)
-            break
-        except ContrastSnpError as exc:
-            reasons.append(f"entry {position}: {exc}")
-    else:
-        raise ContrastSnpError("no ReferenceValues.snp entry accepts the report: " + "; ".join(reasons))
+    require_an_accepting_entry(reference_values, lambda entry: _against_entry(report, signing_key, entry, report_data),
+                               ContrastSnpError, "snp")
     if policy_hashes and not any(hmac.compare_digest(report.host_data.hex(), h.lower()) for h in policy_hashes):
         raise ContrastSnpError(f"wrong policy hash for Coordinator: HOST_DATA is {report.host_data.hex()}")
     return dict(report.summary(), product=signing_key.product, signer=signing_key.kind)

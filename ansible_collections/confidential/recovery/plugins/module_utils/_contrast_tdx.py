@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import struct
 
+from ._checks import require_an_accepting_entry
 from ._constellation_tdx import TdxDocumentError, read_collateral
 from ._tdx_quote import HEADER_SVN_NAMES, QuoteFormatError, parse_quote
 from ._tdx_verify import TdxPolicy, check_quote
@@ -120,18 +121,10 @@ def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict]
         collateral = read_collateral(quote, collateral_dir)
     except (QuoteFormatError, TdxDocumentError) as exc:
         raise ContrastTdxError(str(exc)) from exc
-    if not reference_values:
-        raise ContrastTdxError("the manifest has no ReferenceValues.tdx entry")
     report_data = hashlib.sha512(spki + nonce).digest()
-    reasons = []
-    for position, entry in enumerate(reference_values):
-        try:
-            _against_entry(quote, collateral, entry, report_data, now, trust_anchor)
-            break
-        except ContrastTdxError as exc:
-            reasons.append(f"entry {position}: {exc}")
-    else:
-        raise ContrastTdxError("no ReferenceValues.tdx entry accepts the quote: " + "; ".join(reasons))
+    require_an_accepting_entry(
+        reference_values, lambda entry: _against_entry(quote, collateral, entry, report_data, now, trust_anchor),
+        ContrastTdxError, "tdx")
     host_data = quote.mr_config_id[:32].hex()
     if policy_hashes and not any(hmac.compare_digest(host_data, h.lower()) for h in policy_hashes):
         raise ContrastTdxError(f"wrong policy hash for Coordinator: MRCONFIGID holds {host_data}")

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import types
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from snp_documents import runtime_data
-from tdx_documents import COLLATERAL, SoftwareTdx
+from tdx_documents import SoftwareTdx
 from vtpm_documents import AK, NONCE, PCRS, b64, node_certificate
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _tdx_verify
 from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
 from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation_variants import VariantConfigError
@@ -47,18 +45,8 @@ def validator(collateral_dir, config=None):
                                    trust_anchor=PLATFORM.root_pem, collateral_dir=str(collateral_dir))
 
 
-@pytest.fixture
-def collateral(tmp_path, monkeypatch):
-    path = tmp_path / "pcs" / "tdx" / "B0C06F000000.json"
-    path.parent.mkdir(parents=True)
-    path.write_text(COLLATERAL)
-    monkeypatch.setattr(_tdx_verify.dcap_qvl, "verify",
-                        lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]))
-    return tmp_path
-
-
-def test_genuine_evidence_passes(collateral):
-    evidence = validator(collateral).validate(node_certificate(oid=OID, instance_info=instance_info()), NONCE)
+def test_genuine_evidence_passes(tdx_collateral, tcb_up_to_date):
+    evidence = validator(tdx_collateral).validate(node_certificate(oid=OID, instance_info=instance_info()), NONCE)
     assert evidence["variant"] == "azure-tdx" and evidence["platform"]["xfam"] == QUOTE.xfam.hex()
 
 
@@ -69,7 +57,7 @@ def test_genuine_evidence_passes(collateral):
     ("debug attributes", "allow debugging"),
     ("wrong measurement", "untrusted measurement value .* at index 9"),
 ])
-def test_each_tampered_form_fails_and_names_the_check(collateral, tamper, message):
+def test_each_tampered_form_fails_and_names_the_check(tdx_collateral, tcb_up_to_date, tamper, message):
     config, info, pcrs = conf(), instance_info(), None
     if tamper == "runtime data naming another key":
         info = instance_info(rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key())
@@ -82,7 +70,7 @@ def test_each_tampered_form_fails_and_names_the_check(collateral, tamper, messag
     elif tamper == "wrong measurement":
         pcrs = {**PCRS, 9: b"\x09" * 32}
     with pytest.raises(AttestationFailed, match=message):
-        validator(collateral, config).validate(node_certificate(oid=OID, instance_info=info, pcrs=pcrs), NONCE)
+        validator(tdx_collateral, config).validate(node_certificate(oid=OID, instance_info=info, pcrs=pcrs), NONCE)
 
 
 @pytest.mark.parametrize(("change", "message"), [

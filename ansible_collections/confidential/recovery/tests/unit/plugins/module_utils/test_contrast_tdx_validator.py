@@ -7,15 +7,13 @@ test_tdx.py runs that evaluation on Intel's real collateral."""
 
 from __future__ import annotations
 
-import types
 
 import pytest
 
 import contrast_documents
 from contrast_documents import POLICY_HASH, coordinator_tdx_certificate
-from tdx_documents import COLLATERAL, QUOTE, SoftwareTdx
+from tdx_documents import QUOTE, SoftwareTdx
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _tdx_verify
 from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
 from ansible_collections.confidential.recovery.plugins.module_utils._attestation import contrast_validator
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast_tdx import abi_bytes
@@ -34,16 +32,6 @@ def entry(**changes) -> dict:
     return values
 
 
-@pytest.fixture
-def collateral(tmp_path, monkeypatch):
-    path = tmp_path / "pcs" / "tdx" / "B0C06F000000.json"
-    path.parent.mkdir(parents=True)
-    path.write_text(COLLATERAL)
-    monkeypatch.setattr(_tdx_verify.dcap_qvl, "verify",
-                        lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]))
-    return tmp_path
-
-
 def validator(directory, entries=None, hashes=(POLICY_HASH,)):
     return contrast_validator("tdx", list(hashes), {"tdx": entries or [entry()]}, trust_anchor=PLATFORM.root_pem,
                               collateral_dir=str(directory))
@@ -54,8 +42,8 @@ def test_the_protobuf_rebuilds_the_exact_quote():
     assert abi_bytes(contrast_documents.quote_proto(QUOTE)) == QUOTE[:signed_end]  # the sample's extra bytes aside
 
 
-def test_a_genuine_coordinator_passes(collateral):
-    evidence = validator(collateral).validate(coordinator_tdx_certificate(PLATFORM, NONCE), NONCE)
+def test_a_genuine_coordinator_passes(tdx_collateral, tcb_up_to_date):
+    evidence = validator(tdx_collateral).validate(coordinator_tdx_certificate(PLATFORM, NONCE), NONCE)
     assert evidence["variant"] == "tdx" and evidence["platform"]["mr_config_id"].startswith(POLICY_HASH)
 
 
@@ -67,7 +55,7 @@ def test_a_genuine_coordinator_passes(collateral):
     ("debug attributes", "allow debugging"),
     ("tee tcb svn below minimum", "below the minimum"),
 ])
-def test_each_tampered_form_fails_and_names_the_check(collateral, tamper, message):
+def test_each_tampered_form_fails_and_names_the_check(tdx_collateral, tcb_up_to_date, tamper, message):
     entries, hashes, nonce, changes = None, (POLICY_HASH,), NONCE, None
     if tamper == "stale nonce":
         nonce = b"s" * 32
@@ -82,7 +70,7 @@ def test_each_tampered_form_fails_and_names_the_check(collateral, tamper, messag
     elif tamper == "tee tcb svn below minimum":
         entries = [entry(MinimumTeeTcbSvn="ff" + "00" * 15)]
     with pytest.raises(AttestationFailed, match=message):
-        validator(collateral, entries, hashes).validate(coordinator_tdx_certificate(PLATFORM, nonce, changes=changes), NONCE)
+        validator(tdx_collateral, entries, hashes).validate(coordinator_tdx_certificate(PLATFORM, nonce, changes=changes), NONCE)
 
 
 def test_without_collateral_the_coordinator_is_refused(tmp_path):

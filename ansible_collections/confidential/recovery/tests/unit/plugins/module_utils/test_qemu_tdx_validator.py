@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import types
 
 import pytest
 import yaml
 
-from tdx_documents import COLLATERAL, SoftwareTdx
+from tdx_documents import SoftwareTdx
 from vtpm_documents import NONCE, atls_certificate, b64
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _tdx_verify
 from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
 from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
 from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import parse_quote
@@ -47,29 +45,15 @@ def validator(collateral_dir, config=None):
                                    trust_anchor=PLATFORM.root_pem, collateral_dir=str(collateral_dir))
 
 
-@pytest.fixture
-def collateral(tmp_path):
-    path = tmp_path / "pcs" / "tdx" / f"{FMSPC}.json"
-    path.parent.mkdir(parents=True)
-    path.write_text(COLLATERAL)
-    return tmp_path
-
-
-@pytest.fixture
-def up_to_date(monkeypatch):
-    monkeypatch.setattr(_tdx_verify.dcap_qvl, "verify",
-                        lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]))
-
-
-def test_a_bound_quote_with_the_expected_mrtd_passes(collateral, up_to_date):
-    evidence = validator(collateral).validate(certificate(), NONCE)
+def test_a_bound_quote_with_the_expected_mrtd_passes(tdx_collateral, tcb_up_to_date):
+    evidence = validator(tdx_collateral).validate(certificate(), NONCE)
     assert evidence["variant"] == "qemu-tdx" and evidence["measurements"]["0"] == MRTD.hex()
     assert set(evidence["measurements"]) == {"0", "1", "2", "3", "4"} and evidence["platform"]["tcb_status"] == "UpToDate"
 
 
-def test_the_real_tcb_evaluation_refuses_a_quote_intel_did_not_sign(collateral):
+def test_the_real_tcb_evaluation_refuses_a_quote_intel_did_not_sign(tdx_collateral):
     with pytest.raises(AttestationFailed, match="collateral or TCB evaluation failed") as failure:
-        validator(collateral).validate(certificate(), NONCE)
+        validator(tdx_collateral).validate(certificate(), NONCE)
     assert failure.value.check == "tcb_status"
 
 
@@ -79,8 +63,8 @@ def test_the_real_tcb_evaluation_refuses_a_quote_intel_did_not_sign(collateral):
     ("debug attributes", "quote", "allow debugging"),
     ("no collateral", "tcb_status", f"no collateral for FMSPC {FMSPC}"),
 ])
-def test_each_tampered_form_fails_its_check(collateral, up_to_date, tmp_path_factory, tamper, check, message):
-    config, nonce, changes, directory = None, NONCE, None, collateral
+def test_each_tampered_form_fails_its_check(tdx_collateral, tcb_up_to_date, tmp_path_factory, tamper, check, message):
+    config, nonce, changes, directory = None, NONCE, None, tdx_collateral
     if tamper == "wrong measurement":
         config = conf(b"\x01" * 48)
     elif tamper == "stale nonce":
@@ -94,11 +78,11 @@ def test_each_tampered_form_fails_its_check(collateral, up_to_date, tmp_path_fac
     assert failure.value.check == check
 
 
-def test_a_flipped_quote_signature_byte_fails_the_quote_check(collateral, up_to_date):
+def test_a_flipped_quote_signature_byte_fails_the_quote_check(tdx_collateral, tcb_up_to_date):
     def make_document(user_data: bytes) -> bytes:
         quote = bytearray(PLATFORM.resign({0x238: hashlib.sha256(user_data + NONCE).digest().ljust(64, b"\x00")}))
         quote[0x27C] ^= 1
         return json.dumps({"RawQuote": b64(bytes(quote)), "UserData": b64(user_data)}).encode()
 
     with pytest.raises(AttestationFailed, match="the quote's signature does not verify"):
-        validator(collateral).validate(atls_certificate(OID, make_document), NONCE)
+        validator(tdx_collateral).validate(atls_certificate(OID, make_document), NONCE)

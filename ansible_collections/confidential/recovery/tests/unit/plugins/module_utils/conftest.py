@@ -1,0 +1,31 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Fixtures the TDX validator tests share."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from tdx_documents import COLLATERAL
+
+from ansible_collections.confidential.recovery.plugins.module_utils import _tdx_verify
+
+FMSPC = "B0C06F000000"  # the platform of the real quote, and of the software platform's PCK extension
+
+
+@pytest.fixture
+def tdx_collateral(tmp_path):
+    """A collateral directory holding Intel's collateral of the real quote's platform."""
+    path = tmp_path / "pcs" / "tdx" / f"{FMSPC}.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(COLLATERAL)
+    return tmp_path
+
+
+@pytest.fixture
+def tcb_up_to_date(monkeypatch):
+    """dcap-qvl's verdict UpToDate, for quotes that the software platform re-signed under a test root."""
+    monkeypatch.setattr(_tdx_verify.dcap_qvl, "verify",
+                        lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]))
