@@ -29,6 +29,12 @@ from ._snp_verify import SnpPolicy, check_report
 from ._tdx_quote import QuoteFormatError, parse_quote
 from ._tdx_verify import DCAP_QVL_IMPORT_ERROR, HAS_DCAP_QVL, TdxPolicy, check_quote
 
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+except ImportError:  # pragma: no cover - run() reports it through require_libraries
+    pass
+
 
 class EvidenceError(ValueError):
     """The evidence cannot be read at all (a missing file, an unreachable endpoint); the message says why."""
@@ -99,11 +105,19 @@ def read_report(data: bytes) -> bytes:
     return decoded if len(decoded) >= REPORT_SIZE else data
 
 
-def _tcb(value: dict | None) -> Tcb | None:
+def _tcb(value: dict | None, what: str) -> Tcb | None:
     if not value:
         return None
-    return Tcb.from_parts([value.get("bootloader", 0), value.get("tee", 0), 0, 0, 0, 0, value.get("snp", 0),
-                           value.get("microcode", 0)])
+    parts = []
+    for name in ("bootloader", "tee", None, None, None, None, "snp", "microcode"):
+        try:
+            number = int(value.get(name, 0)) if name else 0
+        except (TypeError, ValueError) as exc:
+            raise EvidenceError(f"{what}.{name} must be a number, got {value.get(name)!r}") from exc
+        if not 0 <= number <= 255:
+            raise EvidenceError(f"{what}.{name} must be from 0 to 255, got {number}")
+        parts.append(number)
+    return Tcb.from_parts(parts)
 
 
 def _hex(value: str | None, what: str) -> bytes | None:
@@ -120,7 +134,8 @@ def snp_policy(reference: dict) -> SnpPolicy:
     return SnpPolicy(
         allow_debug=reference["allow_debug"], allow_migrate_ma=reference["allow_migrate_ma"],
         allow_smt=reference["allow_smt"], vmpl=reference["vmpl"],
-        minimum_tcb=_tcb(reference.get("minimum_tcb")), minimum_launch_tcb=_tcb(reference.get("minimum_launch_tcb")),
+        minimum_tcb=_tcb(reference.get("minimum_tcb"), "snp_reference.minimum_tcb"),
+        minimum_launch_tcb=_tcb(reference.get("minimum_launch_tcb"), "snp_reference.minimum_launch_tcb"),
         permit_provisional_firmware=reference["permit_provisional_firmware"],
         report_data=_hex(reference.get("report_data"), "snp_reference.report_data"),
         host_data=_hex(reference.get("host_data"), "snp_reference.host_data"),
@@ -196,10 +211,13 @@ def _nonce(module) -> bytes:
 
 def _certificate_der(module) -> bytes:
     data = read_option_file(module, "certificate")
-    if b"-----BEGIN CERTIFICATE-----" in data:
-        body = data.split(b"-----BEGIN CERTIFICATE-----", 1)[1].split(b"-----END CERTIFICATE-----", 1)[0]
-        return base64.b64decode(b"".join(body.split()))
-    return data
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        return data
+    try:
+        return x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
+    except ValueError as exc:
+        module.fail_json(msg=f"certificate {module.params['certificate']} is not a PEM certificate: {exc}")
+    return b""
 
 
 NODE_PORT, COORDINATOR_PORT = 9999, 1313

@@ -129,3 +129,10 @@ def test_a_truncated_tdx_quote_fails_its_format_check():
                                                                           "accepted_tcb_statuses": ["UpToDate"]}),
                                 COLLATERAL_NOW, "saved")
     assert [c["check"] for c in result["checks"]] == ["quote_format"] and result["verdict"] == "failed"
+
+
+def test_a_minimum_tcb_that_is_not_a_number_is_named():
+    with pytest.raises(EvidenceError, match="snp_reference.minimum_tcb.snp must be a number, got 'eight'"):
+        snp_policy(dict(REFERENCE, minimum_tcb={"snp": "eight"}))
+    with pytest.raises(EvidenceError, match="snp_reference.minimum_launch_tcb.microcode must be from 0 to 255"):
+        snp_policy(dict(REFERENCE, minimum_launch_tcb={"microcode": 300}))
