@@ -18,7 +18,7 @@ import functools
 import hashlib
 import json
 
-from . import _attestation_config, _constellation_variants, _contrast_snp, _contrast_tdx
+from . import _amd_kds, _attestation_config, _constellation_variants, _contrast_snp, _contrast_tdx
 from ._atls import AttestationFailed
 from ._checks import CheckFailed
 
@@ -266,14 +266,17 @@ class ContrastHardwareValidator:
 
 
 def contrast_validator(attestation: str, coordinator_policy_hashes: list[str], reference_values: dict | None = None,
-                       now=None, trust_anchor: bytes | None = None, collateral_dir: str | None = None):
-    """``reference_values`` is the manifest's ReferenceValues (``{"snp": [...], "tdx": [...]}``)."""
+                       now=None, trust_anchor: bytes | None = None, collateral_dir: str | None = None,
+                       kds: _amd_kds.KdsCollateral | None = None):
+    """``reference_values`` is the manifest's ReferenceValues (``{"snp": [...], "tdx": [...]}``); ``kds`` fetches
+    what SNP evidence did not bring (by default: only what ``collateral_dir`` already holds)."""
     if attestation == LAB:
         return ContrastInsecureValidator(coordinator_policy_hashes)
     values = reference_values or {}
     if attestation == "snp":
         check = functools.partial(_contrast_snp.validate, reference_values=values.get("snp") or [],
-                                  policy_hashes=coordinator_policy_hashes, trust_anchor=trust_anchor)
+                                  policy_hashes=coordinator_policy_hashes, trust_anchor=trust_anchor,
+                                  collateral=kds or _amd_kds.KdsCollateral(collateral_dir))
         return ContrastHardwareValidator("snp", check, (_contrast_snp.ContrastSnpError,), now)
     if attestation == "tdx":
         check = functools.partial(_contrast_tdx.validate, reference_values=values.get("tdx") or [],

@@ -20,6 +20,7 @@ import struct
 from dataclasses import dataclass
 
 from ._amd_chain import ChainError, load_certificate, pinned_chain, verify_signing_key
+from ._amd_kds import KdsCollateral, KdsError, crl_location, vcek_location
 from ._checks import require_an_accepting_entry
 from ._contrast_idblock import guest_policy, id_key_digest
 from ._snp_report import REPORT_SIZE, ReportFormatError, Tcb, parse_report
@@ -81,7 +82,7 @@ def _abi_bytes(report) -> bytes:
 @dataclass(frozen=True)
 class Evidence:
     report_bytes: bytes
-    signer: bytes
+    signer: bytes | None
     intermediate: bytes | None
     crl: bytes | None
     product: str | None
@@ -97,9 +98,7 @@ def parse_attestation(raw: bytes) -> Evidence:
     if not attestation.HasField("report"):
         raise ContrastSnpError("the attestation document carries no report")
     chain = attestation.certificate_chain
-    signer = chain.vcek_cert or chain.vlek_cert
-    if not signer:
-        raise ContrastSnpError("the attestation carries no VCEK or VLEK; fetching it from AMD KDS is not supported yet")
+    signer = chain.vcek_cert or chain.vlek_cert or None
     return Evidence(report_bytes=_abi_bytes(attestation.report), signer=signer, intermediate=chain.ask_cert or None,
                     crl=chain.extras.get(CRL_EXTRAS_KEY), product=PRODUCTS.get(attestation.product.name))
 
@@ -171,18 +170,35 @@ def _against_entry(report, signing_key, entry: dict, report_data: bytes) -> None
         raise ContrastSnpError(f"chip {report.chip_id.hex()[:16]}... is not in AllowedChipIDs")
 
 
+def _from_kds(collateral: KdsCollateral | None, location, what: str) -> bytes:
+    if collateral is None:
+        raise ContrastSnpError(f"{what} did not come with the evidence, and no collateral directory is set")
+    try:
+        return collateral.get(location, what)
+    except KdsError as exc:
+        raise ContrastSnpError(str(exc)) from exc
+
+
 def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict], policy_hashes: list[str],
-             now: datetime.datetime, trust_anchor: bytes | None = None) -> dict:
-    """The report summary if the Coordinator's evidence holds; ContrastSnpError naming every reason otherwise."""
+             now: datetime.datetime, trust_anchor: bytes | None = None, collateral: KdsCollateral | None = None) -> dict:
+    """The report summary if the Coordinator's evidence holds; ContrastSnpError naming every reason otherwise.
+    A VCEK or CRL the evidence did not bring comes from ``collateral`` (AMD KDS, cached in the collateral directory)."""
     evidence = parse_attestation(raw)
     try:
         report = parse_report(evidence.report_bytes)
-        signing_key = verify_signing_key(evidence.signer, now, evidence.intermediate, trust_anchor)
+        signer = evidence.signer
+        if signer is None:
+            if not evidence.product:
+                raise ContrastSnpError("the attestation carries no VCEK and names no product to fetch it for")
+            signer = _from_kds(collateral, vcek_location(evidence.product, report.chip_id, report.reported_tcb),
+                               "the chip's VCEK")
+        signing_key = verify_signing_key(signer, now, evidence.intermediate, trust_anchor)
     except (ReportFormatError, ChainError) as exc:
         raise ContrastSnpError(str(exc)) from exc
     if evidence.product and evidence.product != signing_key.product:
         raise ContrastSnpError(f"the attestation names product {evidence.product}, but its signing key is {signing_key.product}'s")
-    check_revocation(evidence.crl, signing_key.product, signing_key.kind, trust_anchor, evidence.intermediate, now)
+    crl = evidence.crl or _from_kds(collateral, crl_location(signing_key.product), "AMD's CRL")
+    check_revocation(crl, signing_key.product, signing_key.kind, trust_anchor, evidence.intermediate, now)
     report_data = hashlib.sha512(spki + nonce).digest()
     require_an_accepting_entry(reference_values, lambda entry: _against_entry(report, signing_key, entry, report_data),
                                ContrastSnpError, "snp")

@@ -13,6 +13,7 @@ from . import _attestation
 from ._addresses import AddressError, join_host_port, split_host_port
 from ._atls import AtlsError
 from ._contrast_userapi import ALREADY_RECOVERED, NO_MANIFEST, RECOVERY_MODE, UserApi
+from ._amd_kds import KdsCollateral
 from ._contrast_workspace import Workspace, WorkspaceError, public_key_der, write_atomic
 from ._grpc_h2 import GrpcError
 
@@ -47,9 +48,11 @@ class CoordinatorRecovery:
         host, port = split_host_port(params["coordinator"], DEFAULT_PORT, "coordinator")
         self.address = join_host_port(host, port)
         hashes = workspace.coordinator_policy_hashes()
+        kds = KdsCollateral(params.get("attestation_collateral_dir"), params["attestation_collateral_download"],
+                            params["attestation_kds_url"], params["timeout"])
         validator = _attestation.contrast_validator(params["attestation"], hashes, workspace.reference_values(),
                                                     collateral_dir=params.get("attestation_collateral_dir"),
-                                                    trust_anchor=trust_anchor)
+                                                    trust_anchor=trust_anchor, kds=kds)
         self.api = UserApi(host, port, validator, params["timeout"])
 
     def probe(self) -> str:

@@ -28,8 +28,20 @@ options:
     description:
       - A directory of evidence saved beforehand. For O(attestation=tdx), C(pcs/tdx/<FMSPC>.json) holds Intel's
         collateral for the Coordinator's platform (TCB info, QE identity, CRLs and their issuer chains, in the form
-        dcap-qvl reads). Nothing is downloaded.
+        dcap-qvl reads).
+      - For O(attestation=snp), a VCEK or CRL the evidence did not bring is read from C(kds/vcek/v1/<product>/...),
+        the paths of AMD's Key Distribution Service.
     type: path
+  attestation_collateral_download:
+    description:
+      - Fetch SEV-SNP collateral missing from O(attestation_collateral_dir) (the chip's VCEK, AMD's CRL) from AMD's
+        Key Distribution Service, and keep it there. Off by default; the module then only reads the directory.
+    type: bool
+    default: false
+  attestation_kds_url:
+    description: AMD's Key Distribution Service, or a mirror of it, for O(attestation_collateral_download).
+    type: str
+    default: https://kdsintf.amd.com
   attestation_trust_anchor:
     description:
       - A PEM root certificate to trust instead of AMD's pinned ARKs or Intel's root, for a test platform such as the
@@ -153,6 +165,8 @@ def main():
             verify_dir=dict(type="path"),
             attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
             attestation_collateral_dir=dict(type="path"),
+            attestation_collateral_download=dict(type="bool", default=False),
+            attestation_kds_url=dict(type="str", default="https://kdsintf.amd.com"),
             attestation_trust_anchor=dict(type="path"),
             record_mesh_ca=dict(type="bool", default=True),
             force=dict(type="bool", default=False),

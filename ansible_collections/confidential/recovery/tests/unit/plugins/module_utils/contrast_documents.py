@@ -49,16 +49,18 @@ def _proto_report(raw: bytes):
 
 
 def coordinator_certificate(platform: SoftwareSnp, nonce: bytes, policy: int = POLICY_SMT, host_data: str = POLICY_HASH,
-                            crl: bytes | None = b"", bind: bool = True, **report) -> bytes:
-    """``crl`` b"" means a fresh CRL of the platform, None none at all."""
+                            crl: bytes | None = b"", bind: bool = True, with_vcek: bool = True, **report) -> bytes:
+    """``crl`` b"" means a fresh CRL of the platform, None none at all; without ``with_vcek`` the verifier must
+    find the VCEK itself (at AMD KDS)."""
     id_key = id_key_digest(LAUNCH_DIGEST, policy)
 
     def make_document(spki_hash: bytes, spki: bytes) -> bytes:
         report_data = hashlib.sha512(spki + nonce).digest() if bind else bytes(64)
         raw = platform.report(report_data, policy=policy, host_data=bytes.fromhex(host_data), id_key=id_key,
                               platform_info=1, **report)
-        chain = sevsnp_pb2.CertificateChain(vcek_cert=platform.vcek.public_bytes(Encoding.DER),
-                                            ask_cert=platform.ask.public_bytes(Encoding.DER))
+        chain = sevsnp_pb2.CertificateChain(ask_cert=platform.ask.public_bytes(Encoding.DER))
+        if with_vcek:
+            chain.vcek_cert = platform.vcek.public_bytes(Encoding.DER)
         if crl is not None:
             chain.extras["00569ee4-e480-4fba-bbf4-45b629901180"] = crl or platform.crl()
         product = sevsnp_pb2.SevProduct(name=sevsnp_pb2.SevProduct.SEV_PRODUCT_MILAN)

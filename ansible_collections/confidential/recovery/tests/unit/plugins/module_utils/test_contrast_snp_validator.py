@@ -42,7 +42,7 @@ def test_any_entry_may_accept_the_report():
     ("another policy hash", "wrong policy hash for Coordinator"),
     ("id key of another policy", "ID key digest .* is not a trusted one"),
     ("revoked ask", "AMD revoked the VCEK issuer"),
-    ("no crl", "no AMD CRL"),
+    ("no crl", "AMD.s CRL is needed and did not come with the evidence"),
     ("expired crl", "the AMD CRL expired"),
     ("chip not allowed", "is not in AllowedChipIDs"),
     ("platform feature not allowed", "the platform enables SMTEnabled"),
