@@ -53,40 +53,41 @@ def _vtpm(settings: VariantSettings, trusted_ak, check_cvm=None) -> DocumentVali
                              _constellation_vtpm.CHECKS)
 
 
-def amd_root(settings: VariantSettings, config_key: str) -> bytes | None:
-    """The root an SNP chain must end in: None for AMD's pinned ARKs, else the explicitly given trust anchor.
+def _root(settings: VariantSettings, config_key: str, setting: str, is_pinned, warning: str, refusal: str):
+    """The root a chain must end in: None for the vendor's pinned roots, else the explicitly given trust anchor.
 
-    Upstream takes the root from ``amdRootKey`` and never checks that it is AMD's. Here a root that is not one of
-    AMD's pinned ARKs is refused unless the user passes it explicitly (attestation_trust_anchor), with a warning.
+    Upstream takes the root from the configuration (``amdRootKey``, ``intelRootKey``) and never checks that it is
+    the vendor's. Here a configured root that is not pinned is refused (``refusal``); another root is trusted only
+    when the user passes it explicitly (attestation_trust_anchor), with ``warning``.
     """
     if settings.trust_anchor is not None:
-        settings.warn("SEV-SNP evidence is checked against the root in attestation_trust_anchor instead of AMD's pinned "
-                      "ARKs: use this only for a test platform such as the lab")
+        settings.warn(warning)
         return settings.trust_anchor
-    configured = settings.section.get("amdRootKey")
-    if configured:
-        try:
-            pinned = is_pinned_ark(str(configured).encode())
-        except ChainError as exc:
-            raise VariantConfigError(f"{settings.source}: attestation.{config_key}.amdRootKey: {exc}") from exc
-        if not pinned:
-            raise VariantConfigError(
-                f"{settings.source}: attestation.{config_key}.amdRootKey is not one of AMD's ARKs (Milan, Genoa, "
-                "Turin); refusing it. To trust another root on purpose, pass it with attestation_trust_anchor")
+    configured = settings.section.get(setting)
+    if not configured:
+        return None
+    try:
+        pinned = is_pinned(str(configured).encode())
+    except ChainError as exc:
+        raise VariantConfigError(f"{settings.source}: attestation.{config_key}.{setting}: {exc}") from exc
+    if not pinned:
+        raise VariantConfigError(f"{settings.source}: attestation.{config_key}.{setting} {refusal}; refusing it. To trust "
+                                 "another root on purpose, pass it with attestation_trust_anchor")
     return None
+
+
+def amd_root(settings: VariantSettings, config_key: str) -> bytes | None:
+    return _root(settings, config_key, "amdRootKey", is_pinned_ark,
+                 "SEV-SNP evidence is checked against the root in attestation_trust_anchor instead of AMD's pinned "
+                 "ARKs: use this only for a test platform such as the lab",
+                 "is not one of AMD's ARKs (Milan, Genoa, Turin)")
 
 
 def intel_root(settings: VariantSettings, config_key: str) -> bytes | None:
-    """None for Intel's pinned root; the explicitly given trust anchor otherwise. ``intelRootKey`` must be Intel's."""
-    if settings.trust_anchor is not None:
-        settings.warn("TDX evidence is checked against the root in attestation_trust_anchor instead of Intel's pinned "
-                      "root: use this only for a test platform")
-        return settings.trust_anchor
-    configured = settings.section.get("intelRootKey")
-    if configured and not is_pinned_intel_root(str(configured).encode()):
-        raise VariantConfigError(f"{settings.source}: attestation.{config_key}.intelRootKey is not Intel's SGX Root CA; "
-                                 "refusing it. To trust another root on purpose, pass it with attestation_trust_anchor")
-    return None
+    return _root(settings, config_key, "intelRootKey", is_pinned_intel_root,
+                 "TDX evidence is checked against the root in attestation_trust_anchor instead of Intel's pinned "
+                 "root: use this only for a test platform",
+                 "is not Intel's SGX Root CA")
 
 
 def qemu_vtpm(settings: VariantSettings):

@@ -11,9 +11,10 @@ import time
 
 from . import _attestation
 from ._addresses import AddressError, join_host_port, split_host_port
-from ._atls import AtlsError
-from ._contrast_userapi import ALREADY_RECOVERED, NO_MANIFEST, RECOVERY_MODE, UserApi
 from ._amd_kds import KdsCollateral
+from ._atls import AtlsError
+from ._constellation_module import read_option_file
+from ._contrast_userapi import ALREADY_RECOVERED, NO_MANIFEST, RECOVERY_MODE, UserApi
 from ._contrast_workspace import Workspace, WorkspaceError, public_key_der, write_atomic
 from ._grpc_h2 import GrpcError
 
@@ -114,17 +115,11 @@ class CoordinatorRecovery:
 
 
 def _trust_anchor(module) -> bytes | None:
-    path = module.params.get("attestation_trust_anchor")
-    if not path:
-        return None
-    module.warn("the Coordinator's evidence is checked against the root in attestation_trust_anchor instead of the "
-                "vendors' pinned roots: use this only for a test platform such as the lab")
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        module.fail_json(msg=f"cannot read attestation_trust_anchor {path}: {exc.strerror}")
-    return None
+    anchor = read_option_file(module, "attestation_trust_anchor")
+    if anchor is not None:
+        module.warn("the Coordinator's evidence is checked against the root in attestation_trust_anchor instead of the "
+                    "vendors' pinned roots: use this only for a test platform such as the lab")
+    return anchor
 
 
 def run(module) -> None:

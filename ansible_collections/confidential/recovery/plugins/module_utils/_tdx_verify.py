@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ._checks import Check, check
 from ._intel_roots import INTEL_SGX_ROOT_CA, INTEL_SGX_ROOT_CA_SHA256
-from ._tdx_quote import TdxQuote
+from ._tdx_quote import HEADER_SVN_NAMES, TdxQuote
 
 try:
     from cryptography import x509
@@ -69,6 +69,8 @@ class TdxPolicy:
     mr_owner_config: bytes | None = None
     report_data: bytes | None = None
     minimum_tee_tcb_svn: bytes | None = None
+    minimum_qe_svn: int | None = None
+    minimum_pce_svn: int | None = None
     qe_vendor_id: bytes | None = INTEL_QE_VENDOR_ID
     allow_debug: bool = False
     accepted_tcb_statuses: tuple[str, ...] = (UP_TO_DATE,)
@@ -178,6 +180,15 @@ def _equal(name: str, actual: bytes, expected: bytes | None) -> Check:
     return check(name, None if hmac.compare_digest(actual, expected) else f"{name} is {actual.hex()}, not {expected.hex()}")
 
 
+def _header_svn_checks(quote: TdxQuote, policy: TdxPolicy) -> list[Check]:
+    svns = dict(zip(HEADER_SVN_NAMES, quote.header_svns))
+    checks = []
+    for name, minimum in (("qe_svn", policy.minimum_qe_svn), ("pce_svn", policy.minimum_pce_svn)):
+        problem = None if minimum is None or svns[name] >= minimum else f"{name}: {svns[name]} is below the minimum {minimum}"
+        checks.append(check(f"minimum_{name}", problem, asked=minimum is not None))
+    return checks
+
+
 def _value_checks(quote: TdxQuote, policy: TdxPolicy) -> list[Check]:
     attributes, xfam = _u64(quote.td_attributes), _u64(quote.xfam)
     attribute_problem = None
@@ -197,6 +208,7 @@ def _value_checks(quote: TdxQuote, policy: TdxPolicy) -> list[Check]:
         check("td_attributes_allowed", attribute_problem),
         check("xfam_valid", xfam_problem),
         check("minimum_tee_tcb_svn", svn_problem, asked=policy.minimum_tee_tcb_svn is not None),
+        *_header_svn_checks(quote, policy),
         _equal("mr_td", quote.mr_td, policy.mr_td),
     ]
     checks += [_equal(f"rtmr{i}", quote.rtmrs[i], policy.rtmrs[i]) for i in range(4)]

@@ -36,7 +36,7 @@ def test_the_quote_parses_as_go_tdx_guest_reads_it():
 def test_the_genuine_quote_passes_every_check_at_its_date():
     policy = TdxPolicy(mr_td=GENUINE.mr_td, rtmrs=GENUINE.rtmrs, mr_seam=GENUINE.mr_seam, xfam=GENUINE.xfam,
                        td_attributes=GENUINE.td_attributes, report_data=GENUINE.report_data,
-                       minimum_tee_tcb_svn=GENUINE.tee_tcb_svn)
+                       minimum_tee_tcb_svn=GENUINE.tee_tcb_svn, minimum_qe_svn=0, minimum_pce_svn=0)
     checks = check_quote(GENUINE, COLLATERAL, policy, COLLATERAL_NOW)
     assert "failed" not in verdicts(checks).values(), details(checks)
     assert [name for name, verdict in verdicts(checks).items() if verdict == "not checked"] == [
