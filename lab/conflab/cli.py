@@ -153,7 +153,7 @@ def select_nodes(config: dict, spec: str | None) -> list[dict]:
 
 
 # Faults a running node picks up from faults.json, without being replaced by a fault server.
-SWITCHED_FAULTS = ("reboot-after-push", "wrong-measurement")
+SWITCHED_FAULTS = ("reboot-after-push", "wrong-measurement", "etcd-fails")
 MEASURED_ATTESTATIONS = ("qemu-vtpm", "snp")
 
 
@@ -222,6 +222,9 @@ def cmd_break(args) -> int:
         elif kind == "wrong-measurement":
             _add_to_switch(directory, "wrong_measurement", node["name"])
             progress(f"{node['name']} now presents a wrong measurement at PCR 4")
+        elif kind == "etcd-fails":
+            _add_to_switch(directory, "etcd_fails", node["name"])
+            progress(f"{node['name']} takes its key, but its etcd member crashes at every start")
         else:
             start_fault(config, node, kind)
             progress(f"{node['name']} replaced by a {kind} recovery server")
@@ -262,8 +265,10 @@ def cmd_repair(args) -> int:
     repaired = select_nodes(config, args.nodes)
     if repaired:
         names = {node["name"] for node in repaired}
-        measured_wrong = [name for name in faultfile.read(directory).get("wrong_measurement") or [] if name not in names]
-        faultfile.update(directory, wrong_measurement=measured_wrong or None)
+        switches = faultfile.read(directory)
+        for switch in ("wrong_measurement", "etcd_fails"):
+            still = [name for name in switches.get(switch) or [] if name not in names]
+            faultfile.update(directory, **{switch: still or None})
     for node in repaired:
         processes.stop(directory, fault_name(node))
         if not processes.is_running(directory, node["name"]):
@@ -343,7 +348,8 @@ def parser() -> argparse.ArgumentParser:
     brk.add_argument("--kill", help="N or name,name: stop without restarting")
     brk.add_argument("--fault", action="append", metavar="NODE=KIND",
                      help=f"replace NODE's recovery server: {', '.join(FAULT_KINDS)}; or reboot-after-push; or "
-                          "wrong-measurement (NODE's PCR 4 differs from the reference)")
+                          "wrong-measurement (NODE's PCR 4 differs from the reference); or etcd-fails (NODE takes its key, "
+                          "its etcd member crashes at every start)")
     brk.add_argument("--kubeapi", choices=("down", "stall"))
     brk.add_argument("--workloads", choices=("fail",))
     brk.add_argument("--lb", choices=("stale-pool",))

@@ -3,7 +3,8 @@
 """Lab-wide fault switches in ``D/faults.json``, read by the lab's processes on every use.
 
 Keys: ``kubeapi`` ("stall"), ``workloads`` ("fail"), ``lb`` ("stale-pool"), and
-``reboot_after_push`` (node names that reboot once, right after they received a key).
+``reboot_after_push`` (node names that reboot once, right after they received a key),
+``wrong_measurement`` and ``etcd_fails`` (node names whose etcd member crashes at every start).
 """
 
 from __future__ import annotations

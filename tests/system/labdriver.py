@@ -36,6 +36,26 @@ def ansible_env() -> dict:
     return env
 
 
+def _etcd_news(line: str) -> bool:
+    return bool(line.strip()) and not any(noise in line for noise in ("rafthttp/", "simple token", "[core] grpc"))
+
+
+def _last_lines(path: Path, keep, count: int) -> list[str]:
+    """The last ``count`` kept lines, a JSON log line cut down to its time, level and message."""
+    if not path.exists():
+        return []
+    kept = []
+    for line in path.read_text(errors="replace").splitlines():
+        if keep(line):
+            try:
+                doc = json.loads(line)
+                line = f"{doc.get('time') or doc.get('ts')} {doc.get('level')} {doc.get('msg')}"
+            except ValueError:
+                pass
+            kept.append(line[:200])
+    return kept[-count:]
+
+
 @dataclass
 class PlaybookRun:
     rc: int
@@ -64,6 +84,17 @@ class Lab:
         res = conflab("status", "--dir", str(self.directory), "--json")
         assert res.returncode == 0, res.stderr
         return json.loads(res.stdout)
+
+    def diagnostics(self) -> str:
+        """One line per node for whoever reads a failed CI log: state, last console line, last etcd complaint."""
+        res = conflab("status", "--dir", str(self.directory))
+        parts = [f"lab {self.directory} ({self.prefix}.x):", res.stdout.strip() or res.stderr.strip()]
+        for node_dir in sorted(self.directory.glob("nodes/*")):
+            console = _last_lines(node_dir / "console.log", lambda line: True, 1)
+            errors = _last_lines(node_dir / "console.log", lambda line: '"ERROR"' in line, 2)
+            etcd = _last_lines(node_dir / "etcd.log", _etcd_news, 2)
+            parts.append(f"-- {node_dir.name}: last {console}; errors {errors}; etcd {etcd}")
+        return "\n".join(parts)
 
     def node_states(self) -> dict[str, str]:
         return {n["name"]: n["state"] for n in self.status()["nodes"]}

@@ -130,6 +130,22 @@ def test_a_node_rebooting_after_its_push_is_pushed_again(broken, record):
     assert_no_constellation_leak(lab, run)
 
 
+def test_a_keyed_node_whose_etcd_crashes_is_topped_up_after_the_grace(broken, record):
+    lab = broken
+    lab.break_("--fault", f"{CP[0]}=etcd-fails")
+
+    run = lab.run(*CONSTELLATION_ONLY, *FAST, "-e", "constellation_recover_quorum_grace=5")
+    record(run, "run")
+
+    assert run.rc == 0, run.output[-4000:]
+    summary = run.report["constellation"]
+    assert summary["quorum"] is True and summary["topped_up"] is True, summary
+    assert summary["keys_pushed"] == 5, summary  # 3 for quorum, then the 2 others once quorum stayed away
+    assert "hold a key, yet etcd has no quorum" in run.output
+    assert "etcd member exited with code" in (lab.directory / "nodes" / CP[0] / "console.log").read_text()
+    assert_no_constellation_leak(lab, run)
+
+
 # -- hostile recovery servers -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("kind", "outcome", "message"), [

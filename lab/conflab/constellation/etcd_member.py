@@ -1,15 +1,22 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""A real etcd member for an unlocked lab control-plane node."""
+"""A real etcd member for an unlocked lab control-plane node.
+
+Like the kubelet with etcd's static pod, the node restarts a member that exits, with a growing
+pause, a bounded number of times; each exit is logged to the node's console.
+"""
 
 from __future__ import annotations
 
 import json
 import signal
 import subprocess
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+RESTART_PAUSES = (1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 def etcd_healthy(client_url: str, timeout: float = 1.0) -> bool:
@@ -22,9 +29,13 @@ def etcd_healthy(client_url: str, timeout: float = 1.0) -> bool:
 
 
 class EtcdMember:
-    def __init__(self, lab: dict, node: dict, node_dir: Path):
+    def __init__(self, lab: dict, node: dict, node_dir: Path, on_exit=None, faulted=None):
         self.lab, self.node, self.node_dir = lab, node, Path(node_dir)
+        self._faulted = faulted or (lambda: False)
         self._process: subprocess.Popen | None = None
+        self._on_exit = on_exit or (lambda message: None)
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
 
     @property
     def data_dir(self) -> Path:
@@ -35,6 +46,28 @@ class EtcdMember:
         return ",".join(f"{n['name']}={n['etcd_peer_url']}" for n in members)
 
     def start(self, new_cluster: bool) -> None:
+        self._launch(new_cluster)
+        threading.Thread(target=self._supervise, daemon=True, name="etcd-supervisor").start()
+
+    def _supervise(self) -> None:
+        for pause in RESTART_PAUSES:
+            code = self._process.wait()
+            if self._stopping.is_set():
+                return
+            self._on_exit(f"etcd member exited with code {code}; restarting it in {pause:g} s")
+            if self._stopping.wait(pause):
+                return
+            self._launch(new_cluster=False)
+        code = self._process.wait()
+        if not self._stopping.is_set():
+            self._on_exit(f"etcd member exited with code {code}; giving up after {len(RESTART_PAUSES)} restarts")
+
+    def _launch(self, new_cluster: bool) -> None:
+        with self._lock:
+            if not self._stopping.is_set():
+                self._process = self._spawn(new_cluster)
+
+    def _spawn(self, new_cluster: bool) -> subprocess.Popen:
         node = self.node
         args = [
             self.lab["etcd_bin"],
@@ -51,12 +84,15 @@ class EtcdMember:
             "--election-timeout", "1000",
             "--log-level", "warn",
         ]
-        log = (self.node_dir / "etcd.log").open("ab")
-        self._process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        log.close()
+        if self._faulted():  # fault injection: a member that crashes at start, as with a damaged data dir
+            args.append("--conflab-fault-member-crashes")
+        with (self.node_dir / "etcd.log").open("ab") as log:
+            return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def stop(self) -> None:
-        process = self._process
+        with self._lock:
+            self._stopping.set()
+            process = self._process
         if process is None or process.poll() is not None:
             return
         process.send_signal(signal.SIGTERM)

@@ -50,7 +50,9 @@ class Node:
         fmt = ZAP if protocol == KEYSERVICE else self.lab.get("log_format", SLOG)
         self.console = Console(self.dir / "console.log", fmt)
         self.disk = StateDisk(self.dir / "state-disk.json")
-        self.etcd = EtcdMember(self.lab, self.node, self.dir) if self.is_control_plane else None
+        self.etcd = (EtcdMember(self.lab, self.node, self.dir, on_exit=lambda message: self.console.log("ERROR", message),
+                                faulted=lambda: name in (faultfile.read(self.lab_dir).get("etcd_fails") or []))
+                     if self.is_control_plane else None)
         self.join_service: JoinService | None = None
         self.recovery = None
         self.rejoin: RejoinClient | None = None

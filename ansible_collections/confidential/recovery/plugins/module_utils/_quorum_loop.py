@@ -13,8 +13,10 @@ node's recovery server over aTLS:
 Without quorum, the round pushes to as many waiting nodes as quorum still needs beyond the
 nodes holding a key from this run (or to all waiting nodes with ``stop_at=all``). A node
 that reboots after its push waits again and loses its place, so a later round replaces it;
-a node that comes up late is pushed in the round that sees it. Every call is bounded by the
-run's deadline, so the loop ends on time whatever the network does.
+a node that comes up late is pushed in the round that sees it. When enough nodes hold a key
+but quorum stays away for ``quorum_grace`` seconds after the last push (a keyed node's etcd
+did not start), every other waiting node gets a key too. Every call is bounded by the run's
+deadline, so the loop ends on time whatever the network does.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ UNPROBED = "unprobed"
 
 QUORUM = "quorum"
 ALL = "all"
+
+# A health answer gets this long even at the very end of the run: kube-apiserver's own etcd
+# check may take its 2 s default (--etcd-readycheck-timeout), and a shorter wait would report a
+# timeout of our own making instead of what the API server says.
+HEALTH_FLOOR_SECONDS = 3.0
 
 
 @dataclass
@@ -90,24 +97,27 @@ class QuorumLoop:
     """``probe(node, timeout) -> ProbeResult``, ``push(node, timeout) -> PushOutcome``, ``health(timeout) -> dict``."""
 
     def __init__(self, nodes, *, probe, push, health, stop_at, deadline, call_timeout, poll_interval, progress,
-                 check_mode=False, sleep=None):
+                 quorum_grace=60.0, check_mode=False, sleep=None):
         self.nodes = nodes
         self._probe, self._push, self._health = probe, push, health
         self.stop_at = stop_at
         self.deadline = deadline
         self.call_timeout = call_timeout
         self.poll_interval = poll_interval
+        self.quorum_grace = quorum_grace
         self.progress = progress
         self.check_mode = check_mode
         self._sleep = sleep or deadline.sleep
         self.rounds = 0
         self.quorum_at: float | None = None
+        self.last_push_at: float | None = None
+        self.topped_up = False
         self.view: dict = {"quorum": False, "etcd_readyz": "not asked yet"}
         self.would_push: list[str] = []
 
     # -- one round ----------------------------------------------------------
     def _observe(self) -> None:
-        self.view = self._health(self.deadline.bounded(self.call_timeout))
+        self.view = self._health(self.deadline.bounded(self.call_timeout, floor=min(self.call_timeout, HEALTH_FLOOR_SECONDS)))
         if self.view.get("quorum") and self.quorum_at is None:
             self.quorum_at = round(self.deadline.elapsed(), 2)
         timeout = self.deadline.bounded(self.call_timeout)
@@ -130,6 +140,7 @@ class QuorumLoop:
         timeout = self.deadline.bounded(self.call_timeout)
         with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
             outcomes = list(pool.map(lambda n: self._push(n, timeout), targets))
+        self.last_push_at = self.deadline.elapsed()
         for node, outcome in zip(targets, outcomes):
             if outcome.ok:
                 node.holds_key = True
@@ -152,6 +163,23 @@ class QuorumLoop:
                 f"needed; waiting: {', '.join(waiting) or 'none'}; not waiting, counted as down: {', '.join(silent) or 'none'}; "
                 f"pushing to: {', '.join(n.name for n in targets) or 'none'}")
 
+    def _top_up(self) -> list[ControlPlaneNode]:
+        """The other waiting nodes, once enough keys are out but quorum stayed away for the grace period."""
+        if self.view.get("quorum") or self.stop_at != QUORUM or self.last_push_at is None:
+            return []
+        holding = [n.name for n in self.nodes if n.holds_key]
+        if len(holding) < quorum_size(len(self.nodes)):
+            return []
+        silent_for = self.deadline.elapsed() - self.last_push_at
+        if silent_for < self.quorum_grace:
+            return []
+        targets = plan_targets(self.nodes, ALL, False)
+        if targets:
+            self.topped_up = True
+            self.progress(f"{', '.join(holding)} hold a key, yet etcd has no quorum {silent_for:.0f} s after the last push: "
+                          f"pushing to the other waiting nodes too ({', '.join(n.name for n in targets)})", force=True)
+        return targets
+
     def _finished(self) -> bool:
         if not self.view.get("quorum"):
             return False
@@ -163,7 +191,7 @@ class QuorumLoop:
         while True:
             self.rounds += 1
             self._observe()
-            targets = plan_targets(self.nodes, self.stop_at, bool(self.view.get("quorum")))
+            targets = plan_targets(self.nodes, self.stop_at, bool(self.view.get("quorum"))) or self._top_up()
             summary = self._summary(targets)
             self.progress(f"round {self.rounds}: {summary}", force=bool(targets), key=summary)
             if self.check_mode:
@@ -186,6 +214,7 @@ class QuorumLoop:
             "rounds": self.rounds,
             "quorum_size": quorum_size(len(self.nodes)),
             "keys_pushed": sum(n.pushes for n in self.nodes),
+            "topped_up": self.topped_up,
             "nodes": [n.report() for n in self.nodes],
         }
 

@@ -88,7 +88,7 @@ def run(module, validator, secret) -> None:
     progress = ProgressLog(deadline, sink=file_sink(params.get("progress_file")))
     loop = QuorumLoop(nodes, probe=wiring.probe, push=wiring.push, health=wiring.health, stop_at=params["stop_at"],
                       deadline=deadline, call_timeout=params["timeout"], poll_interval=params["poll_interval"],
-                      progress=progress, check_mode=module.check_mode)
+                      quorum_grace=params["quorum_grace"], progress=progress, check_mode=module.check_mode)
     quorum = loop.run()
     result = dict(loop.result(), progress=progress.lines, elapsed=round(deadline.elapsed(), 2))
     result["changed"] = result["keys_pushed"] > 0

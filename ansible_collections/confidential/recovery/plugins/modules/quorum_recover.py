@@ -71,6 +71,13 @@ options:
     description: Seconds between rounds.
     type: float
     default: 3
+  quorum_grace:
+    description:
+      - With O(stop_at=quorum), seconds to wait for quorum after enough nodes hold a key.
+      - When quorum is still missing then (a node took its key but its etcd did not come up), every other
+        waiting node gets a key too, and RV(topped_up) says so.
+    type: float
+    default: 60
 requirements:
   - cryptography
   - h2
@@ -121,6 +128,11 @@ keys_pushed:
   returned: always
   type: int
   sample: 3
+topped_up:
+  description: True when quorum stayed away after enough keys were out, so the other waiting nodes got a key too.
+  returned: always
+  type: bool
+  sample: false
 rounds:
   description: Rounds the loop ran.
   returned: always
@@ -224,6 +236,7 @@ def main():
             stop_at=dict(type="str", choices=["quorum", "all"], default="quorum"),
             wait_timeout=dict(type="float", default=300),
             poll_interval=dict(type="float", default=3),
+            quorum_grace=dict(type="float", default=60),
             progress_file=dict(type="path"),
         ),
         supports_check_mode=True,

@@ -30,10 +30,11 @@ class SimulatedCluster:
     ``stall`` makes every API call use the whole timeout it was given.
     """
 
-    def __init__(self, states, clock, reboot_after_push=(), api_down=False, stall=False):
+    def __init__(self, states, clock, reboot_after_push=(), api_down=False, stall=False, etcd_never_starts=()):
         self.states = dict(states)
         self.clock = clock
         self.reboot_after_push = set(reboot_after_push)
+        self.etcd_never_starts = set(etcd_never_starts)
         self.api_down = api_down
         self.stall = stall
         self.pushes = []
@@ -69,17 +70,19 @@ class SimulatedCluster:
         if node.name in self.reboot_after_push:
             self.reboot_after_push.discard(node.name)
             self.states[node.name] = "waiting"  # took the key, crashed, waits again
+        elif node.name in self.etcd_never_starts:
+            self.states[node.name] = "keyed"  # unlocked its disk, but its etcd member never came up
         else:
             self.states[node.name] = "unlocked"
         return PushOutcome(True, seconds=0.01, protocol="unary")
 
 
-def run_loop(cluster, clock, stop_at=QUORUM, wait=60.0, check_mode=False, call_timeout=5.0):
+def run_loop(cluster, clock, stop_at=QUORUM, wait=60.0, check_mode=False, call_timeout=5.0, quorum_grace=60.0):
     deadline = Deadline(wait, clock=clock)
     nodes = [ControlPlaneNode(name=name, address=f"127.0.0.{i + 10}") for i, name in enumerate(sorted(cluster.states))]
     loop = QuorumLoop(nodes, probe=cluster.probe, push=cluster.push, health=cluster.health, stop_at=stop_at,
                       deadline=deadline, call_timeout=call_timeout, poll_interval=1.0, progress=ProgressLog(deadline),
-                      check_mode=check_mode, sleep=clock.advance)
+                      quorum_grace=quorum_grace, check_mode=check_mode, sleep=clock.advance)
     return loop.run(), loop
 
 
@@ -170,8 +173,34 @@ def test_a_stalled_api_cannot_stretch_the_deadline(call_timeout):
     cluster = SimulatedCluster(five(), clock, stall=True)
     ok, _rounds = run_loop(cluster, clock, wait=12.0, call_timeout=call_timeout)
     assert not ok
-    # Every call is cut to the time left, never below the 0.5 s socket floor.
-    assert clock.now <= 12.0 + 0.5
+    # Every call is cut to the time left; the health question keeps at least 3 s.
+    assert clock.now <= 12.0 + 3.0
+
+
+def test_a_keyed_node_whose_etcd_never_starts_is_topped_up_after_the_grace():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(), clock, etcd_never_starts={"cp-0"})
+    ok, loop = run_loop(cluster, clock, wait=120.0, quorum_grace=10.0)
+    assert ok and cluster.quorum()
+    assert sorted(cluster.pushes) == ["cp-0", "cp-1", "cp-2", "cp-3", "cp-4"]
+    assert loop.result()["topped_up"] is True
+    assert 10.0 <= clock.now < 30.0, clock.now  # waited the grace, not the whole deadline
+    assert any("cp-0, cp-1, cp-2 hold a key, yet etcd has no quorum" in line for line in loop.progress.lines)
+
+
+def test_no_top_up_before_the_grace_runs_out():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(), clock, etcd_never_starts={"cp-0"})
+    ok, loop = run_loop(cluster, clock, wait=20.0, quorum_grace=60.0)
+    assert not ok and len(cluster.pushes) == 3
+    assert loop.result()["topped_up"] is False
+
+
+def test_quorum_within_the_grace_sends_no_extra_key():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(), clock)
+    ok, loop = run_loop(cluster, clock, quorum_grace=0.0)
+    assert ok and len(cluster.pushes) == 3 and loop.result()["topped_up"] is False
 
 
 def test_progress_keeps_news_and_a_heartbeat_only():
