@@ -70,7 +70,24 @@ options:
         --format='value(signingKey.ekPub)')). A node whose key is missing is refused, and the message names the file.
       - For V(aws-nitro-tpm), C(aws/<region>/<image id>.json) holds the output of C(aws ec2 describe-images) for the
         image the nodes boot.
-      - For V(qemu-tdx), C(pcs/tdx/<FMSPC>.json) holds Intel's collateral for the platform in the form dcap-qvl reads
-        (TCB info, QE identity, CRLs and their issuer chains, from Intel PCS or a PCCS).
+      - For V(qemu-tdx) and V(azure-tdx), C(pcs/tdx/<FMSPC>.json) holds Intel's collateral for the platform in the
+        form dcap-qvl reads (TCB info, QE identity, CRLs and their issuer chains, from Intel PCS or a PCCS).
     type: path
+"""
+
+    # The modules that push keys: they may fetch what attestation needs, when the user allows it.
+    COLLATERAL_DOWNLOAD = r"""
+options:
+  attestation_collateral_download:
+    description:
+      - Fetch Intel's TDX collateral missing from O(attestation_collateral_dir) from O(attestation_pccs_url), and keep
+        it there for the next run. Off by default; the module then only reads the directory.
+    type: bool
+    default: false
+  attestation_pccs_url:
+    description:
+      - Intel's Provisioning Certification Service, or a caching service of its API v4 (a PCCS, such as the one of
+        your cloud), for O(attestation_collateral_download).
+    type: str
+    default: https://api.trustedservices.intel.com
 """

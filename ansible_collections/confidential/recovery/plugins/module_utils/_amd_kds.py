@@ -11,8 +11,8 @@ public URL; nothing about the cluster is sent but the chip ID and TCB that KDS n
 from __future__ import annotations
 
 import os
-import tempfile
 
+from ._collateral_cache import keep, read_cached
 from ._snp_report import Tcb
 
 try:
@@ -50,17 +50,16 @@ class KdsCollateral:
                            f"(and attestation_collateral_download, or save {url} as {relative} there)")
         target = os.path.join(self.directory, relative)
         try:
-            with open(target, "rb") as handle:
-                return handle.read()
-        except FileNotFoundError:
-            pass
+            cached = read_cached(self.directory, relative)
         except OSError as exc:
             raise KdsError(f"cannot read {target}: {exc.strerror}") from exc
+        if cached is not None:
+            return cached
         if not self.download:
             raise KdsError(f"{what} is not in the collateral directory ({target}); save {url} there, or allow "
                            "attestation_collateral_download")
         data = self._fetch(url, what)
-        self._save(target, data)
+        keep(self.directory, relative, data)
         return data
 
     def _fetch(self, url: str, what: str) -> bytes:
@@ -71,11 +70,3 @@ class KdsCollateral:
             return response.read()
         except Exception as exc:  # noqa: BLE001 - urllib, ssl and socket errors alike mean the fetch failed
             raise KdsError(f"fetching {what} from {url} failed: {exc}") from exc
-
-    @staticmethod
-    def _save(target: str, data: bytes) -> None:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)

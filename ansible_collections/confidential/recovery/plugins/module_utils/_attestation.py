@@ -18,7 +18,7 @@ import functools
 import hashlib
 import json
 
-from . import _amd_kds, _attestation_config, _constellation_variants, _contrast_snp, _contrast_tdx
+from . import _amd_kds, _attestation_config, _intel_pcs, _constellation_variants, _contrast_snp, _contrast_tdx
 from ._atls import AttestationFailed
 from ._checks import CheckFailed
 
@@ -216,10 +216,12 @@ class ConstellationValidator:
 
 
 def constellation_validator(attestation: str, config=None, source: str = "constellation-conf.yaml", warn=None,
-                            trust_anchor: bytes | None = None, now=None, collateral_dir: str | None = None):
+                            trust_anchor: bytes | None = None, now=None, collateral_dir: str | None = None,
+                            pcs: _intel_pcs.PcsCollateral | None = None):
     """The validator of ``attestation``, with the reference values of ``config`` (the parsed constellation-conf.yaml).
     ``now`` (a callable) pins the time at which certificates must be valid; by default the wall clock.
-    ``collateral_dir`` holds evidence captured beforehand (gcp-sev-snp: Compute Engine's attestation keys).
+    ``collateral_dir`` holds evidence captured beforehand (gcp-sev-snp: Compute Engine's attestation keys); ``pcs``
+    reads (and, if allowed, fetches) Intel's collateral for the TDX variants (by default: only from ``collateral_dir``).
 
     Raises NotImplementedError for a variant without a validator, and AttestationConfigError or VariantConfigError
     for a configuration that gives no usable reference values.
@@ -242,7 +244,8 @@ def constellation_validator(attestation: str, config=None, source: str = "conste
     settings = _constellation_variants.VariantSettings(
         measurements=_attestation_config.reference_measurements(config, attestation, source),
         section=_attestation_config.variant_section(config, attestation, source), source=source,
-        trust_anchor=trust_anchor, collateral_dir=collateral_dir, warn=warn or (lambda message: None),
+        trust_anchor=trust_anchor, collateral_dir=collateral_dir, pcs=pcs or _intel_pcs.PcsCollateral(collateral_dir),
+        warn=warn or (lambda message: None),
         **({"now": now} if now else {}))
     return ConstellationValidator(attestation, builder(settings), warn, now)
 
@@ -267,9 +270,10 @@ class ContrastHardwareValidator:
 
 def contrast_validator(attestation: str, coordinator_policy_hashes: list[str], reference_values: dict | None = None,
                        now=None, trust_anchor: bytes | None = None, collateral_dir: str | None = None,
-                       kds: _amd_kds.KdsCollateral | None = None):
+                       kds: _amd_kds.KdsCollateral | None = None, pcs: _intel_pcs.PcsCollateral | None = None):
     """``reference_values`` is the manifest's ReferenceValues (``{"snp": [...], "tdx": [...]}``); ``kds`` fetches
-    what SNP evidence did not bring (by default: only what ``collateral_dir`` already holds)."""
+    what SNP evidence did not bring, ``pcs`` Intel's TDX collateral (by default: only what ``collateral_dir`` already
+    holds)."""
     if attestation == LAB:
         return ContrastInsecureValidator(coordinator_policy_hashes)
     values = reference_values or {}
@@ -280,8 +284,8 @@ def contrast_validator(attestation: str, coordinator_policy_hashes: list[str], r
         return ContrastHardwareValidator("snp", check, (_contrast_snp.ContrastSnpError,), now)
     if attestation == "tdx":
         check = functools.partial(_contrast_tdx.validate, reference_values=values.get("tdx") or [],
-                                  policy_hashes=coordinator_policy_hashes, collateral_dir=collateral_dir,
-                                  trust_anchor=trust_anchor)
+                                  policy_hashes=coordinator_policy_hashes,
+                                  collateral=pcs or _intel_pcs.PcsCollateral(collateral_dir), trust_anchor=trust_anchor)
         return ContrastHardwareValidator("tdx", check, (_contrast_tdx.ContrastTdxError,), now)
     raise NotImplementedError(
         f"attestation variant {attestation!r} has no Contrast validator in this release; implemented: lab, snp, tdx. "

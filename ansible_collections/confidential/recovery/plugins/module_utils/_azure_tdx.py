@@ -16,7 +16,7 @@ import datetime
 from dataclasses import dataclass
 
 from . import _azure_snp
-from ._constellation_tdx import TdxDocumentError, read_collateral
+from ._intel_pcs import CollateralError
 from ._constellation_vtpm import go_bytes, instance_info_object
 from ._tdx_quote import QuoteFormatError, parse_quote
 from ._tdx_verify import TdxPolicy, check_quote
@@ -77,18 +77,18 @@ def parse_instance_info(raw: bytes) -> tuple[bytes, bytes]:
             go_bytes(doc.get("RuntimeData"), "InstanceInfo.RuntimeData", error=AzureTdxError))
 
 
-def trusted_ak(instance_info: bytes, ak, config: AzureTdxConfig, now: datetime.datetime, collateral_dir: str | None,
+def trusted_ak(instance_info: bytes, ak, config: AzureTdxConfig, now: datetime.datetime, collateral,
                trust_anchor: bytes | None = None):
     """(``ak``, a summary of the TDX evidence) if the quote vouches for the key; AzureTdxError otherwise."""
     quote_bytes, runtime_data = parse_instance_info(instance_info)
     try:
         quote = parse_quote(quote_bytes)
-        collateral = read_collateral(quote, collateral_dir)
-    except (QuoteFormatError, TdxDocumentError) as exc:
+        collateral_json = collateral.tdx(quote)
+    except (QuoteFormatError, CollateralError) as exc:
         raise AzureTdxError(str(exc)) from exc
     policy = TdxPolicy(mr_seam=config.mr_seam, xfam=config.xfam, minimum_tee_tcb_svn=config.tee_tcb_svn,
                        minimum_qe_svn=config.qe_svn, minimum_pce_svn=config.pce_svn, qe_vendor_id=config.qe_vendor_id)
-    problems = [f"{c.name}: {c.detail}" for c in check_quote(quote, collateral, policy, now, trust_anchor) if c.passed is False]
+    problems = [f"{c.name}: {c.detail}" for c in check_quote(quote, collateral_json, policy, now, trust_anchor) if c.passed is False]
     if problems:
         raise AzureTdxError("TDX quote rejected: " + "; ".join(problems))
     try:

@@ -14,7 +14,7 @@ try:
 except ImportError:  # pragma: no cover - ansible-core itself needs PyYAML on the controller
     HAS_YAML = False
 
-from . import _attestation, _attestation_config, _constellation_keys, _constellation_variants, _constellation_rpc, _contrast_userapi, _grpc_h2
+from . import _attestation, _attestation_config, _intel_pcs, _constellation_keys, _constellation_variants, _constellation_rpc, _contrast_userapi, _grpc_h2
 
 # The generated protobuf code validates the runtime when imported: an older protobuf fails like a missing one.
 PROTOBUF_REQUIREMENT = "protobuf>=4.25.1,<8"
@@ -38,6 +38,8 @@ def secret_argument_spec(**extra) -> dict:
         attestation_config=dict(type="path"),
         attestation_trust_anchor=dict(type="path"),
         attestation_collateral_dir=dict(type="path"),
+        attestation_collateral_download=dict(type="bool", default=False),
+        attestation_pccs_url=dict(type="str", default=_intel_pcs.INTEL_PCS_URL),
         timeout=dict(type="float", default=30),
     )
     spec.update(extra)
@@ -84,6 +86,13 @@ def _load_pem(data: bytes) -> bytes:
     return data
 
 
+def pcs_collateral(params: dict) -> _intel_pcs.PcsCollateral:
+    """Intel's TDX collateral as the options say: the directory, and Intel PCS or a PCCS only if allowed."""
+    return _intel_pcs.PcsCollateral(params.get("attestation_collateral_dir"),
+                                    params.get("attestation_collateral_download", False),
+                                    params.get("attestation_pccs_url") or _intel_pcs.INTEL_PCS_URL, params["timeout"])
+
+
 def validator(module, now=None):
     """The attestation validator the user asked for; warns on the lab variant. ``now`` pins the time of the checks."""
     attestation = module.params["attestation"]
@@ -96,7 +105,7 @@ def validator(module, now=None):
         return _attestation.constellation_validator(
             attestation, config, module.params.get("attestation_config") or "", module.warn,
             trust_anchor=read_option_file(module, "attestation_trust_anchor", _load_pem), now=now,
-            collateral_dir=module.params.get("attestation_collateral_dir"))
+            collateral_dir=module.params.get("attestation_collateral_dir"), pcs=pcs_collateral(module.params))
     except (NotImplementedError, _attestation_config.AttestationConfigError,
             _constellation_variants.VariantConfigError) as exc:
         module.fail_json(msg=str(exc))

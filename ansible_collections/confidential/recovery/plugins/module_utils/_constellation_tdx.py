@@ -7,8 +7,8 @@ No vTPM: the document is Go JSON of {RawQuote, UserData}. The quote's REPORTDATA
 nonce), zero-padded to 64 bytes. Upstream (go-tdx-qpl) verifies the quote against Intel's collateral and demands
 the TCB status UpToDate; the measurements are MRTD as index 0 and RTMR0 to RTMR3 as indices 1 to 4.
 
-The collateral is read from the collateral directory, ``pcs/tdx/<FMSPC>.json``, in the form dcap-qvl reads (Intel
-PCS or a PCCS serves its parts); nothing is downloaded.
+Intel's collateral comes from ``_intel_pcs`` (the collateral directory, and Intel PCS or a PCCS only when the
+user allows the download).
 """
 
 from __future__ import annotations
@@ -16,25 +16,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 from dataclasses import dataclass, field
 
 from ._checks import CheckFailed
 from ._constellation_vtpm import go_bytes
 from ._measurements import compare
 from ._tdx_quote import QuoteFormatError, parse_quote
-from ._tdx_verify import HAS_DCAP_QVL, TdxPolicy, check_quote
-
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-except ImportError:  # pragma: no cover - the modules report it through missing_required_lib
-    pass
-
-try:
-    import dcap_qvl
-except ImportError:  # pragma: no cover - HAS_DCAP_QVL says so
-    pass
+from ._tdx_verify import TdxPolicy, check_quote
 
 CHECKS = ("document", "quote", "tcb_status", "report_data", "measurements")
 _QUOTE_CHECKS = ("pck_chain", "quote_signature", "qe_report_signature", "qe_binding", "qe_vendor_id",
@@ -59,34 +47,9 @@ def _fail(check: str, message: str) -> TdxDocumentError:
     return error
 
 
-def fmspc_of(quote) -> str:
-    """The platform's FMSPC, from the PCK certificate's SGX extension: it names the collateral the quote needs."""
-    try:
-        leaf = x509.load_pem_x509_certificates(quote.pck_chain_pem)[0]
-        extension = dcap_qvl.parse_pck_extension_from_pem(leaf.public_bytes(serialization.Encoding.PEM))
-    except (ValueError, IndexError) as exc:
-        raise _fail("tcb_status", f"cannot read the FMSPC from the PCK certificate: {exc}") from exc
-    return bytes(extension.fmspc).hex().upper()
-
-
-def read_collateral(quote, collateral_dir: str | None) -> str:
-    if not HAS_DCAP_QVL:
-        raise _fail("tcb_status", "evaluating a TDX quote's TCB needs the Python package dcap-qvl")
-    fmspc = fmspc_of(quote)
-    if not collateral_dir:
-        raise _fail("tcb_status", f"the quote's TCB needs Intel's collateral for FMSPC {fmspc}: set "
-                                  f"attestation_collateral_dir and save it as pcs/tdx/{fmspc}.json there")
-    path = os.path.join(collateral_dir, "pcs", "tdx", f"{fmspc}.json")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise _fail("tcb_status", f"no collateral for FMSPC {fmspc} at {path} ({exc.strerror})") from exc
-
-
-def validate(raw: bytes, nonce: bytes, measurements, collateral_dir: str | None, now,
-             trust_anchor: bytes | None = None) -> TdxResult:
-    """``now`` is a callable; ``measurements`` maps index (0 MRTD, 1-4 RTMR0-3) to Measurement."""
+def validate(raw: bytes, nonce: bytes, measurements, collateral, now, trust_anchor: bytes | None = None) -> TdxResult:
+    """``now`` is a callable; ``measurements`` maps index (0 MRTD, 1-4 RTMR0-3) to Measurement; ``collateral`` is
+    an _intel_pcs.PcsCollateral."""
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -98,7 +61,7 @@ def validate(raw: bytes, nonce: bytes, measurements, collateral_dir: str | None,
         user_data = go_bytes(doc.get("UserData"), "UserData", error=TdxDocumentError)
     except (QuoteFormatError, TdxDocumentError) as exc:
         raise _fail("document", str(exc)) from exc
-    checks = {c.name: c for c in check_quote(quote, read_collateral(quote, collateral_dir), TdxPolicy(), now(), trust_anchor)}
+    checks = {c.name: c for c in check_quote(quote, collateral.tdx(quote), TdxPolicy(), now(), trust_anchor)}
     failed = [f"{name}: {checks[name].detail}" for name in _QUOTE_CHECKS if name in checks and checks[name].passed is False]
     if failed:
         raise _fail("quote", "TDX quote rejected: " + "; ".join(failed))

@@ -34,6 +34,7 @@ class VariantSettings:
     measurements: dict = field(default_factory=dict)
     trust_anchor: bytes | None = None
     collateral_dir: str | None = None
+    pcs: object = None  # _intel_pcs.PcsCollateral: Intel's collateral for the TDX variants
     warn: object = field(default=lambda message: None)
     now: object = field(default=_utc_now)
 
@@ -147,7 +148,7 @@ def azure_tdx(settings: VariantSettings):
     def trusted(doc, extra_data):
         try:
             return _azure_tdx.trusted_ak(doc.instance_info, ak_from_document(doc, extra_data)[0], config, settings.now(),
-                                         settings.collateral_dir, root)
+                                         settings.pcs, root)
         except _azure_tdx.AzureTdxError as exc:
             raise VtpmDocumentError(f"TDX evidence: {exc}") from exc
 
@@ -198,7 +199,7 @@ def aws_nitro_tpm(settings: VariantSettings):
 
 def qemu_tdx(settings: VariantSettings):
     return DocumentValidator(functools.partial(
-        _constellation_tdx.validate, measurements=settings.measurements, collateral_dir=settings.collateral_dir,
+        _constellation_tdx.validate, measurements=settings.measurements, collateral=settings.pcs,
         now=settings.now, trust_anchor=intel_root(settings, "qemuTDX")), _constellation_tdx.CHECKS)
 
 

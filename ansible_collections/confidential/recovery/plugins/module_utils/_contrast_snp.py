@@ -146,6 +146,9 @@ def _against_entry(report, signing_key, entry: dict, report_data: bytes) -> None
     if entry.get("APEIP"):
         raise ContrastSnpError("the entry gives APEIP (a launch digest per vCPU count), which this release cannot "
                                "derive yet")
+    if entry.get("MinimumMitigationVector"):
+        raise ContrastSnpError("the entry gives MinimumMitigationVector, which needs the mitigation vectors of SNP "
+                               "report version 5 that this release does not read yet")
     try:
         measurement = bytes.fromhex(entry.get("TrustedMeasurement", ""))
     except ValueError as exc:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import json
 import struct
 
 from ._checks import require_an_accepting_entry
-from ._constellation_tdx import TdxDocumentError, read_collateral
+from ._intel_pcs import CollateralError, pck_extension
 from ._tdx_quote import HEADER_SVN_NAMES, QuoteFormatError, parse_quote
 from ._tdx_verify import TdxPolicy, check_quote
 
@@ -34,6 +35,15 @@ _BODY_FIELDS = (("tee_tcb_svn", 16), ("mr_seam", 48), ("mr_signer_seam", 48), ("
 _QE_REPORT_FIELDS = (("cpu_svn", 16), ("misc_select", 4), ("reserved1", 28), ("attributes", 16), ("mr_enclave", 32),
                      ("reserved2", 32), ("mr_signer", 32), ("reserved3", 96), ("isv_prod_id", 2), ("isv_svn", 2),
                      ("reserved4", 60), ("report_data", 64))
+
+
+# Contrast requires SEPT_VE_DISABLE and nothing else in the TD attributes; newer manifests do not carry the field.
+REQUIRED_TD_ATTRIBUTES = bytes.fromhex("0000001000000000")
+# The PCK certificate's SGX extension (Intel's PCK certificate profile): the platform instance ID and configuration.
+PIID_OID = "1.2.840.113741.1.13.1.6"
+DYNAMIC_PLATFORM_OID = "1.2.840.113741.1.13.1.7.1"
+SMT_ENABLED_OID = "1.2.840.113741.1.13.1.7.3"
+SGX_TYPE_SCALABLE_WITH_INTEGRITY = 2
 
 
 class ContrastTdxError(Exception):
@@ -101,21 +111,64 @@ def entry_policy(entry: dict, report_data: bytes) -> TdxPolicy:
     rtmrs = entry.get("Rtmrs", entry.get("Rtrms")) or []  # older manifests spell it Rtrms
     return TdxPolicy(
         mr_td=_hex(entry, "MrTd", "MrTd"), rtmrs=tuple(bytes.fromhex(r) if r else None for r in (list(rtmrs) + [None] * 4)[:4]),
-        mr_seam=_hex(entry, "MrSeam", "MrSeam"), td_attributes=_hex(entry, "TdAttributes", "TdAttributes"),
+        mr_seam=_hex(entry, "MrSeam", "MrSeam"),
+        td_attributes=_hex(entry, "TdAttributes", "TdAttributes") or REQUIRED_TD_ATTRIBUTES,
         xfam=_hex(entry, "Xfam", "Xfam"), minimum_tee_tcb_svn=_hex(entry, "MinimumTeeTcbSvn", "MinimumTeeTcbSvn"),
         minimum_qe_svn=_number(entry, "MinimumQeSvn"), minimum_pce_svn=_number(entry, "MinimumPceSvn"),
         report_data=report_data)
 
 
+def _flag(extension, oid: str) -> bool | None:
+    """A BOOLEAN of the SGX extension's configuration; None when the certificate does not carry it."""
+    try:
+        value = extension.get_value(oid)
+    except (ValueError, KeyError):
+        return None
+    return None if value is None else bytes(value) != b"\x00"
+
+
+def platform_problems(quote, collateral: str, entry: dict) -> list[str]:
+    """The entry's checks of the platform itself: Intel's TCB evaluation number, and the PCK certificate's PIID,
+    SGX type and configuration (dynamic platform, SMT), each named with what it found."""
+    problems = []
+    minimum = _number(entry, "MinTCBEvaluationDataNumber")
+    if minimum:
+        number = json.loads(json.loads(collateral)["tcb_info"]).get("tcbEvaluationDataNumber", 0)
+        if number < minimum:
+            problems.append(f"min_tcb_evaluation_data_number: Intel's TCB info has evaluation data number {number}, "
+                            f"below the minimum {minimum} (refresh the collateral)")
+    wants = {"piid": bool(entry.get("AllowedPIIDs")), "integrity": bool(entry.get("MemoryIntegrity")),
+             "smt": bool(entry.get("SMTDisabled")), "static": bool(entry.get("StaticPlatform"))}
+    if not any(wants.values()):
+        return problems
+    try:
+        extension = pck_extension(quote)
+    except CollateralError as exc:
+        return problems + [f"pck_extension: {exc}"]
+    if wants["piid"]:
+        piid = bytes(extension.platform_instance_id or b"").hex()
+        if piid not in [str(p).lower() for p in entry["AllowedPIIDs"]]:
+            problems.append(f"allowed_piids: the platform instance ID {piid or '(none)'} is not in AllowedPIIDs")
+    if wants["integrity"] and extension.sgx_type != SGX_TYPE_SCALABLE_WITH_INTEGRITY:
+        problems.append(f"memory_integrity: the PCK certificate's SGX type is {extension.sgx_type}, not "
+                        f"{SGX_TYPE_SCALABLE_WITH_INTEGRITY} (scalable with integrity)")
+    if wants["smt"] and _flag(extension, SMT_ENABLED_OID) is not False:
+        problems.append("smt_disabled: the PCK certificate does not say SMT is disabled")
+    if wants["static"] and _flag(extension, DYNAMIC_PLATFORM_OID) is not False:
+        problems.append("static_platform: the PCK certificate does not say the platform is static")
+    return problems
+
+
 def _against_entry(quote, collateral: str, entry: dict, report_data: bytes, now, trust_anchor) -> None:
     checks = check_quote(quote, collateral, entry_policy(entry, report_data), now, trust_anchor)
-    problems = [f"{c.name}: {c.detail}" for c in checks if c.passed is False]
+    problems = [f"{c.name}: {c.detail}" for c in checks if c.passed is False] + platform_problems(quote, collateral, entry)
     if problems:
         raise ContrastTdxError("; ".join(problems))
 
 
 def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict], policy_hashes: list[str],
-             now: datetime.datetime, collateral_dir: str | None, trust_anchor: bytes | None = None) -> dict:
+             now: datetime.datetime, collateral, trust_anchor: bytes | None = None) -> dict:
+    """``collateral`` is an _intel_pcs.PcsCollateral."""
     if PROTOBUF_IMPORT_ERROR is not None:
         raise ContrastTdxError(f"reading Contrast's TDX attestation needs protobuf: {PROTOBUF_IMPORT_ERROR}")
     try:
@@ -124,12 +177,12 @@ def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict]
         raise ContrastTdxError("the attestation document is not go-tdx-guest's QuoteV4 protobuf") from exc
     try:
         quote = parse_quote(abi_bytes(message))
-        collateral = read_collateral(quote, collateral_dir)
-    except (QuoteFormatError, TdxDocumentError) as exc:
+        collateral_json = collateral.tdx(quote)
+    except (QuoteFormatError, CollateralError) as exc:
         raise ContrastTdxError(str(exc)) from exc
     report_data = hashlib.sha512(spki + nonce).digest()
     require_an_accepting_entry(
-        reference_values, lambda entry: _against_entry(quote, collateral, entry, report_data, now, trust_anchor),
+        reference_values, lambda entry: _against_entry(quote, collateral_json, entry, report_data, now, trust_anchor),
         ContrastTdxError, "tdx")
     host_data = quote.mr_config_id[:32].hex()
     if policy_hashes and not any(hmac.compare_digest(host_data, h.lower()) for h in policy_hashes):

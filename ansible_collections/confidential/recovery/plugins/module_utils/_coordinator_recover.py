@@ -12,6 +12,7 @@ import time
 from . import _attestation
 from ._addresses import AddressError, join_host_port, split_host_port
 from ._amd_kds import KdsCollateral
+from ._constellation_module import pcs_collateral
 from ._atls import AtlsError
 from ._constellation_module import read_option_file
 from ._contrast_userapi import ALREADY_RECOVERED, NO_MANIFEST, RECOVERY_MODE, UserApi
@@ -53,7 +54,7 @@ class CoordinatorRecovery:
                             params["attestation_kds_url"], params["timeout"])
         validator = _attestation.contrast_validator(params["attestation"], hashes, workspace.reference_values(),
                                                     collateral_dir=params.get("attestation_collateral_dir"),
-                                                    trust_anchor=trust_anchor, kds=kds)
+                                                    trust_anchor=trust_anchor, kds=kds, pcs=pcs_collateral(params))
         self.api = UserApi(host, port, validator, params["timeout"])
 
     def probe(self) -> str:

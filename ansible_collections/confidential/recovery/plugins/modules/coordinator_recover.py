@@ -34,10 +34,18 @@ options:
     type: path
   attestation_collateral_download:
     description:
-      - Fetch SEV-SNP collateral missing from O(attestation_collateral_dir) (the chip's VCEK, AMD's CRL) from AMD's
-        Key Distribution Service, and keep it there. Off by default; the module then only reads the directory.
+      - Fetch collateral missing from O(attestation_collateral_dir), and keep it there. For O(attestation=snp), the
+        chip's VCEK and AMD's CRL from AMD's Key Distribution Service; for O(attestation=tdx), Intel's collateral for
+        the platform from O(attestation_pccs_url).
+      - Off by default; the module then only reads the directory.
     type: bool
     default: false
+  attestation_pccs_url:
+    description:
+      - Intel's Provisioning Certification Service, or a caching service of its API v4 (a PCCS, such as the one of
+        your cloud), for O(attestation_collateral_download) with O(attestation=tdx).
+    type: str
+    default: https://api.trustedservices.intel.com
   attestation_kds_url:
     description: AMD's Key Distribution Service, or a mirror of it, for O(attestation_collateral_download).
     type: str
@@ -167,6 +175,7 @@ def main():
             attestation_collateral_dir=dict(type="path"),
             attestation_collateral_download=dict(type="bool", default=False),
             attestation_kds_url=dict(type="str", default="https://kdsintf.amd.com"),
+            attestation_pccs_url=dict(type="str", default="https://api.trustedservices.intel.com"),
             attestation_trust_anchor=dict(type="path"),
             record_mesh_ca=dict(type="bool", default=True),
             force=dict(type="bool", default=False),

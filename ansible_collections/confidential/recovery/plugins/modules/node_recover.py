@@ -30,6 +30,7 @@ extends_documentation_fragment:
   - confidential.recovery.attributes.controller
   - confidential.recovery.attestation
   - confidential.recovery.attestation.constellation
+  - confidential.recovery.attestation.collateral_download
   - confidential.recovery.constellation_secret
   - confidential.recovery.k8s_auth
 options:

@@ -47,6 +47,7 @@ def test_any_entry_may_accept_the_report():
     ("chip not allowed", "is not in AllowedChipIDs"),
     ("platform feature not allowed", "the platform enables SMTEnabled"),
     ("apeip", "APEIP"),
+    ("mitigation vector", "MinimumMitigationVector"),
 ])
 def test_each_tampered_form_fails_and_names_the_check(tamper, message):
     entries, hashes, kwargs, nonce = None, (POLICY_HASH,), {}, NONCE
@@ -76,6 +77,8 @@ def test_each_tampered_form_fails_and_names_the_check(tamper, message):
         entries = [reference_entry(PlatformInfo={"SMTEnabled": False})]
     elif tamper == "apeip":
         entries = [reference_entry(APEIP="0080b004")]
+    elif tamper == "mitigation vector":
+        entries = [reference_entry(MinimumMitigationVector=1)]
     with pytest.raises(AttestationFailed, match=message):
         validator(entries, hashes).validate(coordinator_certificate(PLATFORM, nonce, **kwargs), NONCE)
 

@@ -76,3 +76,32 @@ def test_each_tampered_form_fails_and_names_the_check(tdx_collateral, tcb_up_to_
 def test_without_collateral_the_coordinator_is_refused(tmp_path):
     with pytest.raises(AttestationFailed, match="no collateral for FMSPC B0C06F000000"):
         validator(tmp_path).validate(coordinator_tdx_certificate(PLATFORM, NONCE), NONCE)
+
+
+REAL_PIID = "07828474603e7019dc930775ffe8cdd2"  # the platform instance ID in the real quote's PCK extension
+
+
+@pytest.mark.parametrize("changes", [
+    {"AllowedPIIDs": [REAL_PIID.upper(), "00" * 16]},
+    {"MinTCBEvaluationDataNumber": 17},
+    {"TdAttributes": None},  # a newer manifest: the required attributes are Contrast's fixed SEPT_VE_DISABLE
+])
+def test_platform_requirements_the_platform_meets_pass(tdx_collateral, tcb_up_to_date, changes):
+    values = {k: v for k, v in entry(**changes).items() if v is not None}
+    evidence = validator(tdx_collateral, [values]).validate(coordinator_tdx_certificate(PLATFORM, NONCE), NONCE)
+    assert evidence["variant"] == "tdx"
+
+
+@pytest.mark.parametrize(("changes", "quote_changes", "message"), [
+    ({"AllowedPIIDs": ["00" * 16]}, None, f"allowed_piids: the platform instance ID {REAL_PIID} is not in AllowedPIIDs"),
+    ({"MinTCBEvaluationDataNumber": 18}, None, "evaluation data number 17, below the minimum 18"),
+    ({"MemoryIntegrity": True}, None, "memory_integrity: the PCK certificate's SGX type is 1"),
+    ({"SMTDisabled": True}, None, "smt_disabled"),
+    ({"StaticPlatform": True}, None, "static_platform"),
+    ({}, {0xA8: bytes.fromhex("0000001040000000")}, "td_attributes: td_attributes is 0000001040000000"),  # PKS on
+])
+def test_platform_requirements_the_platform_misses_are_named(tdx_collateral, tcb_up_to_date, changes, quote_changes,
+                                                             message):
+    with pytest.raises(AttestationFailed, match=message):
+        validator(tdx_collateral, [entry(**changes)]).validate(
+            coordinator_tdx_certificate(PLATFORM, NONCE, changes=quote_changes), NONCE)

@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The collateral directory: vendor collateral saved beforehand, or kept after an allowed download."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+def read_cached(directory: str, relative: str) -> bytes | None:
+    """The file's bytes, or None when it is not there; any other read error propagates (OSError)."""
+    try:
+        with open(os.path.join(directory, relative), "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def keep(directory: str, relative: str, data: bytes) -> str:
+    """Save atomically, so a concurrent reader sees the old file or the whole new one; returns the path."""
+    target = os.path.join(directory, relative)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target))
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, target)
+    return target
