@@ -49,7 +49,8 @@ def _proto_report(raw: bytes):
 
 
 def coordinator_certificate(platform: SoftwareSnp, nonce: bytes, policy: int = POLICY_SMT, host_data: str = POLICY_HASH,
-                            crl: bytes | None = b"", bind: bool = True, with_vcek: bool = True, **report) -> bytes:
+                            crl: bytes | None = b"", bind: bool = True, with_vcek: bool = True,
+                            flip_signature: bool = False, **report) -> bytes:
     """``crl`` b"" means a fresh CRL of the platform, None none at all; without ``with_vcek`` the verifier must
     find the VCEK itself (at AMD KDS)."""
     id_key = id_key_digest(LAUNCH_DIGEST, policy)
@@ -58,6 +59,8 @@ def coordinator_certificate(platform: SoftwareSnp, nonce: bytes, policy: int = P
         report_data = hashlib.sha512(spki + nonce).digest() if bind else bytes(64)
         raw = platform.report(report_data, policy=policy, host_data=bytes.fromhex(host_data), id_key=id_key,
                               platform_info=1, **report)
+        if flip_signature:
+            raw = raw[:0x2A0] + bytes([raw[0x2A0] ^ 1]) + raw[0x2A1:]
         chain = sevsnp_pb2.CertificateChain(ask_cert=platform.ask.public_bytes(Encoding.DER))
         if with_vcek:
             chain.vcek_cert = platform.vcek.public_bytes(Encoding.DER)
@@ -101,11 +104,12 @@ def quote_proto(raw: bytes):
     return tdx_pb2.QuoteV4(header=header, td_quote_body=body, signed_data=signed)
 
 
-def coordinator_tdx_certificate(platform, nonce: bytes, host_data: str = POLICY_HASH, changes=None) -> bytes:
+def coordinator_tdx_certificate(platform, nonce: bytes, host_data: str = POLICY_HASH, changes=None,
+                                after_signing=lambda raw: raw) -> bytes:
     """A Coordinator certificate with a TDX quote of the software TDX platform (tdx_documents.SoftwareTdx)."""
     def make_document(spki_hash: bytes, spki: bytes) -> bytes:
-        raw = platform.resign({0x238: hashlib.sha512(spki + nonce).digest(),
-                               0xE8: bytes.fromhex(host_data) + bytes(16), **(changes or {})})
+        raw = after_signing(platform.resign({0x238: hashlib.sha512(spki + nonce).digest(),
+                                             0xE8: bytes.fromhex(host_data) + bytes(16), **(changes or {})}))
         return quote_proto(raw).SerializeToString()
 
     return atls_certificate(TDX_OID, make_document, with_spki=True)

@@ -119,6 +119,15 @@ def runtime_data(public_key) -> bytes:
                        "vm-configuration": {"secure-boot": True}}).encode()
 
 
+def flip_report_signature(info: bytes) -> bytes:
+    """The instance info with one bit of the SNP report's signature flipped."""
+    doc = json.loads(info)
+    report = bytearray(base64.b64decode(doc["AttestationReport"]))
+    report[0x2A0] ^= 1
+    doc["AttestationReport"] = vtpm_documents.b64(bytes(report))
+    return json.dumps(doc).encode()
+
+
 def azure_instance_info(platform: SoftwareSnp, ak_public=None, **report) -> bytes:
     runtime = runtime_data(ak_public or vtpm_documents.AK.public_key())
     evidence = platform.report(hashlib.sha256(runtime).digest(), **report) + bytes(20)

@@ -46,6 +46,13 @@ def _certificate(subject: str, issuer: str, public_key, signing_key, extensions=
     return builder.sign(signing_key, hashes.SHA256())
 
 
+def flip_quote_signature(raw: bytes) -> bytes:
+    """The quote with one bit of its ECDSA signature (the first byte after the signed part's length) flipped."""
+    flipped = bytearray(raw)
+    flipped[SIGNED_SIZE + 4] ^= 1
+    return bytes(flipped)
+
+
 class SoftwareTdx:
     def __init__(self) -> None:
         root_key, ca_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())

@@ -37,6 +37,11 @@ def test_a_qemu_vtpm_node_passes_and_its_measurements_are_reported():
     assert evidence["platform"] == {}
 
 
+def test_a_quote_whose_signature_is_broken_is_refused():
+    with pytest.raises(AttestationFailed, match="the quote's signature does not verify with the attestation key"):
+        validator(conf()).validate(node_certificate(flip_quote_signature=True), NONCE)
+
+
 def test_a_warn_only_mismatch_reaches_the_user_as_a_warning():
     warnings = []
     validator(conf(warn_only_9=True), warnings).validate(node_certificate(), NONCE)

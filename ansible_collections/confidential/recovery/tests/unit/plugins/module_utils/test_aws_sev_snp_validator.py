@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from snp_documents import SoftwareSnp, aws_config, aws_instance_info
+from snp_documents import flip_report_signature, SoftwareSnp, aws_config, aws_instance_info
 from vtpm_documents import NONCE, PCRS, node_certificate
 
 from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
@@ -37,6 +37,7 @@ def test_genuine_evidence_passes_and_names_the_cloud():
     ("wrong measurement", "untrusted measurement value .* at index 11"),
     ("stale nonce", "another nonce"),
     ("expired chain", "the VLEK is valid from"),
+    ("report signature", "signature does not verify with the VLEK"),
 ])
 def test_each_tampered_form_fails_and_names_the_check(tamper, message):
     platform, nonce, pcrs, report = PLATFORM, NONCE, None, {}
@@ -55,6 +56,9 @@ def test_each_tampered_form_fails_and_names_the_check(tamper, message):
         nonce = b"s" * 32
     elif tamper == "expired chain":
         platform = SoftwareSnp(vlek=True, vcek_days=(-400, -1))
-    cert = node_certificate(nonce=nonce, oid=OID, instance_info=aws_instance_info(platform, ak_public=ak, **report), pcrs=pcrs)
+    info = aws_instance_info(platform, ak_public=ak, **report)
+    if tamper == "report signature":
+        info = flip_report_signature(info)
+    cert = node_certificate(nonce=nonce, oid=OID, instance_info=info, pcrs=pcrs)
     with pytest.raises(AttestationFailed, match=message):
         validator(platform).validate(cert, NONCE)

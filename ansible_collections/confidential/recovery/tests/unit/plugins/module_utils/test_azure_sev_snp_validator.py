@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import snp_documents
-from snp_documents import SoftwareSnp, azure_config, azure_instance_info
+from snp_documents import flip_report_signature, SoftwareSnp, azure_config, azure_instance_info
 from vtpm_documents import NONCE, PCRS, b64, node_certificate
 
 from ansible_collections.confidential.recovery.plugins.module_utils._amd_roots import ARKS
@@ -54,14 +54,6 @@ def test_a_root_that_is_not_amds_is_refused_unless_given_explicitly():
     validator(config=azure_config(PLATFORM, amdRootKey=ARKS["Milan"]), trust_anchor=b"")  # AMD's own: accepted
 
 
-def _flip_signature(info: bytes) -> bytes:
-    doc = json.loads(info)
-    report = bytearray(base64.b64decode(doc["AttestationReport"]))
-    report[0x2A0] ^= 1
-    doc["AttestationReport"] = b64(bytes(report))
-    return json.dumps(doc).encode()
-
-
 @pytest.mark.parametrize(("tamper", "message"), [
     ("signature", "signature does not verify with the VCEK"),
     ("expired chain", "the VCEK is valid from"),
@@ -76,7 +68,7 @@ def test_each_tampered_form_fails_and_names_the_check(tamper, message):
     platform, config, nonce = PLATFORM, None, NONCE
     instance_info, pcrs = azure_instance_info(PLATFORM), None
     if tamper == "signature":
-        instance_info = _flip_signature(instance_info)
+        instance_info = flip_report_signature(instance_info)
     elif tamper == "expired chain":
         platform = SoftwareSnp(vcek_days=(-400, -1))
         instance_info = azure_instance_info(platform)

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from snp_documents import runtime_data
-from tdx_documents import SoftwareTdx
+from tdx_documents import SoftwareTdx, flip_quote_signature
 from vtpm_documents import AK, NONCE, PCRS, b64, node_certificate
 
 from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
@@ -26,9 +26,9 @@ PLATFORM = SoftwareTdx()
 QUOTE = parse_quote(PLATFORM.resign({}))
 
 
-def instance_info(ak_public=None, changes=None) -> bytes:
+def instance_info(ak_public=None, changes=None, after_signing=lambda raw: raw) -> bytes:
     runtime = runtime_data(ak_public or AK.public_key())
-    quote = PLATFORM.resign({0x238: hashlib.sha256(runtime).digest() + bytes(32), **(changes or {})})
+    quote = after_signing(PLATFORM.resign({0x238: hashlib.sha256(runtime).digest() + bytes(32), **(changes or {})}))
     return json.dumps({"AttestationReport": b64(quote), "RuntimeData": b64(runtime)}).encode()
 
 
@@ -56,6 +56,8 @@ def test_genuine_evidence_passes(tdx_collateral, tcb_up_to_date):
     ("another xfam", "xfam is e702060000000000, not"),
     ("debug attributes", "allow debugging"),
     ("wrong measurement", "untrusted measurement value .* at index 9"),
+    ("quote signature", "quote_signature"),
+    ("stale nonce", "another nonce"),
 ])
 def test_each_tampered_form_fails_and_names_the_check(tdx_collateral, tcb_up_to_date, tamper, message):
     config, info, pcrs = conf(), instance_info(), None
@@ -69,8 +71,21 @@ def test_each_tampered_form_fails_and_names_the_check(tdx_collateral, tcb_up_to_
         info = instance_info(changes={0xA8: bytes.fromhex("0100001000000000")})
     elif tamper == "wrong measurement":
         pcrs = {**PCRS, 9: b"\x09" * 32}
+    elif tamper == "quote signature":
+        info = instance_info(after_signing=flip_quote_signature)
+    nonce = b"s" * 32 if tamper == "stale nonce" else NONCE
     with pytest.raises(AttestationFailed, match=message):
-        validator(tdx_collateral, config).validate(node_certificate(oid=OID, instance_info=info, pcrs=pcrs), NONCE)
+        validator(tdx_collateral, config).validate(node_certificate(nonce=nonce, oid=OID, instance_info=info, pcrs=pcrs), NONCE)
+
+
+def test_an_out_of_date_tcb_is_refused(tdx_collateral, tcb_out_of_date):
+    with pytest.raises(AttestationFailed, match="OutOfDate"):
+        validator(tdx_collateral).validate(node_certificate(oid=OID, instance_info=instance_info()), NONCE)
+
+
+def test_without_collateral_the_node_is_refused_and_the_file_is_named(tmp_path):
+    with pytest.raises(AttestationFailed, match="no collateral for FMSPC B0C06F000000"):
+        validator(tmp_path).validate(node_certificate(oid=OID, instance_info=instance_info()), NONCE)
 
 
 @pytest.mark.parametrize(("change", "message"), [

@@ -48,6 +48,7 @@ def test_any_entry_may_accept_the_report():
     ("platform feature not allowed", "the platform enables SMTEnabled"),
     ("apeip", "APEIP"),
     ("mitigation vector", "MinimumMitigationVector"),
+    ("report signature", "signature does not verify"),
 ])
 def test_each_tampered_form_fails_and_names_the_check(tamper, message):
     entries, hashes, kwargs, nonce = None, (POLICY_HASH,), {}, NONCE
@@ -77,6 +78,8 @@ def test_each_tampered_form_fails_and_names_the_check(tamper, message):
         entries = [reference_entry(PlatformInfo={"SMTEnabled": False})]
     elif tamper == "apeip":
         entries = [reference_entry(APEIP="0080b004")]
+    elif tamper == "report signature":
+        kwargs["flip_signature"] = True
     elif tamper == "mitigation vector":
         entries = [reference_entry(MinimumMitigationVector=1)]
     with pytest.raises(AttestationFailed, match=message):

@@ -12,7 +12,7 @@ import pytest
 
 import contrast_documents
 from contrast_documents import POLICY_HASH, coordinator_tdx_certificate
-from tdx_documents import QUOTE, SoftwareTdx
+from tdx_documents import QUOTE, SoftwareTdx, flip_quote_signature
 
 from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
 from ansible_collections.confidential.recovery.plugins.module_utils._attestation import contrast_validator
@@ -105,3 +105,19 @@ def test_platform_requirements_the_platform_misses_are_named(tdx_collateral, tcb
     with pytest.raises(AttestationFailed, match=message):
         validator(tdx_collateral, [entry(**changes)]).validate(
             coordinator_tdx_certificate(PLATFORM, NONCE, changes=quote_changes), NONCE)
+
+
+def test_a_quote_whose_signature_is_broken_is_refused(tdx_collateral, tcb_up_to_date):
+    with pytest.raises(AttestationFailed, match="quote_signature"):
+        validator(tdx_collateral).validate(coordinator_tdx_certificate(PLATFORM, NONCE, after_signing=flip_quote_signature), NONCE)
+
+
+def test_an_out_of_date_tcb_is_refused(tdx_collateral, tcb_out_of_date):
+    with pytest.raises(AttestationFailed, match="OutOfDate"):
+        validator(tdx_collateral).validate(coordinator_tdx_certificate(PLATFORM, NONCE), NONCE)
+
+
+def test_a_platform_under_another_root_than_intels_is_refused(tdx_collateral, tcb_up_to_date):
+    with pytest.raises(AttestationFailed, match="pck_chain"):
+        contrast_validator("tdx", [POLICY_HASH], {"tdx": [entry()]}, collateral_dir=str(tdx_collateral)).validate(
+            coordinator_tdx_certificate(PLATFORM, NONCE), NONCE)

@@ -92,3 +92,30 @@ def test_without_the_saved_key_the_file_is_named(tmp_path):
     cert, pcrs = certificate()
     with pytest.raises(AttestationFailed, match="gce/my-project/europe-west3-b/constell-control-plane-0.pem"):
         validator(tmp_path, pcrs).validate(cert, NONCE)
+
+
+def _with_firmware_version(log: bytes, version: str) -> bytes:
+    """The log with its S-CRTM version event saying GCE firmware ``version``, and its digests made to match again."""
+    event = next(e for e in parse_event_log(log) if e.pcr == 0 and e.type == 0x8)
+    prefix = "GCE Virtual Firmware v".encode("utf-16-le")
+    assert event.data.startswith(prefix)
+    data = prefix + version.encode("utf-16-le") + event.data[len(prefix) + 2 * len(version):]
+    assert len(data) == len(event.data)
+    changed = log.replace(event.data, data, 1)
+    changed = changed.replace(hashlib.sha256(event.data).digest(), hashlib.sha256(data).digest(), 1)
+    return changed.replace(hashlib.sha1(event.data).digest(), hashlib.sha1(data).digest(), 1)
+
+
+def test_firmware_that_is_not_gces_v1_or_later_is_refused(collateral):
+    cert, pcrs = certificate(_with_firmware_version(EVENT_LOG, "0"))
+    with pytest.raises(AttestationFailed, match="firmware") as failure:
+        validator(collateral, pcrs).validate(cert, NONCE)
+    assert failure.value.check == "platform"
+
+
+def test_a_document_without_an_event_log_is_refused(collateral):
+    pcrs = replayed(EVENT_LOG)
+    cert = atls_certificate(OID, lambda spki_hash: document(user_data=spki_hash, instance_info=INSTANCE_INFO,
+                                                            quoted_pcrs=pcrs, sent_pcrs=pcrs))
+    with pytest.raises(AttestationFailed, match="event log"):
+        validator(collateral, pcrs).validate(cert, NONCE)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from snp_documents import SoftwareSnp, gcp_config, gcp_instance_info, save_gce_key
+from snp_documents import flip_report_signature, SoftwareSnp, gcp_config, gcp_instance_info, save_gce_key
 from vtpm_documents import AK, NONCE, node_certificate
 
 from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
@@ -51,12 +51,15 @@ def test_a_key_compute_engine_does_not_know_is_refused(tmp_path):
     ("debug policy", "allows debugging"),
     ("launch tcb below minimum", r"launch TCB .* is below the minimum"),
     ("stale nonce", "REPORT_DATA does not bind this connection"),
+    ("report signature", "signature does not verify with the VCEK"),
 ])
 def test_each_tampered_form_fails_and_names_the_check(collateral, tamper, message):
     platform, report, nonce = PLATFORM, {}, NONCE
     instance_info = gcp_instance_info(PLATFORM)
     if tamper == "report for another connection":
         cert = node_certificate(oid=OID, instance_info=lambda extra: instance_info(bytes(32)))
+    elif tamper == "report signature":
+        cert = node_certificate(oid=OID, instance_info=lambda extra: flip_report_signature(instance_info(extra)))
     else:
         if tamper == "debug policy":
             report = {"policy": 0x30000 | 1 << 19}

@@ -54,13 +54,15 @@ def b64(data: bytes) -> str:
 
 
 def document(nonce=NONCE, user_data=SPKI_HASH, instance_info=None, quoted_pcrs=None, sent_pcrs=None,
-             event_log=None) -> bytes:
+             event_log=None, flip_quote_signature=False) -> bytes:
     """``instance_info`` is bytes, or a function of extraData for variants whose evidence binds the connection."""
     extra = hashlib.sha256(user_data + nonce).digest()
     if callable(instance_info):
         instance_info = instance_info(extra)
     tpm_nonce = hashlib.sha256((instance_info or b"") + extra).digest()
     attest, raw_sig = _quote(tpm_nonce, quoted_pcrs or PCRS)
+    if flip_quote_signature:
+        raw_sig = raw_sig[:-1] + bytes([raw_sig[-1] ^ 1])
     return json.dumps({
         "Attestation": {"ak_pub": b64(_public(AK)), "quotes": [{
             "quote": b64(attest), "raw_sig": b64(raw_sig),
@@ -90,8 +92,9 @@ def atls_certificate(oid: str, make_document, with_spki: bool = False) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def node_certificate(nonce=NONCE, oid="1.3.9900.5.1", bind=True, instance_info=None, pcrs=None) -> bytes:
+def node_certificate(nonce=NONCE, oid="1.3.9900.5.1", bind=True, instance_info=None, pcrs=None,
+                     flip_quote_signature=False) -> bytes:
     """An aTLS certificate carrying a vTPM document whose UserData binds the certificate's key (unless not ``bind``)."""
     return atls_certificate(oid, lambda spki_hash: document(
         nonce=nonce, user_data=spki_hash if bind else bytes(32), instance_info=instance_info, quoted_pcrs=pcrs,
-        sent_pcrs=pcrs))
+        sent_pcrs=pcrs, flip_quote_signature=flip_quote_signature))
