@@ -106,7 +106,7 @@ lowest-deps:
 	test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv $(LOWEST_VENV)
 	sed -E 's/>=([^,]+).*/==\1/' $(SRC)/requirements.txt > $(LOWEST_VENV)/lowest.txt
 	$(LOWEST_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(LOWEST_VENV)/lowest.txt '$(LOWEST_ANSIBLE)' \
-	  $$(grep -E '^(pytest|pytest-timeout)==' requirements-dev.txt)
+	  $$(grep -E '^(pytest|pytest-timeout|moto\[server\])==' requirements-dev.txt)
 	$(LOWEST_VENV)/bin/python -c 'import google.protobuf, cryptography, ansible; print("lowest: protobuf", google.protobuf.__version__, "cryptography", cryptography.__version__, "ansible-core", ansible.__version__)'
 	$(LOWEST_VENV)/bin/pytest -q $(SRC)/tests/unit
 

@@ -6,20 +6,32 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: constellation
-short_description: Constellation cluster nodes from constellation-state.yaml and the cloud's instance list
+short_description: Constellation cluster nodes from the workspace and the cloud's instance list
 version_added: 0.1.0
 description:
-  - Reads the cluster's C(constellation-state.yaml) (cluster endpoint, cluster ID, measurement salt) and
-    lists the cluster's instances from the provider, with their role and where their boot output is.
+  - Reads the cluster's workspace file (cluster uid, endpoint, cluster ID, measurement salt) and lists the cluster's
+    instances from the provider, selected by their C(constellation-uid) tag, never by name (names changed across
+    CLI versions, and upgraded clusters keep the old ones).
+  - The workspace file is C(constellation-state.yaml) (CLI v2.12 and later; v2.12's integer-list byte fields are
+    read too). Without it, C(constellation-id.json) (v2.2 to v2.11) and, beside it, C(constellation-state.json)
+    (v2.0 to v2.1). A cluster made with the Terraform provider has none; give O(uid) and O(cluster_endpoint).
+    A vault-encrypted file is read through Ansible's loader.
   - Hosts land in the groups C(constellation), C(constellation_control_plane) and C(constellation_worker).
   - Every host runs with C(ansible_connection=local), because the modules talk to the nodes from the controller.
-  - Host variables C(constellation_role), C(constellation_serial_console), C(constellation_cloud_log);
-    group variables C(constellation_workspace), C(constellation_cluster_endpoint), C(constellation_cluster_id),
-    C(constellation_measurement_salt), C(constellation_cluster_name).
-  - Providers in this release are V(lab) (the lab twin's C(lab-cloud.json)) and V(static) (the instances
-    listed in O(instances), for a real cluster until the cloud readers land). The cloud providers (AWS Auto
-    Scaling groups, GCP instance groups, Azure scale sets) come in a later release.
+  - Host variables C(constellation_role), C(constellation_node_group), C(constellation_instance_status),
+    C(constellation_cloud) (the provider's identifiers of the instance) and C(constellation_boot_log) (where its
+    serial console is read); group variables C(constellation_workspace), C(constellation_cluster_endpoint),
+    C(constellation_cluster_id), C(constellation_measurement_salt), C(constellation_cluster_name),
+    C(constellation_cluster_uid).
+  - Providers are V(aws) (EC2 through boto3), V(lab) (the lab twin's C(lab-cloud.json)) and V(static) (the
+    instances listed in O(instances)).
 author: confidential.recovery maintainers (@confidential-recovery)
+requirements:
+  - PyYAML
+  - boto3 (for O(provider=aws))
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
 options:
   plugin:
     description: The name of this plugin.
@@ -30,11 +42,56 @@ options:
     description: Where the instance list comes from.
     type: str
     required: true
-    choices: [lab, static]
+    choices: [aws, lab, static]
   state_file:
-    description: Path of C(constellation-state.yaml), relative to the inventory file.
+    description:
+      - Path of C(constellation-state.yaml), relative to the inventory file.
+      - When it does not exist, C(constellation-id.json) in the same directory is read instead (CLI v2.0 to v2.11).
     type: str
     default: constellation-state.yaml
+  config_file:
+    description: Path of C(constellation-conf.yaml), relative to the inventory file; its C(provider) section says where the cluster runs.
+    type: str
+    default: constellation-conf.yaml
+  uid:
+    description: The cluster's uid, for a cluster without a workspace file (made with the Terraform provider).
+    type: str
+  cluster_endpoint:
+    description: The cluster's endpoint, for a cluster without a workspace file.
+    type: str
+  region:
+    description: For O(provider=aws), the region; by default C(provider.aws.region) of O(config_file).
+    type: str
+    env:
+      - name: AWS_REGION
+  access_key:
+    description: For O(provider=aws), the AWS access key; by default boto3's usual chain (environment, profile, instance role).
+    type: str
+    env:
+      - name: AWS_ACCESS_KEY_ID
+      - name: AWS_ACCESS_KEY
+  secret_key:
+    description: For O(provider=aws), the AWS secret key.
+    type: str
+    env:
+      - name: AWS_SECRET_ACCESS_KEY
+      - name: AWS_SECRET_KEY
+  session_token:
+    description: For O(provider=aws), the AWS session token.
+    type: str
+    env:
+      - name: AWS_SESSION_TOKEN
+  profile:
+    description: For O(provider=aws), the AWS profile; not together with O(access_key).
+    type: str
+    env:
+      - name: AWS_PROFILE
+      - name: AWS_DEFAULT_PROFILE
+  endpoint_url:
+    description: For O(provider=aws), the EC2 endpoint (a VPC endpoint, or a test double).
+    type: str
+    env:
+      - name: AWS_URL
   lab_cloud_file:
     description: For O(provider=lab), the lab's instance list, relative to the inventory file.
     type: str
@@ -49,6 +106,18 @@ options:
 """
 
 EXAMPLES = r"""
+---
+# aws.constellation.yml, beside constellation-state.yaml and constellation-conf.yaml (region from there)
+plugin: confidential.recovery.constellation
+provider: aws
+# credentials: boto3's usual chain (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, instance role)
+keyed_groups:
+  - key: constellation_node_group
+    prefix: node_group
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/confidential-recovery-inventory
+
 ---
 # cluster.constellation.yml (the lab writes one like it)
 plugin: confidential.recovery.constellation
@@ -67,11 +136,16 @@ instances:
   - {name: mycluster-control-plane-2, private_ip: 10.9.0.7, role: control-plane}
 """
 
+import dataclasses
 import json
 import os
 
 from ansible.errors import AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ansible_collections.confidential.recovery.plugins.module_utils import _constellation_state, _discovery_aws
+from ansible_collections.confidential.recovery.plugins.module_utils._discovery import DiscoveryError, Instance, role_from
 
 try:
     import yaml
@@ -81,9 +155,11 @@ except ImportError:  # pragma: no cover
     HAS_YAML = False
 
 ROLE_GROUPS = {"control-plane": "constellation_control_plane", "worker": "constellation_worker"}
+LEGACY_ID_FILE = "constellation-id.json"
+LEGACY_STATE_FILE = "constellation-state.json"
 
 
-class InventoryModule(BaseInventoryPlugin):
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "confidential.recovery.constellation"
 
     def verify_file(self, path):
@@ -93,60 +169,95 @@ class InventoryModule(BaseInventoryPlugin):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
         base = os.path.dirname(os.path.abspath(path))
-        state_path = os.path.join(base, os.path.expanduser(self.get_option("state_file")))
-        state = self._load_state(state_path)
-        if self.get_option("provider") == "static":
-            instances = self.get_option("instances")
-        else:
-            instances = self._lab_instances(os.path.join(base, os.path.expanduser(self.get_option("lab_cloud_file"))))
+        try:
+            state, workspace = self._cluster_state(base)
+            instances = self._cached_instances(path, cache, base, state)
+        except (_constellation_state.StateError, DiscoveryError) as exc:
+            raise AnsibleParserError(str(exc)) from exc
+        self._populate(state, workspace, instances)
 
-        self.inventory.add_group("constellation")
-        for group in ROLE_GROUPS.values():
-            self.inventory.add_group(group)
-            self.inventory.add_child("constellation", group)
-        infrastructure, values = state.get("infrastructure") or {}, state.get("clusterValues") or {}
-        group_vars = {
-            "constellation_workspace": os.path.dirname(state_path),
-            "constellation_cluster_endpoint": infrastructure.get("clusterEndpoint"),
-            "constellation_cluster_name": infrastructure.get("name"),
-            "constellation_cluster_id": values.get("clusterID"),
-            "constellation_measurement_salt": values.get("measurementSalt"),
-        }
-        for name, value in group_vars.items():
-            self.inventory.set_variable("constellation", name, value)
-        for instance in instances:
-            role = instance.get("role")
-            if role not in ROLE_GROUPS:
-                raise AnsibleParserError(f"instance {instance.get('name')!r} has unknown role {role!r}")
-            if not instance.get("name") or not instance.get("private_ip"):
-                raise AnsibleParserError(f"every instance needs name and private_ip (got {instance!r})")
-            host = instance["name"]
-            self.inventory.add_host(host, group=ROLE_GROUPS[role])
-            self.inventory.set_variable(host, "ansible_host", instance["private_ip"])
-            self.inventory.set_variable(host, "ansible_connection", "local")
-            self.inventory.set_variable(host, "constellation_role", role)
-            self.inventory.set_variable(host, "constellation_instance_status", instance.get("status"))
-            for key in ("serial_console", "cloud_log"):
-                if instance.get(key):
-                    self.inventory.set_variable(host, f"constellation_{key}", instance[key])
+    # -- the workspace ----------------------------------------------------------------------------------------
+    def _relative(self, base, option):
+        return os.path.join(base, os.path.expanduser(self.get_option(option)))
 
-    @staticmethod
-    def _load_state(path):
+    def _read_text(self, path):
+        """The file's text, decrypted when it is vault-encrypted."""
+        try:
+            return to_text(self.loader._get_file_contents(path)[0])  # pylint: disable=protected-access
+        except Exception as exc:  # noqa: BLE001 - the loader raises AnsibleFileNotFound, AnsibleError, OSError
+            raise _constellation_state.StateError(f"cannot read {path}: {exc}") from exc
+
+    def _cluster_state(self, base):
+        if self.get_option("uid"):
+            return _constellation_state.ClusterState.from_values(self.get_option("uid"), self.get_option("cluster_endpoint")), base
+        state_path = self._relative(base, "state_file")
+        if os.path.exists(state_path):
+            return _constellation_state.parse_workspace_file(self._read_text(state_path), state_path), os.path.dirname(state_path)
+        directory = os.path.dirname(state_path)
+        id_path = os.path.join(directory, LEGACY_ID_FILE)
+        if not os.path.exists(id_path):
+            raise _constellation_state.StateError(
+                f"no Constellation workspace file: neither {state_path} nor {id_path} exists (for a cluster made with "
+                "the Terraform provider, give uid and cluster_endpoint)")
+        legacy_path = os.path.join(directory, LEGACY_STATE_FILE)
+        legacy = self._read_text(legacy_path) if os.path.exists(legacy_path) else None
+        return _constellation_state.parse_workspace_file(self._read_text(id_path), id_path, legacy), directory
+
+    def _config(self, base):
+        path = self._relative(base, "config_file")
+        if not os.path.exists(path):
+            return {}
         if not HAS_YAML:
             raise AnsibleParserError("the constellation inventory needs PyYAML")
         try:
-            with open(path, encoding="utf-8") as handle:
-                state = yaml.safe_load(handle)
-        except OSError as exc:
-            raise AnsibleParserError(f"cannot read the Constellation state file {path}: {exc.strerror}") from exc
-        if not isinstance(state, dict) or state.get("version") != "v1":
-            raise AnsibleParserError(f"{path} is not a constellation-state.yaml (expected version: v1)")
-        missing = [k for k in ("clusterID", "measurementSalt") if not (state.get("clusterValues") or {}).get(k)]
-        if not (state.get("infrastructure") or {}).get("clusterEndpoint"):
-            missing.append("infrastructure.clusterEndpoint")
-        if missing:
-            raise AnsibleParserError(f"{path} lacks {', '.join(missing)}")
-        return state
+            return yaml.safe_load(self._read_text(path)) or {}
+        except yaml.YAMLError as exc:
+            raise _constellation_state.StateError(f"{path} is not YAML: {exc}") from exc
+
+    # -- the instances ----------------------------------------------------------------------------------------
+    def _cached_instances(self, path, cache, base, state):
+        key = self.get_cache_key(path)
+        use_cache = self.get_option("cache") and cache
+        if use_cache and key in self._cache:
+            return [Instance(**item) for item in self._cache[key]]
+        instances = self._instances(base, state)
+        if self.get_option("cache"):
+            self._cache[key] = [dataclasses.asdict(instance) for instance in instances]
+        return instances
+
+    def _instances(self, base, state):
+        provider = self.get_option("provider")
+        if provider == "aws":
+            return self._aws_instances(base, state)
+        if provider == "static":
+            records = self.get_option("instances")
+        else:
+            records = self._lab_instances(self._relative(base, "lab_cloud_file"))
+        return [self._record(record) for record in records]
+
+    def _aws_instances(self, base, state):
+        location = _constellation_state.cloud_location(self._config(base))
+        region = self.get_option("region") or (location.get("region") if location.get("cloud") == "aws" else None)
+        if not region:
+            raise DiscoveryError("the aws provider needs a region: set region (or AWS_REGION), or provider.aws.region "
+                                 f"in {self._relative(base, 'config_file')}")
+        if self.get_option("profile") and self.get_option("access_key"):
+            raise DiscoveryError("give either profile or access_key and secret_key, not both")
+        session = _discovery_aws.session(self.get_option("access_key"), self.get_option("secret_key"),
+                                         self.get_option("session_token"), self.get_option("profile"))
+        ec2 = _discovery_aws.client(session, "ec2", region, self.get_option("endpoint_url"))
+        return _discovery_aws.instances(ec2, state.uid, region)
+
+    @staticmethod
+    def _record(record):
+        role = role_from(record.get("role"))
+        if role is None:
+            raise AnsibleParserError(f"instance {record.get('name')!r} has unknown role {record.get('role')!r}")
+        if not record.get("name") or not record.get("private_ip"):
+            raise AnsibleParserError(f"every instance needs name and private_ip (got {record!r})")
+        boot_log = {key: record[key] for key in ("serial_console", "cloud_log") if record.get(key)}
+        return Instance(name=record["name"], role=role, private_ip=record["private_ip"], status=record.get("status") or "",
+                        node_group=record.get("node_group") or "", boot_log=boot_log)
 
     @staticmethod
     def _lab_instances(path):
@@ -156,3 +267,45 @@ class InventoryModule(BaseInventoryPlugin):
         except (OSError, ValueError) as exc:
             raise AnsibleParserError(f"cannot read the lab instance list {path}: {exc}") from exc
         return doc.get("instances") or []
+
+    # -- the inventory ----------------------------------------------------------------------------------------
+    def _populate(self, state, workspace, instances):
+        self.inventory.add_group("constellation")
+        for group in ROLE_GROUPS.values():
+            self.inventory.add_group(group)
+            self.inventory.add_child("constellation", group)
+        group_vars = {
+            "constellation_workspace": workspace,
+            "constellation_cluster_endpoint": state.cluster_endpoint,
+            "constellation_cluster_name": state.name,
+            "constellation_cluster_uid": state.uid,
+            "constellation_cluster_id": state.cluster_id,
+            "constellation_measurement_salt": state.measurement_salt,
+        }
+        for name, value in group_vars.items():
+            self.inventory.set_variable("constellation", name, value)
+        strict = self.get_option("strict")
+        for instance in instances:
+            host = instance.name
+            self.inventory.add_host(host, group=ROLE_GROUPS[instance.role])
+            if instance.private_ip:
+                self.inventory.set_variable(host, "ansible_host", instance.private_ip)
+            else:
+                self.display.warning(f"{host} ({instance.role}) has no private IP yet: it is listed, but no key can reach it")
+            host_vars = {
+                "ansible_connection": "local",
+                "constellation_role": instance.role,
+                "constellation_node_group": instance.node_group,
+                "constellation_instance_status": instance.status,
+                "constellation_cloud": instance.cloud,
+                "constellation_boot_log": instance.boot_log,
+            }
+            for key in ("serial_console", "cloud_log"):
+                if instance.boot_log.get(key):
+                    host_vars[f"constellation_{key}"] = instance.boot_log[key]
+            for name, value in host_vars.items():
+                self.inventory.set_variable(host, name, value)
+            variables = self.inventory.get_host(host).get_vars()
+            self._set_composite_vars(self.get_option("compose"), variables, host, strict=strict)
+            self._add_host_to_composed_groups(self.get_option("groups"), variables, host, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, host, strict=strict)

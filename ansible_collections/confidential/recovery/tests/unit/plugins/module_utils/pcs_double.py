@@ -65,11 +65,14 @@ class PcsDouble:
                 double.requests.append(parsed.path)
                 time.sleep(min(double.stall_seconds, 10.0))
                 code, headers, body = double.answer(parsed.path, urllib.parse.parse_qs(parsed.query))
-                self.send_response(code)
-                for name, value in headers.items():
-                    self.send_header(name, urllib.parse.quote(value))
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(code)
+                    for name, value in headers.items():
+                        self.send_header(name, urllib.parse.quote(value))
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up first (the stall test's timeout)
 
         return Handler

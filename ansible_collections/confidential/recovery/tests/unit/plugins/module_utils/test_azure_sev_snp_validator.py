@@ -5,15 +5,12 @@ vouches for, checked against constellation-conf.yaml. Genuine evidence passes; e
 
 from __future__ import annotations
 
-import base64
-import json
-
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import snp_documents
-from snp_documents import flip_report_signature, SoftwareSnp, azure_config, azure_instance_info
-from vtpm_documents import NONCE, PCRS, b64, node_certificate
+from snp_documents import SoftwareSnp, azure_config, azure_instance_info, flip_report_signature
+from vtpm_documents import NONCE, PCRS, node_certificate
 
 from ansible_collections.confidential.recovery.plugins.module_utils._amd_roots import ARKS
 from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
