@@ -113,11 +113,15 @@ def _up(args) -> int:
     wait_until(lambda: all(node_state(config, n) == READY_STATES[n["role"]] for n in config["nodes"]) and has_quorum(config),
                "every node up and etcd quorum", args.timeout)
     processes.spawn(directory, "loadbalancer", "conflab.loadbalancer", log=directory / "loadbalancer.log")
+    cloud = config["cloud"]
+    processes.spawn(directory, "gce-api", "conflab.gce_api", log=directory / "gce-api.log")
+    wait_until(lambda: _accepts(cloud["ip"], cloud["port"]), "the lab's Compute API", 30)
     if not args.no_contrast:
         contrast_control().up(config)
     lb = config["load_balancer"]
     print(f"lab up in {directory}: {args.nodes} control-plane, {args.workers} worker nodes, protocol {args.protocol}")
     print(f"  cluster endpoint {lb['ip']} (recovery {lb['recovery_port']}, join {lb['join_port']})")
+    print(f"  compute    http://{cloud['ip']}:{cloud['port']} (project {cloud['project']}, for the inventory's gcp provider)")
     print(f"  inventory  {directory / 'inventory.constellation.yml'}")
     print(f"  variables  {directory / 'recover-vars.yml'}")
     return 0

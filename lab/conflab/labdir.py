@@ -90,6 +90,9 @@ def build_config(directory: Path, *, nodes: int, workers: int, prefix: str, prot
         "kube_api": {"ip": f"{prefix}.2", "port": 6443, "token_file": str(cluster_dir / "kube-token"),
                      "cert": str(cluster_dir / "kubeapi.crt"), "key": str(cluster_dir / "kubeapi.key")},
         "coordinator": {"ip": f"{prefix}.3", "port": 1313, "paths": coordinator_paths},
+        # The lab as a GCP project: a Compute API double lists the nodes and serves their serial consoles.
+        "cloud": {"ip": f"{prefix}.4", "port": 8080, "project": f"{CLUSTER_NAME}-project", "region": "lab-central1",
+                  "zone": "lab-central1-a"},
         "nodes": members,
     }
 
@@ -110,6 +113,7 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
             "uid": uid, "clusterEndpoint": endpoint, "inClusterEndpoint": endpoint,
             "initSecret": secrets.token_hex(32), "apiServerCertSANs": [endpoint], "name": f"{CLUSTER_NAME}-{uid}",
             "ipCidrNode": f"{config['ip_prefix']}.0/24",
+            "gcp": {"projectID": config["cloud"]["project"], "ipCidrPod": "10.10.0.0/16"},
         },
         "clusterValues": {
             "clusterID": cluster_id(master.measurement_secret(), salt).hex(),
@@ -118,6 +122,7 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
         },
     }
     (directory / "constellation-state.yaml").write_text(yaml.safe_dump(state, sort_keys=False))
+    config["cloud"]["uid"] = uid
     cloud = {
         "provider": "lab", "cluster_name": CLUSTER_NAME, "load_balancer": endpoint,
         "instances": [
@@ -128,19 +133,29 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
         ],
     }
     (directory / "lab-cloud.json").write_text(json.dumps(cloud, indent=2))
-    inventory = {"plugin": "confidential.recovery.constellation", "provider": "lab",
-                 "state_file": "constellation-state.yaml", "lab_cloud_file": "lab-cloud.json"}
+    cloud_api = config["cloud"]
+    if config["protocol"] == "keyservice":
+        # Pre-v2.0 nodes print their disk UUID only to cloud logging, which the lab's GCP face does not serve:
+        # such a lab lists its nodes from lab-cloud.json, with the cloud log files beside them.
+        inventory = {"plugin": "confidential.recovery.constellation", "provider": "lab",
+                     "state_file": "constellation-state.yaml", "lab_cloud_file": "lab-cloud.json"}
+    else:
+        inventory = {"plugin": "confidential.recovery.constellation", "provider": "gcp", "auth_kind": "anonymous",
+                     "api_endpoint": f"http://{cloud_api['ip']}:{cloud_api['port']}"}
     (directory / "inventory.constellation.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
+    provider = {"gcp": {"project": cloud_api["project"], "region": cloud_api["region"], "zone": cloud_api["zone"]}}
     extra = {"constellation_recover_attestation": "lab", "constellation_recover_poll_interval": 1}
+    (directory / "constellation-conf.yaml").write_text(yaml.safe_dump({"version": "v4", "provider": provider}, sort_keys=False))
     if config.get("attestation") == "qemu-vtpm":
         # The recovery servers attest with a software vTPM: the collection checks it against these reference values.
-        conf = {"version": "v4", "attestation": {"qemuVTPM": {"measurements": reference_measurements()}}}
+        conf = {"version": "v4", "provider": provider, "attestation": {"qemuVTPM": {"measurements": reference_measurements()}}}
         (directory / "constellation-conf.yaml").write_text(yaml.safe_dump(conf, sort_keys=False))
         extra["constellation_recover_attestation"] = "qemu-vtpm"
     elif config.get("attestation") == "snp":
         # SEV-SNP reports from the lab's own AMD-shaped root, which the user must trust explicitly.
         root = write_authority(directory, cluster_dir)
-        conf = {"version": "v4", "attestation": {"azureSEVSNP": reference_section(reference_measurements())}}
+        conf = {"version": "v4", "provider": provider,
+                "attestation": {"azureSEVSNP": reference_section(reference_measurements())}}
         (directory / "constellation-conf.yaml").write_text(yaml.safe_dump(conf, sort_keys=False))
         extra.update({"constellation_recover_attestation": "azure-sev-snp",
                       "constellation_recover_attestation_trust_anchor": str(root)})

@@ -23,12 +23,15 @@ description:
     serial console is read); group variables C(constellation_workspace), C(constellation_cluster_endpoint),
     C(constellation_cluster_id), C(constellation_measurement_salt), C(constellation_cluster_name),
     C(constellation_cluster_uid).
-  - Providers are V(aws) (EC2 through boto3), V(lab) (the lab twin's C(lab-cloud.json)) and V(static) (the
-    instances listed in O(instances)).
+  - Providers are V(aws) (EC2 through boto3), V(gcp) (Compute Engine through google-cloud-compute),
+    V(azure) (scale sets through azure-mgmt-compute and azure-mgmt-network), V(lab) (the lab twin's
+    C(lab-cloud.json)) and V(static) (the instances listed in O(instances)).
 author: confidential.recovery maintainers (@confidential-recovery)
 requirements:
   - PyYAML
   - boto3 (for O(provider=aws))
+  - google-cloud-compute (for O(provider=gcp))
+  - azure-identity, azure-mgmt-compute and azure-mgmt-network (for O(provider=azure))
 extends_documentation_fragment:
   - constructed
   - inventory_cache
@@ -42,7 +45,7 @@ options:
     description: Where the instance list comes from.
     type: str
     required: true
-    choices: [aws, lab, static]
+    choices: [aws, azure, gcp, lab, static]
   state_file:
     description:
       - Path of C(constellation-state.yaml), relative to the inventory file.
@@ -92,6 +95,55 @@ options:
     type: str
     env:
       - name: AWS_URL
+  project:
+    description: For O(provider=gcp), the project; by default C(infrastructure.gcp.projectID) of the state file, else
+      C(provider.gcp.project) of O(config_file).
+    type: str
+    env:
+      - name: GCP_PROJECT
+  auth_kind:
+    description:
+      - For O(provider=gcp), how to authenticate, as in C(google.cloud.gcp_compute).
+      - V(application) uses Application Default Credentials (C(gcloud auth application-default login),
+        C(GOOGLE_APPLICATION_CREDENTIALS), or the VM's service account).
+      - V(serviceaccount) reads O(service_account_file).
+      - V(anonymous) sends no credentials, for a Compute API double given as O(api_endpoint) (the lab twin's).
+    type: str
+    choices: [application, serviceaccount, anonymous]
+    default: application
+    env:
+      - name: GCP_AUTH_KIND
+  service_account_file:
+    description: For O(auth_kind=serviceaccount), the service account's JSON key file.
+    type: path
+    env:
+      - name: GCP_SERVICE_ACCOUNT_FILE
+      - name: GCE_CREDENTIALS_FILE_PATH
+  api_endpoint:
+    description: For O(provider=gcp), the Compute API's address (a Private Service Connect endpoint, or a double).
+    type: str
+  subscription_id:
+    description: For O(provider=azure), the subscription; by default C(infrastructure.azure.subscriptionID) of the state file.
+    type: str
+    env:
+      - name: AZURE_SUBSCRIPTION_ID
+  resource_group:
+    description: For O(provider=azure), the resource group; by default C(infrastructure.azure.resourceGroup) of the state file.
+    type: str
+  auth_source:
+    description:
+      - For O(provider=azure), where the credentials come from, as in C(azure.azcollection.azure_rm).
+      - V(auto) tries azure-identity's DefaultAzureCredential chain (environment, workload identity, managed identity,
+        Azure CLI); V(env) reads C(AZURE_CLIENT_ID), C(AZURE_SECRET) and C(AZURE_TENANT); V(cli) the Azure CLI's login;
+        V(msi) the managed identity; V(anonymous) sends no credentials, for an ARM double given as O(base_url).
+    type: str
+    choices: [auto, cli, env, msi, anonymous]
+    default: auto
+    env:
+      - name: ANSIBLE_AZURE_AUTH_SOURCE
+  base_url:
+    description: For O(provider=azure), the Resource Manager's address (another cloud, or a double).
+    type: str
   lab_cloud_file:
     description: For O(provider=lab), the lab's instance list, relative to the inventory file.
     type: str
@@ -144,7 +196,9 @@ from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _constellation_state, _discovery_aws
+from ansible_collections.confidential.recovery.plugins.module_utils import (
+    _constellation_state, _discovery_aws, _discovery_azure, _discovery_gcp,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._discovery import DiscoveryError, Instance, role_from
 
 try:
@@ -157,6 +211,13 @@ except ImportError:  # pragma: no cover
 ROLE_GROUPS = {"control-plane": "constellation_control_plane", "worker": "constellation_worker"}
 LEGACY_ID_FILE = "constellation-id.json"
 LEGACY_STATE_FILE = "constellation-state.json"
+
+
+def _with_access(instances, access):
+    """The boot-log source of each instance, with how discovery reached the cloud (never a secret)."""
+    for instance in instances:
+        instance.boot_log.update({key: value for key, value in access.items() if value})
+    return instances
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -229,6 +290,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         provider = self.get_option("provider")
         if provider == "aws":
             return self._aws_instances(base, state)
+        if provider == "gcp":
+            return self._gcp_instances(base, state)
+        if provider == "azure":
+            return self._azure_instances(base, state)
         if provider == "static":
             records = self.get_option("instances")
         else:
@@ -246,7 +311,38 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         session = _discovery_aws.session(self.get_option("access_key"), self.get_option("secret_key"),
                                          self.get_option("session_token"), self.get_option("profile"))
         ec2 = _discovery_aws.client(session, "ec2", region, self.get_option("endpoint_url"))
-        return _discovery_aws.instances(ec2, state.uid, region)
+        found = _discovery_aws.instances(ec2, state.uid, region)
+        access = {"profile": self.get_option("profile"), "endpoint_url": self.get_option("endpoint_url")}
+        return _with_access(found, access)
+
+    def _gcp_instances(self, base, state):
+        location = _constellation_state.cloud_location(self._config(base))
+        project = (self.get_option("project") or state.gcp.get("project_id")
+                   or (location.get("project") if location.get("cloud") == "gcp" else None))
+        if not project:
+            raise DiscoveryError("the gcp provider needs a project: set project (or GCP_PROJECT), or keep "
+                                 f"provider.gcp.project in {self._relative(base, 'config_file')}")
+        endpoint = self.get_option("api_endpoint")
+        creds = _discovery_gcp.credentials(self.get_option("auth_kind"), self.get_option("service_account_file"), endpoint)
+        found = _discovery_gcp.instances(_discovery_gcp.client(creds, endpoint), project, state.uid)
+        access = {"auth_kind": self.get_option("auth_kind"), "service_account_file": self.get_option("service_account_file"),
+                  "api_endpoint": endpoint}
+        return _with_access(found, access)
+
+    def _azure_instances(self, base, state):
+        location = _constellation_state.cloud_location(self._config(base))
+        from_config = location if location.get("cloud") == "azure" else {}
+        subscription = (self.get_option("subscription_id") or state.azure.get("subscription_id")
+                        or from_config.get("subscription"))
+        group = self.get_option("resource_group") or state.azure.get("resource_group") or from_config.get("resourceGroup")
+        if not subscription or not group:
+            raise DiscoveryError("the azure provider needs a subscription and a resource group: set subscription_id "
+                                 "(or AZURE_SUBSCRIPTION_ID) and resource_group, or keep them in constellation-state.yaml")
+        base_url = self.get_option("base_url")
+        compute, network = _discovery_azure.clients(
+            _discovery_azure.credential(self.get_option("auth_source"), base_url), subscription, base_url)
+        found = _discovery_azure.instances(compute, network, subscription, group, state.uid)
+        return _with_access(found, {"auth_source": self.get_option("auth_source"), "base_url": base_url})
 
     @staticmethod
     def _record(record):
@@ -255,9 +351,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError(f"instance {record.get('name')!r} has unknown role {record.get('role')!r}")
         if not record.get("name") or not record.get("private_ip"):
             raise AnsibleParserError(f"every instance needs name and private_ip (got {record!r})")
-        boot_log = {key: record[key] for key in ("serial_console", "cloud_log") if record.get(key)}
+        saved_logs = {key: record[key] for key in ("serial_console", "cloud_log") if record.get(key)}
         return Instance(name=record["name"], role=role, private_ip=record["private_ip"], status=record.get("status") or "",
-                        node_group=record.get("node_group") or "", boot_log=boot_log)
+                        node_group=record.get("node_group") or "", saved_logs=saved_logs)
 
     @staticmethod
     def _lab_instances(path):
@@ -300,9 +396,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 "constellation_cloud": instance.cloud,
                 "constellation_boot_log": instance.boot_log,
             }
-            for key in ("serial_console", "cloud_log"):
-                if instance.boot_log.get(key):
-                    host_vars[f"constellation_{key}"] = instance.boot_log[key]
+            for key, path in instance.saved_logs.items():
+                host_vars[f"constellation_{key}"] = path
             for name, value in host_vars.items():
                 self.inventory.set_variable(host, name, value)
             variables = self.inventory.get_host(host).get_vars()

@@ -32,7 +32,8 @@ class Instance:
     node_group: str = ""
     status: str = ""
     cloud: dict = field(default_factory=dict)  # the provider's own identifiers (instance ID, zone, region...)
-    boot_log: dict = field(default_factory=dict)  # what disk_uuid_lookup needs to read the serial console
+    boot_log: dict = field(default_factory=dict)  # where disk_uuid_lookup reads the serial console in the cloud
+    saved_logs: dict = field(default_factory=dict)  # serial_console, cloud_log: paths of saved boot output (lab, static)
 
     def __post_init__(self):
         self.node_group = self.node_group or DEFAULT_NODE_GROUPS.get(self.role, "")

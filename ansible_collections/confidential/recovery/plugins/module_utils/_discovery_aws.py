@@ -47,7 +47,7 @@ def client(aws_session, service: str, region: str, endpoint_url=None, max_attemp
     return aws_session.client(service, region_name=region, endpoint_url=endpoint_url or None, config=config)
 
 
-def _explain(exc, action: str, region: str) -> DiscoveryError:
+def explain(exc, action: str, region: str) -> DiscoveryError:
     if isinstance(exc, (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError)):
         return DiscoveryError(f"no AWS credentials for {action}: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
                               "AWS_SECRET_ACCESS_KEY, or the inventory's profile or access_key and secret_key")
@@ -56,7 +56,7 @@ def _explain(exc, action: str, region: str) -> DiscoveryError:
         message = exc.response.get("Error", {}).get("Message", "")
         if code in DENIED:
             return DiscoveryError(f"AWS denied {action} in {region} ({code}): {message}. The identity needs "
-                                  "ec2:DescribeInstances (and ec2:GetConsoleOutput for the boot logs)")
+                                  f"{action} (discovery needs ec2:DescribeInstances, the boot logs ec2:GetConsoleOutput)")
         return DiscoveryError(f"AWS {action} in {region} failed ({code}): {message}")
     return DiscoveryError(f"AWS {action} in {region} failed: {exc}")
 
@@ -90,5 +90,5 @@ def instances(ec2, uid: str, region: str) -> list[Instance]:
             for reservation in page.get("Reservations") or []:
                 found.extend(filter(None, (_instance(raw, region) for raw in reservation.get("Instances") or [])))
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-        raise _explain(exc, "ec2:DescribeInstances", region) from exc
+        raise explain(exc, "ec2:DescribeInstances", region) from exc
     return require_instances(sorted(found, key=lambda i: (i.role, i.name)), uid, f"AWS region {region}")

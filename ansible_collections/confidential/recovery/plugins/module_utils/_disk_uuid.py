@@ -56,3 +56,28 @@ def find_disk_uuid(text: str) -> tuple[str, str]:
             f"no disk UUID in the boot output: expected a '{PREPARING}' line with a uuid or a 'Disk UUID: <uuid>' line"
         )
     return found
+
+
+# What the boot log says about the node, newest boot only (the text after the last "Starting disk-mapper").
+WAITING, UNLOCKED, FRESH, UNKNOWN = "waiting", "unlocked", "fresh", "unknown"
+BOOT_START = "Starting disk-mapper"
+UNLOCK_LINES = ("Received state disk key and measurement secret", "Successfully retrieved rejoin ticket",
+                "Finished Prepare encrypted state disk")
+WAIT_LINES = (PREPARING, "Waiting for decryption key")  # the second: pre-v2.0 key service
+FRESH_LINE = "Preparing new state disk"
+
+
+def node_state(text: str) -> tuple[str, str]:
+    """(waiting | unlocked | fresh | unknown, the log line that says so) for the node's newest boot."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    starts = [i for i, line in enumerate(lines) if BOOT_START in line]
+    boot = lines[starts[-1]:] if starts else lines
+    state, evidence = UNKNOWN, ""
+    for line in boot:
+        if any(marker in line for marker in UNLOCK_LINES):
+            state, evidence = UNLOCKED, line
+        elif any(marker in line for marker in WAIT_LINES) and state != UNLOCKED:
+            state, evidence = WAITING, line
+        elif FRESH_LINE in line and state == UNKNOWN:
+            state, evidence = FRESH, line
+    return state, evidence[:500]

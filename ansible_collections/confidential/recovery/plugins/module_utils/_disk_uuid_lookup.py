@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from ._disk_uuid import NoDiskUuid, find_disk_uuid
+from ._boot_log import read_console
+from ._discovery import DiscoveryError
+from ._disk_uuid import NoDiskUuid, find_disk_uuid, node_state
 
 
 def _read(path: str) -> str:
@@ -13,23 +15,37 @@ def _read(path: str) -> str:
         return handle.read()
 
 
-def run(module) -> None:
+def _sources(module) -> list[tuple[str, str, bool]]:
+    """(name, text, truncated) of every source the user gave; fails the module on one it cannot read."""
     params = module.params
-    sources = [("text", params["text"])]
+    sources = [("text", params["text"] or "", False)]
+    if params["boot_log"]:
+        try:
+            console = read_console(params["boot_log"], params["timeout"])
+        except DiscoveryError as exc:
+            module.fail_json(msg=str(exc))
+        sources.append((console.source, console.text, console.truncated))
     for name in ("serial_console", "cloud_log"):
         if params[name]:
             try:
-                sources.append((name, _read(params[name])))
+                sources.append((name, _read(params[name]), False))
             except OSError as exc:
                 module.fail_json(msg=f"cannot read {name} {params[name]}: {exc.strerror}")
-    problems = []
-    for name, text in sources:
-        if not text:
-            continue
+    return [source for source in sources if source[1]]
+
+
+def run(module) -> None:
+    sources = _sources(module)
+    problems, state, evidence = [], "unknown", ""
+    for name, text, truncated in sources:
+        if state == "unknown":
+            state, evidence = node_state(text)
         try:
             disk_uuid, kind = find_disk_uuid(text)
         except NoDiskUuid as exc:
-            problems.append(f"{name}: {exc}")
+            hint = (" The console no longer holds the node's first boot lines (the cloud keeps only the newest "
+                    "part): read it earlier, or pass the UUID from a saved log.") if truncated else ""
+            problems.append(f"{name}: {exc}.{hint}")
             continue
-        module.exit_json(changed=False, disk_uuid=disk_uuid, source=f"{name}: {kind}")
-    module.fail_json(msg="; ".join(problems) or "no boot output to search")
+        module.exit_json(changed=False, disk_uuid=disk_uuid, source=f"{name}: {kind}", node_state=state, evidence=evidence)
+    module.fail_json(msg="; ".join(problems) or "no boot output to search", node_state=state, evidence=evidence)

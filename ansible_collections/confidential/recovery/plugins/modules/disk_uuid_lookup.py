@@ -14,13 +14,19 @@ description:
     user read it from the serial console or cloud logging. This module reads it from the same text.
   - It understands the disk-mapper's C(Preparing existing state disk) line (slog and zap) and the
     bootstrapper's C(Disk UUID <uuid>) line. The last UUID printed wins.
-  - This release reads the lab's console and cloud-log files or text you pass; the cloud log readers
-    (AWS, GCP, Azure) come in a later release.
+  - It also says what the newest boot in the log shows (O(ignore:node_state) in the result) and which line says so.
+  - The text comes from the node's serial console in its cloud (O(boot_log), as the constellation inventory
+    sets it), from saved files, or from O(text). The cloud consoles are GCP's serial port, AWS's console output
+    and Azure's boot diagnostics (the serial-console blob).
 author: confidential.recovery maintainers (@confidential-recovery)
 extends_documentation_fragment:
   - confidential.recovery.attributes
   - confidential.recovery.attributes.controller
   - confidential.recovery.attributes.read_only
+requirements:
+  - google-cloud-compute (for a GCP serial console)
+  - boto3 (for an AWS console)
+  - azure-identity and azure-mgmt-compute (for an Azure console)
 options:
   serial_console:
     description: Path of a file with the node's serial console output.
@@ -31,12 +37,31 @@ options:
   text:
     description: Boot output given directly.
     type: str
+  boot_log:
+    description:
+      - Where the node's serial console is, as the constellation inventory's C(constellation_boot_log) host
+        variable gives it.
+      - C(source) is V(gcp-serial-port) (with C(project), C(zone), C(instance), optionally C(auth_kind),
+        C(service_account_file), C(api_endpoint)), V(aws-console-output) (with C(instance_id), C(region),
+        optionally C(profile), C(endpoint_url)) or V(azure-boot-diagnostics) (with C(subscription_id),
+        C(resource_group), C(scale_set), C(instance_id), optionally C(auth_source), C(base_url)).
+      - Credentials are those of discovery (Application Default Credentials, boto3's chain); this option holds none.
+    type: dict
+  timeout:
+    description: Seconds allowed for each cloud API call.
+    type: float
+    default: 30
 seealso:
   - module: confidential.recovery.node_recover
   - module: confidential.recovery.quorum_recover
 """
 
 EXAMPLES = r"""
+- name: Read the disk UUID from the node's serial console in its cloud
+  confidential.recovery.disk_uuid_lookup:
+    boot_log: "{{ constellation_boot_log }}"
+  register: disk
+
 - name: Read the disk UUID from the lab node's cloud log
   confidential.recovery.disk_uuid_lookup:
     cloud_log: "{{ constellation_cloud_log }}"
@@ -62,19 +87,44 @@ source:
   returned: success
   type: str
   sample: "cloud_log: Disk UUID"
+node_state:
+  description:
+    - What the newest boot in the log shows. V(waiting) for a recovery key (the disk is locked), V(unlocked),
+      V(fresh) (a new disk, first boot), or V(unknown).
+  returned: always
+  type: str
+  sample: waiting
+evidence:
+  description: The log line that node_state rests on.
+  returned: always
+  type: str
+  sample: '{"time":"2025-05-02T08:14:11.2Z","level":"INFO","msg":"Preparing existing state disk"}'
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_aws, _discovery_azure, _discovery_gcp
 from ansible_collections.confidential.recovery.plugins.module_utils._disk_uuid_lookup import run
+
+# The library each cloud console needs: (pip name, available, import error).
+CONSOLE_LIBRARIES = {
+    "gcp-serial-port": ("google-cloud-compute", _discovery_gcp.HAS_GOOGLE, _discovery_gcp.GOOGLE_IMPORT_ERROR),
+    "aws-console-output": ("boto3", _discovery_aws.HAS_BOTO3, _discovery_aws.BOTO3_IMPORT_ERROR),
+    "azure-boot-diagnostics": ("azure-identity and azure-mgmt-compute", _discovery_azure.HAS_AZURE,
+                               _discovery_azure.AZURE_IMPORT_ERROR),
+}
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(serial_console=dict(type="path"), cloud_log=dict(type="path"), text=dict(type="str")),
-        required_one_of=[("serial_console", "cloud_log", "text")],
+        argument_spec=dict(serial_console=dict(type="path"), cloud_log=dict(type="path"), text=dict(type="str"),
+                           boot_log=dict(type="dict"), timeout=dict(type="float", default=30)),
+        required_one_of=[("serial_console", "cloud_log", "text", "boot_log")],
         supports_check_mode=True,
     )
+    library, available, error = CONSOLE_LIBRARIES.get((module.params["boot_log"] or {}).get("source"), ("", True, None))
+    if not available:
+        module.fail_json(msg=missing_required_lib(library), exception=str(error))
     run(module)
 
 

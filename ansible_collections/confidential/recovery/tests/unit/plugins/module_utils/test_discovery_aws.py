@@ -110,3 +110,46 @@ def test_no_credentials_says_where_they_come_from(aws_env, monkeypatch):
 def test_an_unknown_profile_is_named(aws_env):
     with pytest.raises(DiscoveryError, match="AWS profile not found"):
         _discovery_aws.session(profile="nobody")
+
+
+ZAP_WAITING = ('{"level":"INFO","ts":"2023-03-01T10:00:00Z","logger":"setupManager","msg":"Preparing existing state disk",'
+               '"uuid":"2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"}\r\n')
+
+
+def test_the_console_output_is_read_and_decoded(aws_env, monkeypatch):
+    import moto.ec2.responses.general as console
+
+    from ansible_collections.confidential.recovery.plugins.module_utils._boot_log import read_console
+    from ansible_collections.confidential.recovery.plugins.module_utils._disk_uuid import find_disk_uuid
+
+    current_cluster("9f3c1a7e")
+    instance = _discovery_aws.instances(ec2(), "9f3c1a7e", REGION)[0]
+    monkeypatch.setattr(console, "SAMPLE_CONSOLE_OUTPUT", "[    0.000000] Linux version 6.6\r\n" + ZAP_WAITING)
+    text = read_console(instance.boot_log)
+    assert find_disk_uuid(text.text)[0] == "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e" and not text.truncated
+    assert text.source == f"EC2 console output of {instance.name}"
+
+
+def test_a_full_console_buffer_is_marked_truncated(aws_env, monkeypatch):
+    import moto.ec2.responses.general as console
+
+    from ansible_collections.confidential.recovery.plugins.module_utils._boot_log import read_console
+
+    current_cluster("9f3c1a7e")
+    instance = _discovery_aws.instances(ec2(), "9f3c1a7e", REGION)[0]
+    monkeypatch.setattr(console, "SAMPLE_CONSOLE_OUTPUT", '{"msg":"Failed to rejoin on all endpoints"}\n' * 1600)
+    assert read_console(instance.boot_log).truncated
+
+
+def test_the_console_of_an_unknown_instance_is_named(aws_env):
+    from ansible_collections.confidential.recovery.plugins.module_utils._boot_log import read_console
+
+    with pytest.raises(DiscoveryError, match=r"AWS ec2:GetConsoleOutput in eu-west-1 failed \(InvalidInstanceID.NotFound\)"):
+        read_console({"source": "aws-console-output", "instance_id": "i-0123456789abcdef0", "region": REGION})
+
+
+def test_an_instance_without_an_ip_yet_is_listed_without_one():
+    raw = {"InstanceId": "i-0abc", "State": {"Name": "pending"}, "Placement": {"AvailabilityZone": "eu-west-1a"},
+           "Tags": [{"Key": "constellation-role", "Value": "control-plane"}]}
+    instance = _discovery_aws._instance(raw, REGION)  # pylint: disable=protected-access
+    assert instance.private_ip is None and instance.status == "pending" and instance.role == "control-plane"

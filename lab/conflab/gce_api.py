@@ -1,0 +1,169 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""A Compute Engine API double on loopback: ``python -m conflab.gce_api --dir D`` serves the lab as a GCP project.
+
+It answers the two REST calls that discovery and the boot-log lookup make, in the JSON shape of compute/v1:
+
+- ``GET /compute/v1/projects/{project}/aggregated/instances?filter=&maxResults=&pageToken=``: the instances,
+  grouped by ``zones/{zone}``, filtered by ``labels.KEY:VALUE`` or ``labels.KEY = "VALUE"``; paged.
+- ``GET /compute/v1/projects/{project}/zones/{zone}/instances/{name}/serialPort?port=1&start=N``: the serial
+  console, with Compute Engine's retention window: a ``start`` older than the window moves forward and is echoed.
+
+The model (a dict) comes from a callable, so the lab serves its live nodes and tests serve fixtures. Fault
+switches in the model: ``throttle`` (that many requests answer 429 first), ``deny`` (every request answers 403).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+AGGREGATED = re.compile(r"^/compute/v1/projects/([^/]+)/aggregated/instances$")
+SERIAL = re.compile(r"^/compute/v1/projects/([^/]+)/zones/([^/]+)/instances/([^/]+)/serialPort$")
+LABEL_FILTER = re.compile(r'^labels\.([\w-]+)\s*(?::\s*|=\s*)"?([^"\s]*)"?$')
+SERIAL_WINDOW = 1024 * 1024  # Compute Engine keeps the last 1 MB of each serial port
+
+
+def _error(code: int, reason: str, message: str) -> tuple[int, dict]:
+    return code, {"error": {"code": code, "message": message, "errors": [{"reason": reason, "message": message}]}}
+
+
+class GceApi:
+    def __init__(self, model):
+        self.model = model  # callable returning {"project", "instances": [...], "throttle", "deny", "page_size", ...}
+        self._lock = threading.Lock()
+        self.throttled = 0
+        self.requests: list[str] = []
+
+    def handle(self, path: str, query: dict) -> tuple[int, dict]:
+        model = self.model()
+        with self._lock:
+            self.requests.append(path)
+            if self.throttled < int(model.get("throttle") or 0):
+                self.throttled += 1
+                return _error(429, "rateLimitExceeded", "Quota exceeded for quota metric 'Read requests'")
+        if model.get("deny"):
+            return _error(403, "forbidden", "Required 'compute.instances.list' permission for 'projects/"
+                                            f"{model.get('project')}'")
+        match = AGGREGATED.match(path)
+        if match:
+            return self._aggregated(model, match.group(1), query)
+        match = SERIAL.match(path)
+        if match:
+            return self._serial(model, *match.groups(), query)
+        return _error(404, "notFound", f"The resource '{path}' was not found")
+
+    @staticmethod
+    def _selected(instances: list[dict], expression: str) -> list[dict] | None:
+        if not expression:
+            return instances
+        match = LABEL_FILTER.match(expression.strip())
+        if not match:
+            return None
+        key, value = match.groups()
+        return [i for i in instances if (i.get("labels") or {}).get(key) == value]
+
+    def _aggregated(self, model: dict, project: str, query: dict) -> tuple[int, dict]:
+        if project != model.get("project"):
+            return _error(404, "notFound", f"The resource 'projects/{project}' was not found")
+        instances = self._selected([self._public(i) for i in model.get("instances") or []], query.get("filter", [""])[0])
+        if instances is None:
+            return _error(400, "invalid", f"Invalid value for field 'filter': '{query['filter'][0]}'")
+        size = int(query.get("maxResults", [model.get("page_size") or 500])[0])
+        offset = int(query.get("pageToken", ["0"])[0] or 0)
+        page = instances[offset:offset + size]
+        items: dict = {f"zones/{zone}": {"warning": {"code": "NO_RESULTS_ON_PAGE", "message": "no results"}}
+                       for zone in model.get("zones") or []}
+        for instance in page:
+            zone = instance["zone"].rsplit("/", 1)[-1]
+            items.setdefault(f"zones/{zone}", {}).pop("warning", None)
+            items[f"zones/{zone}"].setdefault("instances", []).append(instance)
+        body = {"kind": "compute#instanceAggregatedList", "items": items}
+        if offset + size < len(instances):
+            body["nextPageToken"] = str(offset + size)
+        return 200, body
+
+    @staticmethod
+    def _public(instance: dict) -> dict:
+        return {k: v for k, v in instance.items() if not k.startswith("_")}
+
+    def _serial(self, model: dict, project: str, zone: str, name: str, query: dict) -> tuple[int, dict]:
+        found = [i for i in model.get("instances") or [] if i["name"] == name and i["zone"].endswith(f"/zones/{zone}")]
+        if project != model.get("project") or not found:
+            return _error(404, "notFound", f"The resource 'projects/{project}/zones/{zone}/instances/{name}' was not found")
+        instance = found[0]
+        text = instance.get("_serial", "")
+        if instance.get("_serial_file"):
+            try:
+                text = Path(instance["_serial_file"]).read_text(errors="replace")
+            except OSError:
+                text = ""
+        data = text.encode()
+        window = int(model.get("serial_window") or SERIAL_WINDOW)
+        first = max(0, len(data) - window)
+        start = max(first, int(query.get("start", ["0"])[0] or 0))
+        return 200, {"kind": "compute#serialPortOutput", "contents": data[start:].decode(errors="replace"),
+                     "start": str(start), "next": str(len(data))}
+
+
+def make_server(api: GceApi, host: str, port: int = 0) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, fmt, *args):
+            return
+
+        def do_GET(self):
+            parsed = urllib.parse.urlsplit(self.path)
+            code, body = api.handle(parsed.path, urllib.parse.parse_qs(parsed.query))
+            data = json.dumps(body).encode()
+            try:
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def lab_model(lab_dir: Path):
+    """The lab's nodes as Compute Engine instances, read afresh on every request (nodes come and go)."""
+    def model() -> dict:
+        config = json.loads((lab_dir / "lab.json").read_text())
+        cloud = config["cloud"]
+        state = json.loads((lab_dir / "cloud-state.json").read_text()) if (lab_dir / "cloud-state.json").exists() else {}
+        zone_url = f"https://www.googleapis.com/compute/v1/projects/{cloud['project']}/zones/{cloud['zone']}"
+        instances = []
+        for node in config["nodes"]:
+            labels = {"constellation-uid": cloud["uid"], "constellation-role": node["role"],
+                      "constellation-node-group": "control_plane_default" if node["role"] == "control-plane" else "worker_default"}
+            instances.append({
+                "kind": "compute#instance", "name": node["name"], "zone": zone_url, "status": "RUNNING", "labels": labels,
+                "networkInterfaces": [{"name": "nic0", "networkIP": node["ip"]}],
+                "_serial_file": str(lab_dir / "nodes" / node["name"] / "console.log"),
+            })
+        return {"project": cloud["project"], "zones": [cloud["zone"]], "instances": instances, **state}
+
+    return model
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="conflab-gce-api")
+    parser.add_argument("--dir", required=True, type=Path)
+    args = parser.parse_args(argv)
+    config = json.loads((args.dir / "lab.json").read_text())
+    server = make_server(GceApi(lab_model(args.dir)), config["cloud"]["ip"], config["cloud"]["port"])
+    server.serve_forever(poll_interval=0.5)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
