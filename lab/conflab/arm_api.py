@@ -3,9 +3,11 @@
 """An Azure Resource Manager double on loopback, for the calls discovery and the boot-log lookup make.
 
 Scale sets of one resource group, their VMs (with instance view), their NICs (the Network API's VMSS listing),
-``retrieveBootDiagnosticsData`` and the serial-console blob it points to (served here too, SAS query and all).
+``retrieveBootDiagnosticsData`` and the serial-console blob it points to (served here too, SAS query and all), and
+the Application Insights query API (``POST /v1/<component id>/query``) for the ``traces`` query of the disk UUID.
 The model: ``{"subscription", "resource_group", "scale_sets": [{"name", "tags", "vms": [{"instance_id",
-"computer_name", "power", "ip", "serial"}]}], "throttle", "deny"}``. ``throttle`` answers that many requests with
+"computer_name", "power", "ip", "serial"}]}], "insights": {"<component>": [{"instance-name", "message"}]},
+"throttle", "deny"}``. ``throttle`` answers that many requests with
 429 and ``Retry-After: 0``; ``deny`` answers 403 AuthorizationFailed.
 """
 
@@ -23,6 +25,8 @@ VMS = re.compile(_RG + r"/([^/]+)/virtualMachines$")
 NICS = re.compile(_RG + r"/([^/]+)/networkInterfaces$")
 BOOT_DIAGNOSTICS = re.compile(_RG + r"/([^/]+)/virtualMachines/([^/]+)/retrieveBootDiagnosticsData$")
 BLOB = re.compile(r"^/blob/([^/]+)/([^/]+)/serialconsole\.log$")
+INSIGHTS_QUERY = re.compile(r"^/v1/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft.Insights/components/([^/]+)/query$")
+TRACE_OF_NODE = re.compile(r'customDimensions\["instance-name"\]\) == "([^"]+)"')
 
 
 def _error(code: int, name: str, message: str) -> tuple[int, dict]:
@@ -37,7 +41,7 @@ class ArmApi:
         self.throttled = 0
         self.requests: list[tuple[str, str]] = []
 
-    def handle(self, method: str, path: str, query: dict) -> tuple[int, object]:
+    def handle(self, method: str, path: str, query: dict, body: bytes = b"") -> tuple[int, object]:
         model = self.model()
         with self._lock:
             self.requests.append((method, path))
@@ -51,6 +55,9 @@ class ArmApi:
         if model.get("deny"):
             return _error(403, "AuthorizationFailed", "The client does not have authorization to perform action "
                                                       "'Microsoft.Compute/virtualMachineScaleSets/read'")
+        insights = INSIGHTS_QUERY.match(path)
+        if insights and method == "POST":
+            return self._traces(model, *insights.groups(), json.loads(body or b"{}").get("query", ""))
         for pattern, answer in ((SCALE_SETS, self._scale_sets), (VMS, self._vms), (NICS, self._nics),
                                 (BOOT_DIAGNOSTICS, self._boot_diagnostics)):
             match = pattern.match(path)
@@ -98,6 +105,17 @@ class ArmApi:
                                                  "properties": {"primary": True, "privateIPAddress": vm["ip"]}}]},
         } for vm in found.get("vms") or [] if vm.get("ip")]}
 
+    @staticmethod
+    def _traces(model: dict, subscription: str, group: str, component: str, query: str) -> tuple[int, dict]:
+        """The newest trace of one node that mentions Disk UUID: what the collection's query asks, no other KQL."""
+        traces = (model.get("insights") or {}).get(component)
+        if subscription != model.get("subscription") or traces is None:
+            return _error(404, "ResourceNotFound", f"The Resource 'Microsoft.Insights/components/{component}' was not found.")
+        node = TRACE_OF_NODE.search(query)
+        rows = [[t["message"]] for t in traces if "Disk UUID" in t["message"] and node and t.get("instance-name") == node.group(1)]
+        return 200, {"tables": [{"name": "PrimaryResult", "columns": [{"name": "message", "type": "string"}],
+                                 "rows": rows[-1:]}]}
+
     def _boot_diagnostics(self, model: dict, scale_set: str, instance_id: str) -> tuple[int, dict]:
         if self._vm(model, scale_set, instance_id) is None:
             return _error(404, "NotFound", f"The entity {scale_set}/{instance_id} was not found")
@@ -113,9 +131,8 @@ def make_server(api: ArmApi, host: str, port: int = 0) -> ThreadingHTTPServer:
         def _serve(self, method: str) -> None:
             parsed = urllib.parse.urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            code, body = api.handle(method, parsed.path, urllib.parse.parse_qs(parsed.query))
+            request = self.rfile.read(length) if length else b""
+            code, body = api.handle(method, parsed.path, urllib.parse.parse_qs(parsed.query), request)
             data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
             try:
                 self.send_response(code)

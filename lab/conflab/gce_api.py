@@ -2,15 +2,19 @@
 # SPDX-License-Identifier: Apache-2.0
 """A Compute Engine API double on loopback: ``python -m conflab.gce_api --dir D`` serves the lab as a GCP project.
 
-It answers the two REST calls that discovery and the boot-log lookup make, in the JSON shape of compute/v1:
+It answers the REST calls that discovery and the boot-log lookup make, in the JSON shape of compute/v1 and
+logging/v2:
 
 - ``GET /compute/v1/projects/{project}/aggregated/instances?filter=&maxResults=&pageToken=``: the instances,
   grouped by ``zones/{zone}``, filtered by ``labels.KEY:VALUE`` or ``labels.KEY = "VALUE"``; paged.
 - ``GET /compute/v1/projects/{project}/zones/{zone}/instances/{name}/serialPort?port=1&start=N``: the serial
   console, with Compute Engine's retention window: a ``start`` older than the window moves forward and is echoed.
+- ``POST /v2/entries:list``: the model's ``log_entries`` (LogEntry JSON) of the filter's log name and
+  ``resource.labels.instance_id``, newest first, as CLI v2.0 to v2.15 clusters wrote their disk UUIDs.
 
 The model (a dict) comes from a callable, so the lab serves its live nodes and tests serve fixtures. Fault
-switches in the model: ``throttle`` (that many requests answer 429 first), ``deny`` (every request answers 403).
+switches in the model: ``throttle`` (that many requests answer 429 first), ``deny`` (every request answers 403),
+``deny_logging`` (only the Logging API answers 403).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from pathlib import Path
 
 AGGREGATED = re.compile(r"^/compute/v1/projects/([^/]+)/aggregated/instances$")
 SERIAL = re.compile(r"^/compute/v1/projects/([^/]+)/zones/([^/]+)/instances/([^/]+)/serialPort$")
+LOG_ENTRIES = "/v2/entries:list"
+FILTER_TERM = re.compile(r'([\w.]+)(=|:)"([^"]*)"')
 LABEL_FILTER = re.compile(r'^labels\.([\w-]+)\s*(?::\s*|=\s*)"?([^"\s]*)"?$')
 SERIAL_WINDOW = 1024 * 1024  # Compute Engine keeps the last 1 MB of each serial port
 
@@ -57,6 +63,19 @@ class GceApi:
         if match:
             return self._serial(model, *match.groups(), query)
         return _error(404, "notFound", f"The resource '{path}' was not found")
+
+    def entries(self, body: dict) -> tuple[int, dict]:
+        model = self.model()
+        with self._lock:
+            self.requests.append(LOG_ENTRIES)
+        if model.get("deny") or model.get("deny_logging"):
+            return _error(403, "forbidden", "Permission 'logging.logEntries.list' denied on resource (or it may not exist).")
+        terms = {key: value for key, _op, value in FILTER_TERM.findall(body.get("filter", ""))}
+        found = [entry for entry in model.get("log_entries") or []
+                 if entry.get("logName") == terms.get("logName")
+                 and entry.get("resource", {}).get("labels", {}).get("instance_id") == terms.get("resource.labels.instance_id")
+                 and terms.get("textPayload", "") in entry.get("textPayload", "")]
+        return 200, {"entries": sorted(found, key=lambda entry: entry.get("timestamp", ""), reverse=True)}
 
     @staticmethod
     def _selected(instances: list[dict], expression: str) -> list[dict] | None:
@@ -116,9 +135,7 @@ def make_server(api: GceApi, host: str, port: int = 0) -> ThreadingHTTPServer:
         def log_message(self, fmt, *args):
             return
 
-        def do_GET(self):
-            parsed = urllib.parse.urlsplit(self.path)
-            code, body = api.handle(parsed.path, urllib.parse.parse_qs(parsed.query))
+        def _reply(self, code: int, body: dict) -> None:
             data = json.dumps(body).encode()
             try:
                 self.send_response(code)
@@ -128,6 +145,18 @@ def make_server(api: GceApi, host: str, port: int = 0) -> ThreadingHTTPServer:
                 self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
                 pass
+
+        def do_GET(self):
+            parsed = urllib.parse.urlsplit(self.path)
+            self._reply(*api.handle(parsed.path, urllib.parse.parse_qs(parsed.query)))
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            request = json.loads(self.rfile.read(length) or b"{}") if length else {}
+            if urllib.parse.urlsplit(self.path).path != LOG_ENTRIES:
+                self._reply(*_error(404, "notFound", f"no route for POST {self.path}"))
+            else:
+                self._reply(*api.entries(request))
 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
@@ -142,11 +171,11 @@ def lab_model(lab_dir: Path):
         state = json.loads((lab_dir / "cloud-state.json").read_text()) if (lab_dir / "cloud-state.json").exists() else {}
         zone_url = f"https://www.googleapis.com/compute/v1/projects/{cloud['project']}/zones/{cloud['zone']}"
         instances = []
-        for node in config["nodes"]:
+        for number, node in enumerate(config["nodes"], start=1):
             labels = {"constellation-uid": cloud["uid"], "constellation-role": node["role"],
                       "constellation-node-group": "control_plane_default" if node["role"] == "control-plane" else "worker_default"}
             instances.append({
-                "kind": "compute#instance", "name": node["name"], "zone": zone_url, "status": "RUNNING", "labels": labels,
+                "kind": "compute#instance", "id": str(number), "name": node["name"], "zone": zone_url, "status": "RUNNING", "labels": labels,
                 "networkInterfaces": [{"name": "nic0", "networkIP": node["ip"]}],
                 "_serial_file": str(lab_dir / "nodes" / node["name"] / "console.log"),
             })

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 PROJECT = "my-project-123"
 UID = "0b7d22e4"
 
@@ -14,7 +16,8 @@ def _zone(zone: str) -> str:
 
 def instance(name: str, ip: str | None, zone: str = "europe-west3-b", labels=None, metadata=None, status="RUNNING",
              serial: str = "") -> dict:
-    raw = {"kind": "compute#instance", "name": name, "zone": _zone(zone), "status": status, "_serial": serial,
+    raw = {"kind": "compute#instance", "id": str(zlib.crc32(name.encode()) * 7919), "name": name, "zone": _zone(zone),
+           "status": status, "_serial": serial,
            "networkInterfaces": [{"name": "nic0", "networkIP": ip}] if ip else []}
     if labels:
         raw["labels"] = labels
@@ -52,3 +55,11 @@ def v2_0(uid: str = "a1b2c") -> list[dict]:
 def model(instances: list[dict], **switches) -> dict:
     zones = sorted({i["zone"].rsplit("/", 1)[-1] for i in instances} | {"us-central1-a"})
     return {"project": PROJECT, "zones": zones, "instances": instances, **switches}
+
+
+def disk_uuid_entry(raw: dict, disk_uuid: str, timestamp: str = "2026-11-20T08:00:00Z") -> dict:
+    """The LogEntry a CLI v2.0 to v2.15 bootstrapper wrote after unlocking the node's disk."""
+    zone = raw["zone"].rsplit("/", 1)[-1]
+    return {"logName": f"projects/{PROJECT}/logs/constellation-boot-log", "insertId": f"{raw['id']}-{timestamp}",
+            "resource": {"type": "gce_instance", "labels": {"project_id": PROJECT, "instance_id": raw["id"], "zone": zone}},
+            "textPayload": f"Disk UUID: {disk_uuid}\n", "timestamp": timestamp}

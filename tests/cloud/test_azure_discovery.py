@@ -156,3 +156,51 @@ def test_graph_of_each_cli_generation(arm, tmp_path, era, scale_sets, worker):
                              env=env, timeout=120, check=True)
     hostvars = json.dumps(json.loads(listing.stdout)["_meta"]["hostvars"][worker])
     assert "10.9.0.2" in hostvars and "azure-boot-diagnostics" in hostvars
+
+
+# -- Application Insights (CLI v2.0 to v2.15) ---------------------------------------------------------------------
+
+ZAP_WAITING_NO_UUID = '{"level":"INFO","ts":"2022-09-08T09:56:43Z","logger":"setupManager","msg":"Preparing existing state disk"}\r\n'
+
+
+def insights_boot_log(double, node, **extra):
+    return dict(node.boot_log, auth_source="anonymous", base_url=double.url, logs_endpoint=double.url, **extra)
+
+
+def test_an_early_node_gets_its_disk_uuid_from_application_insights(arm):
+    from lookup_backend import lookup
+
+    scale_sets = azure_clusters.v2_0()
+    for vm in scale_sets[0]["vms"]:
+        vm["serial"] = ZAP_WAITING_NO_UUID
+    node_name = scale_sets[0]["vms"][1]["computer_name"]
+    arm.serve(azure_clusters.model(scale_sets, insights={"constellation-insights-a1b2c": [
+        {"instance-name": scale_sets[0]["vms"][0]["computer_name"], "message": "Disk UUID: 0c6f2a1e-5d1b-4a7e-9c3f-7b2d8e4a1f60"},
+        {"instance-name": node_name, "message": "bootstrapper started running..."},
+        {"instance-name": node_name, "message": "Disk UUID: 2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"}]}))
+    node = next(i for i in discover(arm, uid="a1b2c") if i.name == node_name)
+
+    outcome = lookup(boot_log=insights_boot_log(arm, node, log_name="constell-a1b2c", uid="a1b2c"))
+
+    assert not outcome.failed, outcome.result
+    assert outcome.result["disk_uuid"] == "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"
+    assert outcome.result["source"].startswith(f"Application Insights constellation-insights-a1b2c (traces of {node_name})")
+    assert outcome.result["node_state"] == "waiting"
+    # The v2.2+ name is asked first; the v2.0 name answers.
+    queried = [path for method, path in arm.api.requests if path.endswith("/query")]
+    assert [path.rsplit("/", 2)[1] for path in queried] == ["constell-a1b2c", "constellation-insights-a1b2c"]
+
+
+def test_a_cluster_without_application_insights_says_which_clis_had_one(arm):
+    from lookup_backend import lookup
+
+    scale_sets = azure_clusters.current()
+    scale_sets[0]["vms"][0]["serial"] = ZAP_WAITING_NO_UUID
+    arm.serve(azure_clusters.model(scale_sets))
+    node = discover(arm)[0]
+
+    outcome = lookup(boot_log=insights_boot_log(arm, node, log_name=f"constell-{azure_clusters.UID}", uid=azure_clusters.UID))
+
+    assert outcome.failed
+    assert (f"no Application Insights component constell-{azure_clusters.UID}; no Application Insights component "
+            f"constellation-insights-{azure_clusters.UID}: only clusters of CLI v2.0 to v2.15 had one") in outcome.result["msg"]

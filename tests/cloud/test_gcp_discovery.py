@@ -61,7 +61,7 @@ def test_a_current_cluster_across_zones_is_found_by_label(gce):
     first = found[0]
     assert first.private_ip == "192.168.178.2" and first.node_group == "control_plane_default" and first.status == "RUNNING"
     assert first.boot_log == {"source": "gcp-serial-port", "project": gce_clusters.PROJECT, "zone": "europe-west3-a",
-                              "instance": first.name}
+                              "instance": first.name, "instance_id": gce_clusters.current()[0]["id"]}
     assert sum("aggregated" in path for path in gce.api.requests) == 3  # 5 match, 2 per page: the pager followed
 
 
@@ -222,3 +222,67 @@ def test_reading_an_unknown_instance_names_it(gce):
     gce.serve(gce_clusters.model(gce_clusters.current()))
     with pytest.raises(DiscoveryError, match="reading the serial console of my-project-123/europe-west3-b/gone"):
         read_console(boot_log(gce, "gone"))
+
+
+# -- cloud logging (CLI v2.0 to v2.15) ---------------------------------------------------------------------------
+
+ZAP_V2_0_WAITING = ('{"level":"INFO","ts":"2022-09-08T09:56:43Z","logger":"setupManager","caller":"setup/setup.go:80",'
+                    '"msg":"Preparing existing state disk"}\r\n'
+                    '{"level":"INFO","ts":"2022-09-08T09:56:43Z","logger":"recoveryServer","msg":"Starting RecoveryServer"}\r\n')
+
+
+def test_a_v2_0_node_gets_its_disk_uuid_from_cloud_logging(gce):
+    from lookup_backend import lookup
+
+    nodes = gce_clusters.v2_0()
+    for raw in nodes:
+        raw["_serial"] = ZAP_V2_0_WAITING
+    gce.serve(gce_clusters.model(nodes, log_entries=[
+        gce_clusters.disk_uuid_entry(nodes[0], "0c6f2a1e-5d1b-4a7e-9c3f-7b2d8e4a1f60", "2026-11-01T08:00:00Z"),
+        gce_clusters.disk_uuid_entry(nodes[0], "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e", "2026-11-20T08:00:00Z"),
+        gce_clusters.disk_uuid_entry(nodes[1], "b27f817c-6799-4c0d-81d8-57abc8386b70")]))
+    node = next(i for i in discover(gce, uid="a1b2c") if i.name == nodes[0]["name"])
+
+    outcome = lookup(boot_log=dict(node.boot_log, auth_kind="anonymous", api_endpoint=gce.url, logging_endpoint=gce.url))
+
+    assert not outcome.failed, outcome.result
+    assert outcome.result["disk_uuid"] == "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"  # the newest entry of this node
+    assert "constellation-boot-log" in outcome.result["source"]
+    assert outcome.result["node_state"] == "waiting" and "Preparing existing state disk" in outcome.result["evidence"]
+
+
+def test_a_console_with_the_uuid_needs_no_cloud_logging(gce):
+    from lookup_backend import lookup
+
+    gce.serve(gce_clusters.model([gce_clusters.instance("n", "10.0.0.2", serial=SLOG_WAITING)], deny_logging=True))
+
+    outcome = lookup(boot_log=dict(boot_log(gce, "n"), logging_endpoint=gce.url))
+
+    assert outcome.result["disk_uuid"] == "b27f817c-6799-4c0d-81d8-57abc8386b70"
+    assert "/v2/entries:list" not in gce.api.requests
+
+
+def test_no_uuid_anywhere_names_each_place_looked(gce):
+    from lookup_backend import lookup
+
+    nodes = gce_clusters.v2_0()
+    nodes[0]["_serial"] = ZAP_V2_0_WAITING
+    gce.serve(gce_clusters.model(nodes))
+
+    outcome = lookup(boot_log=dict(boot_log(gce, nodes[0]["name"]), instance_id=nodes[0]["id"], logging_endpoint=gce.url))
+
+    assert outcome.failed
+    assert f"GCP serial port 1 of {gce_clusters.PROJECT}/europe-west3-b/{nodes[0]['name']}" in outcome.result["msg"]
+    assert "no Disk UUID entry in the last 30 days (only CLI v2.0 to v2.15 wrote one)" in outcome.result["msg"]
+
+
+def test_cloud_logging_denied_names_the_permission(gce):
+    from lookup_backend import lookup
+
+    nodes = gce_clusters.v2_0()
+    nodes[0]["_serial"] = ZAP_V2_0_WAITING
+    gce.serve(gce_clusters.model(nodes, deny_logging=True))
+
+    outcome = lookup(boot_log=dict(boot_log(gce, nodes[0]["name"]), instance_id=nodes[0]["id"], logging_endpoint=gce.url))
+
+    assert outcome.failed and "logging.logEntries.list" in outcome.result["msg"], outcome.result

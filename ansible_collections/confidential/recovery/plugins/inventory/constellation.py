@@ -288,12 +288,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _instances(self, base, state):
         provider = self.get_option("provider")
-        if provider == "aws":
-            return self._aws_instances(base, state)
-        if provider == "gcp":
-            return self._gcp_instances(base, state)
-        if provider == "azure":
-            return self._azure_instances(base, state)
+        cloud = {"aws": self._aws_instances, "gcp": self._gcp_instances, "azure": self._azure_instances}.get(provider)
+        if cloud:
+            # Where CLI v2.0 to v2.15 clusters logged their disk UUIDs is named after the cluster.
+            named = {"uid": state.uid, "log_name": _constellation_state.terraform_name(state, self._config(base))}
+            return _with_access(cloud(base, state), named)
         if provider == "static":
             records = self.get_option("instances")
         else:

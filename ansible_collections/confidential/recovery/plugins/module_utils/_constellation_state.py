@@ -142,6 +142,14 @@ def parse_workspace_file(text: str, source: str, legacy_state_text: str | None =
     return from_id_json(doc, source, legacy)
 
 
+def terraform_name(state: ClusterState, conf) -> str:
+    """The cluster's Terraform name, ``<configured name>-<uid>``. The YAML state file's ``infrastructure.name`` is
+    that already; CLI v2.0 and v2.1 kept the configured name alone, CLI v2.2 to v2.11 none (then it comes from
+    constellation-conf.yaml, default ``constell``)."""
+    configured = state.name or str((conf or {}).get("name") or "constell")
+    return configured if configured.endswith(f"-{state.uid}") else f"{configured}-{state.uid}"
+
+
 def cloud_location(conf) -> dict:
     """Where the cluster runs, from constellation-conf.yaml's ``provider:`` section: the cloud and its region,
     zone, project, subscription or resource group, as far as the file says."""

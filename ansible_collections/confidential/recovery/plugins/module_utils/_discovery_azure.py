@@ -140,7 +140,8 @@ def instances(compute, network, subscription: str, group: str, uid: str) -> list
                     cloud={"provider": "azure", "subscription_id": subscription, "resource_group": group,
                            "scale_set": scale_set.name, "instance_id": vm.instance_id, "vm_name": vm.name},
                     boot_log={"source": "azure-boot-diagnostics", "subscription_id": subscription,
-                              "resource_group": group, "scale_set": scale_set.name, "instance_id": vm.instance_id},
+                              "resource_group": group, "scale_set": scale_set.name, "instance_id": vm.instance_id,
+                              "computer_name": name},
                 ))
     except (HttpResponseError, ClientAuthenticationError) as exc:
         raise explain(exc, action) from exc

@@ -99,7 +99,8 @@ def _instance(raw, project: str, role: str | None, node_group: str) -> Instance 
         status=raw.status,
         cloud={"provider": "gcp", "project": project, "zone": zone, "instance": raw.name,
                "provider_id": f"gce://{project}/{zone}/{raw.name}"},
-        boot_log={"source": "gcp-serial-port", "project": project, "zone": zone, "instance": raw.name},
+        boot_log={"source": "gcp-serial-port", "project": project, "zone": zone, "instance": raw.name,
+                  "instance_id": str(raw.id) if raw.id else ""},
     )
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ._boot_log import read_console
+from ._cloud_logging import read_cloud_log
 from ._discovery import DiscoveryError
 from ._disk_uuid import NoDiskUuid, find_disk_uuid, node_state
 
@@ -15,30 +16,42 @@ def _read(path: str) -> str:
         return handle.read()
 
 
-def _sources(module) -> list[tuple[str, str, bool]]:
-    """(name, text, truncated) of every source the user gave; fails the module on one it cannot read."""
+def _sources(module, problems: list):
+    """(name, text, truncated, shows the boot) of each source the user gave, read only when the ones before had no UUID.
+    A console or file that cannot be read fails the module; the cloud's logging service, asked last and only for
+    clusters old enough to have one, adds a problem instead."""
     params = module.params
-    sources = [("text", params["text"] or "", False)]
+    yield "text", params["text"] or "", False, True
     if params["boot_log"]:
         try:
             console = read_console(params["boot_log"], params["timeout"])
         except DiscoveryError as exc:
             module.fail_json(msg=str(exc))
-        sources.append((console.source, console.text, console.truncated))
+        yield console.source, console.text, console.truncated, True
     for name in ("serial_console", "cloud_log"):
         if params[name]:
             try:
-                sources.append((name, _read(params[name]), False))
+                yield name, _read(params[name]), False, True
             except OSError as exc:
                 module.fail_json(msg=f"cannot read {name} {params[name]}: {exc.strerror}")
-    return [source for source in sources if source[1]]
+    if params["boot_log"] and params["cloud_logging"]:
+        try:
+            logged = read_cloud_log(params["boot_log"], params["timeout"])
+        except DiscoveryError as exc:
+            problems.append(f"cloud logging: {exc}")
+            return
+        if not logged.text:
+            problems.append(f"{logged.source}: no Disk UUID entry in the last 30 days (only CLI v2.0 to v2.15 wrote one)")
+        # An old entry names the disk, but says nothing about the boot the node is in now.
+        yield logged.source, logged.text, False, False
 
 
 def run(module) -> None:
-    sources = _sources(module)
     problems, state, evidence = [], "unknown", ""
-    for name, text, truncated in sources:
-        if state == "unknown":
+    for name, text, truncated, shows_boot in _sources(module, problems):
+        if not text:
+            continue
+        if state == "unknown" and shows_boot:
             state, evidence = node_state(text)
         try:
             disk_uuid, kind = find_disk_uuid(text)

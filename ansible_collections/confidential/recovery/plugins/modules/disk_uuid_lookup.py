@@ -18,6 +18,9 @@ description:
   - The text comes from the node's serial console in its cloud (O(boot_log), as the constellation inventory
     sets it), from saved files, or from O(text). The cloud consoles are GCP's serial port, AWS's console output
     and Azure's boot diagnostics (the serial-console blob).
+  - Consoles of CLI v2.0 to v2.5 print no UUID. The bootstrapper of CLI v2.0 to v2.15 also wrote C(Disk UUID <uuid>)
+    to the cloud's logging service, which keeps it 30 days; with O(cloud_logging), that is asked last (GCP log
+    C(constellation-boot-log), the cluster's CloudWatch group, the cluster's Application Insights C(traces)).
 author: confidential.recovery maintainers (@confidential-recovery)
 extends_documentation_fragment:
   - confidential.recovery.attributes
@@ -25,8 +28,10 @@ extends_documentation_fragment:
   - confidential.recovery.attributes.read_only
 requirements:
   - google-cloud-compute (for a GCP serial console)
-  - boto3 (for an AWS console)
+  - google-cloud-logging (for GCP cloud logging)
+  - boto3 (for an AWS console and CloudWatch)
   - azure-identity and azure-mgmt-compute (for an Azure console)
+  - azure-monitor-query (for Azure Application Insights)
 options:
   serial_console:
     description: Path of a file with the node's serial console output.
@@ -45,8 +50,18 @@ options:
         C(service_account_file), C(api_endpoint)), V(aws-console-output) (with C(instance_id), C(region),
         optionally C(profile), C(endpoint_url)) or V(azure-boot-diagnostics) (with C(subscription_id),
         C(resource_group), C(scale_set), C(instance_id), optionally C(auth_source), C(base_url)).
+      - For O(cloud_logging), the inventory also sets C(log_name) (the cluster's Terraform name, which names the
+        CloudWatch group and the Application Insights component), C(uid), C(instance_id) (GCP's numeric ID) and
+        C(computer_name) (Azure). C(logging_endpoint) (GCP) and C(logs_endpoint) (Azure) point the query
+        elsewhere, such as a double.
       - Credentials are those of discovery (Application Default Credentials, boto3's chain); this option holds none.
     type: dict
+  cloud_logging:
+    description:
+      - When the other sources hold no UUID, search the cloud's logging service of clusters made with CLI v2.0 to
+        v2.15 (needs O(boot_log)). A missing log or component is reported with the other sources, not raised.
+    type: bool
+    default: true
   timeout:
     description: Seconds allowed for each cloud API call.
     type: float
@@ -118,7 +133,8 @@ CONSOLE_LIBRARIES = {
 def main():
     module = AnsibleModule(
         argument_spec=dict(serial_console=dict(type="path"), cloud_log=dict(type="path"), text=dict(type="str"),
-                           boot_log=dict(type="dict"), timeout=dict(type="float", default=30)),
+                           boot_log=dict(type="dict"), cloud_logging=dict(type="bool", default=True),
+                           timeout=dict(type="float", default=30)),
         required_one_of=[("serial_console", "cloud_log", "text", "boot_log")],
         supports_check_mode=True,
     )

@@ -137,6 +137,9 @@ def test_a_v2_0_era_workspace_reads_the_id_and_state_json(aws, tmp_path):
     assert first_host(inventory)["constellation_cluster_endpoint"] == "34.1.2.3"
     assert first_host(inventory)["constellation_measurement_salt"] == SALT
     assert len(inventory["constellation_control_plane"]["hosts"]) == 3
+    # No name in constellation-id.json: the CloudWatch group of that era is named after the default cluster name.
+    assert first_host(inventory)["constellation_boot_log"]["log_name"] == f"constell-{UID}"
+    assert first_host(inventory)["constellation_boot_log"]["uid"] == UID
 
 
 def test_a_terraform_provider_cluster_needs_only_uid_and_endpoint(aws, tmp_path):

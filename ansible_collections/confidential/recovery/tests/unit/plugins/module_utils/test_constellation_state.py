@@ -11,7 +11,7 @@ import json
 import pytest
 
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation_state import (
-    ClusterState, StateError, cloud_location, parse_workspace_file,
+    ClusterState, StateError, cloud_location, parse_workspace_file, terraform_name,
 )
 
 CLUSTER_ID = "6c2f0e" + "ab" * 29
@@ -98,3 +98,14 @@ def test_the_config_says_where_the_cluster_runs():
     assert cloud_location({"provider": {"gcp": {"project": "p", "region": "europe-west3", "zone": "europe-west3-b"}}})[
         "project"] == "p"
     assert cloud_location({}) == {}
+
+
+@pytest.mark.parametrize("name, conf, expected", [
+    ("constell-0b7d22e4", {}, "constell-0b7d22e4"),  # the YAML state file: already joined
+    ("constell", {}, "constell-0b7d22e4"),  # CLI v2.0 and v2.1 constellation-state.json: the configured name
+    ("", {"name": "prod"}, "prod-0b7d22e4"),  # CLI v2.2 to v2.11: only the config names the cluster
+    ("", {}, "constell-0b7d22e4"),  # the CLI's default name
+])
+def test_the_terraform_name_joins_the_configured_name_and_the_uid(name, conf, expected):
+    state = ClusterState(uid="0b7d22e4", cluster_endpoint="34.1.2.3", source="test", name=name)
+    assert terraform_name(state, conf) == expected

@@ -5,6 +5,8 @@ failure modes a user meets (no credentials, access denied, throttling, an empty 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
@@ -153,3 +155,35 @@ def test_an_instance_without_an_ip_yet_is_listed_without_one():
            "Tags": [{"Key": "constellation-role", "Value": "control-plane"}]}
     instance = _discovery_aws._instance(raw, REGION)  # pylint: disable=protected-access
     assert instance.private_ip is None and instance.status == "pending" and instance.role == "control-plane"
+
+
+def test_a_v2_2_to_v2_15_disk_uuid_comes_from_the_clusters_cloudwatch_group(aws_env):
+    import boto3
+
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud_logging import read_cloud_log
+    from ansible_collections.confidential.recovery.plugins.module_utils._disk_uuid import find_disk_uuid
+
+    current_cluster("9f3c1a7e")
+    first, second = _discovery_aws.instances(ec2(), "9f3c1a7e", REGION)[:2]
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName="constell-9f3c1a7e")
+    for instance, disk in ((first, "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"), (second, "0c6f2a1e-5d1b-4a7e-9c3f-7b2d8e4a1f60")):
+        logs.create_log_stream(logGroupName="constell-9f3c1a7e", logStreamName=instance.name)
+        logs.put_log_events(logGroupName="constell-9f3c1a7e", logStreamName=instance.name, logEvents=[
+            {"timestamp": int(time.time() * 1000) - 2000, "message": "bootstrapper started running..."},
+            {"timestamp": int(time.time() * 1000) - 1000, "message": f"Disk UUID: {disk}"}])
+
+    logged = read_cloud_log(dict(first.boot_log, log_name="constell-9f3c1a7e"))
+
+    assert find_disk_uuid(logged.text)[0] == "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"
+    assert "started running" not in logged.text
+    assert logged.source == f"CloudWatch group constell-9f3c1a7e, stream {first.name}"
+
+
+def test_a_cluster_without_a_cloudwatch_group_says_which_clis_had_one(aws_env):
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud_logging import read_cloud_log
+
+    current_cluster("9f3c1a7e")
+    instance = _discovery_aws.instances(ec2(), "9f3c1a7e", REGION)[0]
+    with pytest.raises(DiscoveryError, match="no CloudWatch log group constell-9f3c1a7e .*only clusters of CLI v2.2 to v2.15"):
+        read_cloud_log(dict(instance.boot_log, log_name="constell-9f3c1a7e"))
