@@ -24,7 +24,7 @@ LAB_ATTESTATION ?= $(ATTESTATION)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
+.PHONY: chromium molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
 
 venv: $(DEPS_STAMP)
 
@@ -81,8 +81,13 @@ drill: collection
 	else $(BIN)/conflab down --dir $(LAB_DIR); echo "Lab stopped. make drill KEEP=1 keeps it running."; fi; \
 	exit $$status
 
-test: collection changelog-lint lint docs-lint sanity lowest-deps ee-context integration-targets molecule
+test: collection changelog-lint lint docs-lint sanity lowest-deps ee-context integration-targets molecule chromium
 	$(BIN)/pytest
+
+# The drill report's browser test drives Debian's chromium through Playwright (Playwright's own browser download
+# is out of reach here).
+chromium:
+	tools/need-debian-package.sh chromium
 
 # ansible-doc renders every plugin and role; antsibull-docs lint-collection-docs passes.
 docs-lint: collection
