@@ -50,6 +50,8 @@ def checked(result: dict) -> dict:
     stages = []
     for index, stage in enumerate(result.get("stages") or []):
         where = f"stages[{index}]"
+        if not isinstance(stage, dict):
+            raise DrillResultError(f"{where} must be a mapping, not {stage!r}")
         if stage.get("stage") not in STAGES:
             raise DrillResultError(f"{where}.stage {stage.get('stage')!r} is not one of {', '.join(STAGES)}")
         status = stage.get("status", "ok")

@@ -60,6 +60,7 @@ def test_a_failed_stage_fails_the_drill_and_has_no_rto():
 
 @pytest.mark.parametrize("change, message", [
     ({"stages": []}, "no stages"),
+    ({"stages": ["quorum"]}, r"stages\[0\] must be a mapping, not 'quorum'"),
     ({"stages": [{"stage": "coffee", "start": 0, "end": 1}]}, r"stages\[0\].stage 'coffee' is not one of detection"),
     ({"stages": [{"stage": "quorum", "start": 3, "end": 1}]}, r"stages\[0\] ends \(1.0\) before it starts \(3.0\)"),
     ({"stages": [{"stage": "quorum", "start": "soon", "end": 1}]}, r"stages\[0\].start must be a number of seconds"),
