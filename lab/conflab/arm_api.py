@@ -19,6 +19,8 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .http_double import reply
+
 _RG = r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft.Compute/virtualMachineScaleSets"
 SCALE_SETS = re.compile(_RG + r"$")
 VMS = re.compile(_RG + r"/([^/]+)/virtualMachines$")
@@ -133,17 +135,7 @@ def make_server(api: ArmApi, host: str, port: int = 0) -> ThreadingHTTPServer:
             length = int(self.headers.get("Content-Length") or 0)
             request = self.rfile.read(length) if length else b""
             code, body = api.handle(method, parsed.path, urllib.parse.parse_qs(parsed.query), request)
-            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-            try:
-                self.send_response(code)
-                self.send_header("Content-Type", "text/plain" if isinstance(body, str) else "application/json")
-                if code == 429:
-                    self.send_header("Retry-After", "0")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            reply(self, code, body, "application/json", {"Retry-After": "0"} if code == 429 else None)
 
         def do_GET(self):
             self._serve("GET")

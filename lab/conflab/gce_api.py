@@ -27,6 +27,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from .http_double import reply
+
 AGGREGATED = re.compile(r"^/compute/v1/projects/([^/]+)/aggregated/instances$")
 SERIAL = re.compile(r"^/compute/v1/projects/([^/]+)/zones/([^/]+)/instances/([^/]+)/serialPort$")
 LOG_ENTRIES = "/v2/entries:list"
@@ -135,28 +137,17 @@ def make_server(api: GceApi, host: str, port: int = 0) -> ThreadingHTTPServer:
         def log_message(self, fmt, *args):
             return
 
-        def _reply(self, code: int, body: dict) -> None:
-            data = json.dumps(body).encode()
-            try:
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
         def do_GET(self):
             parsed = urllib.parse.urlsplit(self.path)
-            self._reply(*api.handle(parsed.path, urllib.parse.parse_qs(parsed.query)))
+            reply(self, *api.handle(parsed.path, urllib.parse.parse_qs(parsed.query)))
 
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             request = json.loads(self.rfile.read(length) or b"{}") if length else {}
             if urllib.parse.urlsplit(self.path).path != LOG_ENTRIES:
-                self._reply(*_error(404, "notFound", f"no route for POST {self.path}"))
+                reply(self, *_error(404, "notFound", f"no route for POST {self.path}"))
             else:
-                self._reply(*api.entries(request))
+                reply(self, *api.entries(request))
 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
