@@ -21,8 +21,9 @@ deadline, so the loop ends on time whatever the network does.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 WAITING = "waiting"
 REFUSED = "refused"
@@ -55,6 +56,8 @@ class ControlPlaneNode:
     protocol: str | None = None
     error: str | None = None
     attestation: dict | None = None  # what the node presented when it last passed attestation
+    # When this node was attested (a probe that found it waiting) and pushed: seconds since the loop began.
+    timeline: list = field(default_factory=list)
 
     def report(self) -> dict:
         return asdict(self)
@@ -114,6 +117,7 @@ class QuorumLoop:
         self.topped_up = False
         self.view: dict = {"quorum": False, "etcd_readyz": "not asked yet"}
         self.would_push: list[str] = []
+        self.started_at = time.time() - deadline.elapsed()  # wall clock of the loop's t0, for the nodes' timelines
 
     # -- one round ----------------------------------------------------------
     def _observe(self) -> None:
@@ -122,8 +126,11 @@ class QuorumLoop:
             self.quorum_at = round(self.deadline.elapsed(), 2)
         timeout = self.deadline.bounded(self.call_timeout)
         with ThreadPoolExecutor(max_workers=min(32, len(self.nodes))) as pool:
-            results = list(pool.map(lambda n: self._probe(n, timeout), self.nodes))
-        for node, result in zip(self.nodes, results):
+            results = list(pool.map(lambda n: self._timed(self._probe, n, timeout), self.nodes))
+        for node, (result, start, end) in zip(self.nodes, results):
+            if result.state in (WAITING, HOSTILE):  # the node presented evidence, and it was judged
+                node.timeline.append({"stage": "attestation", "start": start, "end": end,
+                                      "status": "ok" if result.state == WAITING else "failed"})
             node.state, node.detail = result.state, result.detail
             if result.evidence:
                 node.attestation = result.evidence
@@ -136,12 +143,19 @@ class QuorumLoop:
             if result.state == HOSTILE:
                 node.error = result.detail
 
+    def _timed(self, call, node, timeout):
+        start = round(self.deadline.elapsed(), 3)
+        answer = call(node, timeout)
+        return answer, start, round(self.deadline.elapsed(), 3)
+
     def _push_all(self, targets: list[ControlPlaneNode]) -> None:
         timeout = self.deadline.bounded(self.call_timeout)
         with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
-            outcomes = list(pool.map(lambda n: self._push(n, timeout), targets))
+            outcomes = list(pool.map(lambda n: self._timed(self._push, n, timeout), targets))
         self.last_push_at = self.deadline.elapsed()
-        for node, outcome in zip(targets, outcomes):
+        for node, (outcome, start, end) in zip(targets, outcomes):
+            node.timeline.append({"stage": "pushes", "start": start, "end": end,
+                                  "status": "ok" if outcome.ok else ("skipped" if outcome.stopped_waiting else "failed")})
             if outcome.ok:
                 node.holds_key = True
                 node.pushes += 1
@@ -211,6 +225,7 @@ class QuorumLoop:
             "etcd_readyz": self.view.get("etcd_readyz"),
             "api_reachable": self.view.get("api_reachable", True),
             "seconds_to_quorum": self.quorum_at,
+            "started_at": round(self.started_at, 3),
             "rounds": self.rounds,
             "quorum_size": quorum_size(len(self.nodes)),
             "keys_pushed": sum(n.pushes for n in self.nodes),

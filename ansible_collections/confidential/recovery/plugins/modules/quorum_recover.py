@@ -149,6 +149,11 @@ seconds_to_quorum:
   returned: always
   type: float
   sample: 1.21
+started_at:
+  description: When the loop began (seconds since the epoch); the nodes' C(timeline) offsets count from it.
+  returned: always
+  type: float
+  sample: 1796438102.091
 nodes:
   description: What the loop knows of each node at the end.
   returned: always
@@ -173,6 +178,13 @@ nodes:
     push_seconds:
       description: Seconds of the last successful push, attestation included.
       type: float
+    timeline:
+      description:
+        - Each attestation (a probe that judged the node's evidence) and each push, in order, with C(start) and
+          C(end) in seconds since RV(started_at) and C(status) V(ok), V(failed) or V(skipped) (the node had stopped
+          waiting). A drill draws these per node.
+      type: list
+      elements: dict
     error:
       description: The last push or attestation error, if any.
       type: str

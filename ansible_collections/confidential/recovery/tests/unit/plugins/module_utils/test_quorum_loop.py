@@ -213,3 +213,19 @@ def test_progress_keeps_news_and_a_heartbeat_only():
     log("round 3: same", key="same")
     log("round 4: other", key="other")
     assert [line.split("] ", 1)[1] for line in log.lines] == ["round 1: same", "round 3: same", "round 4: other"]
+
+
+def test_each_node_keeps_when_it_was_attested_and_pushed():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(**{"cp-4": "hostile"}), clock, reboot_after_push=["cp-0"])
+    cluster.script[2] = lambda c: clock.advance(0.25)  # round 2 begins a quarter second later
+    ok, loop = run_loop(cluster, clock)
+    assert ok
+    timelines = {node["name"]: node["timeline"] for node in loop.result()["nodes"]}
+    # cp-0 took a key, rebooted, was attested again and pushed again.
+    assert [(t["stage"], t["status"]) for t in timelines["cp-0"]] == [
+        ("attestation", "ok"), ("pushes", "ok"), ("attestation", "ok"), ("pushes", "ok")]
+    assert timelines["cp-0"][2]["start"] > timelines["cp-0"][1]["end"]
+    assert timelines["cp-4"] and {t["status"] for t in timelines["cp-4"]} == {"failed"}  # judged, never pushed
+    assert all(t["end"] >= t["start"] for line in timelines.values() for t in line)
+    assert loop.result()["started_at"] > 1.7e9  # wall clock, to place the timelines in a drill
