@@ -11,13 +11,25 @@ import os
 from ._drill_html import drill_html
 from ._drill_junit import junit_xml
 from ._drill_result import DrillResultError, checked, read_history, verdict, with_entry, write_atomically
+from ._drill_stages import from_recovery_report
+
+
+def _result(params) -> dict:
+    if params["result"] is not None:
+        return dict(params["result"])
+    try:
+        with open(params["recovery_report"], encoding="utf-8") as handle:
+            report = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise DrillResultError(f"cannot read the recovery report {params['recovery_report']}: {exc}") from exc
+    return from_recovery_report(report, params["broke_at"], params["scenario"], params["target"], params["started_at"] or "")
 
 
 def run(module) -> None:
     params = module.params
     try:
         target = {} if params["rto_target"] is None else {"rto_target_seconds": params["rto_target"]}
-        result = checked(dict(params["result"], **target))
+        result = checked(dict(_result(params), **target))
         history = read_history(params["history_file"]) if params["history_file"] else []
     except DrillResultError as exc:
         module.fail_json(msg=str(exc))

@@ -31,8 +31,28 @@ options:
         C(detail)) and C(attestation) (each with C(node), C(variant), C(summary)).
       - C(stage) is one of C(detection), C(attestation), C(pushes), C(quorum), C(all_ready), C(coordinator),
         C(workloads), C(verify).
+      - Give either O(result), or O(recovery_report) with O(broke_at) and O(scenario).
     type: dict
-    required: true
+  recovery_report:
+    description:
+      - The JSON report that C(recover.yml) wrote (C(recovery_report_file)); the stages are read off it. Detection
+        runs from O(broke_at) to the push loop's start; attestation and pushes come from each node's timeline,
+        quorum and all Ready from the Constellation summary, the Coordinator, workloads and verify stages from the
+        Contrast summary.
+    type: path
+  broke_at:
+    description: When the drill broke the cluster, in seconds since the epoch (for O(recovery_report)).
+    type: float
+  scenario:
+    description: The scenario, C(name) and C(parameters) (for O(recovery_report)).
+    type: dict
+  target:
+    description: What the drill ran on (for O(recovery_report)).
+    type: str
+    default: lab
+  started_at:
+    description: When the drill began, ISO 8601 (for O(recovery_report)).
+    type: str
   rto_target:
     description: The RTO target in seconds; overrides C(rto_target_seconds) of O(result). Unset, no target applies.
     type: float
@@ -112,9 +132,13 @@ from ansible_collections.confidential.recovery.plugins.module_utils._drill_repor
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(result=dict(type="dict", required=True), rto_target=dict(type="float"),
-                           output_dir=dict(type="path", required=True), name=dict(type="str", default="drill-report"),
-                           history_file=dict(type="path")),
+        argument_spec=dict(result=dict(type="dict"), recovery_report=dict(type="path"), broke_at=dict(type="float"),
+                           scenario=dict(type="dict"), target=dict(type="str", default="lab"), started_at=dict(type="str"),
+                           rto_target=dict(type="float"), output_dir=dict(type="path", required=True),
+                           name=dict(type="str", default="drill-report"), history_file=dict(type="path")),
+        required_one_of=[("result", "recovery_report")],
+        mutually_exclusive=[("result", "recovery_report")],
+        required_by={"recovery_report": ("broke_at", "scenario")},
         supports_check_mode=True,
     )
     run(module)

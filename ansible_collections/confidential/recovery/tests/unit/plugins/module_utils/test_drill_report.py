@@ -163,7 +163,8 @@ class _Exit(Exception):
 class _Module:
     def __init__(self, check_mode=False, **params):
         self.check_mode = check_mode
-        self.params = {"rto_target": None, "name": "drill-report", "history_file": None, **params}
+        self.params = {"result": None, "recovery_report": None, "broke_at": None, "scenario": None, "target": "lab",
+                       "started_at": None, "rto_target": None, "name": "drill-report", "history_file": None, **params}
         self.result = None
 
     def exit_json(self, **result):
@@ -204,3 +205,19 @@ def test_a_bad_result_fails_the_module_with_the_field(tmp_path):
     outcome = run(_Module(result={"scenario": {"name": "x"}, "stages": [{"stage": "quorum", "start": 2, "end": 1}]},
                           output_dir=str(tmp_path)))
     assert outcome["failed"] and "stages[0] ends (1.0) before it starts (2.0)" in outcome["msg"]
+
+
+def test_the_module_reads_the_stages_off_a_recovery_report(tmp_path):
+    from test_drill_stages import BROKE_AT, recovery_report
+
+    saved = tmp_path / "recovery-report.json"
+    saved.write_text(json.dumps(recovery_report()))
+    outcome = run(_Module(recovery_report=str(saved), broke_at=BROKE_AT, scenario={"name": "full-outage"},
+                          started_at="2026-12-05T03:00:00Z", output_dir=str(tmp_path / "out"), rto_target=30))
+    assert outcome["rto_seconds"] == 34.9 and outcome["reason"] == "RTO 34.9 s missed the target of 30.0 s"
+
+
+def test_an_unreadable_recovery_report_is_named(tmp_path):
+    outcome = run(_Module(recovery_report=str(tmp_path / "missing.json"), broke_at=0.0, scenario={"name": "x"},
+                          output_dir=str(tmp_path)))
+    assert outcome["failed"] and "cannot read the recovery report" in outcome["msg"] and "missing.json" in outcome["msg"]

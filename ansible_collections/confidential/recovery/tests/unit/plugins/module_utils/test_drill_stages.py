@@ -1,0 +1,70 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""A drill's stages read off a recovery report, in the shape recover.yml writes it."""
+
+from __future__ import annotations
+
+from ansible_collections.confidential.recovery.plugins.module_utils._drill_result import checked, verdict
+from ansible_collections.confidential.recovery.plugins.module_utils._drill_stages import from_recovery_report
+
+BROKE_AT = 1_796_440_000.0
+
+
+def recovery_report(quorum=True, contrast_failed=False) -> dict:
+    node = {"node": "cp-0", "outcome": "pushed", "timeline": [
+        {"stage": "attestation", "start": 0.05, "end": 0.08, "status": "ok"},
+        {"stage": "pushes", "start": 0.08, "end": 0.16, "status": "ok"}],
+        "attestation": {"variant": "azure-sev-snp", "measurements": {"4": "fa40da13a356ac6d" + "00" * 24},
+                        "platform": {"reported_tcb": {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}}}}
+    healed = {"node": "cp-1", "outcome": "self_healed", "timeline": [
+        {"stage": "attestation", "start": 0.06, "end": 0.09, "status": "ok"}], "attestation": None}
+    constellation = {"status": "ok" if quorum else "failed", "started_at": BROKE_AT + 4.0,
+                     "push_loop_started_at": BROKE_AT + 6.5, "seconds_to_quorum": 1.2 if quorum else None,
+                     "seconds_to_all_ready": 27.0 if quorum else None, "keys_pushed": 1, "control_plane_ready": 2,
+                     "control_plane_total": 2, "nodes": [node, healed], "error": None if quorum else "push loop: no quorum"}
+    contrast = {"stages": [{"stage": "recover", "status": "ok"},
+                           {"stage": "restart", "status": "failed" if contrast_failed else "ok", "reason": "timeout"},
+                           {"stage": "verify", "status": "not_run" if contrast_failed else "ok"}],
+                "stage_times": {"recover": [BROKE_AT + 31.0, BROKE_AT + 31.7],
+                                "restart": [BROKE_AT + 31.7, None if contrast_failed else BROKE_AT + 34.0],
+                                "verify": [None, None] if contrast_failed else [BROKE_AT + 34.0, BROKE_AT + 34.9]}}
+    return {"constellation": constellation, "contrast": contrast}
+
+
+def stages_of(result):
+    return [(s["stage"], s["node"], s["start"], s["end"], s["status"]) for s in result["stages"]]
+
+
+def test_every_measured_stage_is_placed_after_the_break():
+    result = checked(from_recovery_report(recovery_report(), BROKE_AT, {"name": "full-outage"}, rto_target=60))
+    assert stages_of(result) == [
+        ("detection", None, 0.0, 6.5, "ok"),
+        ("quorum", None, 6.5, 7.7, "ok"),
+        ("attestation", "cp-0", 6.55, 6.58, "ok"),
+        ("attestation", "cp-1", 6.56, 6.59, "ok"),
+        ("pushes", "cp-0", 6.58, 6.66, "ok"),
+        ("all_ready", None, 7.7, 31.0, "ok"),
+        ("coordinator", None, 31.0, 31.7, "ok"),
+        ("workloads", None, 31.7, 34.0, "ok"),
+        ("verify", None, 34.0, 34.9, "ok"),
+    ]
+    assert verdict(result)["rto_seconds"] == 34.9
+    assert result["attestation"] == [{"node": "cp-0", "variant": "azure-sev-snp",
+                                      "summary": "TCB bl 3 tee 0 snp 8 ucode 115; PCR 4 fa40da13a356ac6d..."}]
+
+
+def test_no_quorum_is_a_failed_stage_and_nothing_after_it_is_invented():
+    result = checked(from_recovery_report(recovery_report(quorum=False), BROKE_AT, {"name": "full-outage"}))
+    names = [s["stage"] for s in result["stages"]]
+    assert "all_ready" not in names
+    quorum = next(s for s in result["stages"] if s["stage"] == "quorum")
+    assert quorum["status"] == "failed" and quorum["detail"] == "push loop: no quorum"
+    assert not verdict(result)["passed"]
+
+
+def test_a_failed_workload_restart_fails_the_drill_and_verify_is_not_drawn():
+    result = checked(from_recovery_report(recovery_report(contrast_failed=True), BROKE_AT, {"name": "both"}))
+    workloads = next(s for s in result["stages"] if s["stage"] == "workloads")
+    assert workloads["status"] == "failed" and workloads["start"] == workloads["end"] == 31.7
+    assert "verify" not in [s["stage"] for s in result["stages"]]
+    assert verdict(result)["reason"] == "failed: workloads"
