@@ -11,7 +11,10 @@ SRC := ansible_collections/confidential/recovery
 COLLECTION_DIR := $(COLLECTIONS)/ansible_collections/confidential/recovery
 LAB_DIR ?= $(CURDIR)/drill-workspace
 NODES ?= 5
-BREAK ?= all
+# The drill's scenario (playbooks/drill.yml: lose-k-of-n, full-outage, coordinator-restart, both,
+# reboot-mid-recovery) and its RTO target in seconds; the reports go to $(LAB_DIR)/drills/.
+SCENARIO ?= both
+RTO_TARGET ?= 300
 # Extra ansible-playbook arguments for the drill, e.g. ARGS='-e constellation_recover_stop_at=all'; KEEP=1 leaves the lab up.
 ARGS ?=
 KEEP ?= 0
@@ -73,9 +76,9 @@ proto: $(DEPS_STAMP)
 drill: collection
 	$(BIN)/conflab down --dir $(LAB_DIR) >/dev/null 2>&1 || true
 	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES) --attestation $(LAB_ATTESTATION)
-	$(BIN)/conflab break --dir $(LAB_DIR) --reboot $(BREAK) --restart-coordinator
-	status=0; $(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml confidential.recovery.recover \
-	  -e @$(LAB_DIR)/recover-vars.yml -e recovery_report_file=$(LAB_DIR)/recovery-report.json $(ARGS) || status=$$?; \
+	status=0; $(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml confidential.recovery.drill \
+	  -e @$(LAB_DIR)/recover-vars.yml -e drill_lab_dir=$(LAB_DIR) -e drill_scenario=$(SCENARIO) \
+	  -e drill_rto_target=$(RTO_TARGET) $(ARGS) || status=$$?; \
 	$(BIN)/conflab status --dir $(LAB_DIR); \
 	if [ "$(KEEP)" = 1 ]; then echo "The lab keeps running (KEEP=1): make lab-down stops it."; \
 	else $(BIN)/conflab down --dir $(LAB_DIR); echo "Lab stopped. make drill KEEP=1 keeps it running."; fi; \
