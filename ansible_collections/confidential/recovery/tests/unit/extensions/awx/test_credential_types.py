@@ -30,7 +30,8 @@ def load(path: Path) -> dict:
 def role_options() -> set[str]:
     options = set()
     for spec in (COLLECTION / "roles").glob("*/meta/argument_specs.yml"):
-        options |= set(yaml.safe_load(spec.read_text())["argument_specs"]["main"]["options"])
+        for entry_point in yaml.safe_load(spec.read_text())["argument_specs"].values():
+            options |= set(entry_point.get("options") or {})
     return options
 
 
