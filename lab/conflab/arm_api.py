@@ -3,7 +3,8 @@
 """An Azure Resource Manager double on loopback, for the calls discovery and the boot-log lookup make.
 
 Scale sets of one resource group, their VMs (with instance view), their NICs (the Network API's VMSS listing),
-``retrieveBootDiagnosticsData`` and the serial-console blob it points to (served here too, SAS query and all), and
+``restart`` of one scale-set VM (kept in ``restarts``), ``retrieveBootDiagnosticsData`` and the serial-console
+blob it points to (served here too, SAS query and all), and
 the Application Insights query API (``POST /v1/<component id>/query``) for the ``traces`` query of the disk UUID.
 The model: ``{"subscription", "resource_group", "scale_sets": [{"name", "tags", "vms": [{"instance_id",
 "computer_name", "power", "ip", "serial"}]}], "insights": {"<component>": [{"instance-name", "message"}]},
@@ -25,6 +26,7 @@ _RG = r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft.Compu
 SCALE_SETS = re.compile(_RG + r"$")
 VMS = re.compile(_RG + r"/([^/]+)/virtualMachines$")
 NICS = re.compile(_RG + r"/([^/]+)/networkInterfaces$")
+RESTART = re.compile(_RG + r"/([^/]+)/virtualMachines/([^/]+)/restart$")
 BOOT_DIAGNOSTICS = re.compile(_RG + r"/([^/]+)/virtualMachines/([^/]+)/retrieveBootDiagnosticsData$")
 BLOB = re.compile(r"^/blob/([^/]+)/([^/]+)/serialconsole\.log$")
 INSIGHTS_QUERY = re.compile(r"^/v1/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft.Insights/components/([^/]+)/query$")
@@ -42,6 +44,7 @@ class ArmApi:
         self._lock = threading.Lock()
         self.throttled = 0
         self.requests: list[tuple[str, str]] = []
+        self.restarts: list[tuple[str, str]] = []  # (scale set, instance ID)
 
     def handle(self, method: str, path: str, query: dict, body: bytes = b"") -> tuple[int, object]:
         model = self.model()
@@ -60,8 +63,9 @@ class ArmApi:
         insights = INSIGHTS_QUERY.match(path)
         if insights and method == "POST":
             return self._traces(model, *insights.groups(), json.loads(body or b"{}").get("query", ""))
-        for pattern, answer in ((SCALE_SETS, self._scale_sets), (VMS, self._vms), (NICS, self._nics),
-                                (BOOT_DIAGNOSTICS, self._boot_diagnostics)):
+        routes = ((SCALE_SETS, self._scale_sets), (VMS, self._vms), (NICS, self._nics),
+                  (BOOT_DIAGNOSTICS, self._boot_diagnostics)) + (((RESTART, self._restart),) if method == "POST" else ())
+        for pattern, answer in routes:
             match = pattern.match(path)
             if match:
                 subscription, group = match.group(1), match.group(2)
@@ -117,6 +121,13 @@ class ArmApi:
         rows = [[t["message"]] for t in traces if "Disk UUID" in t["message"] and node and t.get("instance-name") == node.group(1)]
         return 200, {"tables": [{"name": "PrimaryResult", "columns": [{"name": "message", "type": "string"}],
                                  "rows": rows[-1:]}]}
+
+    def _restart(self, model: dict, scale_set: str, instance_id: str) -> tuple[int, dict]:
+        if self._vm(model, scale_set, instance_id) is None:
+            return _error(404, "NotFound", f"The entity {scale_set}/{instance_id} was not found")
+        with self._lock:
+            self.restarts.append((scale_set, instance_id))
+        return 200, {}
 
     def _boot_diagnostics(self, model: dict, scale_set: str, instance_id: str) -> tuple[int, dict]:
         if self._vm(model, scale_set, instance_id) is None:

@@ -244,6 +244,9 @@ def cmd_break(args) -> int:
     if args.lb == "stale-pool":
         faultfile.update(directory, lb="stale-pool")
         progress("the load balancer keeps every control-plane node in its pool, healthy or not")
+    elif args.lb == "flapping":
+        faultfile.update(directory, lb="flapping", lb_flap_period=args.lb_flap_period)
+        progress(f"the load balancer drops every backend and takes it back, every {args.lb_flap_period:g} s")
     if args.restart_coordinator:
         contrast_control().restart(config)
         progress("restarted the Contrast Coordinator: it waits in recovery mode")
@@ -265,7 +268,7 @@ def cmd_repair(args) -> int:
         faultfile.update(directory, workloads=None)
         progress("patching workloads works again")
     if args.lb:
-        faultfile.update(directory, lb=None)
+        faultfile.update(directory, lb=None, lb_flap_period=None)
     repaired = select_nodes(config, args.nodes)
     if repaired:
         names = {node["name"] for node in repaired}
@@ -356,7 +359,9 @@ def parser() -> argparse.ArgumentParser:
                           "its etcd member crashes at every start)")
     brk.add_argument("--kubeapi", choices=("down", "stall"))
     brk.add_argument("--workloads", choices=("fail",))
-    brk.add_argument("--lb", choices=("stale-pool",))
+    brk.add_argument("--lb", choices=("stale-pool", "flapping"),
+                     help="stale-pool: nodes that left stay in the pool; flapping: the pool empties every other period")
+    brk.add_argument("--lb-flap-period", type=float, default=2.0, metavar="SECONDS")
     brk.add_argument("--restart-coordinator", action="store_true")
     brk.add_argument("--timeout", type=float, default=60.0)
     brk.set_defaults(func=cmd_break)

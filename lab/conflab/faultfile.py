@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Lab-wide fault switches in ``D/faults.json``, read by the lab's processes on every use.
 
-Keys: ``kubeapi`` ("stall"), ``workloads`` ("fail"), ``lb`` ("stale-pool"), and
+Keys: ``kubeapi`` ("stall"), ``workloads`` ("fail"), ``lb`` ("stale-pool", or "flapping" with ``lb_flap_period``), and
 ``reboot_after_push`` (node names that reboot once, right after they received a key),
 ``wrong_measurement`` and ``etcd_fails`` (node names whose etcd member crashes at every start).
 """

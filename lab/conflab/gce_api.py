@@ -9,6 +9,9 @@ logging/v2:
   grouped by ``zones/{zone}``, filtered by ``labels.KEY:VALUE`` or ``labels.KEY = "VALUE"``; paged.
 - ``GET /compute/v1/projects/{project}/zones/{zone}/instances/{name}/serialPort?port=1&start=N``: the serial
   console, with Compute Engine's retention window: a ``start`` older than the window moves forward and is echoed.
+- ``POST /compute/v1/projects/{project}/zones/{zone}/instances/{name}/reset``: a hard reset, answered with a
+  finished zone Operation (and ``GET .../zones/{zone}/operations/{operation}`` for a client that polls). Every reset
+  is kept in ``resets``; the lab's model also reboots the node (its state disk locked again).
 - ``POST /v2/entries:list``: the model's ``log_entries`` (LogEntry JSON) of the filter's log name and
   ``resource.labels.instance_id``, newest first, as CLI v2.0 to v2.15 clusters wrote their disk UUIDs.
 
@@ -23,6 +26,7 @@ import argparse
 import json
 import re
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +35,8 @@ from .http_double import reply
 
 AGGREGATED = re.compile(r"^/compute/v1/projects/([^/]+)/aggregated/instances$")
 SERIAL = re.compile(r"^/compute/v1/projects/([^/]+)/zones/([^/]+)/instances/([^/]+)/serialPort$")
+RESET = re.compile(r"^/compute/v1/projects/([^/]+)/zones/([^/]+)/instances/([^/]+)/reset$")
+OPERATION = re.compile(r"^/compute/v1/projects/([^/]+)/zones/([^/]+)/operations/([^/]+)$")
 LOG_ENTRIES = "/v2/entries:list"
 FILTER_TERM = re.compile(r'([\w.]+)(=|:)"([^"]*)"')
 LABEL_FILTER = re.compile(r'^labels\.([\w-]+)\s*(?::\s*|=\s*)"?([^"\s]*)"?$')
@@ -42,11 +48,13 @@ def _error(code: int, reason: str, message: str) -> tuple[int, dict]:
 
 
 class GceApi:
-    def __init__(self, model):
+    def __init__(self, model, on_reset=None):
         self.model = model  # callable returning {"project", "instances": [...], "throttle", "deny", "page_size", ...}
+        self.on_reset = on_reset  # called with the instance's name after a reset was accepted
         self._lock = threading.Lock()
         self.throttled = 0
         self.requests: list[str] = []
+        self.resets: list[tuple[str, str, str]] = []  # (project, zone, name)
 
     def handle(self, path: str, query: dict) -> tuple[int, dict]:
         model = self.model()
@@ -64,7 +72,41 @@ class GceApi:
         match = SERIAL.match(path)
         if match:
             return self._serial(model, *match.groups(), query)
+        match = OPERATION.match(path)
+        if match:
+            return 200, self._operation(*match.groups(), "reset")
         return _error(404, "notFound", f"The resource '{path}' was not found")
+
+    def reset(self, path: str) -> tuple[int, dict]:
+        model = self.model()
+        with self._lock:
+            self.requests.append(path)
+        if model.get("deny"):
+            return _error(403, "forbidden", "Required 'compute.instances.reset' permission")
+        match = RESET.match(path)
+        if not match:
+            return _error(404, "notFound", f"no route for POST {path}")
+        project, zone, name = match.groups()
+        if project != model.get("project") or not self._find(model, zone, name):
+            return _error(404, "notFound", f"The resource 'projects/{project}/zones/{zone}/instances/{name}' was not found")
+        with self._lock:
+            self.resets.append((project, zone, name))
+            number = len(self.resets)
+        if self.on_reset is not None:
+            self.on_reset(name)
+        return 200, self._operation(project, zone, f"operation-reset-{number}", "reset", name)
+
+    @staticmethod
+    def _operation(project: str, zone: str, name: str, kind: str, instance: str = "") -> dict:
+        zone_url = f"https://www.googleapis.com/compute/v1/projects/{project}/zones/{zone}"
+        return {"kind": "compute#operation", "id": name.rsplit("-", 1)[-1], "name": name, "operationType": kind,
+                "status": "DONE", "progress": 100, "zone": zone_url, "selfLink": f"{zone_url}/operations/{name}",
+                "targetLink": f"{zone_url}/instances/{instance}" if instance else ""}
+
+    @staticmethod
+    def _find(model: dict, zone: str, name: str) -> dict | None:
+        return next((i for i in model.get("instances") or [] if i["name"] == name and i["zone"].endswith(f"/zones/{zone}")),
+                    None)
 
     def entries(self, body: dict) -> tuple[int, dict]:
         model = self.model()
@@ -114,10 +156,9 @@ class GceApi:
         return {k: v for k, v in instance.items() if not k.startswith("_")}
 
     def _serial(self, model: dict, project: str, zone: str, name: str, query: dict) -> tuple[int, dict]:
-        found = [i for i in model.get("instances") or [] if i["name"] == name and i["zone"].endswith(f"/zones/{zone}")]
-        if project != model.get("project") or not found:
+        instance = self._find(model, zone, name)
+        if project != model.get("project") or instance is None:
             return _error(404, "notFound", f"The resource 'projects/{project}/zones/{zone}/instances/{name}' was not found")
-        instance = found[0]
         text = instance.get("_serial", "")
         if instance.get("_serial_file"):
             try:
@@ -144,10 +185,8 @@ def make_server(api: GceApi, host: str, port: int = 0) -> ThreadingHTTPServer:
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             request = json.loads(self.rfile.read(length) or b"{}") if length else {}
-            if urllib.parse.urlsplit(self.path).path != LOG_ENTRIES:
-                reply(self, *_error(404, "notFound", f"no route for POST {self.path}"))
-            else:
-                reply(self, *api.entries(request))
+            path = urllib.parse.urlsplit(self.path).path
+            reply(self, *(api.entries(request) if path == LOG_ENTRIES else api.reset(path)))
 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
@@ -175,12 +214,30 @@ def lab_model(lab_dir: Path):
     return model
 
 
+def lab_reset(lab_dir: Path):
+    """A reset of a lab node reboots it as ``conflab break --reboot NAME`` does, and is written to
+    ``cloud-operations.log`` (one JSON line per operation), so that tests see exactly which nodes the cloud reset."""
+    from .cli import load_config, start_node  # the node's process control lives with the CLI
+    from . import processes
+
+    def reset(name: str) -> None:
+        config = load_config(lab_dir)
+        node = next(n for n in config["nodes"] if n["name"] == name)
+        processes.stop(lab_dir, name)
+        start_node(config, node, "reboot")
+        with (lab_dir / "cloud-operations.log").open("a") as log:
+            log.write(json.dumps({"operation": "reset", "instance": name, "at": time.time()}) + "\n")
+
+    return reset
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="conflab-gce-api")
     parser.add_argument("--dir", required=True, type=Path)
     args = parser.parse_args(argv)
     config = json.loads((args.dir / "lab.json").read_text())
-    server = make_server(GceApi(lab_model(args.dir)), config["cloud"]["ip"], config["cloud"]["port"])
+    api = GceApi(lab_model(args.dir), on_reset=lab_reset(args.dir))
+    server = make_server(api, config["cloud"]["ip"], config["cloud"]["port"])
     server.serve_forever(poll_interval=0.5)
     return 0
 

@@ -5,6 +5,8 @@
 Per port, the pool holds the control-plane nodes whose port accepts a TCP connect (the cloud's
 TCP health probe). Each connection goes to a random pool member. With an empty pool the
 listener is closed, so connects are refused, as a cloud LB with no healthy backend does.
+Fault switches (faults.json): ``lb: stale-pool`` keeps nodes that left in the pool; ``lb: flapping`` empties the
+pool every other ``lb_flap_period`` seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import select
 import signal
 import socket
 import threading
+import time
 from pathlib import Path
 
 from . import faultfile
@@ -71,16 +74,27 @@ class Forwarder:
         """Fault injection: the pool keeps nodes that left, as an LB between two health checks does."""
         return faultfile.read(self.lab_dir).get("lb") == "stale-pool"
 
+    def flap_period(self) -> float | None:
+        """Fault injection: the whole pool drops out and comes back every period, as with flapping health checks."""
+        faults = faultfile.read(self.lab_dir)
+        return float(faults.get("lb_flap_period") or 2.0) if faults.get("lb") == "flapping" else None
+
     def _probe_loop(self) -> None:
         while not self._stop.is_set():
-            healthy = list(self.backends) if self.stale_pool() else [ip for ip in self.backends if probe(ip, self.port)]
+            period = self.flap_period()
+            if period is not None and int(time.monotonic() / period) % 2:
+                healthy = []
+            elif self.stale_pool():
+                healthy = list(self.backends)
+            else:
+                healthy = [ip for ip in self.backends if probe(ip, self.port)]
             with self._lock:
                 self.pool = healthy
             if healthy and self._listener is None:
                 self._open_listener()
             elif not healthy and self._listener is not None:
                 self._close_listener()
-            self._stop.wait(self.probe_interval)
+            self._stop.wait(min(self.probe_interval, period / 4) if period else self.probe_interval)
 
     def _open_listener(self) -> None:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

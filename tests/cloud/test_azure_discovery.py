@@ -10,14 +10,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 import yaml
 
 import azure_clusters
-from conflab.arm_api import ArmApi, make_server
 
 from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_azure
 from ansible_collections.confidential.recovery.plugins.module_utils._boot_log import read_console
@@ -26,26 +24,6 @@ from ansible_collections.confidential.recovery.plugins.module_utils._disk_uuid i
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-HOST = "127.20.10.2"
-
-
-@pytest.fixture
-def arm():
-    class Double:
-        model: dict = azure_clusters.model([])
-
-        def serve(self, model):
-            self.model = model
-            self.api.throttled = 0
-
-    double = Double()
-    double.api = ArmApi(lambda: double.model)
-    server = make_server(double.api, HOST)
-    double.url = double.api.base_url
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-    yield double
-    server.shutdown()
-    server.server_close()
 
 
 def discover(double, uid=azure_clusters.UID):

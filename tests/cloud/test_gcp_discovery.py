@@ -10,42 +10,18 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 import yaml
 
 import gce_clusters
-from conflab.gce_api import GceApi, make_server
 
 from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_gcp
 from ansible_collections.confidential.recovery.plugins.module_utils._discovery import DiscoveryError
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-HOST = "127.20.10.1"  # this suite's loopback address
-
-
-@pytest.fixture
-def gce():
-    """Start a double; ``gce.serve(model)`` sets what it answers. Returns the double's state."""
-    class Double:
-        model: dict = gce_clusters.model([])
-
-        def serve(self, model):
-            self.model = model
-            self.api.throttled = 0
-
-    double = Double()
-    double.api = GceApi(lambda: double.model)
-    server = make_server(double.api, HOST)
-    double.url = f"http://{HOST}:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-    thread.start()
-    yield double
-    server.shutdown()
-    server.server_close()
 
 
 def discover(double, uid=gce_clusters.UID, retry_seconds=20.0):

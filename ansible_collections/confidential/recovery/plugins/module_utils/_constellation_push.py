@@ -166,7 +166,8 @@ def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: Master
                                done=None) -> LoadBalancerRun:
     """The upstream ``constellation recover`` loop: one node per connection until none waits.
 
-    Unavailable (refused, nothing behind the LB) is retried once after ``interval``. A handshake
+    Unavailable (refused, nothing behind the LB) is retried once after ``interval``, and, with ``done``, until
+    ``done`` says the cluster is back or the deadline passes (a flapping pool refuses between good spells). A handshake
     that times out or is dropped (the LB still routes to a node that just left) is retried until
     the deadline; a peer that does not speak TLS, fails attestation or answers with anything else
     stops the run at once, with its cause. Unlike upstream, a run stops after ``max_pushes``, when
@@ -196,7 +197,10 @@ def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: Master
                 raise Unreachable(f"{endpoint.address}: {exc}") from exc
         except (ConnectionRefused, Unreachable) as exc:
             unavailable_in_row += 1
-            if unavailable_in_row >= 2:
+            # Without the cluster's word, a second refusal in a row means nothing waits (upstream's rule). With it,
+            # a refusal says only that the pool is empty right now (a flapping load balancer): the cluster is not
+            # done, so keep trying until it is, or until the deadline.
+            if unavailable_in_row >= 2 and done is None:
                 run.stop_reason = f"no control-plane node waits behind {endpoint.address} ({exc})"
                 break
             last_cause = str(exc)

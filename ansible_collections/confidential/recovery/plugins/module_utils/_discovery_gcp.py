@@ -32,10 +32,13 @@ except ImportError as _exc:  # pragma: no cover - exercised only without the dep
     GOOGLE_IMPORT_ERROR = _exc
 
 SCOPES = ["https://www.googleapis.com/auth/compute.readonly"]
+WRITE_SCOPES = ["https://www.googleapis.com/auth/compute"]  # a drill's instances.reset
 AUTH_KINDS = ("application", "serviceaccount", "anonymous")
 
 
-def credentials(auth_kind: str, service_account_file: str | None = None, api_endpoint: str | None = None):
+def credentials(auth_kind: str, service_account_file: str | None = None, api_endpoint: str | None = None,
+                scopes: list[str] | None = None):
+    scopes = scopes or SCOPES
     if not HAS_GOOGLE:
         raise DiscoveryError(f"the gcp provider needs google-cloud-compute (pip install google-cloud-compute): "
                              f"{GOOGLE_IMPORT_ERROR}")
@@ -47,11 +50,11 @@ def credentials(auth_kind: str, service_account_file: str | None = None, api_end
         if not service_account_file:
             raise DiscoveryError("auth_kind serviceaccount needs service_account_file (or GCP_SERVICE_ACCOUNT_FILE)")
         try:
-            return service_account.Credentials.from_service_account_file(service_account_file, scopes=SCOPES)
+            return service_account.Credentials.from_service_account_file(service_account_file, scopes=scopes)
         except (OSError, ValueError) as exc:
             raise DiscoveryError(f"cannot read the service account file {service_account_file}: {exc}") from exc
     try:
-        found, _project = google.auth.default(scopes=SCOPES)
+        found, _project = google.auth.default(scopes=scopes)
     except google.auth.exceptions.DefaultCredentialsError as exc:
         raise DiscoveryError("no GCP credentials: run `gcloud auth application-default login`, set "
                              "GOOGLE_APPLICATION_CREDENTIALS, or use auth_kind serviceaccount with "

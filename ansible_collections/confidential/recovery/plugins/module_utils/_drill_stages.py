@@ -6,7 +6,8 @@ cluster. Only what the run measured becomes a stage; nothing is estimated.
 
 - detection: from the break until the push loop began (the playbook started, discovered the nodes, found which
   it reaches and read what it needed);
-- attestation and pushes, per node: the push loop's timeline of each node;
+- attestation and pushes, per node: the push loop's timeline of each node; through the load balancer, where the
+  node is not known, one pushes stage for the whole load-balancer loop;
 - quorum: from the push loop's start until the Kubernetes API first reported etcd quorum;
 - all_ready: from quorum until every node was Ready;
 - coordinator, workloads, verify: the Contrast role's stages (recover, restart, verify).
@@ -44,6 +45,12 @@ def _constellation(summary: dict, broke_at: float) -> list[dict]:
             if loop_start is not None:
                 stages.append(_span(step["stage"], loop_start + step["start"], loop_start + step["end"], broke_at,
                                     step.get("status", "ok"), node.get("node")))
+    lb_push = summary.get("load_balancer_push") or {}
+    lb_start, lb_elapsed = _seconds(lb_push.get("started_at")), _seconds(lb_push.get("elapsed"))
+    if lb_start is not None and lb_elapsed is not None:
+        stages.append(_span("pushes", lb_start, lb_start + lb_elapsed, broke_at, node=None,
+                            detail=f"{lb_push.get('pushed')} key(s) through the load balancer {lb_push.get('endpoint')} "
+                                   f"in {lb_push.get('attempts')} attempt(s)"))
     to_quorum = _seconds(summary.get("seconds_to_quorum"))
     quorum_at = loop_start + to_quorum if loop_start is not None and to_quorum is not None else None
     if quorum_at is not None:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ._addresses import AddressError, check_host
 from ._constellation_push import (
     Endpoint, PushError, push_through_load_balancer, push_to_node, probe, NOT_WAITING, PUSHED, WOULD_PUSH,
@@ -70,11 +72,12 @@ def _through_load_balancer(module, endpoint, secret) -> None:
         except ClusterUnreachable as exc:
             module.fail_json(msg=str(exc))
         done = _cluster_done(auth, "all_ready" if params["max_pushes"] is None else "quorum")
+    started_at = round(time.time(), 3)
     outcome = push_through_load_balancer(endpoint, params["protocol"], secret, params["interval"], params["max_pushes"],
                                          params["deadline"], progress=lines.append, done=done)
     module.exit_json(
         changed=outcome.pushed > 0, status=PUSHED if outcome.pushed else NOT_WAITING, pushed=outcome.pushed,
         protocol=outcome.protocols[0] if outcome.protocols else None, disk_uuids=outcome.disk_uuids, attempts=outcome.attempts,
-        elapsed=outcome.elapsed, endpoint=endpoint.address, msg=f"recovered {outcome.pushed} control-plane nodes; {outcome.stop_reason}",
+        elapsed=outcome.elapsed, started_at=started_at, endpoint=endpoint.address, msg=f"recovered {outcome.pushed} control-plane nodes; {outcome.stop_reason}",
         progress=lines,
     )

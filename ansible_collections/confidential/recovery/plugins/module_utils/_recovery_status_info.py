@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ._addresses import AddressError, check_host
 from ._cluster_health import CONDITIONS, ClusterUnreachable, check_api_credentials, cluster_health
 from ._constellation_push import Endpoint, PushError, probe
@@ -63,6 +65,8 @@ def check_cluster(module) -> None:
                                                params["timeout"], params["poll_interval"],
                                                file_sink(params.get("progress_file")))
     result = dict(health, changed=False, waited=round(deadline.elapsed(), 2), progress=progress.lines)
+    if met:
+        result["reached_at"] = round(time.time(), 3)
     if not met:
         module.fail_json(msg=f"gave up waiting for {params['wait_for']} after {params['wait_timeout']:g} s: {_describe(health)}",
                          **result)

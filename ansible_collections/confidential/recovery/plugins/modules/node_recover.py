@@ -130,6 +130,11 @@ elapsed:
   returned: success
   type: float
   sample: 0.21
+started_at:
+  description: When the load-balancer loop began, in seconds since the epoch (for timelines).
+  returned: O(mode=load_balancer), not in check mode
+  type: float
+  sample: 1796440006.5
 pushed:
   description: Number of keys pushed through the load balancer (also when the run failed part-way).
   returned: O(mode=load_balancer)

@@ -134,6 +134,11 @@ waited:
   returned: O(wait_for) is set
   type: float
   sample: 29.4
+reached_at:
+  description: When the wait saw O(wait_for) met, in seconds since the epoch (for timelines).
+  returned: O(wait_for) is set and met
+  type: float
+  sample: 1796440007.7
 progress:
   description: Timestamped lines of what the wait saw.
   returned: O(wait_for) is set

@@ -1,12 +1,13 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Fixtures the TDX validator tests share."""
+"""Fixtures shared by the backend tests: TDX collateral, and an AWS account on moto."""
 
 from __future__ import annotations
 
 import types
 
 import pytest
+from moto import mock_aws
 
 from tdx_documents import COLLATERAL
 
@@ -36,3 +37,17 @@ def tcb_up_to_date(monkeypatch):
     """dcap-qvl's verdict UpToDate, for quotes that the software platform re-signed under a test root."""
     monkeypatch.setattr(_tdx_verify.dcap_qvl, "verify",
                         lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]))
+
+
+@pytest.fixture
+def aws_env(monkeypatch, tmp_path):
+    """Fake credentials only, and no instance metadata service: nothing may leave this machine."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    with mock_aws():
+        yield

@@ -9,26 +9,11 @@ import time
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from moto import mock_aws
 
 from aws_cluster import REGION, current_cluster, stray_instance, upgraded_cluster
 
 from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_aws
 from ansible_collections.confidential.recovery.plugins.module_utils._discovery import DiscoveryError
-
-
-@pytest.fixture
-def aws_env(monkeypatch, tmp_path):
-    """Fake credentials only, and no instance metadata service: nothing may leave this machine."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    with mock_aws():
-        yield
 
 
 def ec2():

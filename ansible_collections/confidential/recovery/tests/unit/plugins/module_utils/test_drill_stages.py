@@ -68,3 +68,14 @@ def test_a_failed_workload_restart_fails_the_drill_and_verify_is_not_drawn():
     assert workloads["status"] == "failed" and workloads["start"] == workloads["end"] == 31.7
     assert "verify" not in [s["stage"] for s in result["stages"]]
     assert verdict(result)["reason"] == "failed: workloads"
+
+
+def test_through_the_load_balancer_the_pushes_are_one_stage_of_the_whole_loop():
+    report = recovery_report()
+    report["constellation"].update(nodes=[], push_loop_started_at=BROKE_AT + 6.5, seconds_to_quorum=9.0, load_balancer_push={
+        "started_at": BROKE_AT + 6.5, "elapsed": 8.4, "pushed": 2, "attempts": 5, "endpoint": "10.0.0.1:9999"})
+    result = checked(from_recovery_report(report, BROKE_AT, {"name": "lb-flapping"}, rto_target=60))
+    pushes = [s for s in result["stages"] if s["stage"] == "pushes"]
+    assert [(s["node"], s["start"], s["end"]) for s in pushes] == [(None, 6.5, 14.9)]
+    assert pushes[0]["detail"] == "2 key(s) through the load balancer 10.0.0.1:9999 in 5 attempt(s)"
+    assert ("quorum", None, 6.5, 15.5, "ok") in stages_of(result)

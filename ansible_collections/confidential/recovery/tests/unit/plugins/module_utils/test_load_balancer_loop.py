@@ -95,3 +95,38 @@ def test_the_cluster_saying_quorum_ends_the_loop_instead_of_the_deadline(droppin
     run = push_through_load_balancer(endpoint, "auto", SECRET, interval=0.01, max_pushes=3, deadline_seconds=600, done=done)
     assert run.stop_reason == "etcd quorum is back (Kubernetes API)" and run.pushed == 0
     assert dropping_server.connections == 3
+
+
+def _refusing_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]  # closed again: connects to it are refused
+
+
+def test_refusals_end_the_loop_without_the_clusters_word():
+    endpoint = Endpoint("127.0.0.1", _refusing_port(), NeverCalled(), 1)
+
+    run = push_through_load_balancer(endpoint, "auto", SECRET, interval=0.01, max_pushes=None, deadline_seconds=60)
+
+    assert run.stop_reason.startswith("no control-plane node waits behind") and run.attempts == 2
+
+
+def test_refusals_are_retried_while_the_cluster_says_it_is_not_back():
+    """A flapping load balancer refuses between good spells: only the cluster's word or the deadline ends the loop."""
+    endpoint = Endpoint("127.0.0.1", _refusing_port(), NeverCalled(), 1)
+    looks = []
+
+    def done(timeout):
+        looks.append(timeout)
+        return "etcd quorum is back (Kubernetes API)" if len(looks) >= 5 else None
+
+    run = push_through_load_balancer(endpoint, "auto", SECRET, interval=0.01, max_pushes=None, deadline_seconds=60, done=done)
+
+    assert run.stop_reason == "etcd quorum is back (Kubernetes API)" and run.attempts == 5
+
+
+def test_refusals_until_the_deadline_fail_with_the_cause():
+    endpoint = Endpoint("127.0.0.1", _refusing_port(), NeverCalled(), 1)
+
+    with pytest.raises(PushError, match="gave up after 0.3s with 0 key.*refuse"):
+        push_through_load_balancer(endpoint, "auto", SECRET, interval=0.05, max_pushes=None, deadline_seconds=0.3,
+                                   done=lambda timeout: None)

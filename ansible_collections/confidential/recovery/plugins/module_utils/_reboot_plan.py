@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The reviewed plan of a drill on a real cluster: which instances it will reboot, written by a check-mode run and
+required, unchanged and recent, by the run that reboots. One plan allows one reboot run."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+
+PLAN_SCHEMA = 1
+# The locator fields that name one instance; credentials and endpoints may differ between the two runs.
+IDENTITY_KEYS = ("source", "project", "zone", "instance", "region", "instance_id", "subscription_id",
+                 "resource_group", "scale_set")
+
+
+class PlanError(Exception):
+    """The reboot run has no valid plan; the message says how to make one."""
+
+
+def identity(target: dict) -> dict:
+    locator = target.get("locator") or {}
+    return {"name": target["name"], **{key: locator[key] for key in IDENTITY_KEYS if locator.get(key)}}
+
+
+def fingerprint(cluster: str, targets: list[dict]) -> str:
+    canonical = json.dumps({"cluster": cluster, "instances": sorted((identity(t) for t in targets), key=lambda i: i["name"])},
+                           sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def new_plan(cluster: str, targets: list[dict], now: datetime.datetime) -> dict:
+    return {"schema": PLAN_SCHEMA, "cluster": cluster, "planned_at": now.isoformat(timespec="seconds"),
+            "instances": [identity(t) for t in targets], "fingerprint": fingerprint(cluster, targets)}
+
+
+def write(path: str, plan: dict) -> None:
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    temporary = f"{path}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(plan, handle, indent=2)
+    os.replace(temporary, path)
+
+
+def _rerun(path: str) -> str:
+    return f"run the drill in check mode first (--check): it writes the plan to {path} for you to review"
+
+
+def checked(path: str, cluster: str, targets: list[dict], now: datetime.datetime, max_age: float) -> dict:
+    """The plan at ``path``, when it names exactly these instances of this cluster and is at most ``max_age`` old."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            plan = json.load(handle)
+    except FileNotFoundError:
+        raise PlanError(f"no reviewed plan at {path}: {_rerun(path)}") from None
+    except (OSError, ValueError) as exc:
+        raise PlanError(f"cannot read the plan {path} ({exc}): {_rerun(path)}") from exc
+    if not isinstance(plan, dict) or plan.get("schema") != PLAN_SCHEMA:
+        raise PlanError(f"{path} is not a drill plan of schema {PLAN_SCHEMA}: {_rerun(path)}")
+    if plan.get("used_at"):
+        raise PlanError(f"the plan {path} was used by the drill at {plan['used_at']}; each reboot run needs a fresh "
+                        f"one: {_rerun(path)}")
+    if plan.get("cluster") != cluster or plan.get("fingerprint") != fingerprint(cluster, targets):
+        planned = ", ".join(i.get("name", "?") for i in plan.get("instances") or [])
+        asked = ", ".join(t["name"] for t in targets)
+        raise PlanError(f"the plan {path} is for cluster {plan.get('cluster')!r}, instances {planned or 'none'}; this "
+                        f"run would reboot {asked} of {cluster!r}. Nothing was rebooted: {_rerun(path)}")
+    try:
+        planned_at = datetime.datetime.fromisoformat(plan["planned_at"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanError(f"the plan {path} has no valid planned_at: {_rerun(path)}") from exc
+    age = (now - planned_at).total_seconds()
+    if age > max_age or age < -60:
+        raise PlanError(f"the plan {path} was made at {plan['planned_at']}, {age:.0f} s ago, more than the "
+                        f"{max_age:.0f} s it stays valid: {_rerun(path)}")
+    return plan
+
+
+def mark_used(path: str, plan: dict, now: datetime.datetime) -> None:
+    write(path, dict(plan, used_at=now.isoformat(timespec="seconds")))

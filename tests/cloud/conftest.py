@@ -1,0 +1,58 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The cloud API doubles of this suite, each on its own loopback address, serving a model the test sets."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import azure_clusters
+import gce_clusters
+from conflab.arm_api import ArmApi, make_server as make_arm_server
+from conflab.gce_api import GceApi, make_server as make_gce_server
+
+GCE_HOST = "127.20.10.1"
+ARM_HOST = "127.20.10.2"
+
+
+class _Double:
+    def __init__(self, model: dict):
+        self.model = model
+        self.api = None
+        self.url = ""
+
+    def serve(self, model: dict) -> None:
+        self.model = model
+        self.api.throttled = 0
+
+
+def _start(server) -> None:
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+
+
+@pytest.fixture
+def gce():
+    """A Compute Engine double; ``gce.serve(model)`` sets what it answers, ``gce.api`` keeps what it was asked."""
+    double = _Double(gce_clusters.model([]))
+    double.api = GceApi(lambda: double.model)
+    server = make_gce_server(double.api, GCE_HOST)
+    double.url = f"http://{GCE_HOST}:{server.server_address[1]}"
+    _start(server)
+    yield double
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def arm():
+    """An Azure Resource Manager double, as ``gce``."""
+    double = _Double(azure_clusters.model([]))
+    double.api = ArmApi(lambda: double.model)
+    server = make_arm_server(double.api, ARM_HOST)
+    double.url = double.api.base_url
+    _start(server)
+    yield double
+    server.shutdown()
+    server.server_close()
