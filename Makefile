@@ -154,8 +154,13 @@ ee-context: collection
 	grep -q "^- 'protobuf.*confidential.recovery" build/ee/introspect.txt
 	@echo "EE build context in build/ee-context: podman build -f build/ee-context/Containerfile build/ee-context"
 
+# Time to quorum and to all-Ready per strategy and size (median of 3), the fleet and inventory-scale rows; prints the
+# table and writes benchmarks/results/time_to_quorum.json and time_to_all_ready.png. About 40 minutes on 2 CPUs.
+# BENCHMARK_ARGS, e.g. '--sizes 3 --reps 1 --no-fleet --no-scale', for a quick look.
+BENCHMARK_ARGS ?=
 benchmark: collection
-	$(PY) benchmarks/time_to_quorum.py
+	$(PY) -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt
+	$(PY) benchmarks/time_to_quorum.py $(BENCHMARK_ARGS)
 
 lab-down:
 	$(BIN)/conflab down --dir $(LAB_DIR)

@@ -1,6 +1,10 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Watch a lab's Kubernetes API face in the background: when did etcd quorum return, when was every node Ready."""
+"""Watch a lab's Kubernetes API face in the background: when did etcd quorum return, when was every node Ready.
+
+The same watch measures every strategy, so the figures compare like with like: it polls ``/readyz/etcd`` and the
+node list every ``poll`` seconds and keeps the first moment each condition held.
+"""
 
 from __future__ import annotations
 
@@ -34,34 +38,42 @@ def all_nodes_ready(api: client.ApiClient) -> bool:
 
 
 class QuorumWatch:
-    def __init__(self, lab_dir: Path, poll: float = 0.2):
+    def __init__(self, lab_dir: Path, poll: float = 0.1):
         self.api = _api(lab_dir)
         self.poll = poll
+        self.started = time.monotonic()
         self.quorum_at: float | None = None
+        self.all_ready_at: float | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self) -> None:
+    def start(self) -> "QuorumWatch":
+        self.started = time.monotonic()
         self._thread.start()
+        return self
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        while not self._stop.is_set() and self.quorum_at is None:
-            if has_quorum(self.api):
+        while not self._stop.is_set() and self.all_ready_at is None:
+            if self.quorum_at is None and has_quorum(self.api):
                 self.quorum_at = time.monotonic()
+            if self.quorum_at is not None and all_nodes_ready(self.api):
+                self.all_ready_at = time.monotonic()
                 return
             self._stop.wait(self.poll)
 
-    def seconds_to_quorum(self, started: float) -> float | None:
-        return round(self.quorum_at - started, 2) if self.quorum_at else None
-
-    def wait_all_ready(self, timeout: float) -> float | None:
+    def wait_all_ready(self, timeout: float) -> bool:
+        """Block until every node is Ready (or ``timeout`` passes); the watch keeps the moment."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if all_nodes_ready(self.api):
-                return time.monotonic()
-            time.sleep(self.poll)
-        return None
+        while time.monotonic() < deadline and self.all_ready_at is None and self._thread.is_alive():
+            time.sleep(0.05)
+        return self.all_ready_at is not None
+
+    def figures(self) -> dict:
+        def since(moment):
+            return round(moment - self.started, 2) if moment is not None else None
+
+        return {"seconds_to_quorum": since(self.quorum_at), "seconds_to_all_ready": since(self.all_ready_at)}

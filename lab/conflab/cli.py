@@ -98,6 +98,7 @@ def _up(args) -> int:
         directory, nodes=args.nodes, workers=args.workers, prefix=check_prefix(args.ip_prefix), protocol=args.protocol,
         rejoin_interval=args.rejoin_interval, lb_probe_interval=args.lb_probe_interval, log_format=args.log_format,
         coordinator_paths=args.coordinator_paths, measurement_salt=secrets.token_bytes(32), attestation=args.attestation,
+        name=args.name, lb_unhealthy_threshold=args.lb_unhealthy_threshold,
     )
     config["kube_api"]["enabled"] = not args.no_kubeapi
     config["coordinator"]["enabled"] = not args.no_contrast
@@ -286,6 +287,23 @@ def cmd_repair(args) -> int:
     return 0
 
 
+def cmd_lb(args) -> int:
+    """Give the load balancer another health-probe profile (a cloud's), and restart it with that profile."""
+    directory = args.dir.resolve()
+    config = load_config(directory)
+    if args.probe_interval <= 0 or args.unhealthy_threshold < 1:
+        raise LabError("--probe-interval must be positive and --unhealthy-threshold at least 1")
+    config["lb_probe_interval"], config["lb_unhealthy_threshold"] = args.probe_interval, args.unhealthy_threshold
+    path = directory / "lab.json"
+    path.with_name("lab.json.tmp").write_text(json.dumps(config, indent=2))
+    path.with_name("lab.json.tmp").replace(path)
+    processes.stop(directory, "loadbalancer")
+    processes.spawn(directory, "loadbalancer", "conflab.loadbalancer", log=directory / "loadbalancer.log")
+    progress(f"load balancer: a probe every {args.probe_interval:g} s, a node leaves after {args.unhealthy_threshold} "
+             "failed probe(s) in a row")
+    return 0
+
+
 def lab_status(config: dict) -> dict:
     nodes = [{"name": n["name"], "role": n["role"], "ip": n["ip"], "state": node_state(config, n)} for n in config["nodes"]]
     coordinator = "absent"
@@ -337,7 +355,10 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--ip-prefix", default="127.10.0")
     up.add_argument("--protocol", default="unary", choices=("unary", "stream", "stream-v2.0", "keyservice"))
     up.add_argument("--rejoin-interval", type=float, default=30.0)
-    up.add_argument("--lb-probe-interval", type=float, default=1.0)
+    up.add_argument("--lb-probe-interval", type=float, default=1.0, help="seconds between the load balancer's health probes")
+    up.add_argument("--lb-unhealthy-threshold", type=int, default=1,
+                    help="failed probes in a row before the load balancer drops a node from its pool")
+    up.add_argument("--name", default="conflab", help="the cluster's name, the prefix of its node names (a fleet needs distinct ones)")
     up.add_argument("--log-format", default="slog", choices=("slog", "zap"))
     up.add_argument("--coordinator-paths", default="both", choices=("both", "new", "old"))
     up.add_argument("--no-contrast", action="store_true")
@@ -374,6 +395,12 @@ def parser() -> argparse.ArgumentParser:
     repair.add_argument("--nodes", help="N, all, or name,name: stop their fault servers and boot them (locked)")
     repair.add_argument("--timeout", type=float, default=60.0)
     repair.set_defaults(func=cmd_repair)
+
+    lbp = sub.add_parser("lb", help="set the load balancer's health-probe profile and restart it")
+    lbp.add_argument("--dir", required=True, type=Path)
+    lbp.add_argument("--probe-interval", type=float, required=True, help="seconds between health probes")
+    lbp.add_argument("--unhealthy-threshold", type=int, default=1, help="failed probes in a row before a node leaves the pool")
+    lbp.set_defaults(func=cmd_lb)
 
     status = sub.add_parser("status", help="show node states and quorum")
     status.add_argument("--dir", required=True, type=Path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -58,30 +59,35 @@ def write_private(path: Path, text: str) -> None:
 
 def build_config(directory: Path, *, nodes: int, workers: int, prefix: str, protocol: str, rejoin_interval: float,
                  lb_probe_interval: float, log_format: str, coordinator_paths: str, measurement_salt: bytes,
-                 attestation: str = "dummy") -> dict:
+                 attestation: str = "dummy", name: str = CLUSTER_NAME, lb_unhealthy_threshold: int = 1) -> dict:
     if protocol not in PROTOCOLS:
         raise LabError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
     if not 1 <= nodes <= 30 or not 0 <= workers <= 30:
         raise LabError("--nodes must be 1..30 and --workers 0..30")
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,19}", name):
+        raise LabError(f"--name {name!r}: lowercase letters, digits and '-', starting with a letter, at most 20")
+    if lb_unhealthy_threshold < 1:
+        raise LabError("--lb-unhealthy-threshold must be 1 or more")
     members = []
     for i in range(nodes):
         ip = f"{prefix}.{10 + i}"
-        members.append({"name": f"{CLUSTER_NAME}-control-plane-{i}", "role": "control-plane", "ip": ip,
+        members.append({"name": f"{name}-control-plane-{i}", "role": "control-plane", "ip": ip,
                         "disk_uuid": str(uuidlib.uuid4()), "etcd_client_url": f"http://{ip}:2379",
                         "etcd_peer_url": f"http://{ip}:2380"})
     for j in range(workers):
-        members.append({"name": f"{CLUSTER_NAME}-worker-{j}", "role": "worker", "ip": f"{prefix}.{50 + j}",
+        members.append({"name": f"{name}-worker-{j}", "role": "worker", "ip": f"{prefix}.{50 + j}",
                         "disk_uuid": str(uuidlib.uuid4())})
     cluster_dir = directory / ".cluster"
     return {
         "dir": str(directory),
         "ip_prefix": prefix,
-        "cluster_name": CLUSTER_NAME,
+        "cluster_name": name,
         "protocol": protocol,
         "attestation": attestation,
         "recovery_port": recovery_port(protocol),
         "rejoin_interval": rejoin_interval,
         "lb_probe_interval": lb_probe_interval,
+        "lb_unhealthy_threshold": lb_unhealthy_threshold,
         "log_format": log_format,
         "etcd_bin": find_etcd(),
         "measurement_salt": measurement_salt.hex(),
@@ -91,7 +97,7 @@ def build_config(directory: Path, *, nodes: int, workers: int, prefix: str, prot
                      "cert": str(cluster_dir / "kubeapi.crt"), "key": str(cluster_dir / "kubeapi.key")},
         "coordinator": {"ip": f"{prefix}.3", "port": 1313, "paths": coordinator_paths},
         # The lab as a GCP project: a Compute API double lists the nodes and serves their serial consoles.
-        "cloud": {"ip": f"{prefix}.4", "port": 8080, "project": f"{CLUSTER_NAME}-project", "region": "lab-central1",
+        "cloud": {"ip": f"{prefix}.4", "port": 8080, "project": f"{name}-project", "region": "lab-central1",
                   "zone": "lab-central1-a"},
         "nodes": members,
     }
@@ -111,7 +117,7 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
         "version": "v1",
         "infrastructure": {
             "uid": uid, "clusterEndpoint": endpoint, "inClusterEndpoint": endpoint,
-            "initSecret": secrets.token_hex(32), "apiServerCertSANs": [endpoint], "name": f"{CLUSTER_NAME}-{uid}",
+            "initSecret": secrets.token_hex(32), "apiServerCertSANs": [endpoint], "name": f"{config['cluster_name']}-{uid}",
             "ipCidrNode": f"{config['ip_prefix']}.0/24",
             "gcp": {"projectID": config["cloud"]["project"], "ipCidrPod": "10.10.0.0/16"},
         },
@@ -124,7 +130,7 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
     (directory / "constellation-state.yaml").write_text(yaml.safe_dump(state, sort_keys=False))
     config["cloud"]["uid"] = uid
     cloud = {
-        "provider": "lab", "cluster_name": CLUSTER_NAME, "load_balancer": endpoint,
+        "provider": "lab", "cluster_name": config["cluster_name"], "load_balancer": endpoint,
         "instances": [
             {"name": n["name"], "private_ip": n["ip"], "role": n["role"], "status": "Running",
              "serial_console": str(directory / "nodes" / n["name"] / "console.log"),
@@ -144,7 +150,7 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
                      "api_endpoint": f"http://{cloud_api['ip']}:{cloud_api['port']}"}
     (directory / "inventory.constellation.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
     provider = {"gcp": {"project": cloud_api["project"], "region": cloud_api["region"], "zone": cloud_api["zone"]}}
-    extra = {"constellation_recover_attestation": "lab", "constellation_recover_poll_interval": 1}
+    extra = {"constellation_recover_attestation": "lab"}
     (directory / "constellation-conf.yaml").write_text(yaml.safe_dump({"version": "v4", "provider": provider}, sort_keys=False))
     if config.get("attestation") == "qemu-vtpm":
         # The recovery servers attest with a software vTPM: the collection checks it against these reference values.

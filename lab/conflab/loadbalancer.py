@@ -3,7 +3,7 @@
 """The cluster endpoint's load balancer: ``python -m conflab.loadbalancer --dir D`` (ansible_collections/confidential/recovery/docs/constellation-protocol.md, The upstream CLI loop).
 
 Per port, the pool holds the control-plane nodes whose port accepts a TCP connect (the cloud's
-TCP health probe). Each connection goes to a random pool member. With an empty pool the
+TCP health probe); a member leaves after ``lb_unhealthy_threshold`` failed probes in a row. Each connection goes to a random pool member. With an empty pool the
 listener is closed, so connects are refused, as a cloud LB with no healthy backend does.
 Fault switches (faults.json): ``lb: stale-pool`` keeps nodes that left in the pool; ``lb: flapping`` empties the
 pool every other ``lb_flap_period`` seconds.
@@ -53,10 +53,15 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
 
 
 class Forwarder:
-    def __init__(self, host: str, port: int, backends: list[str], probe_interval: float, lab_dir: Path):
+    def __init__(self, host: str, port: int, backends: list[str], probe_interval: float, lab_dir: Path,
+                 unhealthy_threshold: int = 1):
         self.host, self.port = host, port
         self.backends = backends
         self.probe_interval = probe_interval
+        # A pool member leaves after this many failed probes in a row (Azure's probe threshold); one good probe
+        # brings a node in.
+        self.unhealthy_threshold = unhealthy_threshold
+        self._failures = {ip: 0 for ip in backends}
         self.lab_dir = lab_dir
         self.pool: list[str] = []
         self._listener: socket.socket | None = None
@@ -87,7 +92,7 @@ class Forwarder:
             elif self.stale_pool():
                 healthy = list(self.backends)
             else:
-                healthy = [ip for ip in self.backends if probe(ip, self.port)]
+                healthy = self._probe_all()
             with self._lock:
                 self.pool = healthy
             if healthy and self._listener is None:
@@ -95,6 +100,16 @@ class Forwarder:
             elif not healthy and self._listener is not None:
                 self._close_listener()
             self._stop.wait(min(self.probe_interval, period / 4) if period else self.probe_interval)
+
+    def _probe_all(self) -> list[str]:
+        with self._lock:
+            members = set(self.pool)
+        healthy = []
+        for ip in self.backends:
+            self._failures[ip] = 0 if probe(ip, self.port) else self._failures[ip] + 1
+            if self._failures[ip] == 0 or (ip in members and self._failures[ip] < self.unhealthy_threshold):
+                healthy.append(ip)
+        return healthy
 
     def _open_listener(self) -> None:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -148,7 +163,8 @@ def main(argv=None) -> int:
     ports = [lb["join_port"]]
     if lab["protocol"] in ("unary", "stream"):
         ports.append(lb["recovery_port"])
-    forwarders = [Forwarder(lb["ip"], port, control_plane, float(lab["lb_probe_interval"]), args.dir) for port in ports]
+    forwarders = [Forwarder(lb["ip"], port, control_plane, float(lab["lb_probe_interval"]), args.dir,
+                            int(lab.get("lb_unhealthy_threshold") or 1)) for port in ports]
     for forwarder in forwarders:
         forwarder.start()
     stopped = threading.Event()

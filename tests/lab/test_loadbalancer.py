@@ -70,3 +70,16 @@ def test_a_flapping_pool_refuses_and_serves_by_turns_and_a_healthy_one_always_se
         forwarder.stop()
         stop.set()
         listener.close()
+
+
+def test_a_node_that_left_stays_in_the_pool_until_enough_probes_failed(tmp_path):
+    forwarder = Forwarder(FRONT, PORT + 1, [BACKEND], probe_interval=10, lab_dir=tmp_path, unhealthy_threshold=2)
+    listener = socket.create_server((BACKEND, PORT + 1))
+    try:
+        assert forwarder._probe_all() == [BACKEND]
+        forwarder.pool = [BACKEND]
+        listener.close()
+        assert forwarder._probe_all() == [BACKEND]  # one failed probe: still a member
+        assert forwarder._probe_all() == []  # the second one drops it
+    finally:
+        listener.close()

@@ -17,7 +17,7 @@ def test_recover_restores_quorum_with_fewest_keys_and_leaks_nothing(constellatio
     lab = constellation_lab
     lab.break_control_plane()
 
-    run = lab.run(verbosity=4)
+    run = lab.run("-e", "constellation_recover_stop_at=quorum", verbosity=4)
 
     assert run.rc == 0, run.output[-4000:]
     summary = run.report["constellation"]

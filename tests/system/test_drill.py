@@ -38,12 +38,13 @@ def stages(result, name):
     return [s for s in result["stages"] if s["stage"] == name]
 
 
+# The drill recovers with recover.yml's defaults: every waiting node gets its key.
 @pytest.mark.parametrize("scenario, extra, pushed_nodes, coordinator_recovered", [
-    ("full-outage", (), 2, False),
+    ("full-outage", (), 3, False),
     ("lose-k-of-n", ("-e", '{"drill_parameters": {"k": 2}}'), 2, False),
     ("coordinator-restart", (), 0, True),
-    ("both", (), 2, True),
-    ("reboot-mid-recovery", ("-e", '{"drill_parameters": {"node": "conflab-control-plane-0"}}'), 2, False),
+    ("both", (), 3, True),
+    ("reboot-mid-recovery", ("-e", '{"drill_parameters": {"node": "conflab-control-plane-0"}}'), 3, False),
     ("lb-flapping", ("-e", '{"drill_parameters": {"period": 1.5}}'), None, False),
 ])
 def test_each_scenario_recovers_and_reports_its_stages(drill_lab, scenario, extra, pushed_nodes, coordinator_recovered):

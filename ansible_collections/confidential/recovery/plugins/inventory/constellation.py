@@ -16,13 +16,17 @@ description:
     read too). Without it, C(constellation-id.json) (v2.2 to v2.11) and, beside it, C(constellation-state.json)
     (v2.0 to v2.1). A cluster made with the Terraform provider has none; give O(uid) and O(cluster_endpoint).
     A vault-encrypted file is read through Ansible's loader.
-  - Hosts land in the groups C(constellation), C(constellation_control_plane) and C(constellation_worker).
+  - Hosts land in the groups C(constellation), C(constellation_control_plane) and C(constellation_worker), and in
+    their cluster's own groups, O(cluster_group) (the cluster), O(cluster_group)C(_control_plane) and
+    O(cluster_group)C(_worker). Several inventory sources, one per cluster, make a fleet that one C(recover.yml)
+    run recovers, cluster by cluster in parallel; the cluster variables are set on each cluster's group, so they
+    never mix.
   - Every host runs with C(ansible_connection=local), because the modules talk to the nodes from the controller.
   - Host variables C(constellation_role), C(constellation_node_group), C(constellation_instance_status),
     C(constellation_cloud) (the provider's identifiers of the instance) and C(constellation_boot_log) (where its
-    serial console is read); group variables C(constellation_workspace), C(constellation_cluster_endpoint),
-    C(constellation_cluster_id), C(constellation_measurement_salt), C(constellation_cluster_name),
-    C(constellation_cluster_uid).
+    serial console is read); cluster variables C(constellation_cluster_group), C(constellation_workspace),
+    C(constellation_cluster_endpoint), C(constellation_cluster_id), C(constellation_measurement_salt),
+    C(constellation_cluster_name), C(constellation_cluster_uid).
   - Providers are V(aws) (EC2 through boto3), V(gcp) (Compute Engine through google-cloud-compute),
     V(azure) (scale sets through azure-mgmt-compute and azure-mgmt-network), V(lab) (the lab twin's
     C(lab-cloud.json)) and V(static) (the instances listed in O(instances)).
@@ -46,6 +50,11 @@ options:
     type: str
     required: true
     choices: [aws, azure, gcp, lab, static]
+  cluster_group:
+    description:
+      - The name of the cluster's own group. Letters, digits and underscores.
+      - By default C(constellation_cluster_) and the cluster's name (or uid), with every other character made C(_).
+    type: str
   state_file:
     description:
       - Path of C(constellation-state.yaml), relative to the inventory file.
@@ -191,14 +200,13 @@ instances:
 import dataclasses
 import json
 import os
+import re
 
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.confidential.recovery.plugins.module_utils import (
-    _constellation_state, _discovery_aws, _discovery_azure, _discovery_gcp,
-)
+from ansible_collections.confidential.recovery.plugins.module_utils import _constellation_state
 from ansible_collections.confidential.recovery.plugins.module_utils._discovery import DiscoveryError, Instance, role_from
 
 try:
@@ -300,6 +308,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return [self._record(record) for record in records]
 
     def _aws_instances(self, base, state):
+        # Each provider's SDK is imported when that provider is asked: an inventory of one cloud (or the lab)
+        # does not pay for the other clouds' SDKs at every ansible-playbook start.
+        from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_aws
+
         location = _constellation_state.cloud_location(self._config(base))
         region = self.get_option("region") or (location.get("region") if location.get("cloud") == "aws" else None)
         if not region:
@@ -315,6 +327,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return _with_access(found, access)
 
     def _gcp_instances(self, base, state):
+        from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_gcp
+
         location = _constellation_state.cloud_location(self._config(base))
         project = (self.get_option("project") or state.gcp.get("project_id")
                    or (location.get("project") if location.get("cloud") == "gcp" else None))
@@ -329,6 +343,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return _with_access(found, access)
 
     def _azure_instances(self, base, state):
+        from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_azure
+
         location = _constellation_state.cloud_location(self._config(base))
         from_config = location if location.get("cloud") == "azure" else {}
         subscription = (self.get_option("subscription_id") or state.azure.get("subscription_id")
@@ -364,12 +380,31 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return doc.get("instances") or []
 
     # -- the inventory ----------------------------------------------------------------------------------------
+    def _cluster_group(self, state, workspace):
+        name = self.get_option("cluster_group") or f"constellation_cluster_{state.name or state.uid}"
+        group = re.sub(r"[^A-Za-z0-9_]", "_", name)
+        if not re.match(r"^[A-Za-z_]", group) or group in ("constellation", *ROLE_GROUPS.values()):
+            raise AnsibleParserError(f"cluster_group {name!r} cannot name a cluster's group: choose another name")
+        existing = self.inventory.groups.get(group)
+        other = existing.get_vars().get("constellation_workspace") if existing else None
+        if other not in (None, workspace):
+            raise AnsibleParserError(f"the clusters of {other} and {workspace} would both be group {group}: give one "
+                                     "of their inventory sources another cluster_group")
+        return group
+
     def _populate(self, state, workspace, instances):
         self.inventory.add_group("constellation")
         for group in ROLE_GROUPS.values():
             self.inventory.add_group(group)
             self.inventory.add_child("constellation", group)
+        cluster = self._cluster_group(state, workspace)
+        self.inventory.add_group(cluster)
+        self.inventory.add_child("constellation", cluster)
+        for role_group in ROLE_GROUPS.values():
+            self.inventory.add_group(f"{cluster}{role_group[len('constellation'):]}")
+            self.inventory.add_child(cluster, f"{cluster}{role_group[len('constellation'):]}")
         group_vars = {
+            "constellation_cluster_group": cluster,
             "constellation_workspace": workspace,
             "constellation_cluster_endpoint": state.cluster_endpoint,
             "constellation_cluster_name": state.name,
@@ -378,16 +413,23 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "constellation_measurement_salt": state.measurement_salt,
         }
         for name, value in group_vars.items():
-            self.inventory.set_variable("constellation", name, value)
+            self.inventory.set_variable(cluster, name, value)
         strict = self.get_option("strict")
         for instance in instances:
             host = instance.name
+            known = self.inventory.hosts.get(host)
+            other = known.get_vars().get("constellation_cluster_group") if known else None
+            if other not in (None, cluster):
+                raise AnsibleParserError(f"host {host} is in the clusters {other} and {cluster}: a fleet's clusters "
+                                         "need distinct node names")
             self.inventory.add_host(host, group=ROLE_GROUPS[instance.role])
+            self.inventory.add_host(host, group=f"{cluster}{ROLE_GROUPS[instance.role][len('constellation'):]}")
             if instance.private_ip:
                 self.inventory.set_variable(host, "ansible_host", instance.private_ip)
             else:
                 self.display.warning(f"{host} ({instance.role}) has no private IP yet: it is listed, but no key can reach it")
             host_vars = {
+                "constellation_cluster_group": cluster,
                 "ansible_connection": "local",
                 "constellation_role": instance.role,
                 "constellation_node_group": instance.node_group,

@@ -93,9 +93,9 @@ def probe(endpoint: Endpoint) -> tuple[bool, str]:
     return True, f"{endpoint.address} waits for a key and passed attestation"
 
 
-def _push_once(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None) -> str | None:
-    """One attested connection, one call. Returns the disk UUID when the node told it."""
-    conn = endpoint.open()
+def _push_once(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None, conn=None) -> str | None:
+    """One attested connection (``conn``, or a new one), one call. Returns the disk UUID when the node told it."""
+    conn = conn or endpoint.open()
     try:
         if protocol == UNARY:
             recover_unary(conn.sock, endpoint.address, master, endpoint.timeout)
@@ -113,12 +113,16 @@ def _push_once(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uui
         conn.close()
 
 
-def push_detecting(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None) -> tuple[str, str | None]:
-    """Push with ``protocol``; with ``auto`` try unary, then fall back as the node's answer tells."""
+def push_detecting(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None,
+                   conn=None) -> tuple[str, str | None]:
+    """Push with ``protocol``; with ``auto`` try unary, then fall back as the node's answer tells.
+
+    ``conn``, an attested connection to the node (the probe's), carries the first call; a fallback opens its own.
+    """
     if protocol != AUTO:
-        return protocol, _push_once(endpoint, protocol, master, disk_uuid)
+        return protocol, _push_once(endpoint, protocol, master, disk_uuid, conn)
     try:
-        return UNARY, _push_once(endpoint, UNARY, master, disk_uuid)
+        return UNARY, _push_once(endpoint, UNARY, master, disk_uuid, conn)
     except GrpcError as exc:
         if is_stream_fallback(exc):
             return STREAM, _push_once(endpoint, STREAM, master, disk_uuid)

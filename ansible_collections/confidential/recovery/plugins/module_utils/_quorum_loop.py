@@ -11,7 +11,9 @@ node's recovery server over aTLS:
 - every other node (booting, refusing, unreachable, hostile) counts as down, never as up.
 
 Without quorum, the round pushes to as many waiting nodes as quorum still needs beyond the
-nodes holding a key from this run (or to all waiting nodes with ``stop_at=all``). A node
+nodes holding a key from this run (or to all waiting nodes with ``stop_at=all``). With
+``stop_at=quorum_then_all``, the round that first sees quorum pushes to every node still waiting,
+instead of leaving them to rejoin on their own. A node
 that reboots after its push waits again and loses its place, so a later round replaces it;
 a node that comes up late is pushed in the round that sees it. When enough nodes hold a key
 but quorum stays away for ``quorum_grace`` seconds after the last push (a keyed node's etcd
@@ -31,9 +33,12 @@ UNREACHABLE = "unreachable"
 HOSTILE = "attestation_failed"
 ERROR = "error"
 UNPROBED = "unprobed"
+ANSWERED = (WAITING, HOSTILE, ERROR)  # a TCP connection was accepted: this controller reaches the node
 
 QUORUM = "quorum"
 ALL = "all"
+QUORUM_THEN_ALL = "quorum_then_all"  # the fewest keys for quorum, then every other waiting node at once
+STRATEGIES = (QUORUM, ALL, QUORUM_THEN_ALL)
 
 # A health answer gets this long even at the very end of the run: kube-apiserver's own etcd
 # check may take its 2 s default (--etcd-readycheck-timeout), and a shorter wait would report a
@@ -88,7 +93,7 @@ def plan_targets(nodes: list[ControlPlaneNode], stop_at: str, has_quorum: bool) 
     """Which waiting nodes get a key this round."""
     waiting = [n for n in nodes if n.state == WAITING and not n.holds_key]
     waiting.sort(key=lambda n: (n.push_failures, n.name))
-    if stop_at == ALL:
+    if stop_at == ALL or (stop_at == QUORUM_THEN_ALL and has_quorum):
         return waiting
     if has_quorum:
         return []
@@ -100,9 +105,15 @@ class QuorumLoop:
     """``probe(node, timeout) -> ProbeResult``, ``push(node, timeout) -> PushOutcome``, ``health(timeout) -> dict``."""
 
     def __init__(self, nodes, *, probe, push, health, stop_at, deadline, call_timeout, poll_interval, progress,
-                 quorum_grace=60.0, check_mode=False, sleep=None):
+                 quorum_grace=60.0, check_mode=False, sleep=None, release=None, reach_timeout=None):
         self.nodes = nodes
         self._probe, self._push, self._health = probe, push, health
+        self._release = release or (lambda targets: None)  # the wiring may hold the probes' connections for the push
+        # With a reach timeout, the first round's probes get at most that long, and a first round in which no node
+        # answers at all while etcd has no quorum ends the loop: this controller has no route to the nodes.
+        self.reach_timeout = reach_timeout
+        self.answered_first: int | None = None
+        self.unreachable = False
         self.stop_at = stop_at
         self.deadline = deadline
         self.call_timeout = call_timeout
@@ -125,6 +136,8 @@ class QuorumLoop:
         if self.view.get("quorum") and self.quorum_at is None:
             self.quorum_at = round(self.deadline.elapsed(), 2)
         timeout = self.deadline.bounded(self.call_timeout)
+        if self.reach_timeout is not None and self.rounds == 1:
+            timeout = min(timeout, self.reach_timeout)
         with ThreadPoolExecutor(max_workers=min(32, len(self.nodes))) as pool:
             results = list(pool.map(lambda n: self._timed(self._probe, n, timeout), self.nodes))
         for node, (result, start, end) in zip(self.nodes, results):
@@ -205,9 +218,17 @@ class QuorumLoop:
         while True:
             self.rounds += 1
             self._observe()
+            if self.rounds == 1:
+                self.answered_first = sum(1 for n in self.nodes if n.state in ANSWERED)
+                if self.reach_timeout is not None and not self.answered_first and not self.view.get("quorum"):
+                    self.unreachable = True
+                    self.progress("round 1: no control-plane node answered on its own address, and etcd has no quorum",
+                                  force=True)
+                    return False
             targets = plan_targets(self.nodes, self.stop_at, bool(self.view.get("quorum"))) or self._top_up()
             summary = self._summary(targets)
             self.progress(f"round {self.rounds}: {summary}", force=bool(targets), key=summary)
+            self._release(targets)
             if self.check_mode:
                 self.would_push = [n.name for n in targets]
                 return bool(self.view.get("quorum"))
@@ -230,6 +251,7 @@ class QuorumLoop:
             "quorum_size": quorum_size(len(self.nodes)),
             "keys_pushed": sum(n.pushes for n in self.nodes),
             "topped_up": self.topped_up,
+            "reach": {"answered": self.answered_first, "total": len(self.nodes), "reachable": not self.unreachable},
             "nodes": [n.report() for n in self.nodes],
         }
 

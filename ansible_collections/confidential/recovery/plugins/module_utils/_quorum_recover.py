@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from ._addresses import AddressError, check_host
@@ -14,6 +15,7 @@ from ._constellation_keys import canonical_disk_uuid
 from ._constellation_push import Endpoint, describe_push_failure, push_detecting
 from ._constellation_rpc import recovery_port
 from ._deadline import Deadline, ProgressLog, file_sink
+from ._grpc_h2 import GrpcError
 from ._k8s_auth import KubeAuth
 from ._quorum_loop import ERROR, HOSTILE, REFUSED, UNREACHABLE, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop
 
@@ -34,7 +36,12 @@ def _nodes(params) -> list[ControlPlaneNode]:
 
 
 class Wiring:
-    """The real probe, push and health calls, each bounded by the timeout the loop passes."""
+    """The real probe, push and health calls, each bounded by the timeout the loop passes.
+
+    A probe that finds a node waiting keeps its attested connection; when the round pushes to that node, the key
+    goes over that same connection (one handshake, and the key reaches the very server that was attested). The
+    loop releases the connections of the nodes it does not push to.
+    """
 
     def __init__(self, params, validator, secret):
         self.port = recovery_port(params["port"], params["protocol"])
@@ -42,6 +49,26 @@ class Wiring:
         self.validator = validator
         self.secret = secret
         self.auth = KubeAuth.from_params(params)
+        self._held: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def _hold(self, name: str, conn) -> None:
+        with self._lock:
+            previous, self._held[name] = self._held.get(name), conn
+        if previous is not None:
+            previous.close()
+
+    def _take(self, name: str):
+        with self._lock:
+            return self._held.pop(name, None)
+
+    def release(self, keep) -> None:
+        """Close the held connections of every node not in ``keep``."""
+        names = {node.name for node in keep}
+        with self._lock:
+            dropped = [self._held.pop(name) for name in list(self._held) if name not in names]
+        for conn in dropped:
+            conn.close()
 
     def endpoint(self, node: ControlPlaneNode, timeout: float) -> Endpoint:
         return Endpoint(node.address, self.port, self.validator, timeout)
@@ -58,14 +85,21 @@ class Wiring:
             return ProbeResult(HOSTILE, f"attestation failed, nothing sent: {exc}")
         except AtlsError as exc:
             return ProbeResult(ERROR, str(exc))
-        conn.close()
+        self._hold(node.name, conn)
         return ProbeResult(WAITING, f"{endpoint.address} waits for a key and passed attestation", conn.evidence)
 
     def push(self, node: ControlPlaneNode, timeout: float) -> PushOutcome:
         endpoint = self.endpoint(node, timeout)
         started = time.monotonic()
+        held = self._take(node.name)
         try:
-            used, announced = push_detecting(endpoint, self.protocol, self.secret, node.disk_uuid)
+            try:
+                used, announced = push_detecting(endpoint, self.protocol, self.secret, node.disk_uuid, held)
+            except (OSError, GrpcError) as exc:
+                if held is None or (isinstance(exc, GrpcError) and exc.code_name != "Unavailable"):
+                    raise
+                # The probe's connection did not survive until the push (the server hung up): attest anew.
+                used, announced = push_detecting(endpoint, self.protocol, self.secret, node.disk_uuid)
         except ConnectionRefused:
             return PushOutcome(False, stopped_waiting=True)
         except Exception as exc:  # noqa: BLE001 - a malformed answer must not kill the other pushes
@@ -88,10 +122,18 @@ def run(module, validator, secret) -> None:
     progress = ProgressLog(deadline, sink=file_sink(params.get("progress_file")))
     loop = QuorumLoop(nodes, probe=wiring.probe, push=wiring.push, health=wiring.health, stop_at=params["stop_at"],
                       deadline=deadline, call_timeout=params["timeout"], poll_interval=params["poll_interval"],
-                      quorum_grace=params["quorum_grace"], progress=progress, check_mode=module.check_mode)
-    quorum = loop.run()
+                      quorum_grace=params["quorum_grace"], progress=progress, check_mode=module.check_mode,
+                      release=wiring.release, reach_timeout=params["reach_timeout"])
+    try:
+        quorum = loop.run()
+    finally:
+        wiring.release([])
     result = dict(loop.result(), progress=progress.lines, elapsed=round(deadline.elapsed(), 2))
     result["changed"] = result["keys_pushed"] > 0
+    if loop.unreachable:
+        module.exit_json(msg=f"no control-plane node answered on its own address within {params['reach_timeout']:g} s "
+                             "and etcd has no quorum: nothing was pushed; reach the nodes through the load balancer",
+                         **result)
     if module.check_mode:
         result["would_push"] = loop.would_push
         result["changed"] = bool(loop.would_push)

@@ -16,7 +16,11 @@ description:
     not wait again holds a key. Every other node (still booting, refusing, unreachable, failing attestation)
     counts as down, never as up.
   - Without quorum, a round pushes, in parallel, to as many waiting nodes as quorum (floor(n/2)+1) still needs
-    beyond the nodes holding a key (O(stop_at=quorum)), or to every waiting node (O(stop_at=all)).
+    beyond the nodes holding a key (O(stop_at=quorum) and O(stop_at=quorum_then_all)), or to every waiting node
+    (O(stop_at=all)). With O(stop_at=quorum_then_all), the round that first sees quorum pushes to every node still
+    waiting.
+  - A probe that finds a node waiting keeps its attested connection, and the push to that node goes over it (one
+    handshake per pushed node, and the key reaches the server that was just attested).
   - Rounds repeat every O(poll_interval) until quorum returns or O(wait_timeout) passes, so a node that comes up
     late, or reboots after its push, gets its key in a later round. Every probe, push and API call is cut to the
     time left, so the module ends on time.
@@ -61,8 +65,10 @@ options:
     description:
       - V(quorum) pushes only as many keys as quorum needs; the other nodes rejoin by themselves.
       - V(all) pushes to every waiting node, round after round, until none waits and quorum is back.
+      - V(quorum_then_all) pushes only as many keys as quorum needs, then, once quorum is back, to every node still
+        waiting, until none waits.
     type: str
-    choices: [quorum, all]
+    choices: [quorum, all, quorum_then_all]
     default: quorum
   wait_timeout:
     description: Seconds the whole loop may take, including its last calls.
@@ -71,7 +77,14 @@ options:
   poll_interval:
     description: Seconds between rounds.
     type: float
-    default: 3
+    default: 0.5
+  reach_timeout:
+    description:
+      - When set, the first round also decides whether this controller reaches the nodes at all. Its probes connect
+        with at most this many seconds; when no node accepts the connection and etcd has no quorum, the module ends
+        without pushing, returns RV(reach.reachable) false, and does not fail, so that the caller can go through the
+        load balancer instead.
+    type: float
   quorum_grace:
     description:
       - With O(stop_at=quorum), seconds to wait for quorum after enough nodes hold a key.
@@ -134,6 +147,21 @@ topped_up:
   returned: always
   type: bool
   sample: false
+reach:
+  description: What the first round found about this controller's route to the nodes.
+  returned: always
+  type: dict
+  contains:
+    answered:
+      description: Control-plane nodes that accepted the first round's connection (waiting, or presenting TLS).
+      type: int
+    total:
+      description: Control-plane nodes probed.
+      type: int
+    reachable:
+      description: False when O(reach_timeout) was set, no node answered, and etcd had no quorum; nothing was pushed.
+      type: bool
+  sample: {"answered": 5, "total": 5, "reachable": true}
 rounds:
   description: Rounds the loop ran.
   returned: always
@@ -246,10 +274,11 @@ def main():
             port=dict(type="int"),
             protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
             **AUTH_ARG_SPEC,
-            stop_at=dict(type="str", choices=["quorum", "all"], default="quorum"),
+            stop_at=dict(type="str", choices=["quorum", "all", "quorum_then_all"], default="quorum"),
             wait_timeout=dict(type="float", default=300),
-            poll_interval=dict(type="float", default=3),
+            poll_interval=dict(type="float", default=0.5),
             quorum_grace=dict(type="float", default=60),
+            reach_timeout=dict(type="float"),
             progress_file=dict(type="path"),
         ),
         supports_check_mode=True,

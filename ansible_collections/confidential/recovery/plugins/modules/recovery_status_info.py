@@ -57,7 +57,7 @@ options:
   poll_interval:
     description: Seconds between looks while waiting.
     type: float
-    default: 3
+    default: 0.5
   attestation:
     required: false
 requirements:
@@ -170,7 +170,7 @@ def main():
             **AUTH_ARG_SPEC,
             wait_for=dict(type="str", choices=["quorum", "all_ready"]),
             wait_timeout=dict(type="float", default=300),
-            poll_interval=dict(type="float", default=3),
+            poll_interval=dict(type="float", default=0.5),
             progress_file=dict(type="path"),
             attestation=dict(type="str", choices=_attestation.ATTESTATION_CHOICES),
             attestation_config=dict(type="path"),

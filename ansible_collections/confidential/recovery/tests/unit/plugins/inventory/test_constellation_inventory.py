@@ -200,3 +200,53 @@ def test_the_lab_and_static_providers_still_list_their_instances(tmp_path):
     static = workspace(tmp_path, provider="static", region=None,
                        instances=[{"name": "n", "private_ip": "10.9.0.5", "role": "ControlPlane"}])
     assert listing(static)["_meta"]["hostvars"]["n"]["constellation_role"] == "control-plane"
+
+
+def static_cluster(directory: Path, uid: str, names: list[str]) -> Path:
+    directory.mkdir()
+    (directory / "constellation-state.yaml").write_text(yaml.safe_dump({
+        "version": "v1", "infrastructure": {"uid": uid, "clusterEndpoint": f"{directory.name}.example", "name": f"{directory.name}-{uid}"},
+        "clusterValues": {"clusterID": CLUSTER_ID, "ownerID": "", "measurementSalt": SALT}}))
+    source = directory / "cluster.constellation.yml"
+    source.write_text(yaml.safe_dump({"plugin": "confidential.recovery.constellation", "provider": "static", "instances": [
+        {"name": name, "private_ip": f"10.9.0.{5 + i}", "role": "worker" if "worker" in name else "control-plane"}
+        for i, name in enumerate(names)]}))
+    return source
+
+
+def fleet_listing(*sources: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_INVENTORY_ENABLED="confidential.recovery.constellation", ANSIBLE_INVENTORY_UNPARSED_FAILED="1",
+               ANSIBLE_HOME=str(sources[0].parent / ".ansible"))
+    command = [str(BIN / "ansible-inventory"), "--list"]
+    for source in sources:
+        command += ["-i", str(source)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+def test_a_fleet_keeps_each_clusters_hosts_and_workspace_apart(tmp_path):
+    east = static_cluster(tmp_path / "east", "11111111", ["east-cp-0", "east-cp-1", "east-cp-2", "east-worker-0"])
+    west = static_cluster(tmp_path / "west", "22222222", ["west-cp-0", "west-worker-0"])
+
+    result = fleet_listing(east, west)
+
+    assert result.returncode == 0, result.stderr
+    inventory = plain(json.loads(result.stdout))
+    assert inventory["constellation_cluster_east_11111111_control_plane"]["hosts"] == ["east-cp-0", "east-cp-1", "east-cp-2"]
+    assert inventory["constellation_cluster_west_22222222_worker"]["hosts"] == ["west-worker-0"]
+    assert len(inventory["constellation_control_plane"]["hosts"]) == 4
+    hostvars = inventory["_meta"]["hostvars"]
+    assert hostvars["east-cp-0"]["constellation_workspace"] == str(tmp_path / "east")
+    assert hostvars["west-cp-0"]["constellation_workspace"] == str(tmp_path / "west")
+    assert hostvars["west-worker-0"]["constellation_cluster_group"] == "constellation_cluster_west_22222222"
+    assert hostvars["east-cp-1"]["constellation_cluster_endpoint"] == "east.example"
+
+
+def test_a_fleet_whose_clusters_share_a_node_name_is_refused(tmp_path):
+    east = static_cluster(tmp_path / "east", "11111111", ["cp-0", "cp-1"])
+    west = static_cluster(tmp_path / "west", "22222222", ["cp-0"])
+
+    result = fleet_listing(east, west)
+
+    assert result.returncode != 0
+    assert "host cp-0 is in the clusters constellation_cluster_east_11111111 and constellation_cluster_west_22222222" in result.stderr

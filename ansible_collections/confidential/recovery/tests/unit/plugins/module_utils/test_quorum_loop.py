@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.confidential.recovery.plugins.module_utils._deadline import Deadline, ProgressLog
 from ansible_collections.confidential.recovery.plugins.module_utils._quorum_loop import (
-    ALL, HOSTILE, QUORUM, REFUSED, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop,
+    ALL, HOSTILE, QUORUM, QUORUM_THEN_ALL, REFUSED, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop,
 )
 
 
@@ -77,12 +77,14 @@ class SimulatedCluster:
         return PushOutcome(True, seconds=0.01, protocol="unary")
 
 
-def run_loop(cluster, clock, stop_at=QUORUM, wait=60.0, check_mode=False, call_timeout=5.0, quorum_grace=60.0):
+def run_loop(cluster, clock, stop_at=QUORUM, wait=60.0, check_mode=False, call_timeout=5.0, quorum_grace=60.0,
+             release=None, reach_timeout=None):
     deadline = Deadline(wait, clock=clock)
     nodes = [ControlPlaneNode(name=name, address=f"127.0.0.{i + 10}") for i, name in enumerate(sorted(cluster.states))]
     loop = QuorumLoop(nodes, probe=cluster.probe, push=cluster.push, health=cluster.health, stop_at=stop_at,
                       deadline=deadline, call_timeout=call_timeout, poll_interval=1.0, progress=ProgressLog(deadline),
-                      quorum_grace=quorum_grace, check_mode=check_mode, sleep=clock.advance)
+                      quorum_grace=quorum_grace, check_mode=check_mode, sleep=clock.advance, release=release,
+                      reach_timeout=reach_timeout)
     return loop.run(), loop
 
 
@@ -141,6 +143,21 @@ def test_stop_at_all_pushes_every_waiting_node():
     cluster = SimulatedCluster(five(), clock)
     ok, _rounds = run_loop(cluster, clock, stop_at=ALL)
     assert ok and len(cluster.pushes) == 5
+
+
+def test_quorum_then_all_reaches_quorum_with_the_fewest_keys_then_pushes_the_rest_at_once():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(), clock)
+    released = []
+
+    ok, loop = run_loop(cluster, clock, stop_at=QUORUM_THEN_ALL, release=lambda targets: released.append(
+        sorted(n.name for n in targets)))
+
+    assert ok and cluster.pushes == ["cp-0", "cp-1", "cp-2", "cp-3", "cp-4"]
+    assert [n.timeline[-1]["start"] for n in loop.nodes if n.name in ("cp-3", "cp-4")] == [1.0, 1.0]
+    assert all(n.timeline[-1]["start"] == 0.0 for n in loop.nodes if n.name in ("cp-0", "cp-1", "cp-2"))
+    # Each round tells the wiring which probe connections the pushes will use; the last round pushes to none.
+    assert released == [["cp-0", "cp-1", "cp-2"], ["cp-3", "cp-4"], []] and loop.rounds == 3
 
 
 def test_rerun_with_quorum_pushes_nothing():
@@ -229,3 +246,27 @@ def test_each_node_keeps_when_it_was_attested_and_pushed():
     assert timelines["cp-4"] and {t["status"] for t in timelines["cp-4"]} == {"failed"}  # judged, never pushed
     assert all(t["end"] >= t["start"] for line in timelines.values() for t in line)
     assert loop.result()["started_at"] > 1.7e9  # wall clock, to place the timelines in a drill
+
+
+def test_no_node_answering_without_quorum_ends_the_first_round_as_unreachable():
+    clock = FakeClock()
+    cluster = SimulatedCluster({f"cp-{i}": "down" for i in range(3)}, clock)
+    timeouts = []
+    probe = cluster.probe
+    cluster.probe = lambda node, timeout: (timeouts.append(timeout), probe(node, timeout))[1]
+
+    ok, loop = run_loop(cluster, clock, reach_timeout=2.0)
+
+    assert not ok and loop.unreachable and loop.rounds == 1 and cluster.pushes == []
+    assert loop.result()["reach"] == {"answered": 0, "total": 3, "reachable": False} and set(timeouts) == {2.0}
+
+
+def test_one_answering_node_keeps_the_loop_direct():
+    clock = FakeClock()
+    cluster = SimulatedCluster({"cp-0": "waiting", "cp-1": "down", "cp-2": "down"}, clock)
+    cluster.script[3] = lambda c: c.states.update({"cp-1": "waiting"})
+
+    ok, loop = run_loop(cluster, clock, reach_timeout=2.0)
+
+    assert ok and not loop.unreachable and loop.result()["reach"]["answered"] == 1
+    assert cluster.pushes == ["cp-0", "cp-1"]

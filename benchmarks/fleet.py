@@ -1,0 +1,96 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Rows beyond one cluster: a fleet recovered by one recover.yml run, and an inventory with many workers.
+
+- fleet: 4 lab clusters of 3 control-plane nodes, every control plane rebooted, one ``recover.yml`` run over the four
+  inventories; the time until all four clusters are Ready, against the same run over one of them.
+- inventory scale: the tool time (ansible-playbook's wall time) of ``recover.yml`` on 7 control-plane nodes, with 0 and
+  with 20 workers (workers get no key and no task).
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from labdriver import BIN, Lab, ansible_env
+from quorum_watch import QuorumWatch
+from strategies import READY_TIMEOUT, REPO
+
+RECOVER = REPO / "ansible_collections" / "confidential" / "recovery" / "playbooks" / "recover.yml"
+FLEET_PREFIXES = ("127.30.11", "127.30.12", "127.30.13", "127.30.14")
+
+
+def _start(lab: Lab, *extra: str) -> Lab:
+    lab.directory.mkdir(parents=True, exist_ok=True)
+    lab.up("--rejoin-interval", "30", "--no-contrast", *extra)
+    return lab
+
+
+def _recover(labs: list[Lab], stop_at: str) -> tuple[float, list[dict]]:
+    """One recover.yml run over the labs' inventories; per lab the watch's figures from the run's start."""
+    command = [str(BIN / "ansible-playbook"), str(RECOVER), "-e", f"@{labs[0].directory / 'recover-vars.yml'}",
+               "-e", f"constellation_recover_stop_at={stop_at}", "-e", "recover_contrast=false",
+               "-e", "contrast_recover_coordinator=", "-e", f"recovery_report_file={labs[0].directory / 'fleet-report.json'}"]
+    for lab in labs:
+        command[1:1] = ["-i", str(lab.directory / "inventory.constellation.yml")]
+    watches = [QuorumWatch(lab.directory).start() for lab in labs]
+    started = time.monotonic()
+    run = subprocess.run(command, capture_output=True, text=True, timeout=900, env=ansible_env(), check=False)
+    tool_seconds = round(time.monotonic() - started, 2)
+    for watch in watches:
+        watch.wait_all_ready(READY_TIMEOUT)
+        watch.stop()
+    if run.returncode != 0:
+        raise RuntimeError(f"recover.yml over {len(labs)} cluster(s) failed:\n{(run.stdout + run.stderr)[-3000:]}")
+    return tool_seconds, [watch.figures() for watch in watches]
+
+
+def _break(labs: list[Lab]) -> None:
+    with ThreadPoolExecutor(max_workers=len(labs)) as pool:
+        list(pool.map(lambda lab: lab.break_control_plane(), labs))
+
+
+def fleet(workdir: Path, reps: int, stop_at: str) -> dict:
+    labs = [Lab(workdir / f"fleet-{letter}", prefix, 3) for letter, prefix in zip("abcd", FLEET_PREFIXES)]
+    single, together = [], []
+    try:
+        for letter, lab in zip("abcd", labs):
+            _start(lab, "--workers", "0", "--name", f"fleet-{letter}")
+        for rep in range(reps):
+            _break(labs[:1])
+            _tool, figures = _recover(labs[:1], stop_at)
+            single.append(figures[0]["seconds_to_all_ready"])
+            _break(labs)
+            _tool, figures = _recover(labs, stop_at)
+            slowest = max(f["seconds_to_all_ready"] or float("inf") for f in figures)
+            together.append(slowest)
+            print(f"  fleet rep {rep + 1}: one cluster all Ready {single[-1]} s, 4 clusters all Ready {slowest} s", flush=True)
+    finally:
+        for lab in labs:
+            lab.down()
+    return {"clusters": 4, "control_plane_nodes": 3, "stop_at": stop_at, "single_all_ready": single,
+            "fleet_all_ready": together, "single_median": statistics.median(single),
+            "fleet_median": statistics.median(together),
+            "ratio": round(statistics.median(together) / statistics.median(single), 2)}
+
+
+def inventory_scale(workdir: Path, reps: int, stop_at: str) -> dict:
+    rows = {}
+    for workers, prefix in ((0, "127.30.21"), (20, "127.30.20")):
+        lab = _start(Lab(workdir / f"scale-{workers}", prefix, 7), "--workers", str(workers))
+        try:
+            tool = []
+            for _rep in range(reps):
+                lab.break_control_plane()
+                seconds, _figures = _recover([lab], stop_at)
+                tool.append(seconds)
+            rows[workers] = tool
+            print(f"  7 control-plane nodes + {workers} workers: tool time {tool} s", flush=True)
+        finally:
+            lab.down()
+    return {"control_plane_nodes": 7, "stop_at": stop_at, "tool_seconds": {str(k): v for k, v in rows.items()},
+            "median_without_workers": statistics.median(rows[0]), "median_with_20_workers": statistics.median(rows[20])}
