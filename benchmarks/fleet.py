@@ -16,9 +16,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from labdriver import BIN, Lab, ansible_env
-from quorum_watch import QuorumWatch
-from strategies import READY_TIMEOUT, REPO
+from strategies import READY_TIMEOUT, REPO  # first: it puts the lab driver on the path
+
+from labdriver import BIN, Lab, ansible_env  # noqa: E402
+from quorum_watch import QuorumWatch  # noqa: E402
 
 RECOVER = REPO / "ansible_collections" / "confidential" / "recovery" / "playbooks" / "recover.yml"
 FLEET_PREFIXES = ("127.30.11", "127.30.12", "127.30.13", "127.30.14")

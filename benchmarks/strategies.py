@@ -44,6 +44,7 @@ class LoadBalancerProfile:
 # cmd/recover.go); upstream set Azure's probe interval to 5 s (its maximum then; Constellation PR #158), and an
 # Azure load balancer takes a backend out after 2 failed probes in a row (Azure Load Balancer health probes,
 # probeThreshold default); a GCP TCP health check probes every 1 s in Constellation's setup and drops a backend at once.
+# Both are layer-4 load balancers: a connection goes to one backend, chosen from the pool as the last probes left it.
 PROFILES = {
     "gcp": LoadBalancerProfile(1.0, 1, 5.0, "GCP: probe every 1 s, out after 1 failure; CLI retries every 5 s"),
     "azure": LoadBalancerProfile(5.0, 2, 20.0, "Azure: probe every 5 s, out after 2 failures; CLI retries every 20 s"),
@@ -59,7 +60,7 @@ def _waiting_nodes(lab: Lab) -> list[dict]:
 def set_profile(lab: Lab, name: str) -> None:
     profile = PROFILES[name]
     res = conflab("lb", "--dir", str(lab.directory), "--probe-interval", str(profile.probe_interval),
-                  "--unhealthy-threshold", str(profile.unhealthy_threshold))
+                  "--unhealthy-threshold", str(profile.unhealthy_threshold), "--one-backend")
     assert res.returncode == 0, res.stderr
     time.sleep(max(1.5, profile.probe_interval + 0.5))  # the new pool's first probe round
 

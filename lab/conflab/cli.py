@@ -294,13 +294,14 @@ def cmd_lb(args) -> int:
     if args.probe_interval <= 0 or args.unhealthy_threshold < 1:
         raise LabError("--probe-interval must be positive and --unhealthy-threshold at least 1")
     config["lb_probe_interval"], config["lb_unhealthy_threshold"] = args.probe_interval, args.unhealthy_threshold
+    config["lb_one_backend"] = args.one_backend
     path = directory / "lab.json"
     path.with_name("lab.json.tmp").write_text(json.dumps(config, indent=2))
     path.with_name("lab.json.tmp").replace(path)
     processes.stop(directory, "loadbalancer")
     processes.spawn(directory, "loadbalancer", "conflab.loadbalancer", log=directory / "loadbalancer.log")
     progress(f"load balancer: a probe every {args.probe_interval:g} s, a node leaves after {args.unhealthy_threshold} "
-             "failed probe(s) in a row")
+             f"failed probe(s) in a row{'; one backend per connection' if args.one_backend else ''}")
     return 0
 
 
@@ -400,6 +401,9 @@ def parser() -> argparse.ArgumentParser:
     lbp.add_argument("--dir", required=True, type=Path)
     lbp.add_argument("--probe-interval", type=float, required=True, help="seconds between health probes")
     lbp.add_argument("--unhealthy-threshold", type=int, default=1, help="failed probes in a row before a node leaves the pool")
+    lbp.add_argument("--one-backend", action="store_true",
+                     help="send each connection to one pool member, as a cloud's layer-4 load balancer does: a member "
+                          "that left since the last probe fails the connection instead of passing it on")
     lbp.set_defaults(func=cmd_lb)
 
     status = sub.add_parser("status", help="show node states and quorum")

@@ -54,7 +54,7 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
 
 class Forwarder:
     def __init__(self, host: str, port: int, backends: list[str], probe_interval: float, lab_dir: Path,
-                 unhealthy_threshold: int = 1):
+                 unhealthy_threshold: int = 1, one_backend: bool = False):
         self.host, self.port = host, port
         self.backends = backends
         self.probe_interval = probe_interval
@@ -62,6 +62,9 @@ class Forwarder:
         # brings a node in.
         self.unhealthy_threshold = unhealthy_threshold
         self._failures = {ip: 0 for ip in backends}
+        # As a cloud's layer-4 load balancer: a connection goes to one pool member, and if that member has gone
+        # since the last probe, the connection fails (no second backend is tried).
+        self.one_backend = one_backend
         self.lab_dir = lab_dir
         self.pool: list[str] = []
         self._listener: socket.socket | None = None
@@ -140,7 +143,7 @@ class Forwarder:
         with self._lock:
             candidates = list(self.pool)
         random.shuffle(candidates)
-        if self.stale_pool():
+        if self.stale_pool() or self.one_backend:
             candidates = candidates[:1]  # no second chance: the connection to a node that left is reset
         for ip in candidates:
             try:
@@ -164,7 +167,8 @@ def main(argv=None) -> int:
     if lab["protocol"] in ("unary", "stream"):
         ports.append(lb["recovery_port"])
     forwarders = [Forwarder(lb["ip"], port, control_plane, float(lab["lb_probe_interval"]), args.dir,
-                            int(lab.get("lb_unhealthy_threshold") or 1)) for port in ports]
+                            int(lab.get("lb_unhealthy_threshold") or 1), bool(lab.get("lb_one_backend")))
+                  for port in ports]
     for forwarder in forwarders:
         forwarder.start()
     stopped = threading.Event()

@@ -83,3 +83,28 @@ def test_a_node_that_left_stays_in_the_pool_until_enough_probes_failed(tmp_path)
         assert forwarder._probe_all() == []  # the second one drops it
     finally:
         listener.close()
+
+
+def test_one_backend_per_connection_fails_on_a_member_that_left_since_the_probe(tmp_path):
+    alive, gone = "127.41.1.3", "127.41.1.4"
+    listener, stop = socket.create_server((alive, PORT + 2)), threading.Event()
+    listener.settimeout(1)
+    forwarder = Forwarder(FRONT, PORT + 2, [alive, gone], probe_interval=60, lab_dir=tmp_path, one_backend=True)
+    forwarder.pool = [alive, gone]  # the last probe still saw both
+    forwarder._open_listener()
+    try:
+        outcomes = []
+        for _ in range(12):
+            with socket.create_connection((FRONT, PORT + 2), timeout=2) as client:
+                client.settimeout(2)
+                try:
+                    conn, _ = listener.accept()
+                    conn.close()
+                    outcomes.append("served")
+                except OSError:
+                    outcomes.append("failed")
+        assert "failed" in outcomes and "served" in outcomes, outcomes
+    finally:
+        forwarder.stop()
+        stop.set()
+        listener.close()

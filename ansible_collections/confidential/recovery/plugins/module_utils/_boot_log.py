@@ -39,10 +39,7 @@ class ConsoleText:
 
 
 def _gcp(boot_log: dict, timeout: float) -> ConsoleText:
-    endpoint = boot_log.get("api_endpoint")
-    creds = _discovery_gcp.credentials(boot_log.get("auth_kind") or "application", boot_log.get("service_account_file"),
-                                       endpoint)
-    compute = _discovery_gcp.client(creds, endpoint)
+    compute = _discovery_gcp.client_for(boot_log)
     where = f"{boot_log['project']}/{boot_log['zone']}/{boot_log['instance']}"
     chunks, start, truncated = [], 0, False
     try:
@@ -75,9 +72,7 @@ def _aws(boot_log: dict, timeout: float) -> ConsoleText:
 
 
 def _azure(boot_log: dict, timeout: float) -> ConsoleText:
-    base_url = boot_log.get("base_url")
-    compute, _network = _discovery_azure.clients(
-        _discovery_azure.credential(boot_log.get("auth_source") or "auto", base_url), boot_log["subscription_id"], base_url)
+    compute = _discovery_azure.compute_for(boot_log)
     where = f"{boot_log['scale_set']}/{boot_log['instance_id']}"
     try:
         answer = compute.virtual_machine_scale_set_vms.retrieve_boot_diagnostics_data(

@@ -78,6 +78,14 @@ def clients(cred, subscription: str, base_url: str | None = None):
     return ComputeManagementClient(cred, subscription, **settings), NetworkManagementClient(cred, subscription, **settings)
 
 
+def compute_for(locator: dict):
+    """The Compute client for one scale-set VM's locator (the inventory's constellation_boot_log)."""
+    base_url = locator.get("base_url")
+    compute, _network = clients(credential(locator.get("auth_source") or "auto", base_url), locator["subscription_id"],
+                                base_url)
+    return compute
+
+
 def explain(exc, action: str) -> DiscoveryError:
     message = (str(getattr(exc, "message", "") or exc).strip().splitlines() or [""])[0]
     if isinstance(exc, ClientAuthenticationError):

@@ -67,6 +67,13 @@ def client(creds, api_endpoint: str | None = None):
     return compute_v1.InstancesClient(credentials=creds, client_options=options)
 
 
+def client_for(locator: dict, scopes: list[str] | None = None):
+    """The Compute client for one instance's locator (the inventory's constellation_boot_log): how discovery reached it."""
+    endpoint = locator.get("api_endpoint")
+    return client(credentials(locator.get("auth_kind") or "application", locator.get("service_account_file"), endpoint,
+                              scopes), endpoint)
+
+
 def retry_policy(seconds: float):
     return api_retry.Retry(predicate=api_retry.if_exception_type(api_exceptions.TooManyRequests,
                                                                  api_exceptions.ServiceUnavailable),

@@ -27,12 +27,9 @@ class RebootRefused(Exception):
 
 
 def _gcp(locator: dict, timeout: float) -> str:
-    endpoint = locator.get("api_endpoint")
-    creds = _discovery_gcp.credentials(locator.get("auth_kind") or "application", locator.get("service_account_file"),
-                                       endpoint, scopes=_discovery_gcp.WRITE_SCOPES)
     where = f"{locator['project']}/{locator['zone']}/{locator['instance']}"
     try:
-        operation = _discovery_gcp.client(creds, endpoint).reset(
+        operation = _discovery_gcp.client_for(locator, _discovery_gcp.WRITE_SCOPES).reset(
             project=locator["project"], zone=locator["zone"], instance=locator["instance"], timeout=timeout)
         operation.result(timeout=timeout)
     except _discovery_gcp.api_exceptions.GoogleAPICallError as exc:
@@ -51,12 +48,9 @@ def _aws(locator: dict, timeout: float) -> str:
 
 
 def _azure(locator: dict, timeout: float) -> str:
-    base_url = locator.get("base_url")
-    compute, _network = _discovery_azure.clients(
-        _discovery_azure.credential(locator.get("auth_source") or "auto", base_url), locator["subscription_id"], base_url)
     where = f"{locator['scale_set']}/{locator['instance_id']}"
     try:
-        compute.virtual_machine_scale_set_vms.begin_restart(
+        _discovery_azure.compute_for(locator).virtual_machine_scale_set_vms.begin_restart(
             locator["resource_group"], locator["scale_set"], locator["instance_id"]).result(timeout=timeout)
     except (_discovery_azure.HttpResponseError, _discovery_azure.ClientAuthenticationError) as exc:
         raise _discovery_azure.explain(exc, f"restarting the scale-set VM {where}") from exc
