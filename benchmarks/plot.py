@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import ScalarFormatter  # noqa: E402
 
 
 def plot_all_ready(cells: list[dict], path: Path) -> Path:
@@ -27,6 +28,7 @@ def plot_all_ready(cells: list[dict], path: Path) -> Path:
     axes.set_xticks(range(len(sizes)), [f"{size} control-plane nodes" for size in sizes])
     axes.set_ylabel("seconds to every node Ready (median, min-max)")
     axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(ScalarFormatter())
     axes.set_title("Time to a fully Ready control plane after every control-plane node rebooted")
     axes.legend(fontsize="small")
     axes.grid(axis="y", which="both", alpha=0.3)
