@@ -161,11 +161,23 @@ def connect(
         # Servers before Constellation v2.19 negotiate no ALPN at all and speak h2 implicitly.
         if conn.alpn not in (None, "h2"):
             raise HandshakeFailed(f"{address}: server negotiated ALPN {conn.alpn!r}, not h2")
-        conn.evidence = validator.validate(der, nonce)
+        conn.evidence = _validated(validator, der, nonce, address)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _validated(validator, der: bytes, nonce: bytes, address: str) -> dict:
+    """The validator's evidence. Evidence that breaks a reader in a way nobody foresaw is a failed attestation, like
+    any other: the peer chose those bytes, and it gets nothing."""
+    try:
+        return validator.validate(der, nonce)
+    except AtlsError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the typed errors are converted by the validators; this is the rest
+        text = str(exc)[:300]
+        raise AttestationFailed(f"{address}: the attestation document is malformed ({type(exc).__name__}: {text})") from exc
 
 
 def _is_dropped(exc: BaseException) -> bool:

@@ -20,7 +20,7 @@ import json
 
 from . import _amd_kds, _attestation_config, _intel_pcs, _constellation_variants, _contrast_snp, _contrast_tdx
 from ._atls import AttestationFailed
-from ._checks import CheckFailed
+from ._checks import NO_POLICY_HASH, CheckFailed
 
 try:
     from cryptography import x509
@@ -145,16 +145,17 @@ class ConstellationDummyValidator:
 class ContrastInsecureValidator:
     """Contrast's insecure variant: extension 1.3.9901.2.3 = JSON {reportData, hostData}.
 
-    reportData must be SHA-512(SPKI || nonce). hostData must be the hash of a policy whose
-    Role is ``coordinator`` in the user's manifest (``coordinator_policy_hashes``).
-    A 2024 issuer wrote the raw 64-byte reportData instead of JSON; that form carries no
-    hostData, so it is accepted only when no policy hashes are required.
+    reportData must be SHA-512(SPKI || nonce). hostData must be one of the Coordinator's policy
+    hashes (``coordinator_policy_hashes``, never empty). A 2024 issuer wrote the raw 64-byte
+    reportData instead of JSON; that form carries no hostData, so it cannot pass.
     """
 
     name = "contrast/insecure"
 
-    def __init__(self, coordinator_policy_hashes: list[str] | None = None):
-        self.policy_hashes = {h.lower() for h in (coordinator_policy_hashes or [])}
+    def __init__(self, coordinator_policy_hashes: list[str]):
+        if not coordinator_policy_hashes:
+            raise NotImplementedError(NO_POLICY_HASH)
+        self.policy_hashes = {h.lower() for h in coordinator_policy_hashes}
 
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
         cert, raw = peer_document(cert_der, CONTRAST_OIDS["insecure"])
@@ -173,9 +174,10 @@ class ContrastInsecureValidator:
             host_data = _b64(doc.get("hostData", ""), "hostData")
         if report_data != expected:
             raise AttestationFailed("report data does not match SHA-512(certificate key || nonce)")
-        if self.policy_hashes:
-            if host_data is None or host_data.hex() not in self.policy_hashes:
-                raise AttestationFailed("wrong policy hash for Coordinator")
+        if host_data is None:
+            raise AttestationFailed("wrong policy hash for Coordinator: the document carries no hostData")
+        if host_data.hex() not in self.policy_hashes:
+            raise AttestationFailed(f"wrong policy hash for Coordinator: hostData is {host_data.hex()[:64]}")
         return {"variant": "insecure", "oid": CONTRAST_OIDS["insecure"], "host_data": host_data.hex() if host_data else None}
 
 
@@ -274,6 +276,8 @@ def contrast_validator(attestation: str, coordinator_policy_hashes: list[str], r
     """``reference_values`` is the manifest's ReferenceValues (``{"snp": [...], "tdx": [...]}``); ``kds`` fetches
     what SNP evidence did not bring, ``pcs`` Intel's TDX collateral (by default: only what ``collateral_dir`` already
     holds)."""
+    if not coordinator_policy_hashes:
+        raise NotImplementedError(NO_POLICY_HASH)
     if attestation == LAB:
         return ContrastInsecureValidator(coordinator_policy_hashes)
     values = reference_values or {}

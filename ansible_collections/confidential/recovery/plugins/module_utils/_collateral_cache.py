@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import os
-import tempfile
+
+from ._files import write_atomically
 
 
 def read_cached(directory: str, relative: str) -> bytes | None:
@@ -22,8 +23,5 @@ def keep(directory: str, relative: str, data: bytes) -> str:
     """Save atomically, so a concurrent reader sees the old file or the whole new one; returns the path."""
     target = os.path.join(directory, relative)
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target))
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, target)
+    write_atomically(target, data)
     return target

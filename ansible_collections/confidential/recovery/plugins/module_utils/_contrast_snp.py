@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ._amd_chain import ChainError, load_certificate, pinned_chain, verify_signing_key
 from ._amd_kds import KdsCollateral, KdsError, crl_location, vcek_location
-from ._checks import require_an_accepting_entry
+from ._checks import NO_POLICY_HASH, require_an_accepting_entry
 from ._contrast_idblock import guest_policy, id_key_digest
 from ._snp_report import REPORT_SIZE, ReportFormatError, Tcb, parse_report
 from ._snp_verify import SnpPolicy, SnpVerificationError, verify_report
@@ -134,27 +134,59 @@ def _platform_problem(platform_info: int, allowed: dict) -> str | None:
     return None
 
 
-def _tcb(minimum: dict) -> Tcb:
-    return Tcb.from_parts([minimum.get("BootloaderVersion", 0), minimum.get("TEEVersion", 0), 0, 0, 0, 0,
-                           minimum.get("SNPVersion", 0), minimum.get("MicrocodeVersion", 0)])
+# What upstream Contrast's manifest validation requires of an SNP entry (internal/manifest referencevalues.go): the
+# product, the launch measurement and all four parts of the minimum TCB. An entry without one of them is refused by
+# name; it is never "not checked".
+MEASUREMENT_SIZE = 48
+MINIMUM_TCB_PARTS = ("BootloaderVersion", "TEEVersion", "SNPVersion", "MicrocodeVersion")
+
+
+def _tcb(minimum) -> Tcb:
+    if not isinstance(minimum, dict) or not minimum:
+        raise ContrastSnpError("MinimumTCB is missing, and upstream Contrast requires it of every SNP entry")
+    parts = {}
+    for name in MINIMUM_TCB_PARTS:
+        value = minimum.get(name)
+        if value is None:
+            raise ContrastSnpError(f"MinimumTCB.{name} is missing, and upstream Contrast requires it")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFF:
+            raise ContrastSnpError(f"MinimumTCB.{name} is not a number from 0 to 255: {str(value)[:40]!r}")
+        parts[name] = value
+    return Tcb.from_parts([parts["BootloaderVersion"], parts["TEEVersion"], 0, 0, 0, 0, parts["SNPVersion"],
+                           parts["MicrocodeVersion"]])
+
+
+def _measurement(entry: dict) -> bytes:
+    value = entry.get("TrustedMeasurement")
+    if not value:
+        raise ContrastSnpError("TrustedMeasurement is missing, and upstream Contrast requires it of every SNP entry")
+    try:
+        measurement = bytes.fromhex(value)
+    except (TypeError, ValueError) as exc:
+        raise ContrastSnpError("TrustedMeasurement is not hex") from exc
+    if len(measurement) != MEASUREMENT_SIZE:
+        raise ContrastSnpError(f"TrustedMeasurement has {len(measurement)} bytes, not {MEASUREMENT_SIZE}")
+    return measurement
 
 
 def _against_entry(report, signing_key, entry: dict, report_data: bytes) -> None:
     """Raise ContrastSnpError unless this ReferenceValues.snp entry accepts the report."""
-    if entry.get("ProductName") and entry["ProductName"] != signing_key.product:
-        raise ContrastSnpError(f"product {signing_key.product}, not {entry['ProductName']}")
+    product = entry.get("ProductName")
+    if not product:
+        raise ContrastSnpError("ProductName is missing, and upstream Contrast requires it of every SNP entry")
+    if product != signing_key.product:
+        raise ContrastSnpError(f"product {signing_key.product}, not {str(product)[:40]}")
     if entry.get("APEIP"):
         raise ContrastSnpError("the entry gives APEIP (a launch digest per vCPU count), which this release cannot "
                                "derive yet")
     if entry.get("MinimumMitigationVector"):
         raise ContrastSnpError("the entry gives MinimumMitigationVector, which needs the mitigation vectors of SNP "
                                "report version 5 that this release does not read yet")
-    try:
-        measurement = bytes.fromhex(entry.get("TrustedMeasurement", ""))
-    except ValueError as exc:
-        raise ContrastSnpError("TrustedMeasurement is not hex") from exc
+    measurement = _measurement(entry)
+    minimum = _tcb(entry.get("MinimumTCB"))
     policy_fields = entry.get("GuestPolicy") or {}
-    minimum = _tcb(entry.get("MinimumTCB") or {})
+    if not isinstance(policy_fields, dict):
+        raise ContrastSnpError("GuestPolicy is not a JSON object")
     policy = SnpPolicy(allow_debug=bool(policy_fields.get("Debug")), allow_migrate_ma=bool(policy_fields.get("MigrateMA")),
                        allow_smt=bool(policy_fields.get("SMT")), allow_cxl=bool(policy_fields.get("CXLAllowed")), vmpl=0,
                        minimum_tcb=minimum, minimum_launch_tcb=minimum, permit_provisional_firmware=True,
@@ -186,6 +218,8 @@ def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict]
              now: datetime.datetime, trust_anchor: bytes | None = None, collateral: KdsCollateral | None = None) -> dict:
     """The report summary if the Coordinator's evidence holds; ContrastSnpError naming every reason otherwise.
     A VCEK or CRL the evidence did not bring comes from ``collateral`` (AMD KDS, cached in the collateral directory)."""
+    if not policy_hashes:
+        raise ContrastSnpError(NO_POLICY_HASH)
     evidence = parse_attestation(raw)
     try:
         report = parse_report(evidence.report_bytes)
@@ -205,7 +239,7 @@ def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict]
     report_data = hashlib.sha512(spki + nonce).digest()
     require_an_accepting_entry(reference_values, lambda entry: _against_entry(report, signing_key, entry, report_data),
                                ContrastSnpError, "snp")
-    if policy_hashes and not any(hmac.compare_digest(report.host_data.hex(), h.lower()) for h in policy_hashes):
+    if not any(hmac.compare_digest(report.host_data.hex(), h.lower()) for h in policy_hashes):
         raise ContrastSnpError(f"wrong policy hash for Coordinator: HOST_DATA is {report.host_data.hex()}")
     return dict(report.summary(), product=signing_key.product, signer=signing_key.kind)
 

@@ -17,7 +17,7 @@ import hmac
 import json
 import struct
 
-from ._checks import require_an_accepting_entry
+from ._checks import NO_POLICY_HASH, require_an_accepting_entry
 from ._intel_pcs import CollateralError, pck_extension
 from ._tdx_quote import HEADER_SVN_NAMES, QuoteFormatError, parse_quote
 from ._tdx_verify import TdxPolicy, check_quote
@@ -87,33 +87,62 @@ def abi_bytes(quote) -> bytes:
     return out + struct.pack("<I", len(signed_data)) + signed_data + quote.extra_bytes
 
 
-def _hex(entry: dict, key: str, what: str) -> bytes | None:
+# What upstream Contrast's manifest validation requires of a TDX entry (internal/manifest referencevalues.go): the TD's
+# launch measurement, the SEAM module's, the XFAM and all four RTMRs, each of its exact size. An entry without one of
+# them is refused by name; it is never "not checked". The rest is optional and checked when given.
+REQUIRED_SIZES = (("MrTd", 48), ("MrSeam", 48), ("Xfam", 8))
+RTMR_COUNT, RTMR_SIZE = 4, 48
+OPTIONAL_SIZES = {"TdAttributes": 8, "MinimumTeeTcbSvn": 16}
+
+
+def _hex(entry: dict, key: str, size: int, required: bool = False) -> bytes | None:
     value = entry.get(key)
     if value in (None, ""):
+        if required:
+            raise ContrastTdxError(f"{key} is missing, and upstream Contrast requires it of every TDX entry")
         return None
     try:
-        return bytes.fromhex(value)
+        raw = bytes.fromhex(value)
     except (TypeError, ValueError) as exc:
-        raise ContrastTdxError(f"{what} is not hex: {value!r}") from exc
+        raise ContrastTdxError(f"{key} is not hex: {str(value)[:120]!r}") from exc
+    if len(raw) != size:
+        raise ContrastTdxError(f"{key} has {len(raw)} bytes, not {size}")
+    return raw
+
+
+def _rtmrs(entry: dict) -> tuple:
+    rtmrs = entry.get("Rtmrs", entry.get("Rtrms"))  # older manifests spell it Rtrms
+    if rtmrs in (None, "", []):
+        raise ContrastTdxError("Rtmrs is missing, and upstream Contrast requires all four RTMRs of every TDX entry")
+    if not isinstance(rtmrs, list) or len(rtmrs) != RTMR_COUNT:
+        raise ContrastTdxError(f"Rtmrs must list {RTMR_COUNT} RTMRs")
+    return tuple(_hex({f"Rtmrs[{i}]": value}, f"Rtmrs[{i}]", RTMR_SIZE, required=True) for i, value in enumerate(rtmrs))
 
 
 def _number(entry: dict, key: str) -> int | None:
     value = entry.get(key)
     if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ContrastTdxError(f"{key} is not a number: {str(value)[:60]!r}")
     try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise ContrastTdxError(f"{key} is not a number: {value!r}") from exc
+        number = int(value)
+    except ValueError as exc:
+        raise ContrastTdxError(f"{key} is not a number: {value[:60]!r}") from exc
+    if not 0 <= number < 1 << 32:
+        raise ContrastTdxError(f"{key} is out of range: {number}")
+    return number
 
 
 def entry_policy(entry: dict, report_data: bytes) -> TdxPolicy:
-    rtmrs = entry.get("Rtmrs", entry.get("Rtrms")) or []  # older manifests spell it Rtrms
+    """The checks one ReferenceValues.tdx entry asks for; ContrastTdxError naming the field when it lacks a required
+    one or gives one that cannot be read."""
+    required = {key: _hex(entry, key, size, required=True) for key, size in REQUIRED_SIZES}
+    optional = {key: _hex(entry, key, size) for key, size in OPTIONAL_SIZES.items()}
     return TdxPolicy(
-        mr_td=_hex(entry, "MrTd", "MrTd"), rtmrs=tuple(bytes.fromhex(r) if r else None for r in (list(rtmrs) + [None] * 4)[:4]),
-        mr_seam=_hex(entry, "MrSeam", "MrSeam"),
-        td_attributes=_hex(entry, "TdAttributes", "TdAttributes") or REQUIRED_TD_ATTRIBUTES,
-        xfam=_hex(entry, "Xfam", "Xfam"), minimum_tee_tcb_svn=_hex(entry, "MinimumTeeTcbSvn", "MinimumTeeTcbSvn"),
+        mr_td=required["MrTd"], rtmrs=_rtmrs(entry), mr_seam=required["MrSeam"], xfam=required["Xfam"],
+        td_attributes=optional["TdAttributes"] or REQUIRED_TD_ATTRIBUTES,
+        minimum_tee_tcb_svn=optional["MinimumTeeTcbSvn"],
         minimum_qe_svn=_number(entry, "MinimumQeSvn"), minimum_pce_svn=_number(entry, "MinimumPceSvn"),
         report_data=report_data)
 
@@ -147,6 +176,8 @@ def platform_problems(quote, collateral: str, entry: dict) -> list[str]:
         return problems + [f"pck_extension: {exc}"]
     if wants["piid"]:
         piid = bytes(extension.platform_instance_id or b"").hex()
+        if not isinstance(entry["AllowedPIIDs"], list):
+            raise ContrastTdxError("AllowedPIIDs is not a list")
         if piid not in [str(p).lower() for p in entry["AllowedPIIDs"]]:
             problems.append(f"allowed_piids: the platform instance ID {piid or '(none)'} is not in AllowedPIIDs")
     if wants["integrity"] and extension.sgx_type != SGX_TYPE_SCALABLE_WITH_INTEGRITY:
@@ -169,6 +200,8 @@ def _against_entry(quote, collateral: str, entry: dict, report_data: bytes, now,
 def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict], policy_hashes: list[str],
              now: datetime.datetime, collateral, trust_anchor: bytes | None = None) -> dict:
     """``collateral`` is an _intel_pcs.PcsCollateral."""
+    if not policy_hashes:
+        raise ContrastTdxError(NO_POLICY_HASH)
     if PROTOBUF_IMPORT_ERROR is not None:
         raise ContrastTdxError(f"reading Contrast's TDX attestation needs protobuf: {PROTOBUF_IMPORT_ERROR}")
     try:
@@ -185,6 +218,6 @@ def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict]
         reference_values, lambda entry: _against_entry(quote, collateral_json, entry, report_data, now, trust_anchor),
         ContrastTdxError, "tdx")
     host_data = quote.mr_config_id[:32].hex()
-    if policy_hashes and not any(hmac.compare_digest(host_data, h.lower()) for h in policy_hashes):
+    if not any(hmac.compare_digest(host_data, h.lower()) for h in policy_hashes):
         raise ContrastTdxError(f"wrong policy hash for Coordinator: MRCONFIGID holds {host_data}")
     return quote.summary()

@@ -13,7 +13,7 @@ import base64
 import binascii
 import datetime
 import json
-import os
+from dataclasses import dataclass
 
 from ._atls import ClientIdentity
 
@@ -61,11 +61,20 @@ class Workspace:
             raise WorkspaceError(f"{self.manifest_file}: ReferenceValues is not a JSON object")
         return {str(key).lower(): value for key, value in values.items()}  # Go reads JSON keys case-insensitively
 
-    def coordinator_policy_hashes(self) -> list[str]:
-        policies = self.manifest().get("Policies") or {}
-        if not isinstance(policies, dict):
-            return []
-        return [h for h, entry in policies.items() if isinstance(entry, dict) and entry.get("Role") == "coordinator"]
+    def coordinator_policy_hashes(self, explicit: str | None = None) -> list[str]:
+        """The policy hashes a Coordinator's HOST_DATA (SNP) or MRCONFIGID (TDX) must show: ``explicit`` when given
+        (the user's word, as upstream's --coordinator-policy-hash), else those the manifest gives the coordinator
+        role. Never empty: WorkspaceError says how to supply one when neither has any."""
+        named = coordinator_hashes_in(self.manifest().get("Policies"), self.manifest_file)
+        if explicit:
+            return [policy_hash(explicit, "coordinator_policy_hash")]
+        if named.hashes:
+            return named.hashes
+        raise WorkspaceError(
+            f"{self.manifest_file} names no Coordinator policy ({named.form}), so nothing tells the Coordinator from "
+            "any other pod VM of the deployment and the seed would go to whichever answers. Give coordinator_policy_hash: "
+            "the SHA-256 of the Coordinator's policy, which Contrast v1.6 and older embedded in the CLI release (the "
+            "release's coordinator-policy-hash, or the value you passed as --coordinator-policy-hash to `contrast set`)")
 
     def owner_key(self):
         raw = _read(self.owner_key_file)
@@ -141,6 +150,50 @@ class Workspace:
         return ClientIdentity(cert.public_bytes(serialization.Encoding.PEM), key_pem)
 
 
+COORDINATOR_ROLE = "coordinator"
+POLICY_HASH_HEX_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class CoordinatorPolicies:
+    hashes: list
+    form: str  # which of Contrast's manifest forms the Policies field has, in words
+
+
+def policy_hash(value, where: str) -> str:
+    """A policy hash as the manifest writes it: 64 hex digits (SHA-256), lowercased."""
+    text = value if isinstance(value, str) else ""
+    if len(text) != POLICY_HASH_HEX_LENGTH or any(c not in "0123456789abcdefABCDEF" for c in text):
+        raise WorkspaceError(f"{where} is not a policy hash (64 hex digits, a SHA-256): {str(value)[:80]!r}")
+    return text.lower()
+
+
+def coordinator_hashes_in(policies, source: str) -> CoordinatorPolicies:
+    """Contrast's manifests have given ``Policies`` three forms:
+    - hash -> list of names (up to v0.7): no roles, the Coordinator's hash came with the CLI;
+    - hash -> {SANs, WorkloadSecretID} (v0.8 to v1.6): likewise;
+    - hash -> {SANs, WorkloadSecretID, Role} (v1.7 on): Role "coordinator" marks the Coordinator's policies (one until
+      mid-2026, then one or more).
+    """
+    if policies is None or policies == {}:
+        return CoordinatorPolicies([], "it has no Policies")
+    if not isinstance(policies, dict):
+        raise WorkspaceError(f"{source}: Policies is not a JSON object")
+    entries = list(policies.values())
+    if all(isinstance(entry, list) for entry in entries):
+        return CoordinatorPolicies([], "Policies maps hashes to names, the form of Contrast v0.7 and older")
+    if not all(isinstance(entry, dict) for entry in entries):
+        raise WorkspaceError(f"{source}: Policies mixes forms; each entry must be an object (or, in old manifests, a "
+                             "list of names)")
+    hashes = [policy_hash(key, f"{source}: the Policies key of a coordinator entry") for key, entry in policies.items()
+              if entry.get("Role") == COORDINATOR_ROLE]
+    if hashes:
+        return CoordinatorPolicies(hashes, f"{len(hashes)} with Role {COORDINATOR_ROLE!r}")
+    if any("Role" in entry for entry in entries):
+        return CoordinatorPolicies([], f"no Policies entry has Role {COORDINATOR_ROLE!r}")
+    return CoordinatorPolicies([], "its Policies entries have no Role, the form of Contrast v0.8 to v1.6")
+
+
 def _read(path: str) -> bytes:
     try:
         with open(path, "rb") as handle:
@@ -149,17 +202,6 @@ def _read(path: str) -> bytes:
         raise WorkspaceError(f"{path} does not exist") from exc
     except OSError as exc:
         raise WorkspaceError(f"cannot read {path}: {exc.strerror}") from exc
-
-
-def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
-    directory = os.path.dirname(path) or "."
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def public_key_der(pem: bytes) -> bytes:

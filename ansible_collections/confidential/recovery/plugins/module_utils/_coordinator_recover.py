@@ -16,7 +16,8 @@ from ._constellation_module import pcs_collateral
 from ._atls import AtlsError
 from ._constellation_module import read_option_file
 from ._contrast_userapi import ALREADY_RECOVERED, NO_MANIFEST, RECOVERY_MODE, UserApi
-from ._contrast_workspace import Workspace, WorkspaceError, public_key_der, write_atomic
+from ._contrast_workspace import Workspace, WorkspaceError, public_key_der
+from ._files import write_atomically
 from ._grpc_h2 import GrpcError
 
 RECOVERED = "recovered"
@@ -49,7 +50,7 @@ class CoordinatorRecovery:
         self.workspace = workspace
         host, port = split_host_port(params["coordinator"], DEFAULT_PORT, "coordinator")
         self.address = join_host_port(host, port)
-        hashes = workspace.coordinator_policy_hashes()
+        hashes = workspace.coordinator_policy_hashes(params.get("coordinator_policy_hash"))
         kds = KdsCollateral(params.get("attestation_collateral_dir"), params["attestation_collateral_download"],
                             params["attestation_kds_url"], params["timeout"])
         validator = _attestation.contrast_validator(params["attestation"], hashes, workspace.reference_values(),
@@ -111,7 +112,7 @@ class CoordinatorRecovery:
         if served.LatestTransition.TransitionHash:
             written["latest-transition"] = served.LatestTransition.TransitionHash.hex().encode()
         for name, data in written.items():
-            write_atomic(os.path.join(verify_dir, name), data)
+            write_atomically(os.path.join(verify_dir, name), data)
         return sorted(written)
 
 

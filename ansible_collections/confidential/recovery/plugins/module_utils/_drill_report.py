@@ -10,7 +10,8 @@ import os
 
 from ._drill_html import drill_html
 from ._drill_junit import junit_xml
-from ._drill_result import DrillResultError, checked, read_history, verdict, with_entry, write_atomically
+from ._drill_result import DrillResultError, checked, read_history, verdict, with_entry
+from ._files import write_atomically
 from ._drill_stages import from_recovery_report
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 
 SCHEMA = 1
 STAGES = ("detection", "attestation", "pushes", "quorum", "all_ready", "coordinator", "workloads", "verify")
@@ -116,9 +115,3 @@ def with_entry(history: list[dict], result: dict) -> list[dict]:
     return (history + [history_entry(result)])[-HISTORY_KEEP:]
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Replace the file in one step, so a reader (or an interrupted run) never sees half of it."""
-    partial = f"{path}.partial"
-    with open(partial, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(partial, path)

@@ -32,8 +32,9 @@ REFUSED = "refused"
 UNREACHABLE = "unreachable"
 HOSTILE = "attestation_failed"
 ERROR = "error"
+FAILED = "failed"  # the probe broke in a way nobody foresaw: this node is failed, the others go on
 UNPROBED = "unprobed"
-ANSWERED = (WAITING, HOSTILE, ERROR)  # a TCP connection was accepted: this controller reaches the node
+ANSWERED = (WAITING, HOSTILE, ERROR, FAILED)  # a TCP connection was accepted: this controller reaches the node
 
 QUORUM = "quorum"
 ALL = "all"
@@ -83,6 +84,12 @@ class PushOutcome:
     disk_uuid: str | None = None
     error: str | None = None
     stopped_waiting: bool = False  # the node stopped waiting between probe and push (it got a key elsewhere)
+
+
+def unexpected(exc: BaseException, limit: int = 300) -> str:
+    """An error nobody foresaw, named by its class and a bounded excerpt of its message (a peer may choose it)."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text[:limit]}{'...' if len(text) > limit else ''}"
 
 
 def quorum_size(members: int) -> int:
@@ -139,7 +146,7 @@ class QuorumLoop:
         if self.reach_timeout is not None and self.rounds == 1:
             timeout = min(timeout, self.reach_timeout)
         with ThreadPoolExecutor(max_workers=min(32, len(self.nodes))) as pool:
-            results = list(pool.map(lambda n: self._timed(self._probe, n, timeout), self.nodes))
+            results = list(pool.map(lambda n: self._timed(self._probe_one, n, timeout), self.nodes))
         for node, (result, start, end) in zip(self.nodes, results):
             if result.state in (WAITING, HOSTILE):  # the node presented evidence, and it was judged
                 node.timeline.append({"stage": "attestation", "start": start, "end": end,
@@ -153,8 +160,20 @@ class QuorumLoop:
                     node.holds_key = False
                     self.progress(f"{node.name} waits for a key again after its push (it rebooted): it will be pushed again",
                                   force=True)
-            if result.state == HOSTILE:
+            if result.state in (HOSTILE, FAILED):
                 node.error = result.detail
+
+    def _probe_one(self, node, timeout) -> ProbeResult:
+        try:
+            return self._probe(node, timeout)
+        except Exception as exc:  # noqa: BLE001 - one hostile or broken node must not stop the recovery of the others
+            return ProbeResult(FAILED, f"probing {node.name} failed: {unexpected(exc)}")
+
+    def _push_one(self, node, timeout) -> PushOutcome:
+        try:
+            return self._push(node, timeout)
+        except Exception as exc:  # noqa: BLE001 - as in _probe_one
+            return PushOutcome(False, error=f"pushing to {node.name} failed: {unexpected(exc)}")
 
     def _timed(self, call, node, timeout):
         start = round(self.deadline.elapsed(), 3)
@@ -164,7 +183,7 @@ class QuorumLoop:
     def _push_all(self, targets: list[ControlPlaneNode]) -> None:
         timeout = self.deadline.bounded(self.call_timeout)
         with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
-            outcomes = list(pool.map(lambda n: self._timed(self._push, n, timeout), targets))
+            outcomes = list(pool.map(lambda n: self._timed(self._push_one, n, timeout), targets))
         self.last_push_at = self.deadline.elapsed()
         for node, (outcome, start, end) in zip(targets, outcomes):
             node.timeline.append({"stage": "pushes", "start": start, "end": end,

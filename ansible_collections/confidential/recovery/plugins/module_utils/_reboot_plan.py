@@ -11,10 +11,16 @@ import hashlib
 import json
 import os
 
-PLAN_SCHEMA = 1
-# The locator fields that name one instance; credentials and endpoints may differ between the two runs.
+from ._files import write_atomically
+
+# Schema 2 added the API each instance is reached through; a schema-1 plan does not say which API it was made against.
+PLAN_SCHEMA = 2
+# The locator fields that name one instance; credentials may differ between the two runs.
 IDENTITY_KEYS = ("source", "project", "zone", "instance", "region", "instance_id", "subscription_id",
                  "resource_group", "scale_set")
+# Where the instance's API is: a plan made against a double (or another AWS profile) with the same names must not
+# authorise the real cloud. Absent means the cloud's public API.
+API_KEYS = ("api_endpoint", "endpoint_url", "base_url", "profile")
 
 
 class PlanError(Exception):
@@ -23,7 +29,8 @@ class PlanError(Exception):
 
 def identity(target: dict) -> dict:
     locator = target.get("locator") or {}
-    return {"name": target["name"], **{key: locator[key] for key in IDENTITY_KEYS if locator.get(key)}}
+    return {"name": target["name"], **{key: locator[key] for key in IDENTITY_KEYS if locator.get(key)},
+            "api": {key: locator[key] for key in API_KEYS if locator.get(key)}}
 
 
 def fingerprint(cluster: str, targets: list[dict]) -> str:
@@ -41,10 +48,13 @@ def write(path: str, plan: dict) -> None:
     directory = os.path.dirname(path)
     if directory:
         os.makedirs(directory, exist_ok=True)
-    temporary = f"{path}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(plan, handle, indent=2)
-    os.replace(temporary, path)
+    write_atomically(path, json.dumps(plan, indent=2))
+
+
+def _where(instance: dict) -> str:
+    api = instance.get("api")
+    through = ", ".join(f"{k}={v}" for k, v in sorted(api.items())) if isinstance(api, dict) and api else "public API"
+    return f"{instance.get('name', '?')} ({through})"
 
 
 def _rerun(path: str) -> str:
@@ -66,8 +76,8 @@ def checked(path: str, cluster: str, targets: list[dict], now: datetime.datetime
         raise PlanError(f"the plan {path} was used by the drill at {plan['used_at']}; each reboot run needs a fresh "
                         f"one: {_rerun(path)}")
     if plan.get("cluster") != cluster or plan.get("fingerprint") != fingerprint(cluster, targets):
-        planned = ", ".join(i.get("name", "?") for i in plan.get("instances") or [])
-        asked = ", ".join(t["name"] for t in targets)
+        planned = ", ".join(_where(i) for i in plan.get("instances") or [] if isinstance(i, dict))
+        asked = ", ".join(_where(identity(t)) for t in targets)
         raise PlanError(f"the plan {path} is for cluster {plan.get('cluster')!r}, instances {planned or 'none'}; this "
                         f"run would reboot {asked} of {cluster!r}. Nothing was rebooted: {_rerun(path)}")
     try:

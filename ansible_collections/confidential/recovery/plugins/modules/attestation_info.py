@@ -45,6 +45,17 @@ options:
   port:
     description: The port of O(endpoint). By default 9999 for a node, 1313 for a Coordinator.
     type: int
+  coordinator_policy_hash:
+    description:
+      - The SHA-256 of the Coordinator's policy (64 hex digits), which the Coordinator's SEV-SNP HOST_DATA or TDX
+        MRCONFIGID must show. It tells the Coordinator from the deployment's other pod VMs, which run the same launch
+        measurement; a Coordinator that does not show it fails.
+      - By default the hashes of the manifest's policies with C(Role) V(coordinator) (Contrast v1.7 and later). The
+        manifests of Contrast v1.6 and older name no Coordinator policy, and the CLI brought the hash; give it here
+        for such a manifest, as C(contrast set --coordinator-policy-hash) took it. When given, it replaces the
+        manifest's.
+      - With neither, the module refuses before it connects, for O(peer=contrast_coordinator).
+    type: str
   manifest:
     description: The Contrast workspace's C(manifest.json), for O(peer=contrast_coordinator).
     type: path
@@ -265,6 +276,7 @@ def main():
             peer=dict(type="str", choices=["constellation_node", "contrast_coordinator"], default="constellation_node"),
             port=dict(type="int"),
             manifest=dict(type="path"),
+            coordinator_policy_hash=dict(type="str"),
             certificate=dict(type="path"),
             nonce=dict(type="str"),
             snp_report=dict(type="path"),

@@ -55,6 +55,17 @@ options:
       - A PEM root certificate to trust instead of AMD's pinned ARKs or Intel's root, for a test platform such as the
         lab twin (C(conflab up --attestation snp) writes one). Never needed for a real cluster; every use warns.
     type: path
+  coordinator_policy_hash:
+    description:
+      - The SHA-256 of the Coordinator's policy (64 hex digits), which the Coordinator's SEV-SNP HOST_DATA or TDX
+        MRCONFIGID must show. It tells the Coordinator from the deployment's other pod VMs, which run the same launch
+        measurement; the seed goes only to a peer that shows it.
+      - By default the hashes of the manifest's policies with C(Role) V(coordinator) (Contrast v1.7 and later). The
+        manifests of Contrast v1.6 and older name no Coordinator policy, and the CLI brought the hash; give it here
+        for such a manifest, as C(contrast set --coordinator-policy-hash) took it. When given, it replaces the
+        manifest's.
+      - With neither, the module refuses before it connects.
+    type: str
   coordinator:
     description:
       - Address of the Coordinator's user API, port 1313 when omitted. C(host), C(host:port), C(1.2.3.4:1313),
@@ -166,6 +177,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             coordinator=dict(type="str", required=True),
+            coordinator_policy_hash=dict(type="str"),
             workspace_dir=dict(type="path", default="."),
             manifest=dict(type="path"),
             seed_shares=dict(type="path"),

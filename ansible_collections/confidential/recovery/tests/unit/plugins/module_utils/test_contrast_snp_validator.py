@@ -11,6 +11,7 @@ import pytest
 from contrast_documents import POLICY_HASH, coordinator_certificate, reference_entry
 from snp_documents import SoftwareSnp
 
+from ansible_collections.confidential.recovery.plugins.module_utils import _contrast_snp
 from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
 from ansible_collections.confidential.recovery.plugins.module_utils._attestation import contrast_validator
 
@@ -96,3 +97,37 @@ def test_an_expired_vcek_is_refused():
     platform = SoftwareSnp(vcek_days=(-400, -1))
     with pytest.raises(AttestationFailed, match="the VCEK is valid from"):
         validator(platform=platform).validate(coordinator_certificate(platform, NONCE), NONCE)
+
+
+@pytest.mark.parametrize("field", ["TrustedMeasurement", "ProductName", "MinimumTCB"])
+def test_an_entry_without_a_required_field_is_refused_and_the_message_names_it(field):
+    incomplete = reference_entry()
+    del incomplete[field]
+    with pytest.raises(AttestationFailed, match=f"{field} is missing, and upstream Contrast requires"):
+        validator([incomplete]).validate(coordinator_certificate(PLATFORM, NONCE), NONCE)
+
+
+@pytest.mark.parametrize("part", ["BootloaderVersion", "TEEVersion", "SNPVersion", "MicrocodeVersion"])
+def test_a_minimum_tcb_without_one_of_its_parts_is_refused(part):
+    incomplete = reference_entry()
+    incomplete["MinimumTCB"] = {k: v for k, v in incomplete["MinimumTCB"].items() if k != part}
+    with pytest.raises(AttestationFailed, match=f"MinimumTCB.{part} is missing"):
+        validator([incomplete]).validate(coordinator_certificate(PLATFORM, NONCE), NONCE)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"TrustedMeasurement": "ab" * 47}, "TrustedMeasurement has 47 bytes, not 48"),
+    ({"GuestPolicy": ["Debug"]}, "GuestPolicy is not a JSON object"),
+    ({"GuestPolicy": {"ABIMinor": "x"}}, "entry 0 is malformed"),
+    ({"PlatformInfo": 3}, "entry 0 is malformed"),
+])
+def test_an_entry_with_an_unreadable_field_is_refused(changes, message):
+    with pytest.raises(AttestationFailed, match=message):
+        validator([reference_entry(**changes)]).validate(coordinator_certificate(PLATFORM, NONCE), NONCE)
+
+
+def test_without_a_coordinator_policy_hash_nothing_is_accepted():
+    with pytest.raises(NotImplementedError, match="no Coordinator policy hash"):
+        validator(hashes=()).validate(coordinator_certificate(PLATFORM, NONCE), NONCE)
+    with pytest.raises(_contrast_snp.ContrastSnpError, match="no Coordinator policy hash"):  # the check itself refuses too
+        _contrast_snp.validate(b"", b"spki", NONCE, [{}], [], now=None, collateral=None)

@@ -14,6 +14,7 @@ import contrast_documents
 from contrast_documents import POLICY_HASH, coordinator_tdx_certificate
 from tdx_documents import QUOTE, SoftwareTdx, flip_quote_signature
 
+from ansible_collections.confidential.recovery.plugins.module_utils import _contrast_tdx
 from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
 from ansible_collections.confidential.recovery.plugins.module_utils._attestation import contrast_validator
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast_tdx import abi_bytes
@@ -62,7 +63,7 @@ def test_each_tampered_form_fails_and_names_the_check(tdx_collateral, tcb_up_to_
     elif tamper == "wrong mrtd":
         entries = [entry(MrTd="00" * 48)]
     elif tamper == "wrong rtmr":
-        entries = [entry(Rtmrs=[GENUINE.rtmrs[0].hex(), "11" * 48])]
+        entries = [entry(Rtmrs=[GENUINE.rtmrs[0].hex(), "11" * 48] + [r.hex() for r in GENUINE.rtmrs[2:]])]
     elif tamper == "another policy hash":
         hashes = ("ab" * 32,)
     elif tamper == "debug attributes":
@@ -121,3 +122,44 @@ def test_a_platform_under_another_root_than_intels_is_refused(tdx_collateral, tc
     with pytest.raises(AttestationFailed, match="pck_chain"):
         contrast_validator("tdx", [POLICY_HASH], {"tdx": [entry()]}, collateral_dir=str(tdx_collateral)).validate(
             coordinator_tdx_certificate(PLATFORM, NONCE), NONCE)
+
+
+def genuine_evidence():
+    return coordinator_tdx_certificate(PLATFORM, NONCE)
+
+
+@pytest.mark.parametrize("field", ["MrTd", "MrSeam", "Xfam", "Rtmrs"])
+def test_an_entry_without_a_required_field_is_refused_and_the_message_names_it(tdx_collateral, tcb_up_to_date, field):
+    incomplete = entry()
+    del incomplete[field]
+    with pytest.raises(AttestationFailed, match=f"{field} is missing, and upstream Contrast requires"):
+        validator(tdx_collateral, [incomplete]).validate(genuine_evidence(), NONCE)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"Rtmrs": [r.hex() for r in GENUINE.rtmrs[:3]]}, "Rtmrs must list 4 RTMRs"),
+    ({"Rtmrs": [GENUINE.rtmrs[0].hex(), "", GENUINE.rtmrs[2].hex(), GENUINE.rtmrs[3].hex()]}, r"Rtmrs\[1\] is missing"),
+    ({"MrTd": "00" * 47}, "MrTd has 47 bytes, not 48"),
+    ({"Xfam": 7}, "Xfam is not hex"),
+    ({"MinimumQeSvn": [1]}, "MinimumQeSvn is not a number"),
+])
+def test_an_entry_with_an_incomplete_or_unreadable_field_is_refused(tdx_collateral, tcb_up_to_date, changes, message):
+    with pytest.raises(AttestationFailed, match=message):
+        validator(tdx_collateral, [entry(**changes)]).validate(genuine_evidence(), NONCE)
+
+
+def test_the_empty_entry_accepts_nothing(tdx_collateral, tcb_up_to_date):
+    with pytest.raises(AttestationFailed, match="entry 0: MrTd is missing"):
+        validator(tdx_collateral, [{}]).validate(genuine_evidence(), NONCE)
+
+
+def test_an_entry_that_is_not_an_object_accepts_nothing(tdx_collateral, tcb_up_to_date):
+    with pytest.raises(AttestationFailed, match="entry 0: not a JSON object"):
+        validator(tdx_collateral, [["MrTd"]]).validate(genuine_evidence(), NONCE)
+
+
+def test_without_a_coordinator_policy_hash_nothing_is_accepted(tdx_collateral, tcb_up_to_date):
+    with pytest.raises(NotImplementedError, match="no Coordinator policy hash"):
+        validator(tdx_collateral, hashes=()).validate(genuine_evidence(), NONCE)
+    with pytest.raises(_contrast_tdx.ContrastTdxError, match="no Coordinator policy hash"):  # the check itself refuses too
+        _contrast_tdx.validate(b"", b"spki", NONCE, [{}], [], now=None, collateral=None)

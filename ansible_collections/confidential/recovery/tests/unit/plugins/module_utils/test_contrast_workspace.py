@@ -120,3 +120,56 @@ def test_only_corrupt_shares_name_each_problem(tmp_path, owner):
     (tmp_path / "seed-shares.json").write_text(json.dumps(doc))
     with pytest.raises(WorkspaceError, match="share 1 does not decrypt"):
         ws.seed_and_salt()
+
+
+COORDINATOR, WORKLOAD, OTHER_COORDINATOR = "ab" * 32, "cd" * 32, "ef" * 32
+
+
+def manifest_with(tmp_path, policies) -> Workspace:
+    (tmp_path / "manifest.json").write_text(json.dumps({"Policies": policies}))
+    return Workspace(str(tmp_path / "manifest.json"))
+
+
+@pytest.mark.parametrize("policies, expected", [
+    ({COORDINATOR: {"SANs": ["coordinator"], "Role": "coordinator"}, WORKLOAD: {"SANs": ["web"]}}, [COORDINATOR]),
+    ({COORDINATOR.upper(): {"SANs": ["coordinator"], "Role": "coordinator"},
+      OTHER_COORDINATOR: {"SANs": ["coordinator"], "Role": "coordinator"}}, [COORDINATOR, OTHER_COORDINATOR]),
+])
+def test_the_coordinator_policies_of_a_manifest_with_roles(tmp_path, policies, expected):
+    assert manifest_with(tmp_path, policies).coordinator_policy_hashes() == expected
+
+
+@pytest.mark.parametrize("policies, form", [
+    ({COORDINATOR: ["coordinator"], WORKLOAD: ["web", "*"]}, "hashes to names, the form of Contrast v0.7"),
+    ({COORDINATOR: {"SANs": ["coordinator"]}, WORKLOAD: {"SANs": ["web"], "WorkloadSecretID": "web"}},
+     "no Role, the form of Contrast v0.8 to v1.6"),
+    ({WORKLOAD: {"SANs": ["web"], "Role": ""}}, "no Policies entry has Role 'coordinator'"),
+    ({}, "it has no Policies"),
+])
+def test_a_manifest_that_names_no_coordinator_is_refused_with_how_to_give_the_hash(tmp_path, policies, form):
+    with pytest.raises(WorkspaceError, match="Give coordinator_policy_hash") as refused:
+        manifest_with(tmp_path, policies).coordinator_policy_hashes()
+    assert form in str(refused.value)
+
+
+def test_an_explicit_hash_serves_an_older_manifest_and_replaces_the_manifests(tmp_path):
+    old = manifest_with(tmp_path, {WORKLOAD: ["web"]})
+    assert old.coordinator_policy_hashes(OTHER_COORDINATOR.upper()) == [OTHER_COORDINATOR]
+    new = manifest_with(tmp_path, {COORDINATOR: {"SANs": [], "Role": "coordinator"}})
+    assert new.coordinator_policy_hashes(OTHER_COORDINATOR) == [OTHER_COORDINATOR]
+
+
+@pytest.mark.parametrize("explicit", ["ab" * 31, "zz" * 32, "ab" * 33])
+def test_an_explicit_hash_that_is_not_a_sha256_is_refused(tmp_path, explicit):
+    with pytest.raises(WorkspaceError, match="coordinator_policy_hash is not a policy hash"):
+        manifest_with(tmp_path, {WORKLOAD: ["web"]}).coordinator_policy_hashes(explicit)
+
+
+@pytest.mark.parametrize("policies, message", [
+    (["coordinator"], "Policies is not a JSON object"),
+    ({COORDINATOR: {"Role": "coordinator"}, WORKLOAD: ["web"]}, "Policies mixes forms"),
+    ({"not-a-hash": {"Role": "coordinator"}}, "is not a policy hash"),
+])
+def test_a_malformed_policies_field_is_named(tmp_path, policies, message):
+    with pytest.raises(WorkspaceError, match=message):
+        manifest_with(tmp_path, policies).coordinator_policy_hashes()

@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.confidential.recovery.plugins.module_utils._deadline import Deadline, ProgressLog
 from ansible_collections.confidential.recovery.plugins.module_utils._quorum_loop import (
-    ALL, HOSTILE, QUORUM, QUORUM_THEN_ALL, REFUSED, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop,
+    ALL, FAILED, HOSTILE, QUORUM, QUORUM_THEN_ALL, REFUSED, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop,
 )
 
 
@@ -61,10 +61,16 @@ class SimulatedCluster:
             return ProbeResult(WAITING, "waits")
         if state == "hostile":
             return ProbeResult(HOSTILE, "attestation failed")
+        if state == "crashing":
+            raise KeyError("PCRs")  # a reader that met a shape nobody foresaw
+        if state == "crashing-push":
+            return ProbeResult(WAITING, "waits")
         return ProbeResult(REFUSED, "refuses connections")
 
     def push(self, node, timeout):
         self.pushes.append(node.name)
+        if self.states[node.name] == "crashing-push":
+            raise ZeroDivisionError("RSA modulus of 0")
         if self.states[node.name] != "waiting":
             return PushOutcome(False, stopped_waiting=True)
         if node.name in self.reboot_after_push:
@@ -270,3 +276,24 @@ def test_one_answering_node_keeps_the_loop_direct():
 
     assert ok and not loop.unreachable and loop.result()["reach"]["answered"] == 1
     assert cluster.pushes == ["cp-0", "cp-1"]
+
+
+def test_a_probe_that_raises_something_unforeseen_fails_that_node_only():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(**{"cp-0": "crashing"}), clock)
+    ok, loop = run_loop(cluster, clock)
+    assert ok and cluster.quorum()
+    assert "cp-0" not in cluster.pushes and len(cluster.pushes) == 3
+    crashed = next(n for n in loop.result()["nodes"] if n["name"] == "cp-0")
+    assert crashed["state"] == FAILED
+    assert "cp-0" in crashed["error"] and "KeyError" in crashed["error"] and "PCRs" in crashed["error"]
+
+
+def test_a_push_that_raises_something_unforeseen_fails_that_node_and_another_takes_its_place():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(**{"cp-0": "crashing-push"}), clock)
+    ok, loop = run_loop(cluster, clock)
+    assert ok and cluster.quorum()
+    crashed = next(n for n in loop.result()["nodes"] if n["name"] == "cp-0")
+    assert not crashed["holds_key"] and "ZeroDivisionError" in crashed["error"]
+    assert sum(1 for n in loop.result()["nodes"] if n["holds_key"]) == 3
