@@ -55,6 +55,13 @@ CONTRAST_OIDS = {
     "insecure": "1.3.9901.2.3",
 }
 
+# Variants whose attestation key comes from the peer's own document, vouched for by no hardware vendor: whoever answers
+# on a node's address can sign a quote over the published reference values. Upstream Constellation trusts them the same
+# way; they prove the measurements only where the network path to the node is trusted.
+NO_HARDWARE_ROOT = {
+    "qemu-vtpm": "a QEMU vTPM's key comes from the node's own document",
+    "aws-nitro-tpm": "the NitroTPM's key comes from the node's own document (AWS does not sign it)",
+}
 LAB = "lab"
 AUTO = "auto"  # Constellation: the variant constellation-conf.yaml configures
 HARDWARE_VARIANTS = sorted(v for v in CONSTELLATION_OIDS if v != "dummy")
@@ -122,6 +129,7 @@ class ConstellationDummyValidator:
     """Constellation's test variant: extension 1.3.9900.1.1 = JSON {UserData, Nonce}."""
 
     name = "constellation/dummy"
+    caveats = [{"condition": "lab_attestation", "message": LAB_WARNING}]
 
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
         cert, raw = peer_document(cert_der, CONSTELLATION_OIDS["dummy"])
@@ -187,17 +195,37 @@ def _failed(check: str, message: str) -> AttestationFailed:
     return error
 
 
+def caveat(condition: str, message: str) -> dict:
+    """What a configuration does not prove: warned on every use, and carried into results and reports."""
+    return {"condition": condition, "message": message}
+
+
+def no_hardware_root(variant: str, selection: str) -> dict:
+    return caveat("no_hardware_root", f"attestation {variant} ({selection}) has no hardware root of trust: "
+                  f"{NO_HARDWARE_ROOT[variant]}, so whoever answers on a node's address can forge a quote for the "
+                  "published measurements. It proves them only if the path to the nodes is trusted")
+
+
+def nothing_enforced(variant: str, measurements: dict, source: str) -> dict | None:
+    if measurements and all(m.warn_only for m in measurements.values()):
+        return caveat("measurements_warn_only", f"{source}: every measurement of {variant} is warnOnly: a node with "
+                      "any measurements at all gets its key, with warnings")
+    return None
+
+
 class ConstellationValidator:
     """A hardware variant: the document in the variant's extension, validated by the variant's document validator,
     bound to the certificate by UserData == SHA-256(SPKI). Warn-only measurement mismatches go to ``warn``. A
     failure carries the name of the failed check in ``check``; ``checks`` lists them in order."""
 
-    def __init__(self, variant: str, document, warn=None, now=None):
+    def __init__(self, variant: str, document, warn=None, now=None, selection: str = "as configured", caveats=()):
         self.variant, self.document = variant, document
         self.checks = ("certificate",) + document.checks + ("binding",)
         self.warn = warn or (lambda message: None)
         self.now = now
         self.name = f"constellation/{variant}"
+        self.selection = selection
+        self.caveats = list(caveats)
 
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
         try:
@@ -214,7 +242,8 @@ class ConstellationValidator:
             self.warn(f"{self.variant}: {warning} (warn-only in the reference values)")
         return {"variant": self.variant, "oid": CONSTELLATION_OIDS[self.variant], "warnings": result.warnings,
                 "measurements": {str(index): value.hex() for index, value in sorted(result.pcrs.items())},
-                "platform": result.platform}
+                "platform": result.platform, "hardware_root": self.variant not in NO_HARDWARE_ROOT,
+                "caveats": [c["condition"] for c in self.caveats]}
 
 
 def constellation_validator(attestation: str, config=None, source: str = "constellation-conf.yaml", warn=None,
@@ -230,10 +259,12 @@ def constellation_validator(attestation: str, config=None, source: str = "conste
     """
     if attestation == LAB:
         return ConstellationDummyValidator()
+    selection = f"attestation: {attestation}"
     if attestation == AUTO:
         if config is None:
             raise NotImplementedError("attestation 'auto' takes the variant from constellation-conf.yaml: give attestation_config")
         attestation = _attestation_config.configured_variant(config, source)
+        selection = f"picked by attestation: auto from attestation.{_attestation_config.CONFIG_KEYS[attestation]} in {source}"
     builder = _constellation_variants.BUILDERS.get(attestation)
     if builder is None:
         raise NotImplementedError(
@@ -243,13 +274,20 @@ def constellation_validator(attestation: str, config=None, source: str = "conste
     if config is None:
         raise NotImplementedError(f"attestation {attestation!r} needs reference values (attestation_config); "
                                   "refusing to push keys to a peer whose measurements nobody checks")
+    warn = warn or (lambda message: None)
+    measurements = _attestation_config.reference_measurements(config, attestation, source)
+    caveats = [no_hardware_root(attestation, selection)] if attestation in NO_HARDWARE_ROOT else []
+    caveats += [c for c in (nothing_enforced(attestation, measurements, source),) if c]
     settings = _constellation_variants.VariantSettings(
-        measurements=_attestation_config.reference_measurements(config, attestation, source),
+        measurements=measurements,
         section=_attestation_config.variant_section(config, attestation, source), source=source,
         trust_anchor=trust_anchor, collateral_dir=collateral_dir, pcs=pcs or _intel_pcs.PcsCollateral(collateral_dir),
-        warn=warn or (lambda message: None),
+        warn=warn, caveat=lambda condition, message: caveats.append(caveat(condition, message)),
         **({"now": now} if now else {}))
-    return ConstellationValidator(attestation, builder(settings), warn, now)
+    document = builder(settings)
+    for each in caveats:
+        warn(each["message"])
+    return ConstellationValidator(attestation, document, warn, now, selection, caveats)
 
 
 class ContrastHardwareValidator:

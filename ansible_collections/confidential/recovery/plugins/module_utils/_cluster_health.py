@@ -73,9 +73,30 @@ def api_client(auth: KubeAuth, timeout: float):
     return k8s_client.ApiClient(configuration)
 
 
-def check_api_credentials(auth: KubeAuth) -> None:
-    """Load the credentials once, before anything is sent: broken ones are a ClusterUnreachable with a clear message."""
-    api_client(auth, 1).close()
+def unverified_api(auth: KubeAuth, configuration) -> dict | None:
+    """A caveat when the API's certificate is not checked (validate_certs: false, or insecure-skip-tls-verify)."""
+    if configuration.verify_ssl:
+        return None
+    return {"condition": "kube_api_unverified",
+            "message": f"{auth.describe()} does not verify the Kubernetes API's certificate (insecure-skip-tls-verify or "
+                       "validate_certs: false): a spoofed API server could fake the etcd quorum signal that ends the "
+                       "key pushes, and it receives the bearer token"}
+
+
+def warned(module, caveats: list[dict]) -> list[dict]:
+    for each in caveats:
+        module.warn(each["message"])
+    return caveats
+
+
+def check_api_credentials(auth: KubeAuth) -> list[dict]:
+    """Load the credentials once, before anything is sent: broken ones are a ClusterUnreachable with a clear message.
+    Returns the caveats of the connection (an unverified API), for the caller to warn about and report."""
+    client = api_client(auth, 1)
+    try:
+        return [c for c in (unverified_api(auth, client.configuration),) if c]
+    finally:
+        client.close()
 
 
 # What "the cluster is back" means, as the Kubernetes API shows it.

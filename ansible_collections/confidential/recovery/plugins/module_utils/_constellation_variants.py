@@ -37,6 +37,8 @@ class VariantSettings:
     pcs: object = None  # _intel_pcs.PcsCollateral: Intel's collateral for the TDX variants
     warn: object = field(default=lambda message: None)
     now: object = field(default=_utc_now)
+    # caveat(condition, message): the configuration enforces less than the variant could; warned and reported.
+    caveat: object = field(default=lambda condition, message: None)
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,15 @@ def azure_sev_snp(settings: VariantSettings):
         info = _azure_snp.parse_instance_info(doc.instance_info)
         return _azure_snp.trusted_ak(info, ak_from_document(doc, extra_data)[0], config, now, settings.warn, root)
 
-    return _vouched_by_snp(settings, "azureSEVSNP", _azure_snp.AzureSnpError, _azure_snp.parse_config, vouch)
+    def parse_config(section):
+        config = _azure_snp.parse_config(section)
+        if config.enforcement == _azure_snp.WARN_ONLY:
+            settings.caveat("id_key_digests_warn_only", f"{settings.source}: attestation.azureSEVSNP.firmwareSignerConfig."
+                            "enforcementPolicy is WarnOnly: a node whose firmware's ID-key digest is none of "
+                            "acceptedKeyDigests still gets its key, with a warning")
+        return config
+
+    return _vouched_by_snp(settings, "azureSEVSNP", _azure_snp.AzureSnpError, parse_config, vouch)
 
 
 def aws_sev_snp(settings: VariantSettings):

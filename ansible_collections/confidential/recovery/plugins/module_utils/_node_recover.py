@@ -11,7 +11,7 @@ from ._addresses import AddressError, check_host
 from ._constellation_push import (
     Endpoint, PushError, push_through_load_balancer, push_to_node, probe, NOT_WAITING, PUSHED, WOULD_PUSH,
 )
-from ._cluster_health import CONDITIONS, ClusterUnreachable, check_api_credentials, cluster_health
+from ._cluster_health import CONDITIONS, ClusterUnreachable, check_api_credentials, cluster_health, warned
 from ._constellation_rpc import recovery_port
 from ._k8s_auth import KubeAuth
 
@@ -36,14 +36,14 @@ def run(module, validator, secret) -> None:
     endpoint = Endpoint(host, port, validator, params["timeout"])
     try:
         if params["mode"] == "load_balancer":
-            _through_load_balancer(module, endpoint, secret)
+            _through_load_balancer(module, endpoint, secret, list(getattr(validator, "caveats", [])))
         result = push_to_node(endpoint, params["protocol"], secret, params["disk_uuid"], module.check_mode)
     except PushError as exc:
         module.fail_json(msg=str(exc), endpoint=endpoint.address, pushed=exc.pushed)
     except ValueError as exc:
         module.fail_json(msg=str(exc), endpoint=endpoint.address)
     out = dict(changed=result.changed, status=result.status, protocol=result.protocol, elapsed=result.elapsed,
-               endpoint=endpoint.address)
+               endpoint=endpoint.address, assurance=list(getattr(validator, "caveats", [])))
     if result.disk_uuid:
         out["disk_uuid"] = result.disk_uuid
     if result.status == WOULD_PUSH:
@@ -56,19 +56,19 @@ def run(module, validator, secret) -> None:
     module.exit_json(**out)
 
 
-def _through_load_balancer(module, endpoint, secret) -> None:
+def _through_load_balancer(module, endpoint, secret, assurance: list) -> None:
     params = module.params
     if module.check_mode:
         waiting, reason = probe(endpoint)
         module.exit_json(changed=waiting, status=WOULD_PUSH if waiting else NOT_WAITING, pushed=0, msg=reason,
-                         endpoint=endpoint.address,
+                         endpoint=endpoint.address, assurance=assurance,
                          would_push={"endpoint": endpoint.address, "protocol": params["protocol"]} if waiting else None)
     lines = []
     done = None
     auth = KubeAuth.from_params(params)
     if auth.explicit:
         try:
-            check_api_credentials(auth)
+            assurance += warned(module, check_api_credentials(auth))
         except ClusterUnreachable as exc:
             module.fail_json(msg=str(exc))
         done = _cluster_done(auth, "all_ready" if params["max_pushes"] is None else "quorum")
@@ -79,5 +79,5 @@ def _through_load_balancer(module, endpoint, secret) -> None:
         changed=outcome.pushed > 0, status=PUSHED if outcome.pushed else NOT_WAITING, pushed=outcome.pushed,
         protocol=outcome.protocols[0] if outcome.protocols else None, disk_uuids=outcome.disk_uuids, attempts=outcome.attempts,
         elapsed=outcome.elapsed, started_at=started_at, endpoint=endpoint.address, msg=f"recovered {outcome.pushed} control-plane nodes; {outcome.stop_reason}",
-        progress=lines,
+        progress=lines, assurance=assurance,
     )

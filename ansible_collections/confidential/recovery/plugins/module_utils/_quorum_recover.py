@@ -10,7 +10,7 @@ import time
 
 from ._addresses import AddressError, check_host
 from ._atls import AttestationFailed, AtlsError, ConnectionRefused, Unreachable
-from ._cluster_health import ClusterUnreachable, check_api_credentials, cluster_health
+from ._cluster_health import ClusterUnreachable, check_api_credentials, cluster_health, warned
 from ._constellation_keys import canonical_disk_uuid
 from ._constellation_push import Endpoint, describe_push_failure, push_detecting
 from ._constellation_rpc import recovery_port
@@ -115,7 +115,7 @@ def run(module, validator, secret) -> None:
     try:
         nodes = _nodes(params)
         wiring = Wiring(params, validator, secret)
-        check_api_credentials(wiring.auth)
+        assurance = list(getattr(validator, "caveats", [])) + warned(module, check_api_credentials(wiring.auth))
     except (ValueError, AddressError, ClusterUnreachable) as exc:
         module.fail_json(msg=str(exc))
     deadline = Deadline(params["wait_timeout"])
@@ -128,7 +128,7 @@ def run(module, validator, secret) -> None:
         quorum = loop.run()
     finally:
         wiring.release([])
-    result = dict(loop.result(), progress=progress.lines, elapsed=round(deadline.elapsed(), 2))
+    result = dict(loop.result(), progress=progress.lines, elapsed=round(deadline.elapsed(), 2), assurance=assurance)
     result["changed"] = result["keys_pushed"] > 0
     if loop.unreachable:
         module.exit_json(msg=f"no control-plane node answered on its own address within {params['reach_timeout']:g} s "

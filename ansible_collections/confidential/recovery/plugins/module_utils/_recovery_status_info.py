@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from ._addresses import AddressError, check_host
-from ._cluster_health import CONDITIONS, ClusterUnreachable, check_api_credentials, cluster_health
+from ._cluster_health import CONDITIONS, ClusterUnreachable, check_api_credentials, cluster_health, warned
 from ._constellation_push import Endpoint, PushError, probe
 from ._constellation_rpc import recovery_port
 from ._deadline import Deadline, ProgressLog, file_sink
@@ -55,16 +55,16 @@ def check_cluster(module) -> None:
     params = module.params
     auth = KubeAuth.from_params(params)
     try:
-        check_api_credentials(auth)
+        assurance = warned(module, check_api_credentials(auth))
     except ClusterUnreachable as exc:
         module.fail_json(msg=str(exc))
     if not params["wait_for"]:
         health = cluster_health(auth, params["timeout"])
-        module.exit_json(changed=False, msg=_describe(health), **health)
+        module.exit_json(changed=False, msg=_describe(health), assurance=assurance, **health)
     met, health, progress, deadline = wait_for(auth, params["wait_for"], params["wait_timeout"],
                                                params["timeout"], params["poll_interval"],
                                                file_sink(params.get("progress_file")))
-    result = dict(health, changed=False, waited=round(deadline.elapsed(), 2), progress=progress.lines)
+    result = dict(health, changed=False, waited=round(deadline.elapsed(), 2), progress=progress.lines, assurance=assurance)
     if met:
         result["reached_at"] = round(time.time(), 3)
     if not met:

@@ -155,7 +155,9 @@ def main():
         module.exit_json(changed=False, restarted=[], deleted_pods=[], left_alone=[], ready=True,
                          msg="the mesh CA did not change: nothing to restart")
     try:
-        api = _cluster_health.api_client(KubeAuth.from_params(module.params), 30)
+        auth = KubeAuth.from_params(module.params)
+        api = _cluster_health.api_client(auth, 30)
+        _cluster_health.warned(module, [c for c in (_cluster_health.unverified_api(auth, api.configuration),) if c])
         result = restart_workloads(api, module.params["namespaces"], module.params["wait"], module.params["wait_timeout"],
                                    module.check_mode, module.warn)
     except _cluster_health.ClusterUnreachable as exc:

@@ -110,6 +110,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+assurance:
+  description:
+    - What this run's configuration does not prove, one entry per condition; each was also a warning. C(condition) is
+      V(no_hardware_root) (qemu-vtpm and aws-nitro-tpm, whose attestation key comes from the node's own document),
+      V(measurements_warn_only) (every reference measurement warnOnly), V(id_key_digests_warn_only) (azure-sev-snp
+      with enforcementPolicy WarnOnly), V(kube_api_unverified) (the Kubernetes API's certificate is not checked) or
+      V(lab_attestation).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"condition": "no_hardware_root", "message": "attestation qemu-vtpm (attestation: qemu-vtpm) has no hardware root of trust: ..."}]
 status:
   description: V(pushed), V(would_push) (check mode) or V(not_waiting). Through the load balancer, V(pushed) or V(not_waiting).
   returned: success

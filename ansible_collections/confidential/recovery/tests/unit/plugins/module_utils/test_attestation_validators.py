@@ -45,7 +45,35 @@ def test_a_quote_whose_signature_is_broken_is_refused():
 def test_a_warn_only_mismatch_reaches_the_user_as_a_warning():
     warnings = []
     validator(conf(warn_only_9=True), warnings).validate(node_certificate(), NONCE)
-    assert len(warnings) == 1 and "at index 9" in warnings[0] and "warn-only" in warnings[0]
+    mismatches = [w for w in warnings if "at index 9" in w]
+    assert len(mismatches) == 1 and "warn-only" in mismatches[0]
+
+
+def test_qemu_vtpm_says_on_every_use_that_it_has_no_hardware_root_and_the_evidence_says_so_too():
+    for _use in range(2):
+        warnings = []
+        evidence = validator(conf(), warnings).validate(node_certificate(), NONCE)
+        assert len([w for w in warnings if "has no hardware root of trust" in w]) == 1
+        assert "attestation qemu-vtpm (attestation: qemu-vtpm)" in warnings[0]
+    assert evidence["hardware_root"] is False and evidence["caveats"] == ["no_hardware_root"]
+
+
+def test_auto_says_which_variant_it_picked_from_which_key():
+    warnings = []
+    picked = constellation_validator("auto", conf(), "constellation-conf.yaml", warnings.append)
+    assert picked.variant == "qemu-vtpm"
+    assert picked.selection == "picked by attestation: auto from attestation.qemuVTPM in constellation-conf.yaml"
+    assert any(picked.selection in w and "no hardware root" in w for w in warnings)
+
+
+def test_a_configuration_that_enforces_no_measurement_is_a_caveat():
+    warnings = []
+    every_one_warn_only = yaml.safe_load(yaml.safe_dump({"attestation": {"qemuVTPM": {"measurements": {
+        4: {"expected": PCRS[4].hex(), "warnOnly": True}, 9: {"expected": PCRS[9].hex(), "warnOnly": True}}}}}))
+    checker = validator(every_one_warn_only, warnings)
+    assert any("every measurement of qemu-vtpm is warnOnly" in w for w in warnings)
+    assert [c["condition"] for c in checker.caveats] == ["no_hardware_root", "measurements_warn_only"]
+    assert "measurements_warn_only" not in [c["condition"] for c in validator(conf(warn_only_9=True)).caveats]
 
 
 def test_an_enforced_mismatch_refuses_the_node():

@@ -93,8 +93,18 @@ def test_warn_only_id_key_digest_passes_with_a_warning():
     warnings = []
     config = azure_config(PLATFORM, firmwareSignerConfig={"acceptedKeyDigests": ["00" * 48],
                                                           "enforcementPolicy": "WarnOnly"})
-    validator(config=config, warnings=warnings).validate(certificate(), NONCE)
+    checker = validator(config=config, warnings=warnings)
+    assert [w for w in warnings if "enforcementPolicy is WarnOnly" in w]  # said once per use, before any node
+    evidence = checker.validate(certificate(), NONCE)
     assert any("is not in acceptedKeyDigests (enforcementPolicy WarnOnly)" in w for w in warnings)
+    assert evidence["caveats"] == ["id_key_digests_warn_only"] and evidence["hardware_root"] is True
+    assert [c["condition"] for c in checker.caveats] == ["id_key_digests_warn_only"]
+
+
+def test_enforced_id_key_digests_carry_no_caveat():
+    warnings = []
+    evidence = validator(warnings=warnings).validate(certificate(), NONCE)
+    assert evidence["caveats"] == [] and not [w for w in warnings if "WarnOnly" in w]
 
 
 def test_latest_firmware_versions_are_refused_with_the_reason():

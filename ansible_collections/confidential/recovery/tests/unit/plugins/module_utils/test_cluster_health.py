@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.confidential.recovery.plugins.module_utils._cluster_health import (
-    ClusterUnreachable, api_client, cluster_health,
+    ClusterUnreachable, api_client, check_api_credentials, cluster_health,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._k8s_auth import AUTH_ARG_SPEC, KubeAuth
 
@@ -87,3 +87,20 @@ def test_kubernetes_core_environment_variables(monkeypatch, option, variable):
 
 def test_the_token_is_never_logged():
     assert AUTH_ARG_SPEC["api_key"]["no_log"] is True
+
+
+def test_an_unverified_api_is_a_caveat_from_the_kubeconfig_or_the_option(tmp_path):
+    insecure = tmp_path / "insecure.conf"
+    insecure.write_text(VALID_SHAPE)
+    caveats = check_api_credentials(KubeAuth(kubeconfig=str(insecure)))
+    assert [c["condition"] for c in caveats] == ["kube_api_unverified"]
+    assert "insecure-skip-tls-verify" in caveats[0]["message"] and str(insecure) in caveats[0]["message"]
+    assert [c["condition"] for c in check_api_credentials(KubeAuth(host="https://127.0.0.3:6443", validate_certs=False))] \
+        == ["kube_api_unverified"]
+
+
+def test_a_verified_api_has_no_caveat(tmp_path):
+    verified = tmp_path / "verified.conf"
+    verified.write_text(VALID_SHAPE.replace("insecure-skip-tls-verify: true", "certificate-authority-data: ''"))
+    assert check_api_credentials(KubeAuth(kubeconfig=str(verified))) == []
+    assert check_api_credentials(KubeAuth(host="https://127.0.0.3:6443")) == []
