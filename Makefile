@@ -27,7 +27,7 @@ LAB_ATTESTATION ?= $(ATTESTATION)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: chromium molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
+.PHONY: fuzz chromium molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
 
 venv: $(DEPS_STAMP)
 
@@ -114,7 +114,7 @@ lowest-deps:
 	test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv $(LOWEST_VENV)
 	sed -E 's/>=([^,]+).*/==\1/' $(SRC)/requirements.txt > $(LOWEST_VENV)/lowest.txt
 	$(LOWEST_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(LOWEST_VENV)/lowest.txt '$(LOWEST_ANSIBLE)' \
-	  $$(grep -E '^(pytest|pytest-timeout|moto\[server\])==' requirements-dev.txt)
+	  $$(grep -E '^(pytest|pytest-timeout|moto\[server\]|hypothesis)==' requirements-dev.txt)
 	$(LOWEST_VENV)/bin/python -c 'import google.protobuf, cryptography, ansible; print("lowest: protobuf", google.protobuf.__version__, "cryptography", cryptography.__version__, "ansible-core", ansible.__version__)'
 	$(LOWEST_VENV)/bin/pytest -q $(SRC)/tests/unit
 
@@ -123,6 +123,12 @@ unit: collection
 
 integration: collection
 	$(BIN)/pytest tests/system
+
+# The fuzz suite's long profile: every reader of untrusted input, FUZZ_EXAMPLES (default 5000) random examples per
+# target instead of make test's fixed 120. A failure prints the input and how to replay it.
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(DEPS_STAMP)
+	HYPOTHESIS_PROFILE=long FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q $(SRC)/tests/unit/fuzz --hypothesis-show-statistics
 
 # ansible-test integration: one target per module (tests/integration/targets), run in place against a lab on
 # 127.20.9.0/24 that this target starts and always stops. ansible-test passes no environment to the targets,

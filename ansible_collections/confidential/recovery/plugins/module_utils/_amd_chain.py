@@ -15,6 +15,7 @@ import hashlib
 import warnings
 from dataclasses import dataclass
 
+from ._checks import raises_only
 from ._snp_report import Tcb
 
 try:
@@ -153,6 +154,7 @@ def is_pinned_ark(pem: bytes) -> bool:
     return hashlib.sha256(der).hexdigest() in ARK_SHA256.values()
 
 
+@raises_only(ChainError, "the SEV-SNP signing key or its chain")
 def verify_signing_key(leaf_bytes: bytes, now: datetime.datetime, intermediate_bytes: bytes | None = None,
                        trust_anchor: bytes | None = None) -> SigningKey:
     """Check a VCEK or VLEK and its chain to the pinned ARK; return the key with its TCB and hardware ID.

@@ -20,7 +20,7 @@ import json
 
 from . import _amd_kds, _attestation_config, _intel_pcs, _constellation_variants, _contrast_snp, _contrast_tdx
 from ._atls import AttestationFailed
-from ._checks import NO_POLICY_HASH, CheckFailed
+from ._checks import NO_POLICY_HASH, CheckFailed, raises_only
 
 try:
     from cryptography import x509
@@ -108,6 +108,7 @@ def _extension_value(cert, oid: str) -> bytes:
     )
 
 
+@raises_only(AttestationFailed, "the peer's aTLS certificate")
 def peer_document(cert_der: bytes, oid: str, now: datetime.datetime | None = None):
     """The peer's self-signed aTLS certificate, checked, and the raw attestation document of extension ``oid``."""
     try:
@@ -131,6 +132,7 @@ class ConstellationDummyValidator:
     name = "constellation/dummy"
     caveats = [{"condition": "lab_attestation", "message": LAB_WARNING}]
 
+    @raises_only(AttestationFailed, "the attestation document")
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
         cert, raw = peer_document(cert_der, CONSTELLATION_OIDS["dummy"])
         try:
@@ -165,6 +167,7 @@ class ContrastInsecureValidator:
             raise NotImplementedError(NO_POLICY_HASH)
         self.policy_hashes = {h.lower() for h in coordinator_policy_hashes}
 
+    @raises_only(AttestationFailed, "the attestation document")
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
         cert, raw = peer_document(cert_der, CONTRAST_OIDS["insecure"])
         expected = hashlib.sha512(spki_der(cert) + nonce).digest()
@@ -227,6 +230,7 @@ class ConstellationValidator:
         self.selection = selection
         self.caveats = list(caveats)
 
+    @raises_only(AttestationFailed, "the attestation document")
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
         try:
             cert, raw = peer_document(cert_der, CONSTELLATION_OIDS[self.variant], self.now() if self.now else None)
@@ -298,6 +302,7 @@ class ContrastHardwareValidator:
         self.variant, self.check, self.errors, self.now = variant, check, errors + (ValueError,), now
         self.name = f"contrast/{variant}"
 
+    @raises_only(AttestationFailed, "the attestation document")
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
         moment = self.now() if self.now else datetime.datetime.now(datetime.timezone.utc)
         cert, raw = peer_document(cert_der, CONTRAST_OIDS[self.variant], moment)

@@ -5,7 +5,38 @@
 
 from __future__ import annotations
 
+import functools
+import struct
 from dataclasses import dataclass
+
+try:
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.x509 import InvalidVersion
+
+    _CRYPTOGRAPHY_ERRORS = (UnsupportedAlgorithm, InvalidVersion)
+except ImportError:  # pragma: no cover - the modules report the missing library through missing_required_lib
+    _CRYPTOGRAPHY_ERRORS = ()
+
+# What a reader of hostile bytes or JSON can trip over in the libraries it calls, beyond its own checks: lazily parsed
+# certificates, struct unpacking, decoding, a value of the wrong JSON type.
+MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, struct.error,
+             UnicodeError) + _CRYPTOGRAPHY_ERRORS
+
+
+def raises_only(error, what: str):
+    """Decorate a reader of untrusted input so that it raises only ``error``: anything in MALFORMED becomes ``error``
+    naming ``what`` and the cause. Its own ``error`` passes unchanged."""
+    def decorate(reader):
+        @functools.wraps(reader)
+        def guarded(*args, **kwargs):
+            try:
+                return reader(*args, **kwargs)
+            except error:
+                raise
+            except MALFORMED as exc:
+                raise error(f"{what} is malformed ({type(exc).__name__}: {str(exc)[:160]})") from exc
+        return guarded
+    return decorate
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,17 @@ def recover_stream(sock, authority: str, master: MasterSecret, timeout: float) -
     if reply is None:
         stream.close()
         raise GrpcError(INTERNAL, "node closed the stream without sending its disk UUID")
-    disk_uuid = recover_stream_pb2.RecoverResponse.FromString(reply).disk_uuid
-    stream.send(recover_stream_pb2.RecoverMessage(state_disk_key=master.disk_key(disk_uuid)).SerializeToString())
+    try:
+        disk_uuid = recover_stream_pb2.RecoverResponse.FromString(reply).disk_uuid
+    except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError, whose class depends on the runtime
+        stream.close()
+        raise GrpcError(INTERNAL, f"the node's RecoverResponse does not parse: {exc}") from exc
+    try:
+        key = master.disk_key(disk_uuid)
+    except ValueError as exc:
+        stream.close()
+        raise GrpcError(INTERNAL, f"the node announced no disk UUID: {str(exc)[:120]}") from exc
+    stream.send(recover_stream_pb2.RecoverMessage(state_disk_key=key).SerializeToString())
     stream.close()
     return disk_uuid
 

@@ -23,6 +23,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from ._checks import raises_only
+
 UID_PATTERN = re.compile(r"^[0-9a-z]{5,8}$")
 
 
@@ -126,6 +128,7 @@ def from_id_json(doc, source: str, legacy_state=None) -> ClusterState:
     return state.checked()
 
 
+@raises_only(StateError, "the workspace file")
 def parse_workspace_file(text: str, source: str, legacy_state_text: str | None = None) -> ClusterState:
     """The cluster state of one workspace file's text (YAML or JSON; JSON is YAML too, so one parser reads both)."""
     import yaml  # PyYAML is a requirement of the collection; imported here so the module loads without it
@@ -138,7 +141,12 @@ def parse_workspace_file(text: str, source: str, legacy_state_text: str | None =
         return from_state_yaml(doc, source)
     legacy = None
     if legacy_state_text is not None:
-        legacy = json.loads(legacy_state_text)
+        try:
+            legacy = json.loads(legacy_state_text)
+        except ValueError as exc:
+            raise StateError(f"the constellation-state.json beside {source} is not JSON: {exc}") from exc
+        if not isinstance(legacy, dict):
+            raise StateError(f"the constellation-state.json beside {source} is not a JSON object")
     return from_id_json(doc, source, legacy)
 
 

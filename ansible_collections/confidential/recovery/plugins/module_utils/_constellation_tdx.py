@@ -18,7 +18,7 @@ import hmac
 import json
 from dataclasses import dataclass, field
 
-from ._checks import CheckFailed
+from ._checks import CheckFailed, raises_only
 from ._constellation_vtpm import go_bytes
 from ._measurements import compare
 from ._tdx_quote import QuoteFormatError, parse_quote
@@ -47,6 +47,7 @@ def _fail(check: str, message: str) -> TdxDocumentError:
     return error
 
 
+@raises_only(TdxDocumentError, "the attestation document")
 def validate(raw: bytes, nonce: bytes, measurements, collateral, now, trust_anchor: bytes | None = None) -> TdxResult:
     """``now`` is a callable; ``measurements`` maps index (0 MRTD, 1-4 RTMR0-3) to Measurement; ``collateral`` is
     an _intel_pcs.PcsCollateral."""

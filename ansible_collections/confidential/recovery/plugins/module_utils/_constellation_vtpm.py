@@ -19,7 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from ._checks import CheckFailed
+from ._checks import CheckFailed, raises_only
 from ._measurements import compare
 from ._tpm import ALG_SHA256, TpmError, parse_public, verify_quote
 from ._tpm_eventlog import parse_event_log, replay
@@ -92,7 +92,10 @@ def _quote(entry, position: int) -> Quote:
     if not isinstance(bank, int):
         raise VtpmDocumentError(f"quote {position}: the PCR bank is not a number")
     values = {}
-    for index, value in (pcrs.get("pcrs") or {}).items():
+    sent = pcrs.get("pcrs") or {}
+    if not isinstance(sent, dict):
+        raise VtpmDocumentError(f"quote {position}: the PCR values are not a map of index to value")
+    for index, value in sent.items():
         try:
             values[int(index)] = go_bytes(value, f"quote {position} PCR {index}")
         except ValueError as exc:
@@ -101,6 +104,7 @@ def _quote(entry, position: int) -> Quote:
                  bank, values)
 
 
+@raises_only(VtpmDocumentError, "the attestation document")
 def parse_document(raw: bytes) -> VtpmDocument:
     try:
         doc = json.loads(raw)
@@ -130,6 +134,7 @@ def _same_key(one, other) -> bool:
 CHECKS = ("document", "attestation_key", "quote", "event_log", "platform", "measurements")
 
 
+@raises_only(VtpmDocumentError, "the attestation document")
 def validate(raw: bytes, nonce: bytes, trusted_ak, measurements, check_cvm=None) -> VtpmResult:
     """``trusted_ak(document, extra_data)`` returns the AK the variant trusts and a summary of the platform evidence
     that vouched for it (or raises VtpmDocumentError); ``check_cvm(document)`` runs the variant's own checks;

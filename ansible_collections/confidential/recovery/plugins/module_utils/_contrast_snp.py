@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ._amd_chain import ChainError, load_certificate, pinned_chain, verify_signing_key
 from ._amd_kds import KdsCollateral, KdsError, crl_location, vcek_location
-from ._checks import NO_POLICY_HASH, require_an_accepting_entry
+from ._checks import NO_POLICY_HASH, raises_only, require_an_accepting_entry
 from ._contrast_idblock import guest_policy, id_key_digest
 from ._snp_report import REPORT_SIZE, ReportFormatError, Tcb, parse_report
 from ._snp_verify import SnpPolicy, SnpVerificationError, verify_report
@@ -214,6 +214,7 @@ def _from_kds(collateral: KdsCollateral | None, location, what: str) -> bytes:
         raise ContrastSnpError(str(exc)) from exc
 
 
+@raises_only(ContrastSnpError, "the Coordinator's SEV-SNP evidence")
 def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict], policy_hashes: list[str],
              now: datetime.datetime, trust_anchor: bytes | None = None, collateral: KdsCollateral | None = None) -> dict:
     """The report summary if the Coordinator's evidence holds; ContrastSnpError naming every reason otherwise.

@@ -17,7 +17,7 @@ import hmac
 import json
 import struct
 
-from ._checks import NO_POLICY_HASH, require_an_accepting_entry
+from ._checks import NO_POLICY_HASH, raises_only, require_an_accepting_entry
 from ._intel_pcs import CollateralError, pck_extension
 from ._tdx_quote import HEADER_SVN_NAMES, QuoteFormatError, parse_quote
 from ._tdx_verify import TdxPolicy, check_quote
@@ -197,6 +197,7 @@ def _against_entry(quote, collateral: str, entry: dict, report_data: bytes, now,
         raise ContrastTdxError("; ".join(problems))
 
 
+@raises_only(ContrastTdxError, "the Coordinator's TDX evidence")
 def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict], policy_hashes: list[str],
              now: datetime.datetime, collateral, trust_anchor: bytes | None = None) -> dict:
     """``collateral`` is an _intel_pcs.PcsCollateral."""

@@ -11,7 +11,7 @@ The nonce goes both ways (ALPN and SNI), as the client rules of the protocol doc
 from __future__ import annotations
 
 from ._atls import connect
-from ._grpc_h2 import GrpcError, unary_call
+from ._grpc_h2 import INTERNAL, GrpcError, unary_call
 
 try:
     from ._generated import userapi_pb2
@@ -52,9 +52,17 @@ class UserApi:
 
     def get_manifests(self):
         body, _prefix = self._call("GetManifests", userapi_pb2.GetManifestsRequest().SerializeToString())
-        return userapi_pb2.GetManifestsResponse.FromString(body)
+        return parse_manifests(body)
 
     def recover(self, seed: bytes, salt: bytes, identity, force: bool = False) -> str:
         request = userapi_pb2.RecoverRequest(Seed=seed, Salt=salt, Force=force)
         _body, prefix = self._call("Recover", request.SerializeToString(), identity=identity)
         return prefix
+
+
+def parse_manifests(body: bytes):
+    """The GetManifests reply; a body that is not one is the server's INTERNAL error, as gRPC's own client names it."""
+    try:
+        return userapi_pb2.GetManifestsResponse.FromString(body)
+    except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError, whose class depends on the runtime
+        raise GrpcError(INTERNAL, f"the Coordinator's GetManifests reply does not parse: {exc}") from exc

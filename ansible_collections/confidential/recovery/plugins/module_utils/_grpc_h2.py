@@ -122,8 +122,12 @@ class _Call:
         if ":status" in values:
             self.http_status = values[":status"]
         if "grpc-status" in values:
-            self.status = int(values["grpc-status"])
+            text = values["grpc-status"]
             self.message = urllib.parse.unquote(values.get("grpc-message", ""))
+            if isinstance(text, str) and text.isascii() and text.isdigit():
+                self.status = int(text)
+            else:  # as gRPC's own clients treat a status they cannot read
+                self.status, self.message = UNKNOWN, f"malformed grpc-status {text[:20]!r}: {self.message[:200]}"
 
     def _pump(self) -> None:
         self._settimeout()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._checks import raises_only
+
 REPORT_SIZE = 0x4A0
 SIGNED_SIZE = 0x2A0
 SUPPORTED_VERSIONS = range(2, 6)
@@ -135,6 +137,7 @@ class SnpReport:
         }
 
 
+@raises_only(ReportFormatError, "the SEV-SNP report")
 def parse_report(data: bytes) -> SnpReport:
     """Parse the first 1184 bytes of ``data`` (Azure's HCL report and others append their own bytes)."""
     if len(data) < REPORT_SIZE:

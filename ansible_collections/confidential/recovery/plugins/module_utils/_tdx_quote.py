@@ -12,6 +12,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from ._checks import raises_only
+
 HEADER_SIZE = 0x30
 SIGNED_SIZE = 0x278  # header and TD report body
 TEE_TDX = 0x81
@@ -104,6 +106,7 @@ def _qe_report(raw: bytes) -> QeReport:
                     isv_svn=struct.unpack_from("<H", raw, 258)[0], report_data=raw[320:384])
 
 
+@raises_only(QuoteFormatError, "the TDX quote")
 def parse_quote(data: bytes) -> TdxQuote:
     if len(data) < SIGNED_SIZE + 4:
         raise QuoteFormatError(f"a TDX v4 quote has at least {SIGNED_SIZE + 4} bytes, got {len(data)}")

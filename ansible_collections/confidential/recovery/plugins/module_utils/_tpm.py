@@ -14,6 +14,8 @@ import hmac
 import struct
 from dataclasses import dataclass
 
+from ._checks import raises_only
+
 try:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
@@ -81,6 +83,7 @@ def hash_algorithm(alg: int):
         raise TpmError(f"hash algorithm {alg:#06x} is not supported") from exc
 
 
+@raises_only(TpmError, "the TPM public key")
 def parse_public(tpmt_public: bytes):
     """TPMT_PUBLIC -> a cryptography public key (RSA or ECC)."""
     reader = Reader(tpmt_public, "TPMT_PUBLIC")
@@ -118,6 +121,7 @@ class Attest:
     pcr_digest: bytes
 
 
+@raises_only(TpmError, "the TPM quote")
 def parse_attest(tpms_attest: bytes) -> Attest:
     reader = Reader(tpms_attest, "TPMS_ATTEST")
     if reader.u32() != ATTEST_MAGIC:
@@ -159,6 +163,7 @@ def _verify_signature(key, raw_sig: bytes, message: bytes) -> int:
     return hash_alg
 
 
+@raises_only(TpmError, "the TPM quote or its signature")
 def verify_quote(key, quote: bytes, raw_sig: bytes, bank: int, pcrs: dict[int, bytes], nonce: bytes) -> Attest:
     """A quote of ``pcrs`` (bank ``bank``) signed by ``key`` for ``nonce``; raises TpmError otherwise."""
     hash_alg = _verify_signature(key, raw_sig, quote)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
+from ._checks import raises_only
 from ._tpm import Reader, TpmError, hash_algorithm
 
 try:
@@ -41,6 +42,7 @@ def _digest_sizes(spec: bytes) -> dict[int, int]:
     return {reader.u16(): reader.u16() for _algorithm in range(reader.u32())}
 
 
+@raises_only(TpmError, "the event log")
 def parse_event_log(log: bytes) -> list[Event]:
     reader = Reader(log, "the event log", "<")
     pcr, kind = reader.u32(), reader.u32()
