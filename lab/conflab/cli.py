@@ -158,7 +158,9 @@ def select_nodes(config: dict, spec: str | None) -> list[dict]:
 
 
 # Faults a running node picks up from faults.json, without being replaced by a fault server.
-SWITCHED_FAULTS = ("reboot-after-push", "wrong-measurement", "etcd-fails")
+SWITCHED_FAULTS = ("reboot-after-push", "wrong-measurement", "malformed-evidence", "etcd-fails")
+# The faults that change a node's attestation document: only a lab that attests with measurements has one.
+EVIDENCE_FAULTS = ("wrong-measurement", "malformed-evidence")
 MEASURED_ATTESTATIONS = ("qemu-vtpm", "snp")
 
 
@@ -176,7 +178,7 @@ def parse_faults(config: dict, specs: list[str]) -> list[tuple[dict, str]]:
             raise LabError(f"--fault {spec}: {name!r} is not a control-plane node of this lab")
         if kind not in FAULT_KINDS + SWITCHED_FAULTS:
             raise LabError(f"--fault {spec}: choose one of {', '.join(FAULT_KINDS + SWITCHED_FAULTS)}")
-        if kind == "wrong-measurement" and config.get("attestation") not in MEASURED_ATTESTATIONS:
+        if kind in EVIDENCE_FAULTS and config.get("attestation") not in MEASURED_ATTESTATIONS:
             raise LabError(f"--fault {spec}: the lab must attest with measurements (conflab up --attestation "
                            f"{' or '.join(MEASURED_ATTESTATIONS)}); this one uses {config.get('attestation')}")
         parsed.append((by_name[name], kind))
@@ -227,6 +229,9 @@ def cmd_break(args) -> int:
         elif kind == "wrong-measurement":
             _add_to_switch(directory, "wrong_measurement", node["name"])
             progress(f"{node['name']} now presents a wrong measurement at PCR 4")
+        elif kind == "malformed-evidence":
+            _add_to_switch(directory, "malformed_evidence", node["name"])
+            progress(f"{node['name']} now presents a malformed attestation document (PCR values as a list)")
         elif kind == "etcd-fails":
             _add_to_switch(directory, "etcd_fails", node["name"])
             progress(f"{node['name']} takes its key, but its etcd member crashes at every start")
@@ -248,6 +253,12 @@ def cmd_break(args) -> int:
     elif args.lb == "flapping":
         faultfile.update(directory, lb="flapping", lb_flap_period=args.lb_flap_period)
         progress(f"the load balancer drops every backend and takes it back, every {args.lb_flap_period:g} s")
+    if args.manifest_format == "names":
+        contrast_control().rewrite_manifest_with_names(config)
+        progress("the workspace's manifest.json now has the Policies form of Contrast v0.7 (hash to names, no roles)")
+    if args.coordinator_presents:
+        faultfile.update(directory, coordinator_presents=args.coordinator_presents)
+        progress(f"the Coordinator now presents the policy hash of workload {args.coordinator_presents} (an impostor)")
     if args.restart_coordinator:
         contrast_control().restart(config)
         progress("restarted the Contrast Coordinator: it waits in recovery mode")
@@ -270,11 +281,15 @@ def cmd_repair(args) -> int:
         progress("patching workloads works again")
     if args.lb:
         faultfile.update(directory, lb=None, lb_flap_period=None)
+    if args.coordinator:
+        faultfile.update(directory, coordinator_presents=None)
+        contrast_control().restore_manifest(config)
+        progress("the Coordinator presents its own policy hash, and the workspace has its own manifest.json again")
     repaired = select_nodes(config, args.nodes)
     if repaired:
         names = {node["name"] for node in repaired}
         switches = faultfile.read(directory)
-        for switch in ("wrong_measurement", "etcd_fails"):
+        for switch in ("wrong_measurement", "malformed_evidence", "etcd_fails"):
             still = [name for name in switches.get(switch) or [] if name not in names]
             faultfile.update(directory, **{switch: still or None})
     for node in repaired:
@@ -377,7 +392,8 @@ def parser() -> argparse.ArgumentParser:
     brk.add_argument("--kill", help="N or name,name: stop without restarting")
     brk.add_argument("--fault", action="append", metavar="NODE=KIND",
                      help=f"replace NODE's recovery server: {', '.join(FAULT_KINDS)}; or reboot-after-push; or "
-                          "wrong-measurement (NODE's PCR 4 differs from the reference); or etcd-fails (NODE takes its key, "
+                          "wrong-measurement (NODE's PCR 4 differs from the reference); or malformed-evidence (NODE's "
+                          "attestation document has its PCR values as a list); or etcd-fails (NODE takes its key, "
                           "its etcd member crashes at every start)")
     brk.add_argument("--kubeapi", choices=("down", "stall"))
     brk.add_argument("--workloads", choices=("fail",))
@@ -385,6 +401,10 @@ def parser() -> argparse.ArgumentParser:
                      help="stale-pool: nodes that left stay in the pool; flapping: the pool empties every other period")
     brk.add_argument("--lb-flap-period", type=float, default=2.0, metavar="SECONDS")
     brk.add_argument("--restart-coordinator", action="store_true")
+    brk.add_argument("--coordinator-presents", choices=("web", "emoji", "db"), metavar="WORKLOAD",
+                     help="the Coordinator's evidence shows the policy hash of this demo workload (web, emoji, db)")
+    brk.add_argument("--manifest-format", choices=("names",),
+                     help="names: rewrite the workspace's manifest.json in Contrast v0.7's form (no Coordinator role)")
     brk.add_argument("--timeout", type=float, default=60.0)
     brk.set_defaults(func=cmd_break)
 
@@ -393,6 +413,8 @@ def parser() -> argparse.ArgumentParser:
     repair.add_argument("--kubeapi", action="store_true")
     repair.add_argument("--workloads", action="store_true")
     repair.add_argument("--lb", action="store_true")
+    repair.add_argument("--coordinator", action="store_true",
+                        help="the Coordinator presents its own policy hash, the workspace's manifest.json is restored")
     repair.add_argument("--nodes", help="N, all, or name,name: stop their fault servers and boot them (locked)")
     repair.add_argument("--timeout", type=float, default=60.0)
     repair.set_defaults(func=cmd_repair)

@@ -164,3 +164,31 @@ def test_attestation_info_audits_the_coordinator_and_sends_nothing(contrast_lab,
 
     assert run.rc == 0, run.output[-4000:]
     assert coordinator_state(lab) == state_before
+
+
+def test_an_impostor_under_an_old_manifest_gets_no_seed(contrast_lab):
+    """A manifest of Contrast v0.7 names no Coordinator policy, and the peer on the Coordinator's address presents a
+    workload's policy hash: the run refuses before it dials, and with the hash given explicitly, the impostor fails
+    attestation. The Coordinator stays in recovery mode throughout: no seed went out."""
+    lab = contrast_lab
+    restart_coordinator(lab)
+    lab.break_("--reboot", "none", "--manifest-format", "names", "--coordinator-presents", "web")
+    identity = json.loads((lab.directory / "contrast-lab" / "identity.json").read_text())
+    try:
+        refused = lab.run(*CONTRAST_ONLY)
+
+        assert refused.rc != 0
+        assert "names no Coordinator policy" in refused.output and "Give coordinator_policy_hash" in refused.output
+        assert coordinator_state(lab) == "stale"
+
+        explicit = lab.run(*CONTRAST_ONLY, "-e", f"contrast_recover_coordinator_policy_hash={identity['policy_hash']}")
+
+        assert explicit.rc != 0
+        assert "wrong policy hash for Coordinator" in explicit.output
+        assert coordinator_state(lab) == "stale"
+    finally:
+        lab.repair("--coordinator")
+
+    recovered = lab.run(*CONTRAST_ONLY)
+    assert recovered.rc == 0, recovered.output[-4000:]
+    assert coordinator_state(lab) == "ready"

@@ -131,6 +131,29 @@ def test_a_node_presenting_a_wrong_measurement_gets_no_key_and_the_report_names_
     assert snp_lab.run("-e", "constellation_recover_stop_at=all").rc == 0
 
 
+def test_a_node_presenting_malformed_evidence_fails_alone_and_the_others_are_recovered(snp_lab):
+    if set(snp_lab.control_plane_states().values()) != {"unlocked"}:
+        assert snp_lab.run("-e", "constellation_recover_stop_at=all").rc == 0
+    hostile = "conflab-control-plane-1"
+    snp_lab.break_("--reboot", "all", "--fault", f"{hostile}=malformed-evidence")
+    before = snp_lab.directory.joinpath("nodes", hostile, "console.log").read_text().count(RECEIVED)
+
+    run = snp_lab.run("-e", "constellation_recover_stop_at=all", *QUICK)
+
+    assert run.rc != 0, "a node that could not be recovered fails the run, after the others are recovered"
+    report = node(run, hostile)
+    assert report["outcome"] == "failed" and report["keys"] == 0, report
+    assert "attestation failed, nothing sent" in report["error"] and "PCR values are not a map" in report["error"], report
+    others = {name: outcome for name, outcome in outcomes(run).items() if name != hostile and "control-plane" in name}
+    assert set(others.values()) == {"pushed"}, others
+    assert run.report["constellation"]["quorum"] is True and run.report["constellation"]["keys_pushed"] == 2
+    assert snp_lab.directory.joinpath("nodes", hostile, "console.log").read_text().count(RECEIVED) == before
+    assert snp_lab.control_plane_states()[hostile] == "waiting", "neither the push nor the rejoin may unlock it"
+
+    snp_lab.repair("--nodes", hostile)
+    assert snp_lab.run("-e", "constellation_recover_stop_at=all").rc == 0
+
+
 def coordinator_state(lab) -> str:
     return lab.status()["coordinator"]["state"]
 

@@ -53,7 +53,8 @@ class JoinService:
             self._grpc.stop(grace=1)
 
     def _measured_wrong(self, disk_uuid: str) -> bool:
-        names = faultfile.read(self.lab["dir"]).get("wrong_measurement") or []
+        switches = faultfile.read(self.lab["dir"])
+        names = (switches.get("wrong_measurement") or []) + (switches.get("malformed_evidence") or [])
         return any(node["name"] in names and node.get("disk_uuid") == disk_uuid for node in self.lab["nodes"])
 
     def _issue_rejoin_ticket(self, request, context):

@@ -110,14 +110,14 @@ class Node:
         """The aTLS certificate issuer of the lab's attestation mode; None for upstream's dummy variant."""
         mode = self.lab.get("attestation")
 
-        def wrong_measurement() -> bool:
-            return self.node["name"] in (faultfile.read(self.lab_dir).get("wrong_measurement") or [])
+        def switched(switch: str):
+            return lambda: self.node["name"] in (faultfile.read(self.lab_dir).get(switch) or [])
 
         if mode == "qemu-vtpm":
-            return VtpmAttestationIssuer(wrong_measurement).issue
+            return VtpmAttestationIssuer(switched("wrong_measurement"), switched("malformed_evidence")).issue
         if mode == "snp":
             chip = SoftwareSnpChip(self.lab_dir, self.lab_dir / ".cluster", self.node["name"])
-            return SnpAttestationIssuer(chip, wrong_measurement).issue
+            return SnpAttestationIssuer(chip, switched("wrong_measurement"), switched("malformed_evidence")).issue
         return None
 
     # -- keys -------------------------------------------------------------

@@ -135,8 +135,8 @@ class SnpAttestationIssuer(VtpmAttestationIssuer):
 
     oid = AZURE_SEV_SNP_OID
 
-    def __init__(self, chip: SoftwareSnpChip, wrong_measurement=lambda: False) -> None:
-        super().__init__(wrong_measurement)
+    def __init__(self, chip: SoftwareSnpChip, wrong_measurement=lambda: False, malformed=lambda: False) -> None:
+        super().__init__(wrong_measurement, malformed)
         ak = self._tpm.public_key.public_numbers()
         runtime = json.dumps({"keys": [{"kid": "HCLAkPub", "key_ops": ["encrypt"], "kty": "RSA",
                                         "e": _b64url(ak.e), "n": _b64url(ak.n)}],

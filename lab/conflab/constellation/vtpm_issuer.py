@@ -90,21 +90,37 @@ def document(tpm: SoftwareTpm, user_data: bytes, nonce: bytes, pcrs: dict[int, b
     }).encode()
 
 
+def malformed_document(genuine: bytes) -> bytes:
+    """The document of `conflab break --fault NODE=malformed-evidence`: well-formed JSON, genuinely signed, but the PCR
+    values are a list where the format has a map of index to value, as a hostile or broken peer might send."""
+    doc = json.loads(genuine)
+    for quote in doc["Attestation"]["quotes"]:
+        quote["pcrs"]["pcrs"] = list(quote["pcrs"]["pcrs"].values())
+    return json.dumps(doc).encode()
+
+
 class VtpmAttestationIssuer:
     """Issues aTLS certificates like DummyAttestationIssuer, with a qemu-vtpm document instead of a dummy one.
 
-    ``wrong_measurement()`` is asked on every handshake, so a fault switched on while the node waits takes effect.
+    ``wrong_measurement()`` and ``malformed()`` are asked on every handshake, so a fault switched on while the node
+    waits takes effect.
     """
 
     oid = QEMU_VTPM_OID
 
-    def __init__(self, wrong_measurement=lambda: False) -> None:
+    def __init__(self, wrong_measurement=lambda: False, malformed=lambda: False) -> None:
         self._key = ec.generate_private_key(ec.SECP256R1())
         self._tpm = SoftwareTpm()
         self._wrong_measurement = wrong_measurement
+        self._malformed = malformed
 
     def instance_info(self) -> bytes:
         return b""
+
+    def _document(self, spki: bytes, nonce: bytes) -> bytes:
+        genuine = document(self._tpm, hashlib.sha256(spki).digest(), nonce, presented_pcrs(self._wrong_measurement()),
+                           self.instance_info())
+        return malformed_document(genuine) if self._malformed() else genuine
 
     def issue(self, nonce: bytes):
         spki = self._key.public_key().public_bytes(serialization.Encoding.DER,
@@ -114,8 +130,6 @@ class VtpmAttestationIssuer:
         cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(self._key.public_key())
                 .serial_number(secrets.randbelow(2**128 - 1) + 1)
                 .not_valid_before(now - VALIDITY).not_valid_after(now + VALIDITY)
-                .add_extension(x509.UnrecognizedExtension(self.oid, document(
-                    self._tpm, hashlib.sha256(spki).digest(), nonce, presented_pcrs(self._wrong_measurement()),
-                    self.instance_info())), critical=False)
+                .add_extension(x509.UnrecognizedExtension(self.oid, self._document(spki, nonce)), critical=False)
                 .sign(self._key, hashes.SHA256()))
         return cert, self._key

@@ -19,7 +19,9 @@ INSECURE_OID = x509.ObjectIdentifier("1.3.9901.2.3")
 
 
 class InsecureIssuer:
-    def __init__(self, policy_hash: bytes):
+    """``policy_hash()`` is asked on every handshake (the lab can make the Coordinator an impostor while it runs)."""
+
+    def __init__(self, policy_hash):
         self.policy_hash = policy_hash
 
     def issue(self, nonce: bytes):
@@ -27,7 +29,7 @@ class InsecureIssuer:
         spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         document = json.dumps({
             "reportData": base64.b64encode(hashlib.sha512(spki + nonce).digest()).decode(),
-            "hostData": base64.b64encode(self.policy_hash).decode(),
+            "hostData": base64.b64encode(self.policy_hash()).decode(),
         }).encode()
         now = datetime.datetime.now(datetime.timezone.utc)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Contrast")])

@@ -13,7 +13,7 @@ from pathlib import Path
 from .. import processes
 from .coordinator import state_dir
 from .snp_evidence import reference_entry
-from .workspace import create_workspace
+from .workspace import create_workspace, with_names_policies
 
 NAME = "coordinator"
 MODULE = "conflab.contrast.coordinator"
@@ -73,3 +73,23 @@ def state(config: dict) -> str:
         return json.loads((state_dir(directory) / "status.json").read_text())["state"]
     except (OSError, ValueError, KeyError):
         return "down"
+
+
+ORIGINAL_MANIFEST = "manifest.json.original"
+
+
+def rewrite_manifest_with_names(config: dict) -> None:
+    """The workspace's manifest.json in Contrast v0.7's Policies form; the original is kept for restore_manifest."""
+    workspace = Path(config["dir"]) / "contrast"
+    original = workspace / ORIGINAL_MANIFEST
+    if not original.exists():
+        (workspace / "manifest.json").replace(original)
+    manifest = json.loads(original.read_text())
+    (workspace / "manifest.json").write_text(json.dumps(with_names_policies(manifest), indent=2))
+
+
+def restore_manifest(config: dict) -> None:
+    workspace = Path(config["dir"]) / "contrast"
+    original = workspace / ORIGINAL_MANIFEST
+    if original.exists():
+        original.replace(workspace / "manifest.json")

@@ -20,11 +20,13 @@ from pathlib import Path
 
 import grpc
 
+from .. import faultfile
 from ..atls_server import AtlsTerminator
 from .attestation_certs import InsecureIssuer
 from .history import History
 from .snp_evidence import SnpCoordinatorIssuer
 from .userapi_service import Coordinator, generic_handlers
+from .workspace import workload_policy_hash
 
 
 def state_dir(lab_dir: Path) -> Path:
@@ -52,7 +54,14 @@ def main(argv=None) -> int:
     server.add_generic_rpc_handlers(generic_handlers(coordinator, settings["paths"]))
     backend_port = server.add_insecure_port("127.0.0.1:0")
     server.start()
-    policy_hash = bytes.fromhex(identity["policy_hash"])
+    own_hash = bytes.fromhex(identity["policy_hash"])
+
+    def policy_hash() -> bytes:
+        """Its own policy's hash; a workload's under `conflab break --coordinator-presents WORKLOAD` (an impostor: a pod
+        VM of the deployment, with the same launch measurement, answering on the Coordinator's address)."""
+        impostor = faultfile.read(args.dir).get("coordinator_presents")
+        return workload_policy_hash(impostor) if impostor else own_hash
+
     issuer = SnpCoordinatorIssuer(args.dir, policy_hash) if lab.get("attestation") == "snp" else InsecureIssuer(policy_hash)
     terminator = AtlsTerminator(settings["ip"], settings["port"], backend_port, issuer.issue,
                                 alpn_nonce=True, request_client_cert=True)

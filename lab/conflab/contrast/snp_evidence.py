@@ -109,13 +109,14 @@ def _report_message(raw: bytes):
 
 
 class SnpCoordinatorIssuer:
-    def __init__(self, lab_dir: Path, policy_hash: bytes) -> None:
+    def __init__(self, lab_dir: Path, policy_hash) -> None:
+        """``policy_hash()`` is asked on every handshake, as for the insecure issuer."""
         self.chip = SoftwareSnpChip(lab_dir, Path(lab_dir) / ".cluster", "contrast-coordinator")
         self.policy_hash = policy_hash
         self.id_key_digest = id_key_digest(LAUNCH_DIGEST, POLICY)
 
     def _document(self, spki: bytes, nonce: bytes) -> bytes:
-        report = self.chip.report(hashlib.sha512(spki + nonce).digest(), host_data=self.policy_hash,
+        report = self.chip.report(hashlib.sha512(spki + nonce).digest(), host_data=self.policy_hash(),
                                   id_key_digest=self.id_key_digest)
         der = serialization.Encoding.DER
         chain = sevsnp_pb2.CertificateChain(

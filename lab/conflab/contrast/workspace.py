@@ -34,11 +34,23 @@ def _write(path: Path, data: bytes, private: bool = False) -> None:
     os.replace(tmp, path)
 
 
+def workload_policy_hash(name: str) -> bytes:
+    """Stands for the hash of a demo workload's pod policy (its HOSTDATA on SNP)."""
+    return hashlib.sha256(f"policy of {name}".encode()).digest()
+
+
+def with_names_policies(manifest: dict) -> dict:
+    """The manifest as Contrast v0.7 and older wrote it: Policies maps each hash to its names, and no entry says which
+    policy is the Coordinator's."""
+    policies = {h: list(entry.get("SANs") or []) for h, entry in manifest["Policies"].items()}
+    return dict(manifest, Policies=policies)
+
+
 def build_manifest(coordinator_policy_hash: bytes, seedshare_owner: rsa.RSAPrivateKey, workload_owner,
                    snp_reference_values: list | None = None) -> bytes:
     policies = {coordinator_policy_hash.hex(): {"SANs": ["coordinator"], "WorkloadSecretID": "coordinator", "Role": "coordinator"}}
     for name in DEMO_WORKLOADS:
-        policies[hashlib.sha256(f"policy of {name}".encode()).hexdigest()] = {"SANs": [name], "WorkloadSecretID": name}
+        policies[workload_policy_hash(name).hex()] = {"SANs": [name], "WorkloadSecretID": name}
     owner_pkcs1 = seedshare_owner.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
     workload_pkix = workload_owner.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     manifest = {
