@@ -221,7 +221,12 @@ def test_kubernetes_api_fault_stops_contrast_and_a_rerun_finishes(broken, api_fa
     rerun = lab.run()
     record(rerun, "rerun")
     assert rerun.rc == 0, rerun.output[-4000:]
-    assert rerun.report["constellation"]["keys_pushed"] == 0
+    # The nodes keyed by the first run are not pushed again; the others have healed from their peers by now, or (on a
+    # slow machine) are pushed by the rerun's default stop_at=all: both are correct.
+    keyed = {name for name, outcome in outcomes(run).items() if outcome == "pushed"}
+    again = {name for name, outcome in outcomes(rerun).items() if outcome == "pushed"}
+    assert not keyed & again, (keyed, again)
+    assert set(lab.control_plane_states().values()) == {"unlocked"}
     assert rerun.report["contrast"]["recovered"] is True
 
 

@@ -13,8 +13,10 @@ options:
       - Attestation variant the peer must prove over aTLS before anything secret is sent.
       - V(lab) accepts the lab twin's test attestation (Constellation C(dummy), Contrast C(insecure)).
         Like O(ignore:validate_certs=false), it proves nothing about the hardware; the module warns on every use.
-      - For Constellation, V(qemu-vtpm) verifies the node's TPM quote, event log and measurements against the
-        reference values in the cluster's C(constellation-conf.yaml).
+      - For Constellation, V(qemu-vtpm) compares the measurements in the node's TPM quote and event log with the
+        reference values in the cluster's C(constellation-conf.yaml). It has B(no hardware root of trust), as the quote is
+        signed by the attestation key the node's own document carries, so whoever answers on the node's address can
+        forge one for the published values. The module warns on every use, and the report marks such nodes.
       - V(azure-sev-snp) also verifies the SEV-SNP report that vouches for the TPM's attestation key (its chain to
         AMD's pinned root, its signature, Azure's guest policy, the minimum TCB, the ID-key digest rule and the HCL
         runtime-data binding).
@@ -23,7 +25,8 @@ options:
       - V(gcp-sev-snp) verifies the SEV-SNP report that binds the connection, then trusts the TPM key Compute Engine
         reports for the instance (from C(attestation_collateral_dir)).
       - V(aws-nitro-tpm) requires that the instance's image supports NitroTPM (a saved DescribeImages answer in
-        C(attestation_collateral_dir)).
+        C(attestation_collateral_dir)). Like V(qemu-vtpm) it has no hardware root of trust (AWS does not sign the key),
+        and warns on every use.
       - V(gcp-sev-es) trusts the TPM key Compute Engine reports for the instance (from C(attestation_collateral_dir)) and
         requires GCE's firmware and AMD SEV in the event log.
       - V(azure-tdx) verifies the TD quote that binds the HCL runtime data naming the TPM key, against the C(azureTDX)
@@ -31,11 +34,14 @@ options:
       - V(qemu-tdx) verifies the node's TDX quote, its TCB status from Intel's collateral (from
         C(attestation_collateral_dir)) and its MRTD and RTMRs.
       - V(auto) (Constellation only) takes the variant from the one key under C(attestation) in the cluster's
-        C(constellation-conf.yaml) (C(azureSEVSNP) is V(azure-sev-snp), and so on).
+        C(constellation-conf.yaml) (C(azureSEVSNP) is V(azure-sev-snp), and so on), and says which variant it picked
+        from which key.
       - For the Contrast Coordinator, V(snp) verifies its SEV-SNP report against the manifest's C(ReferenceValues.snp)
         (AMD chain and CRL, measurement, guest policy, minimum TCB, ID-key digest, platform features, chip IDs),
         REPORT_DATA bound to the connection and HOST_DATA equal to the Coordinator's policy hash. V(tdx) verifies
-        its TDX quote against C(ReferenceValues.tdx), with Intel's collateral from C(attestation_collateral_dir).
+        its TDX quote against C(ReferenceValues.tdx), with Intel's collateral from C(attestation_collateral_dir). An
+        entry without a value upstream Contrast requires (SNP C(ProductName), C(TrustedMeasurement), C(MinimumTCB); TDX
+        C(MrTd), C(MrSeam), C(Xfam), C(Rtmrs)) is refused by name, and a Coordinator policy hash is always compared.
       - The other hardware variants are named so that choosing one fails clearly; this release ships no validator for them.
     type: str
     required: true

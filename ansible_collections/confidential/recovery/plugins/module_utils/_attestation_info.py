@@ -231,7 +231,8 @@ def _coordinator_validator(module, now: datetime.datetime):
     try:
         manifest = Workspace(params["manifest"])
         hashes = manifest.coordinator_policy_hashes(params.get("coordinator_policy_hash"))
-        return contrast_validator(params["attestation"], hashes, manifest.reference_values(), now=lambda: now, trust_anchor=read_option_file(module, "attestation_trust_anchor"))
+        return contrast_validator(params["attestation"], hashes, manifest.reference_values(), now=lambda: now,
+                                  trust_anchor=read_option_file(module, "attestation_trust_anchor"))
     except WorkspaceError as exc:
         module.fail_json(msg=str(exc))
     except NotImplementedError as exc:

@@ -51,10 +51,10 @@ def _svn(section: dict, key: str) -> int:
     return value
 
 
-def _hex(section: dict, key: str, size: int, optional: bool = False) -> bytes | None:
+def _hex(section: dict, key: str, size: int) -> bytes:
     value = _latest(section, key)
-    if value is None and optional:
-        return None
+    if value is None:  # mrSeam too: upstream would leave it unchecked, this collection refuses
+        raise AzureTdxError(f"attestation.azureTDX.{key} is missing")
     try:
         raw = bytes.fromhex(str(value))
     except ValueError as exc:
@@ -67,7 +67,7 @@ def _hex(section: dict, key: str, size: int, optional: bool = False) -> bytes | 
 def parse_config(section: dict) -> AzureTdxConfig:
     return AzureTdxConfig(qe_svn=_svn(section, "qeSVN"), pce_svn=_svn(section, "pceSVN"),
                           tee_tcb_svn=_hex(section, "teeTCBSVN", 16), qe_vendor_id=_hex(section, "qeVendorID", 16),
-                          xfam=_hex(section, "xfam", 8), mr_seam=_hex(section, "mrSeam", 48, optional=True))
+                          xfam=_hex(section, "xfam", 8), mr_seam=_hex(section, "mrSeam", 48))
 
 
 def parse_instance_info(raw: bytes) -> tuple[bytes, bytes]:

@@ -113,5 +113,3 @@ def read_history(path: str) -> list[dict]:
 
 def with_entry(history: list[dict], result: dict) -> list[dict]:
     return (history + [history_entry(result)])[-HISTORY_KEEP:]
-
-

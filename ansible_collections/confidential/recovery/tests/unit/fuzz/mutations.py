@@ -74,8 +74,8 @@ def mutated_json(seed):
     @st.composite
     def build(draw):
         value = seed
-        for _ in range(draw(st.integers(1, 3))):
-            here = [p for p in _paths(value)] or paths
+        for _step in range(draw(st.integers(1, 3))):
+            here = list(_paths(value)) or paths
             path = draw(st.sampled_from(here))
             if path and draw(st.booleans()):
                 value = _removed(value, path)
@@ -93,7 +93,7 @@ def mutated_json_bytes(seed):
 
 def mutated_message(message):
     """A protobuf ``message`` with some fields set to other values of their types, or its wire bytes mutated."""
-    fields = [f for f in message.DESCRIPTOR.fields]
+    fields = list(message.DESCRIPTOR.fields)
 
     @st.composite
     def build(draw):

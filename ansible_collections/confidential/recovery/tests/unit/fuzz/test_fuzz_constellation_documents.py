@@ -33,8 +33,8 @@ from ansible_collections.confidential.recovery.plugins.module_utils._checks impo
 
 SNP = SoftwareSnp()
 SNP_VLEK = SoftwareSnp(vlek=True)  # AWS signs with a VLEK
-QEMU_VTPM = {"attestation": {"qemuVTPM": {"measurements": {i: {"expected": PCRS[i].hex(), "warnOnly": False}
-                                                         for i in (4, 9)}}}}
+QEMU_VTPM = {"attestation": {"qemuVTPM": {"measurements": {
+    i: {"expected": PCRS[i].hex(), "warnOnly": False} for i in (4, 9)}}}}
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,11 @@ def _quiet(message):
     return None
 
 
+def _gcp_sev_es(directory):
+    certificate, pcrs = gcp_es.certificate()
+    return gcp_es.validator(directory, pcrs), certificate
+
+
 CASES = {
     "qemu-vtpm": lambda d: (constellation_validator("qemu-vtpm", QEMU_VTPM, "conf.yaml", _quiet), node_certificate()),
     "azure-sev-snp": lambda d: (
@@ -74,7 +79,7 @@ CASES = {
         constellation_validator("gcp-sev-snp", gcp_config(), "conf.yaml", _quiet, trust_anchor=SNP.pem(SNP.ark),
                                 collateral_dir=str(d)),
         node_certificate(oid=CONSTELLATION_OIDS["gcp-sev-snp"], instance_info=gcp_instance_info(SNP))),
-    "gcp-sev-es": lambda d: (lambda cert_pcrs: (gcp_es.validator(d, cert_pcrs[1]), cert_pcrs[0]))(gcp_es.certificate()),
+    "gcp-sev-es": _gcp_sev_es,
     "aws-nitro-tpm": lambda d: (
         constellation_validator("aws-nitro-tpm", nitro.CONF, "conf.yaml", _quiet, collateral_dir=str(d)),
         node_certificate(oid=CONSTELLATION_OIDS["aws-nitro-tpm"], instance_info=nitro.IDENTITY)),

@@ -24,15 +24,15 @@ from ansible_collections.confidential.recovery.plugins.module_utils._contrast_wo
 OWNER = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OWNER_HEX = OWNER.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1).hex()
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=b"seedshare")
-SEED_SHARES = {"SeedShares": [{"PublicKey": OWNER_HEX,
-                               "EncryptedSeed": base64.b64encode(OWNER.public_key().encrypt(bytes(64), OAEP)).decode()}],
+ENCRYPTED_SEED = base64.b64encode(OWNER.public_key().encrypt(bytes(64), OAEP)).decode()
+SEED_SHARES = {"SeedShares": [{"PublicKey": OWNER_HEX, "EncryptedSeed": ENCRYPTED_SEED}],
                "salt": base64.b64encode(bytes(32)).decode()}
 MANIFEST = {"Policies": {"ab" * 32: {"SANs": ["coordinator"], "WorkloadSecretID": "c", "Role": "coordinator"},
                          "cd" * 32: {"SANs": ["web", "*"]}},
             "ReferenceValues": {"SNP": [{"ProductName": "Milan", "TrustedMeasurement": "00" * 48}], "TDX": []},
             "WorkloadOwnerKeyDigests": ["ef" * 32], "SeedshareOwnerPubKeys": [OWNER_HEX]}
-STATE_YAML = {"version": "v1", "infrastructure": {"uid": "9f3c1a7e", "clusterEndpoint": "192.0.2.10", "name": "constell",
-                                                   "gcp": {"projectID": "p"}},
+INFRASTRUCTURE = {"uid": "9f3c1a7e", "clusterEndpoint": "192.0.2.10", "name": "constell", "gcp": {"projectID": "p"}}
+STATE_YAML = {"version": "v1", "infrastructure": INFRASTRUCTURE,
               "clusterValues": {"clusterID": "11" * 32, "measurementSalt": "22" * 32, "ownerID": "33" * 32}}
 ID_JSON = {"clusterID": base64.b64encode(bytes(32)).decode(), "uid": "9f3c1a7e", "ip": "192.0.2.10",
            "measurementSalt": base64.b64encode(bytes(32)).decode(), "cloudprovider": "GCP"}

@@ -35,7 +35,7 @@ def instance_info(ak_public=None, changes=None, after_signing=lambda raw: raw) -
 def conf(**changes):
     section = {"measurements": {i: {"expected": PCRS[i].hex(), "warnOnly": False} for i in (4, 9, 11)},
                "qeSVN": 0, "pceSVN": 0, "teeTCBSVN": QUOTE.tee_tcb_svn.hex(), "qeVendorID": QUOTE.qe_vendor_id.hex(),
-               "xfam": QUOTE.xfam.hex()}
+               "xfam": QUOTE.xfam.hex(), "mrSeam": QUOTE.mr_seam.hex()}
     section.update(changes)
     return {"attestation": {"azureTDX": section}}
 
