@@ -110,12 +110,19 @@ class _Call:
                 self._pump()
                 continue
             chunk, data = data[:window], data[window:]
-            self.conn.send_data(self.stream_id, chunk, end_stream=end_stream and not data)
+            self._on_stream(self.conn.send_data, self.stream_id, chunk, end_stream=end_stream and not data)
         self._flush()
 
     def end_send(self) -> None:
-        self.conn.end_stream(self.stream_id)
+        self._on_stream(self.conn.end_stream, self.stream_id)
         self._flush()
+
+    def _on_stream(self, action, *args, **kwargs) -> None:
+        """An action on our stream; a stream the server has already closed or reset is the call's UNAVAILABLE."""
+        try:
+            action(*args, **kwargs)
+        except h2.exceptions.ProtocolError as exc:
+            raise GrpcError(UNAVAILABLE, f"the server closed the stream before the call was sent: {exc!r}") from exc
 
     def _apply_status(self, headers) -> None:
         values = dict(headers)

@@ -8,6 +8,8 @@ import base64
 import datetime
 import json
 
+import h2.config
+import h2.connection
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -23,7 +25,7 @@ from ansible_collections.confidential.recovery.plugins.module_utils._attestation
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation_state import StateError, parse_workspace_file
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation_vtpm import VtpmDocumentError, parse_document
 from ansible_collections.confidential.recovery.plugins.module_utils._generated import recover_stream_pb2
-from ansible_collections.confidential.recovery.plugins.module_utils._grpc_h2 import GrpcError, unary_call
+from ansible_collections.confidential.recovery.plugins.module_utils._grpc_h2 import GrpcError, frame, unary_call
 from ansible_collections.confidential.recovery.plugins.module_utils._tpm import TpmError, parse_public
 
 SNP = SoftwareSnp()
@@ -95,3 +97,19 @@ def test_a_legacy_state_file_that_is_not_a_json_object(legacy):
 
 def test_the_pcrs_seed_is_complete():
     assert len(PCRS) == 24
+
+
+def test_a_stream_the_node_closes_before_the_key_is_sent():
+    """The long profile's find: the v2.0 node answers with its disk UUID and ends the stream at once."""
+    client = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+    client.initiate_connection()
+    client.send_headers(1, [(":method", "POST"), (":scheme", "https"), (":path", "/p"), (":authority", "a")])
+    server = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
+    server.initiate_connection()
+    server.receive_data(client.data_to_send())
+    server.send_headers(1, [(":status", "200"), ("content-type", "application/grpc")])
+    answer = recover_stream_pb2.RecoverResponse(disk_uuid="5c0f8a7e-0000-4000-8000-000000000001").SerializeToString()
+    server.send_data(1, frame(answer))
+    server.reset_stream(1)
+    with pytest.raises(GrpcError):
+        _constellation_rpc.recover_stream(ScriptedPeer([server.data_to_send()]), "a:1", MASTER, 5)
