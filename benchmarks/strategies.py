@@ -24,8 +24,10 @@ sys.path.insert(0, str(REPO / "collections"))
 sys.path.insert(0, str(REPO / "tests" / "system"))
 
 from ansible_collections.confidential.recovery.plugins.module_utils._attestation import ConstellationDummyValidator  # noqa: E402
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_keys import MasterSecret  # noqa: E402
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_push import Endpoint, push_detecting  # noqa: E402
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret  # noqa: E402
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._push import (
+    Endpoint, push_detecting,
+)  # noqa: E402
 from labdriver import Lab, conflab  # noqa: E402
 
 import upstream_cli  # noqa: E402

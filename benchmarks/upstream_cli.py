@@ -19,13 +19,13 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import (  # noqa: E402
-    ConnectionRefused, HandshakeFailed, Unreachable, connect,
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import (
+    # noqa: E402     ConnectionRefused, HandshakeFailed, Unreachable, connect,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._attestation import ConstellationDummyValidator  # noqa: E402
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_keys import MasterSecret  # noqa: E402
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_rpc import recover_unary  # noqa: E402
-from ansible_collections.confidential.recovery.plugins.module_utils._grpc_h2 import GrpcError  # noqa: E402
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret  # noqa: E402
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._rpc import recover_unary  # noqa: E402
+from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import GrpcError  # noqa: E402
 
 UNLIMITED_CALL = 3600.0  # upstream sets no deadline on the call; bound it anyway so a run always ends
 MAX_LB_NOT_READY = 120   # upstream retries this forever; a benchmark must stop by itself

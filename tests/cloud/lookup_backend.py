@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _disk_uuid_lookup
+from ansible_collections.confidential.recovery.plugins.module_utils._backends import _disk_uuid_lookup
 
 
 class ModuleExit(Exception):

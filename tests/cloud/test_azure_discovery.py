@@ -17,10 +17,12 @@ import yaml
 
 import azure_clusters
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_azure
-from ansible_collections.confidential.recovery.plugins.module_utils._boot_log import read_console
-from ansible_collections.confidential.recovery.plugins.module_utils._discovery import DiscoveryError
-from ansible_collections.confidential.recovery.plugins.module_utils._disk_uuid import find_disk_uuid, node_state
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _azure as _discovery_azure
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import read_console
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import DiscoveryError
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud._disk_uuid import (
+    find_disk_uuid, node_state,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

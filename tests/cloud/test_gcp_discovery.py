@@ -17,8 +17,8 @@ import yaml
 
 import gce_clusters
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_gcp
-from ansible_collections.confidential.recovery.plugins.module_utils._discovery import DiscoveryError
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _gcp as _discovery_gcp
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import DiscoveryError
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -170,8 +170,10 @@ def boot_log(double, name, **extra):
 
 
 def test_the_serial_console_is_read_through_the_api_and_paged(gce):
-    from ansible_collections.confidential.recovery.plugins.module_utils._boot_log import read_console
-    from ansible_collections.confidential.recovery.plugins.module_utils._disk_uuid import find_disk_uuid, node_state
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import read_console
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud._disk_uuid import (
+        find_disk_uuid, node_state,
+    )
 
     noise = "".join(f"[  {i}.000000] kernel: noise line {i}\r\n" for i in range(200))
     gce.serve(gce_clusters.model([gce_clusters.instance("n", "10.0.0.2", serial=noise + SLOG_WAITING)]))
@@ -183,7 +185,7 @@ def test_the_serial_console_is_read_through_the_api_and_paged(gce):
 
 
 def test_a_console_past_its_window_is_marked_truncated(gce):
-    from ansible_collections.confidential.recovery.plugins.module_utils._boot_log import read_console
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import read_console
 
     rejoin_noise = '{"level":"ERROR","msg":"Failed to rejoin on all endpoints"}\n' * 400
     gce.serve(gce_clusters.model([gce_clusters.instance("n", "10.0.0.2", serial=SLOG_WAITING + rejoin_noise)],
@@ -193,7 +195,7 @@ def test_a_console_past_its_window_is_marked_truncated(gce):
 
 
 def test_reading_an_unknown_instance_names_it(gce):
-    from ansible_collections.confidential.recovery.plugins.module_utils._boot_log import read_console
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import read_console
 
     gce.serve(gce_clusters.model(gce_clusters.current()))
     with pytest.raises(DiscoveryError, match="reading the serial console of my-project-123/europe-west3-b/gone"):

@@ -13,8 +13,12 @@ import pytest
 
 import azure_clusters
 import gce_clusters
-from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_azure, _discovery_gcp
-from ansible_collections.confidential.recovery.plugins.module_utils._instance_reboot import RebootRefused, reboot
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import (
+    _azure as _discovery_azure, _gcp as _discovery_gcp,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._instance_reboot import (
+    RebootRefused, reboot,
+)
 
 NOW = datetime.datetime(2026, 12, 5, 3, 0, tzinfo=datetime.timezone.utc)
 CLUSTER = "constell"

@@ -8,12 +8,12 @@ import threading
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _constellation_rpc as rpc
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import ConnectionRefused, connect
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import ConstellationDummyValidator
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_keys import MasterSecret
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _rpc as rpc
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import ConnectionRefused, connect
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import ConstellationDummyValidator
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret
 from ansible_collections.confidential.recovery.plugins.module_utils._generated import keyproto_pb2, recover_pb2
-from ansible_collections.confidential.recovery.plugins.module_utils._grpc_h2 import GrpcError, unary_call
+from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import GrpcError, unary_call
 from conflab.constellation.console import Console
 from conflab.constellation.recovery_servers import RecoveryServer
 

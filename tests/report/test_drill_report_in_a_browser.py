@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._drill_html import drill_html
-from ansible_collections.confidential.recovery.plugins.module_utils._drill_result import checked, with_entry
+from ansible_collections.confidential.recovery.plugins.module_utils._drill._html import drill_html
+from ansible_collections.confidential.recovery.plugins.module_utils._drill._result import checked, with_entry
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
 

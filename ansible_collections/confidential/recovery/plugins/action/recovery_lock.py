@@ -11,7 +11,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.confidential.recovery.plugins.module_utils._run_lock import LockHeld, RunLock, describe
+from ansible_collections.confidential.recovery.plugins.plugin_utils._run_lock import LockHeld, RunLock, describe
 
 display = Display()
 

@@ -206,8 +206,10 @@ from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _constellation_state
-from ansible_collections.confidential.recovery.plugins.module_utils._discovery import DiscoveryError, Instance, role_from
+from ansible_collections.confidential.recovery.plugins.plugin_utils import _constellation_state
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import (
+    DiscoveryError, Instance, role_from,
+)
 
 try:
     import yaml
@@ -310,7 +312,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _aws_instances(self, base, state):
         # Each provider's SDK is imported when that provider is asked: an inventory of one cloud (or the lab)
         # does not pay for the other clouds' SDKs at every ansible-playbook start.
-        from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_aws
+        from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _aws as _discovery_aws
 
         location = _constellation_state.cloud_location(self._config(base))
         region = self.get_option("region") or (location.get("region") if location.get("cloud") == "aws" else None)
@@ -327,7 +329,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return _with_access(found, access)
 
     def _gcp_instances(self, base, state):
-        from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_gcp
+        from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _gcp as _discovery_gcp
 
         location = _constellation_state.cloud_location(self._config(base))
         project = (self.get_option("project") or state.gcp.get("project_id")
@@ -343,7 +345,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return _with_access(found, access)
 
     def _azure_instances(self, base, state):
-        from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_azure
+        from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _azure as _discovery_azure
 
         location = _constellation_state.cloud_location(self._config(base))
         from_config = location if location.get("cloud") == "azure" else {}

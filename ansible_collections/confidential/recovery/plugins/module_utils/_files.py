@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
+# This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
+# Do not import it from other collections or from your own plugins and modules.
 """Files the collection writes: replaced in one step, through a temporary file nobody could have planted.
 
 The temporary file gets a fresh random name in the target's own directory and is created exclusively (mkstemp:

@@ -264,8 +264,8 @@ source:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _attestation
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation_info import run
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._attestation_info import run
 
 
 def main():
@@ -299,7 +299,7 @@ def main():
                 trusted_id_key_digests=dict(type="list", elements="str", no_log=False),
             )),
             now=dict(type="str"),
-            attestation=dict(type="str", choices=_attestation.ATTESTATION_CHOICES),
+            attestation=dict(type="str", choices=_choices.ATTESTATION_CHOICES),
             attestation_config=dict(type="path"),
             attestation_trust_anchor=dict(type="path"),
             attestation_collateral_dir=dict(type="path"),

@@ -133,9 +133,9 @@ not_ready:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _cluster_health
-from ansible_collections.confidential.recovery.plugins.module_utils._contrast_workloads import restart_workloads
-from ansible_collections.confidential.recovery.plugins.module_utils._k8s_auth import AUTH_ARG_SPEC, KubeAuth
+from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._workloads import restart_workloads
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC, KubeAuth
 
 
 def main():

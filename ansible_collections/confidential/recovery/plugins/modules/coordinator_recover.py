@@ -168,9 +168,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _attestation
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_module import require_libraries
-from ansible_collections.confidential.recovery.plugins.module_utils._coordinator_recover import run
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._module import require_libraries
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._coordinator_recover import run
 
 
 def main():
@@ -183,7 +183,7 @@ def main():
             seed_shares=dict(type="path"),
             seedshare_owner_key=dict(type="path", no_log=False),
             verify_dir=dict(type="path"),
-            attestation=dict(type="str", required=True, choices=_attestation.ATTESTATION_CHOICES),
+            attestation=dict(type="str", required=True, choices=_choices.ATTESTATION_CHOICES),
             attestation_collateral_dir=dict(type="path"),
             attestation_collateral_download=dict(type="bool", default=False),
             attestation_kds_url=dict(type="str", default="https://kdsintf.amd.com"),
@@ -200,8 +200,8 @@ def main():
     for option, filename in (("manifest", "manifest.json"), ("seed_shares", "seed-shares.json"),
                              ("seedshare_owner_key", "seedshare-owner.pem"), ("verify_dir", "verify")):
         module.params[option] = module.params[option] or os.path.join(workspace, filename)
-    if module.params["attestation"] == _attestation.LAB:
-        module.warn(_attestation.LAB_WARNING)
+    if module.params["attestation"] == _choices.LAB:
+        module.warn(_choices.LAB_WARNING)
     run(module)
 
 

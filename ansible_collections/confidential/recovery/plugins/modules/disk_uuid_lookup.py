@@ -118,8 +118,10 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_aws, _discovery_azure, _discovery_gcp
-from ansible_collections.confidential.recovery.plugins.module_utils._disk_uuid_lookup import run
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import (
+    _aws as _discovery_aws, _azure as _discovery_azure, _gcp as _discovery_gcp,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._disk_uuid_lookup import run
 
 # The library each cloud console needs: (pip name, available, import error).
 CONSOLE_LIBRARIES = {

@@ -127,7 +127,7 @@ history_length:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.confidential.recovery.plugins.module_utils._drill_report import run
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._drill_report import run
 
 
 def main():

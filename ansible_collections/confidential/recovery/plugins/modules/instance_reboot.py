@@ -134,7 +134,7 @@ plan_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.confidential.recovery.plugins.module_utils._instance_reboot import run
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._instance_reboot import run
 
 
 def main():

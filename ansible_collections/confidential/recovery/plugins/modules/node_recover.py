@@ -189,15 +189,11 @@ progress:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_module import (
-    SECRET_CONSTRAINTS,
-    master_secret,
-    require_libraries,
-    secret_argument_spec,
-    validator,
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
+    SECRET_CONSTRAINTS, master_secret, require_libraries, secret_argument_spec, validator,
 )
-from ansible_collections.confidential.recovery.plugins.module_utils._node_recover import run
-from ansible_collections.confidential.recovery.plugins.module_utils._k8s_auth import AUTH_ARG_SPEC
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._node_recover import run
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC
 
 
 def main():

@@ -262,16 +262,12 @@ progress:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _cluster_health
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_module import (
-    SECRET_CONSTRAINTS,
-    master_secret,
-    require_libraries,
-    secret_argument_spec,
-    validator,
+from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
+    SECRET_CONSTRAINTS, master_secret, require_libraries, secret_argument_spec, validator,
 )
-from ansible_collections.confidential.recovery.plugins.module_utils._quorum_recover import run
-from ansible_collections.confidential.recovery.plugins.module_utils._k8s_auth import AUTH_ARG_SPEC
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._quorum_recover import run
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC
 
 
 def main():

@@ -165,10 +165,15 @@ endpoint:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _attestation, _cluster_health
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_module import require_libraries, validator
-from ansible_collections.confidential.recovery.plugins.module_utils._recovery_status_info import check_cluster, check_node
-from ansible_collections.confidential.recovery.plugins.module_utils._k8s_auth import AUTH_ARG_SPEC
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
+from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
+    require_libraries, validator,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._recovery_status_info import (
+    check_cluster, check_node,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC
 
 
 def main():
@@ -183,7 +188,7 @@ def main():
             wait_timeout=dict(type="float", default=300),
             poll_interval=dict(type="float", default=0.5),
             progress_file=dict(type="path"),
-            attestation=dict(type="str", choices=_attestation.ATTESTATION_CHOICES),
+            attestation=dict(type="str", choices=_choices.ATTESTATION_CHOICES),
             attestation_config=dict(type="path"),
             attestation_trust_anchor=dict(type="path"),
             attestation_collateral_dir=dict(type="path"),

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
+# This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
+# Do not import it from other collections or from your own plugins and modules.
 """Show a long-running module's progress lines while it runs, not only when it returns.
 
 The modules of this collection run on the controller (connection local). Their action plugin

@@ -25,11 +25,11 @@ from snp_documents import (
 from tdx_documents import COLLATERAL
 from vtpm_documents import AK, NONCE, PCRS, node_certificate
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _tdx_verify
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import (
-    CONSTELLATION_OIDS, constellation_validator, peer_document,
-)
-from ansible_collections.confidential.recovery.plugins.module_utils._checks import CheckFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _tdx_verify
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._choices import CONSTELLATION_OIDS
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._peer_certificate import peer_document
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._checks import CheckFailed
 
 SNP = SoftwareSnp()
 SNP_VLEK = SoftwareSnp(vlek=True)  # AWS signs with a VLEK

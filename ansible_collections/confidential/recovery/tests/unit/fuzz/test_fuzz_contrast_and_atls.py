@@ -22,14 +22,18 @@ from snp_documents import SoftwareSnp
 from tdx_documents import COLLATERAL
 from vtpm_documents import atls_certificate
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _contrast_snp, _contrast_tdx, _tdx_verify
-from ansible_collections.confidential.recovery.plugins.module_utils._amd_kds import KdsCollateral
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import (
-    CONTRAST_OIDS, ConstellationDummyValidator, ContrastInsecureValidator, peer_document, spki_der,
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast import (
+    _snp as _contrast_snp, _tdx as _contrast_tdx,
 )
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _tdx_verify
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_kds import KdsCollateral
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._choices import CONTRAST_OIDS
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import ConstellationDummyValidator
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._validators import ContrastInsecureValidator
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._peer_certificate import peer_document, spki_der
 from ansible_collections.confidential.recovery.plugins.module_utils._generated import sevsnp_pb2, tdx_pb2
-from ansible_collections.confidential.recovery.plugins.module_utils._intel_pcs import PcsCollateral
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._intel_pcs import PcsCollateral
 
 NONCE = b"f" * 32
 SNP = SoftwareSnp()

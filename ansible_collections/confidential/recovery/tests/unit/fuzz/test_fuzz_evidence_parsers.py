@@ -15,13 +15,19 @@ from snp_documents import SoftwareSnp
 from tdx_documents import QUOTE
 from vtpm_documents import AK, NONCE, PCRS, _public, _quote
 
-from ansible_collections.confidential.recovery.plugins.module_utils._amd_chain import ChainError, verify_signing_key
-from ansible_collections.confidential.recovery.plugins.module_utils._snp_report import ReportFormatError, parse_report
-from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import QuoteFormatError, parse_quote
-from ansible_collections.confidential.recovery.plugins.module_utils._tpm import (
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_chain import (
+    ChainError, verify_signing_key,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._snp_report import (
+    ReportFormatError, parse_report,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import (
+    QuoteFormatError, parse_quote,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm import (
     ALG_SHA256, TpmError, parse_attest, parse_public, verify_quote,
 )
-from ansible_collections.confidential.recovery.plugins.module_utils._tpm_eventlog import parse_event_log
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm_eventlog import parse_event_log
 
 FIXTURES = Path(__file__).resolve().parent.parent / "plugins" / "module_utils" / "fixtures"
 SNP_REPORT = (FIXTURES / "snp" / "milan-report.bin").read_bytes()

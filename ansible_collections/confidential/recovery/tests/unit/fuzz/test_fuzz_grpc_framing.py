@@ -12,10 +12,11 @@ from hypothesis import given, strategies as st
 
 from mutations import mutated_bytes, only
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _constellation_rpc, _contrast_userapi
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_keys import MasterSecret
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _rpc as _constellation_rpc
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast import _userapi as _contrast_userapi
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret
 from ansible_collections.confidential.recovery.plugins.module_utils._generated import recover_stream_pb2, userapi_pb2
-from ansible_collections.confidential.recovery.plugins.module_utils._grpc_h2 import GrpcError, frame, unary_call
+from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import GrpcError, frame, unary_call
 
 MASTER = MasterSecret(bytes(32), bytes(32))
 

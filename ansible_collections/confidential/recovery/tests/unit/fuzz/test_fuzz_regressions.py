@@ -18,15 +18,21 @@ from snp_documents import SoftwareSnp
 from test_fuzz_grpc_framing import MASTER, ScriptedPeer, server_reply
 from vtpm_documents import AK, NONCE, PCRS, _public, document
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _constellation_rpc
-from ansible_collections.confidential.recovery.plugins.module_utils._amd_chain import ChainError, verify_signing_key
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import peer_document
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_state import StateError, parse_workspace_file
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_vtpm import VtpmDocumentError, parse_document
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _rpc as _constellation_rpc
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_chain import (
+    ChainError, verify_signing_key,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._peer_certificate import peer_document
+from ansible_collections.confidential.recovery.plugins.plugin_utils._constellation_state import (
+    StateError, parse_workspace_file,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._vtpm import (
+    VtpmDocumentError, parse_document,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._generated import recover_stream_pb2
-from ansible_collections.confidential.recovery.plugins.module_utils._grpc_h2 import GrpcError, frame, unary_call
-from ansible_collections.confidential.recovery.plugins.module_utils._tpm import TpmError, parse_public
+from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import GrpcError, frame, unary_call
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm import TpmError, parse_public
 
 SNP = SoftwareSnp()
 VCEK = SNP.vcek.public_bytes(Encoding.DER)

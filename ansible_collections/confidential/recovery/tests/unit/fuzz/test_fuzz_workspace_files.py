@@ -16,10 +16,12 @@ from hypothesis import given, strategies as st
 
 from mutations import JSON_VALUES, mutated_bytes, mutated_json, only
 
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_state import (
+from ansible_collections.confidential.recovery.plugins.plugin_utils._constellation_state import (
     StateError, parse_workspace_file,
 )
-from ansible_collections.confidential.recovery.plugins.module_utils._contrast_workspace import Workspace, WorkspaceError
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._workspace import (
+    Workspace, WorkspaceError,
+)
 
 OWNER = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OWNER_HEX = OWNER.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1).hex()

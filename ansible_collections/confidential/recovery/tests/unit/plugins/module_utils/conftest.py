@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from tdx_documents import COLLATERAL
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _tdx_verify
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _tdx_verify
 
 FMSPC = "B0C06F000000"  # the platform of the real quote, and of the software platform's PCK extension
 

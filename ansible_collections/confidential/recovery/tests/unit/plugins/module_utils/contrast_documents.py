@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from snp_documents import LAUNCH_DIGEST, POLICY_SMT, TCB, SoftwareSnp
 from vtpm_documents import atls_certificate
 
-from ansible_collections.confidential.recovery.plugins.module_utils._contrast_idblock import id_key_digest
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._idblock import id_key_digest
 from ansible_collections.confidential.recovery.plugins.module_utils._generated import sevsnp_pb2, tdx_pb2
-from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import parse_quote
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import parse_quote
 
 OID = "1.3.9901.2.1"
 POLICY_HASH = hashlib.sha256(b"the coordinator's policy").hexdigest()

@@ -16,7 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import SIGNED_SIZE, parse_quote
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import (
+    SIGNED_SIZE, parse_quote,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tdx"
 QUOTE = (FIXTURES / "tdx-quote.bin").read_bytes()

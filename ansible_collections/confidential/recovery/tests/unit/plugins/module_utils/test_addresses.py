@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._addresses import (
+from ansible_collections.confidential.recovery.plugins.module_utils._net._addresses import (
     AddressError, check_port, join_host_port, split_host_port,
 )
 

@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from contrast_documents import POLICY_HASH, coordinator_certificate, reference_entry
 from snp_documents import CHIP_ID, TCB, SoftwareSnp
 
-from ansible_collections.confidential.recovery.plugins.module_utils._amd_kds import KdsCollateral
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import contrast_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_kds import KdsCollateral
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._validators import contrast_validator
 
 NONCE = b"k" * 32
 PLATFORM = SoftwareSnp()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _atls
+from ansible_collections.confidential.recovery.plugins.module_utils._net import _atls
 
 
 class Raising:

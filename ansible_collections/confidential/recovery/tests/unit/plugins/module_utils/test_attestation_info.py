@@ -15,11 +15,11 @@ from snp_documents import SoftwareSnp
 from tdx_documents import COLLATERAL, COLLATERAL_NOW, QUOTE
 from vtpm_documents import NONCE, PCRS, node_certificate
 
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation_info import (
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._attestation_info import (
     EvidenceError, evaluate_certificate, evaluate_snp_report, evaluate_tdx_quote, snp_policy, tdx_policy,
 )
-from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import parse_quote
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import parse_quote
 
 FIXTURES = Path(__file__).parent / "fixtures" / "snp"
 REPORT = (FIXTURES / "milan-report.bin").read_bytes()

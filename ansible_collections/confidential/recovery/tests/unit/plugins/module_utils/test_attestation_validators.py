@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation_config import (
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._attestation_config import (
     AttestationConfigError, reference_measurements,
 )
 from vtpm_documents import NONCE, PCRS, node_certificate

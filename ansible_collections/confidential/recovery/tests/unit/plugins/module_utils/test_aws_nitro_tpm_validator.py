@@ -11,8 +11,8 @@ import pytest
 
 from vtpm_documents import NONCE, PCRS, node_certificate
 
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
 
 OID = "1.3.9900.2.1"
 IDENTITY = json.dumps({"accountId": "123456789012", "imageId": "ami-0abcdef1234567890", "instanceId": "i-0123456789abcdef0",

@@ -12,10 +12,10 @@ import snp_documents
 from snp_documents import SoftwareSnp, azure_config, azure_instance_info, flip_report_signature
 from vtpm_documents import NONCE, PCRS, node_certificate
 
-from ansible_collections.confidential.recovery.plugins.module_utils._amd_roots import ARKS
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_variants import VariantConfigError
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_roots import ARKS
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._variants import VariantConfigError
 
 OID = "1.3.9900.4.1"
 PLATFORM = SoftwareSnp()

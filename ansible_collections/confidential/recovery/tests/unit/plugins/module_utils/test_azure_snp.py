@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.confidential.recovery.plugins.module_utils._azure_snp import (
-    AzureInstanceInfo, AzureSnpError, check_id_key_digest, check_runtime_data, parse_config, parse_instance_info,
-    trusted_ak,
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._azure_snp import (
+    AzureInstanceInfo, AzureSnpError, check_id_key_digest, check_runtime_data, parse_config, parse_instance_info, trusted_ak,
 )
 
 SNP = Path(__file__).parent / "fixtures" / "snp"

@@ -16,10 +16,10 @@ from snp_documents import runtime_data
 from tdx_documents import SoftwareTdx, flip_quote_signature
 from vtpm_documents import AK, NONCE, PCRS, b64, node_certificate
 
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_variants import VariantConfigError
-from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import parse_quote
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._variants import VariantConfigError
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import parse_quote
 
 OID = "1.3.9900.4.3"
 PLATFORM = SoftwareTdx()

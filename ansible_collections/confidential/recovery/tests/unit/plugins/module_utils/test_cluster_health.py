@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._cluster_health import (
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._cluster_health import (
     ClusterUnreachable, api_client, check_api_credentials, cluster_health,
 )
-from ansible_collections.confidential.recovery.plugins.module_utils._k8s_auth import AUTH_ARG_SPEC, KubeAuth
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC, KubeAuth
 
 VALID_SHAPE = """apiVersion: v1
 kind: Config

@@ -9,11 +9,8 @@ import json
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_keys import (
-    MasterSecret,
-    MasterSecretError,
-    canonical_disk_uuid,
-    hkdf_sha256,
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import (
+    MasterSecret, MasterSecretError, canonical_disk_uuid, hkdf_sha256,
 )
 
 UPSTREAM_VECTORS = [

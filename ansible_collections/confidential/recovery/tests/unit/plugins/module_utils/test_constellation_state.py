@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_state import (
+from ansible_collections.confidential.recovery.plugins.plugin_utils._constellation_state import (
     ClusterState, StateError, cloud_location, parse_workspace_file, terraform_name,
 )
 

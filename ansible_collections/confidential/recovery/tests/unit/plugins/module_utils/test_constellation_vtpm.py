@@ -11,7 +11,7 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_vtpm import (
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._vtpm import (
     VtpmDocumentError, ak_from_document, validate,
 )
 from vtpm_documents import NONCE, PCRS, SPKI_HASH, document, references

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._contrast_idblock import (
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._idblock import (
     IdBlockError, guest_policy, id_block, id_key_digest,
 )
 

@@ -11,9 +11,9 @@ import pytest
 from contrast_documents import POLICY_HASH, coordinator_certificate, reference_entry
 from snp_documents import SoftwareSnp
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _contrast_snp
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import contrast_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast import _snp as _contrast_snp
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._validators import contrast_validator
 
 NONCE = b"c" * 32
 PLATFORM = SoftwareSnp()

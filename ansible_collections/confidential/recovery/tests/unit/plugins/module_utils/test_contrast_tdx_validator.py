@@ -14,11 +14,11 @@ import contrast_documents
 from contrast_documents import POLICY_HASH, coordinator_tdx_certificate
 from tdx_documents import QUOTE, SoftwareTdx, flip_quote_signature
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _contrast_tdx
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import contrast_validator
-from ansible_collections.confidential.recovery.plugins.module_utils._contrast_tdx import abi_bytes
-from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import parse_quote
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast import _tdx as _contrast_tdx
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._validators import contrast_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._tdx import abi_bytes
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import parse_quote
 
 NONCE = b"t" * 32
 PLATFORM = SoftwareTdx()

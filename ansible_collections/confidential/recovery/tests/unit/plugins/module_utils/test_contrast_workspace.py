@@ -13,7 +13,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from ansible_collections.confidential.recovery.plugins.module_utils._contrast_workspace import Workspace, WorkspaceError
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._workspace import (
+    Workspace, WorkspaceError,
+)
 
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=b"seedshare")
 

@@ -12,8 +12,8 @@ from botocore.awsrequest import AWSResponse
 
 from aws_cluster import REGION, current_cluster, stray_instance, upgraded_cluster
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_aws
-from ansible_collections.confidential.recovery.plugins.module_utils._discovery import DiscoveryError
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _aws as _discovery_aws
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import DiscoveryError
 
 
 def ec2():
@@ -106,8 +106,8 @@ ZAP_WAITING = ('{"level":"INFO","ts":"2023-03-01T10:00:00Z","logger":"setupManag
 def test_the_console_output_is_read_and_decoded(aws_env, monkeypatch):
     import moto.ec2.responses.general as console
 
-    from ansible_collections.confidential.recovery.plugins.module_utils._boot_log import read_console
-    from ansible_collections.confidential.recovery.plugins.module_utils._disk_uuid import find_disk_uuid
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import read_console
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud._disk_uuid import find_disk_uuid
 
     current_cluster("9f3c1a7e")
     instance = _discovery_aws.instances(ec2(), "9f3c1a7e", REGION)[0]
@@ -120,7 +120,7 @@ def test_the_console_output_is_read_and_decoded(aws_env, monkeypatch):
 def test_a_full_console_buffer_is_marked_truncated(aws_env, monkeypatch):
     import moto.ec2.responses.general as console
 
-    from ansible_collections.confidential.recovery.plugins.module_utils._boot_log import read_console
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import read_console
 
     current_cluster("9f3c1a7e")
     instance = _discovery_aws.instances(ec2(), "9f3c1a7e", REGION)[0]
@@ -129,7 +129,7 @@ def test_a_full_console_buffer_is_marked_truncated(aws_env, monkeypatch):
 
 
 def test_the_console_of_an_unknown_instance_is_named(aws_env):
-    from ansible_collections.confidential.recovery.plugins.module_utils._boot_log import read_console
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import read_console
 
     with pytest.raises(DiscoveryError, match=r"AWS ec2:GetConsoleOutput in eu-west-1 failed \(InvalidInstanceID.NotFound\)"):
         read_console({"source": "aws-console-output", "instance_id": "i-0123456789abcdef0", "region": REGION})
@@ -145,8 +145,8 @@ def test_an_instance_without_an_ip_yet_is_listed_without_one():
 def test_a_v2_2_to_v2_15_disk_uuid_comes_from_the_clusters_cloudwatch_group(aws_env):
     import boto3
 
-    from ansible_collections.confidential.recovery.plugins.module_utils._cloud_logging import read_cloud_log
-    from ansible_collections.confidential.recovery.plugins.module_utils._disk_uuid import find_disk_uuid
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud._cloud_logging import read_cloud_log
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud._disk_uuid import find_disk_uuid
 
     current_cluster("9f3c1a7e")
     first, second = _discovery_aws.instances(ec2(), "9f3c1a7e", REGION)[:2]
@@ -166,7 +166,7 @@ def test_a_v2_2_to_v2_15_disk_uuid_comes_from_the_clusters_cloudwatch_group(aws_
 
 
 def test_a_cluster_without_a_cloudwatch_group_says_which_clis_had_one(aws_env):
-    from ansible_collections.confidential.recovery.plugins.module_utils._cloud_logging import read_cloud_log
+    from ansible_collections.confidential.recovery.plugins.module_utils._cloud._cloud_logging import read_cloud_log
 
     current_cluster("9f3c1a7e")
     instance = _discovery_aws.instances(ec2(), "9f3c1a7e", REGION)[0]

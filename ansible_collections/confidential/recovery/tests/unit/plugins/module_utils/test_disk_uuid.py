@@ -8,7 +8,9 @@ import json
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._disk_uuid import NoDiskUuid, find_disk_uuid
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud._disk_uuid import (
+    NoDiskUuid, find_disk_uuid,
+)
 
 UUID = "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"
 

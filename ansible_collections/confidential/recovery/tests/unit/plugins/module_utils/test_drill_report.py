@@ -11,10 +11,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _drill_report
-from ansible_collections.confidential.recovery.plugins.module_utils._drill_html import drill_html
-from ansible_collections.confidential.recovery.plugins.module_utils._drill_junit import junit_xml
-from ansible_collections.confidential.recovery.plugins.module_utils._drill_result import (
+from ansible_collections.confidential.recovery.plugins.module_utils._backends import _drill_report
+from ansible_collections.confidential.recovery.plugins.module_utils._drill._html import drill_html
+from ansible_collections.confidential.recovery.plugins.module_utils._drill._junit import junit_xml
+from ansible_collections.confidential.recovery.plugins.module_utils._drill._result import (
     HISTORY_KEEP, DrillResultError, checked, read_history, verdict, with_entry,
 )
 

@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.confidential.recovery.plugins.module_utils._drill_result import checked, verdict
-from ansible_collections.confidential.recovery.plugins.module_utils._drill_stages import from_recovery_report
+from ansible_collections.confidential.recovery.plugins.module_utils._drill._result import checked, verdict
+from ansible_collections.confidential.recovery.plugins.module_utils._drill._stages import from_recovery_report
 
 BROKE_AT = 1_796_440_000.0
 

@@ -10,8 +10,9 @@ import stat
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _files, _reboot_plan
-from ansible_collections.confidential.recovery.plugins.module_utils import _collateral_cache
+from ansible_collections.confidential.recovery.plugins.module_utils import _files
+from ansible_collections.confidential.recovery.plugins.module_utils._drill import _reboot_plan
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _collateral_cache
 
 # The predictable names the writers used before: a link there sent the write elsewhere.
 PLANTED = {"verify": ".{name}.tmp", "plan": "{name}.tmp", "report": "{name}.partial"}

@@ -14,9 +14,9 @@ import pytest
 from snp_documents import GCP_INSTANCE, save_gce_key
 from vtpm_documents import AK, NONCE, PCRS, document, atls_certificate
 
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
-from ansible_collections.confidential.recovery.plugins.module_utils._tpm_eventlog import parse_event_log
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm_eventlog import parse_event_log
 
 OID = "1.3.9900.3.1"
 EVENT_LOG = (Path(__file__).parent / "fixtures" / "tpm" / "cos-85-amd-sev.eventlog").read_bytes()

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from snp_documents import flip_report_signature, SoftwareSnp, gcp_config, gcp_instance_info, save_gce_key
 from vtpm_documents import AK, NONCE, node_certificate
 
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
 
 OID = "1.3.9900.3.2"
 PLATFORM = SoftwareSnp()

@@ -78,7 +78,7 @@ def test_without_protobuf_the_backends_report_it():
 
     probe = (
         "import sys; sys.modules['google.protobuf'] = None\n"
-        "from ansible_collections.confidential.recovery.plugins.module_utils import _constellation_rpc as rpc\n"
+        "from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _rpc as rpc\n"
         "print(rpc.HAS_PROTOBUF, type(rpc.PROTOBUF_IMPORT_ERROR).__name__)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False,

@@ -11,8 +11,10 @@ from moto.ec2.models.instances import Instance as MotoInstance
 
 from aws_cluster import REGION, current_cluster
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _discovery_aws
-from ansible_collections.confidential.recovery.plugins.module_utils._instance_reboot import RebootRefused, reboot
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _aws as _discovery_aws
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._instance_reboot import (
+    RebootRefused, reboot,
+)
 
 NOW = datetime.datetime(2026, 12, 5, 3, 0, tzinfo=datetime.timezone.utc)
 UID = "9f3c1a7e"

@@ -12,9 +12,13 @@ from conftest import FMSPC
 from pcs_double import PcsDouble
 from tdx_documents import COLLATERAL, COLLATERAL_NOW, QUOTE
 
-from ansible_collections.confidential.recovery.plugins.module_utils._intel_pcs import CollateralError, PcsCollateral
-from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import parse_quote
-from ansible_collections.confidential.recovery.plugins.module_utils._tdx_verify import TdxPolicy, check_quote
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._intel_pcs import (
+    CollateralError, PcsCollateral,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import parse_quote
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_verify import (
+    TdxPolicy, check_quote,
+)
 
 KEPT = f"pcs/tdx/{FMSPC}.json"
 

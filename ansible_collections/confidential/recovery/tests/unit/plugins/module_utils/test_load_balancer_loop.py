@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_keys import MasterSecret
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_push import (
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._push import (
     Endpoint, PushError, push_through_load_balancer,
 )
 

@@ -9,7 +9,7 @@ import hashlib
 import pytest
 import yaml
 
-from ansible_collections.confidential.recovery.plugins.module_utils._measurements import (
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._measurements import (
     MeasurementsError, compare, parse_measurements,
 )
 

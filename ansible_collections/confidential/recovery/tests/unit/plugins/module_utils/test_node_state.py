@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._disk_uuid import node_state
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud._disk_uuid import node_state
 
 SLOG_BOOT = '{"time":"t","level":"INFO","msg":"Starting disk-mapper","version":"v2.23.0"}'
 SLOG_WAIT = ('{"time":"t","level":"INFO","msg":"Preparing existing state disk",'

@@ -16,9 +16,9 @@ import yaml
 from tdx_documents import SoftwareTdx
 from vtpm_documents import NONCE, atls_certificate, b64
 
-from ansible_collections.confidential.recovery.plugins.module_utils._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
-from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import parse_quote
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import parse_quote
 
 OID = "1.3.9900.5.99"
 PLATFORM = SoftwareTdx()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._deadline import Deadline, ProgressLog
-from ansible_collections.confidential.recovery.plugins.module_utils._quorum_loop import (
+from ansible_collections.confidential.recovery.plugins.module_utils._net._deadline import Deadline, ProgressLog
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._quorum_loop import (
     ALL, FAILED, HOSTILE, QUORUM, QUORUM_THEN_ALL, REFUSED, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop,
 )
 

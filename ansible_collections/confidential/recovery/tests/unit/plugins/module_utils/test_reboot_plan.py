@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _reboot_plan
+from ansible_collections.confidential.recovery.plugins.module_utils._drill import _reboot_plan
 
 NOW = datetime.datetime(2026, 12, 6, 3, 0, tzinfo=datetime.timezone.utc)
 GCE = {"source": "gcp-serial-port", "project": "prod", "zone": "europe-west3-a", "instance": "cp-0"}

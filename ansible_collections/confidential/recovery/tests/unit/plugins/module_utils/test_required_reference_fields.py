@@ -15,9 +15,9 @@ import test_qemu_tdx_validator as qemu_tdx
 from snp_documents import SoftwareSnp, aws_config, azure_config, gcp_config
 from vtpm_documents import PCRS
 
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import constellation_validator
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation_config import AttestationConfigError
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation_variants import VariantConfigError
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._attestation_config import AttestationConfigError
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._variants import VariantConfigError
 
 SNP = SoftwareSnp()
 MEASURED = {"measurements": {i: {"expected": PCRS[i].hex(), "warnOnly": False} for i in (0, 4)}}

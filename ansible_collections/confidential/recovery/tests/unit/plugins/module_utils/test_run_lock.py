@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._run_lock import LockHeld, RunLock
+from ansible_collections.confidential.recovery.plugins.plugin_utils._run_lock import LockHeld, RunLock
 
 
 def test_second_run_is_refused_with_the_holder_named(tmp_path):

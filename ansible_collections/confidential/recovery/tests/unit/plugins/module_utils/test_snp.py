@@ -14,12 +14,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.confidential.recovery.plugins.module_utils import _amd_chain
-from ansible_collections.confidential.recovery.plugins.module_utils._amd_chain import ChainError, verify_signing_key
-from ansible_collections.confidential.recovery.plugins.module_utils._snp_report import (
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _amd_chain
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_chain import (
+    ChainError, verify_signing_key,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._snp_report import (
     POLICY_DEBUG, ReportFormatError, Tcb, parse_report,
 )
-from ansible_collections.confidential.recovery.plugins.module_utils._snp_verify import (
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._snp_verify import (
     SnpPolicy, SnpVerificationError, verify_report, verify_signature,
 )
 

@@ -10,8 +10,12 @@ import pytest
 
 from tdx_documents import COLLATERAL, COLLATERAL_NOW, OUTDATED_QUOTE, QUOTE, SoftwareTdx
 
-from ansible_collections.confidential.recovery.plugins.module_utils._tdx_quote import QuoteFormatError, parse_quote
-from ansible_collections.confidential.recovery.plugins.module_utils._tdx_verify import TdxPolicy, check_quote
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import (
+    QuoteFormatError, parse_quote,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_verify import (
+    TdxPolicy, check_quote,
+)
 
 GENUINE = parse_quote(QUOTE)
 NOW = datetime.datetime.now(datetime.timezone.utc)  # the software platform's certificates are made for today

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.confidential.recovery.plugins.module_utils._tpm import (
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm import (
     ALG_SHA1, ALG_SHA256, ALG_SHA384, TpmError, parse_public, verify_quote,
 )
-from ansible_collections.confidential.recovery.plugins.module_utils._tpm_eventlog import parse_event_log, replay
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm_eventlog import (
+    parse_event_log, replay,
+)
 
 FIXTURE = (Path(__file__).parent / "fixtures" / "tpm" / "gce-cos-85-nonce9009.pb").read_bytes()
 NONCE = bytes([0x90, 0x09])

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.confidential.recovery.plugins.module_utils._measurements import parse_measurements
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._measurements import parse_measurements
 
 AK = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 PCRS = {i: hashlib.sha256(bytes([i])).digest() for i in range(24)}

@@ -1,0 +1,149 @@
+# -*- coding: utf-8 -*-
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+# This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
+# Do not import it from other collections or from your own plugins and modules.
+"""Backend of the quorum_recover module: the round loop wired to aTLS probes, pushes and the Kubernetes API."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from .._net._addresses import AddressError, check_host
+from .._net._atls import AttestationFailed, AtlsError, ConnectionRefused, Unreachable
+from .._kube._cluster_health import ClusterUnreachable, check_api_credentials, cluster_health, warned
+from .._constellation._keys import canonical_disk_uuid
+from .._constellation._push import Endpoint, describe_push_failure, push_detecting
+from .._constellation._rpc import recovery_port
+from .._net._deadline import Deadline, ProgressLog, file_sink
+from .._net._grpc_h2 import GrpcError
+from .._kube._auth import KubeAuth
+from .._constellation._quorum_loop import (
+    ERROR, HOSTILE, REFUSED, UNREACHABLE, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop,
+)
+
+
+def _nodes(params) -> list[ControlPlaneNode]:
+    nodes, seen = [], set()
+    for entry in params["nodes"]:
+        name = str(entry.get("name") or "").strip()
+        if not name or name in seen:
+            raise ValueError(f"every node needs a unique name (got {entry.get('name')!r})")
+        seen.add(name)
+        disk_uuid = entry.get("disk_uuid") or None
+        nodes.append(ControlPlaneNode(name=name, address=check_host(entry.get("address"), f"address of node {name}"),
+                                      disk_uuid=canonical_disk_uuid(disk_uuid) if disk_uuid else None))
+    if not nodes:
+        raise ValueError("nodes is empty: no control-plane node to recover (is the inventory complete?)")
+    return nodes
+
+
+class Wiring:
+    """The real probe, push and health calls, each bounded by the timeout the loop passes.
+
+    A probe that finds a node waiting keeps its attested connection; when the round pushes to that node, the key
+    goes over that same connection (one handshake, and the key reaches the very server that was attested). The
+    loop releases the connections of the nodes it does not push to.
+    """
+
+    def __init__(self, params, validator, secret):
+        self.port = recovery_port(params["port"], params["protocol"])
+        self.protocol = params["protocol"]
+        self.validator = validator
+        self.secret = secret
+        self.auth = KubeAuth.from_params(params)
+        self._held: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def _hold(self, name: str, conn) -> None:
+        with self._lock:
+            previous, self._held[name] = self._held.get(name), conn
+        if previous is not None:
+            previous.close()
+
+    def _take(self, name: str):
+        with self._lock:
+            return self._held.pop(name, None)
+
+    def release(self, keep) -> None:
+        """Close the held connections of every node not in ``keep``."""
+        names = {node.name for node in keep}
+        with self._lock:
+            dropped = [self._held.pop(name) for name in list(self._held) if name not in names]
+        for conn in dropped:
+            conn.close()
+
+    def endpoint(self, node: ControlPlaneNode, timeout: float) -> Endpoint:
+        return Endpoint(node.address, self.port, self.validator, timeout)
+
+    def probe(self, node: ControlPlaneNode, timeout: float) -> ProbeResult:
+        endpoint = self.endpoint(node, timeout)
+        try:
+            conn = endpoint.open()
+        except ConnectionRefused:
+            return ProbeResult(REFUSED, f"{endpoint.address} refuses connections: booting, down, unlocked, or a wrong port")
+        except Unreachable as exc:
+            return ProbeResult(UNREACHABLE, str(exc))
+        except AttestationFailed as exc:
+            return ProbeResult(HOSTILE, f"attestation failed, nothing sent: {exc}")
+        except AtlsError as exc:
+            return ProbeResult(ERROR, str(exc))
+        self._hold(node.name, conn)
+        return ProbeResult(WAITING, f"{endpoint.address} waits for a key and passed attestation", conn.evidence)
+
+    def push(self, node: ControlPlaneNode, timeout: float) -> PushOutcome:
+        endpoint = self.endpoint(node, timeout)
+        started = time.monotonic()
+        held = self._take(node.name)
+        try:
+            try:
+                used, announced = push_detecting(endpoint, self.protocol, self.secret, node.disk_uuid, held)
+            except (OSError, GrpcError) as exc:
+                if held is None or (isinstance(exc, GrpcError) and exc.code_name != "Unavailable"):
+                    raise
+                # The probe's connection did not survive until the push (the server hung up): attest anew.
+                used, announced = push_detecting(endpoint, self.protocol, self.secret, node.disk_uuid)
+        except ConnectionRefused:
+            return PushOutcome(False, stopped_waiting=True)
+        except Exception as exc:  # noqa: BLE001 - a malformed answer must not kill the other pushes
+            return PushOutcome(False, error=describe_push_failure(exc, endpoint))
+        return PushOutcome(True, seconds=round(time.monotonic() - started, 3), protocol=used, disk_uuid=announced)
+
+    def health(self, timeout: float) -> dict:
+        return cluster_health(self.auth, timeout)
+
+
+def run(module, validator, secret) -> None:
+    params = module.params
+    try:
+        nodes = _nodes(params)
+        wiring = Wiring(params, validator, secret)
+        assurance = list(getattr(validator, "caveats", [])) + warned(module, check_api_credentials(wiring.auth))
+    except (ValueError, AddressError, ClusterUnreachable) as exc:
+        module.fail_json(msg=str(exc))
+    deadline = Deadline(params["wait_timeout"])
+    progress = ProgressLog(deadline, sink=file_sink(params.get("progress_file")))
+    loop = QuorumLoop(nodes, probe=wiring.probe, push=wiring.push, health=wiring.health, stop_at=params["stop_at"],
+                      deadline=deadline, call_timeout=params["timeout"], poll_interval=params["poll_interval"],
+                      quorum_grace=params["quorum_grace"], progress=progress, check_mode=module.check_mode,
+                      release=wiring.release, reach_timeout=params["reach_timeout"])
+    try:
+        quorum = loop.run()
+    finally:
+        wiring.release([])
+    result = dict(loop.result(), progress=progress.lines, elapsed=round(deadline.elapsed(), 2), assurance=assurance)
+    result["changed"] = result["keys_pushed"] > 0
+    if loop.unreachable:
+        module.exit_json(msg=f"no control-plane node answered on its own address within {params['reach_timeout']:g} s "
+                             "and etcd has no quorum: nothing was pushed; reach the nodes through the load balancer",
+                         **result)
+    if module.check_mode:
+        result["would_push"] = loop.would_push
+        result["changed"] = bool(loop.would_push)
+        module.exit_json(msg=f"would push to: {', '.join(loop.would_push) or 'none'} (attested; check mode sent nothing)",
+                         **result)
+    if not quorum:
+        module.fail_json(msg=loop.failure_message(), **result)
+    module.exit_json(msg=f"etcd quorum is back after {result['rounds']} round(s); {result['keys_pushed']} key(s) pushed",
+                     **result)
