@@ -96,9 +96,11 @@ chromium:
 docs-lint: collection
 	tools/check-docs.sh $(COLLECTION_DIR)
 
-# ansible-lint at the production profile (.ansible-lint); 0 violations.
+# ansible-lint at the production profile (.ansible-lint), 0 violations; ruff's lint and format check (ruff.toml).
 lint: collection
 	cd $(SRC) && ANSIBLE_COLLECTIONS_PATH=$(CURDIR) $(CURDIR)/$(BIN)/ansible-lint -q --nocolor
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --no-cache --check .
 	tools/check-repository.sh
 
 # Fragments are valid, and the last commit that changed the collection brought one.

@@ -16,10 +16,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from strategies import READY_TIMEOUT, REPO  # first: it puts the lab driver on the path
-
 from labdriver import BIN, Lab, ansible_env  # noqa: E402
 from quorum_watch import QuorumWatch  # noqa: E402
+from strategies import READY_TIMEOUT, REPO  # first: it puts the lab driver on the path
 
 RECOVER = REPO / "ansible_collections" / "confidential" / "recovery" / "playbooks" / "recover.yml"
 FLEET_PREFIXES = ("127.30.11", "127.30.12", "127.30.13", "127.30.14")
@@ -33,9 +32,20 @@ def _start(lab: Lab, *extra: str) -> Lab:
 
 def _recover(labs: list[Lab], stop_at: str) -> tuple[float, list[dict]]:
     """One recover.yml run over the labs' inventories; per lab the watch's figures from the run's start."""
-    command = [str(BIN / "ansible-playbook"), str(RECOVER), "-e", f"@{labs[0].directory / 'recover-vars.yml'}",
-               "-e", f"constellation_recover_stop_at={stop_at}", "-e", "recover_contrast=false",
-               "-e", "contrast_recover_coordinator=", "-e", f"recovery_report_file={labs[0].directory / 'fleet-report.json'}"]
+    command = [
+        str(BIN / "ansible-playbook"),
+        str(RECOVER),
+        "-e",
+        f"@{labs[0].directory / 'recover-vars.yml'}",
+        "-e",
+        f"constellation_recover_stop_at={stop_at}",
+        "-e",
+        "recover_contrast=false",
+        "-e",
+        "contrast_recover_coordinator=",
+        "-e",
+        f"recovery_report_file={labs[0].directory / 'fleet-report.json'}",
+    ]
     for lab in labs:
         command[1:1] = ["-i", str(lab.directory / "inventory.constellation.yml")]
     watches = [QuorumWatch(lab.directory).start() for lab in labs]
@@ -56,10 +66,10 @@ def _break(labs: list[Lab]) -> None:
 
 
 def fleet(workdir: Path, reps: int, stop_at: str) -> dict:
-    labs = [Lab(workdir / f"fleet-{letter}", prefix, 3) for letter, prefix in zip("abcd", FLEET_PREFIXES)]
+    labs = [Lab(workdir / f"fleet-{letter}", prefix, 3) for letter, prefix in zip("abcd", FLEET_PREFIXES, strict=False)]
     single, together = [], []
     try:
-        for letter, lab in zip("abcd", labs):
+        for letter, lab in zip("abcd", labs, strict=False):
             _start(lab, "--workers", "0", "--name", f"fleet-{letter}")
         for rep in range(reps):
             _break(labs[:1])
@@ -69,14 +79,23 @@ def fleet(workdir: Path, reps: int, stop_at: str) -> dict:
             _tool, figures = _recover(labs, stop_at)
             slowest = max(f["seconds_to_all_ready"] or float("inf") for f in figures)
             together.append(slowest)
-            print(f"  fleet rep {rep + 1}: one cluster all Ready {single[-1]} s, 4 clusters all Ready {slowest} s", flush=True)
+            print(
+                f"  fleet rep {rep + 1}: one cluster all Ready {single[-1]} s, 4 clusters all Ready {slowest} s",
+                flush=True,
+            )
     finally:
         for lab in labs:
             lab.down()
-    return {"clusters": 4, "control_plane_nodes": 3, "stop_at": stop_at, "single_all_ready": single,
-            "fleet_all_ready": together, "single_median": statistics.median(single),
-            "fleet_median": statistics.median(together),
-            "ratio": round(statistics.median(together) / statistics.median(single), 2)}
+    return {
+        "clusters": 4,
+        "control_plane_nodes": 3,
+        "stop_at": stop_at,
+        "single_all_ready": single,
+        "fleet_all_ready": together,
+        "single_median": statistics.median(single),
+        "fleet_median": statistics.median(together),
+        "ratio": round(statistics.median(together) / statistics.median(single), 2),
+    }
 
 
 def inventory_scale(workdir: Path, reps: int, stop_at: str) -> dict:
@@ -93,5 +112,10 @@ def inventory_scale(workdir: Path, reps: int, stop_at: str) -> dict:
             print(f"  7 control-plane nodes + {workers} workers: tool time {tool} s", flush=True)
         finally:
             lab.down()
-    return {"control_plane_nodes": 7, "stop_at": stop_at, "tool_seconds": {str(k): v for k, v in rows.items()},
-            "median_without_workers": statistics.median(rows[0]), "median_with_20_workers": statistics.median(rows[20])}
+    return {
+        "control_plane_nodes": 7,
+        "stop_at": stop_at,
+        "tool_seconds": {str(k): v for k, v in rows.items()},
+        "median_without_workers": statistics.median(rows[0]),
+        "median_with_20_workers": statistics.median(rows[20]),
+    }

@@ -19,10 +19,12 @@ def plot_all_ready(cells: list[dict], path: Path) -> Path:
     width = 0.8 / len(strategies)
     figure, axes = plt.subplots(figsize=(10, 5))
     for index, strategy in enumerate(strategies):
-        row = {cell["control_plane_nodes"]: cell["seconds_to_all_ready"] for cell in cells if cell["strategy"] == strategy}
+        row = {
+            cell["control_plane_nodes"]: cell["seconds_to_all_ready"] for cell in cells if cell["strategy"] == strategy
+        }
         medians = [row[size]["median"] if size in row and row[size]["median"] is not None else 0 for size in sizes]
-        low = [m - (row[size]["min"] or m) if size in row else 0 for m, size in zip(medians, sizes)]
-        high = [(row[size]["max"] or m) - m if size in row else 0 for m, size in zip(medians, sizes)]
+        low = [m - (row[size]["min"] or m) if size in row else 0 for m, size in zip(medians, sizes, strict=False)]
+        high = [(row[size]["max"] or m) - m if size in row else 0 for m, size in zip(medians, sizes, strict=False)]
         positions = [i + (index - (len(strategies) - 1) / 2) * width for i in range(len(sizes))]
         axes.bar(positions, medians, width, yerr=[low, high], capsize=3, label=strategy)
     axes.set_xticks(range(len(sizes)), [f"{size} control-plane nodes" for size in sizes])

@@ -21,7 +21,9 @@ def _api(lab_dir: Path) -> client.ApiClient:
 
 def has_quorum(api: client.ApiClient) -> bool:
     try:
-        response = api.call_api("/readyz/etcd", "GET", auth_settings=["BearerToken"], _preload_content=False, _request_timeout=2)
+        response = api.call_api(
+            "/readyz/etcd", "GET", auth_settings=["BearerToken"], _preload_content=False, _request_timeout=2
+        )
         return response.status == 200
     except Exception:  # noqa: BLE001 - no quorum looks like 5xx or a refused connection
         return False
@@ -47,7 +49,7 @@ class QuorumWatch:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self) -> "QuorumWatch":
+    def start(self) -> QuorumWatch:
         self.started = time.monotonic()
         self._thread.start()
         return self

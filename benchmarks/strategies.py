@@ -23,15 +23,15 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "collections"))
 sys.path.insert(0, str(REPO / "tests" / "system"))
 
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import ConstellationDummyValidator  # noqa: E402
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret  # noqa: E402
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._push import (
-    Endpoint, push_detecting,
-)  # noqa: E402
-from labdriver import Lab, conflab  # noqa: E402
-
 import upstream_cli  # noqa: E402
+from labdriver import Lab, conflab  # noqa: E402
 from quorum_watch import QuorumWatch  # noqa: E402
+
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret  # noqa: E402
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._push import Endpoint, push_detecting
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    ConstellationDummyValidator,
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,16 @@ def _waiting_nodes(lab: Lab) -> list[dict]:
 
 def set_profile(lab: Lab, name: str) -> None:
     profile = PROFILES[name]
-    res = conflab("lb", "--dir", str(lab.directory), "--probe-interval", str(profile.probe_interval),
-                  "--unhealthy-threshold", str(profile.unhealthy_threshold), "--one-backend")
+    res = conflab(
+        "lb",
+        "--dir",
+        str(lab.directory),
+        "--probe-interval",
+        str(profile.probe_interval),
+        "--unhealthy-threshold",
+        str(profile.unhealthy_threshold),
+        "--one-backend",
+    )
     assert res.returncode == 0, res.stderr
     time.sleep(max(1.5, profile.probe_interval + 0.5))  # the new pool's first probe round
 
@@ -94,8 +102,15 @@ def run_upstream(lab: Lab, profile: str) -> dict:
 
 def run_ours(lab: Lab, stop_at: str, inventory: Path | None = None) -> dict:
     watch = QuorumWatch(lab.directory).start()
-    run = lab.run("-e", f"constellation_recover_stop_at={stop_at}", "-e", "recover_contrast=false",
-                  "-e", "contrast_recover_coordinator=", inventory=inventory)
+    run = lab.run(
+        "-e",
+        f"constellation_recover_stop_at={stop_at}",
+        "-e",
+        "recover_contrast=false",
+        "-e",
+        "contrast_recover_coordinator=",
+        inventory=inventory,
+    )
     tool_seconds = run.seconds
     watch.wait_all_ready(READY_TIMEOUT)
     watch.stop()

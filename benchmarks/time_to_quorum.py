@@ -39,7 +39,9 @@ def spread(values: list) -> dict:
     return {"median": round(statistics.median(known), 2), "min": min(known), "max": max(known), "runs": values}
 
 
-def measure(size: int, reps: int, strategies: list[str], rejoin_interval: float, prefix: str, workdir: Path) -> list[dict]:
+def measure(
+    size: int, reps: int, strategies: list[str], rejoin_interval: float, prefix: str, workdir: Path
+) -> list[dict]:
     lab = Lab(workdir / f"lab-{size}", prefix, size)
     lab.directory.mkdir(parents=True, exist_ok=True)
     lab.up("--rejoin-interval", str(rejoin_interval), "--workers", "0", "--no-contrast")
@@ -50,16 +52,24 @@ def measure(size: int, reps: int, strategies: list[str], rejoin_interval: float,
                 lab.break_control_plane()
                 figures = run_strategy(lab, strategy)
                 runs[strategy].append(figures)
-                print(f"  {size} nodes  rep {rep + 1}  {strategy:<22} quorum {figures['seconds_to_quorum']} s, "
-                      f"all Ready {figures['seconds_to_all_ready']} s, keys {figures['keys_pushed']}", flush=True)
+                print(
+                    f"  {size} nodes  rep {rep + 1}  {strategy:<22} quorum {figures['seconds_to_quorum']} s, "
+                    f"all Ready {figures['seconds_to_all_ready']} s, keys {figures['keys_pushed']}",
+                    flush=True,
+                )
     finally:
         lab.down()
-    return [{"control_plane_nodes": size, "strategy": strategy,
-             "seconds_to_quorum": spread([r["seconds_to_quorum"] for r in results]),
-             "seconds_to_all_ready": spread([r["seconds_to_all_ready"] for r in results]),
-             "keys_pushed": spread([r["keys_pushed"] for r in results]),
-             "tool_seconds": spread([r.get("tool_seconds") for r in results])}
-            for strategy, results in runs.items()]
+    return [
+        {
+            "control_plane_nodes": size,
+            "strategy": strategy,
+            "seconds_to_quorum": spread([r["seconds_to_quorum"] for r in results]),
+            "seconds_to_all_ready": spread([r["seconds_to_all_ready"] for r in results]),
+            "keys_pushed": spread([r["keys_pushed"] for r in results]),
+            "tool_seconds": spread([r.get("tool_seconds") for r in results]),
+        }
+        for strategy, results in runs.items()
+    ]
 
 
 def _cell(value: dict) -> str:
@@ -70,10 +80,14 @@ def _cell(value: dict) -> str:
 
 def print_table(cells: list[dict]) -> None:
     print()
-    print(f"{'nodes':>5}  {'strategy':<22} {'to quorum, median (min-max) s':>30} {'to all Ready, median (min-max) s':>33} {'keys':>5}")
+    print(
+        f"{'nodes':>5}  {'strategy':<22} {'to quorum, median (min-max) s':>30} {'to all Ready, median (min-max) s':>33} {'keys':>5}"
+    )
     for cell in cells:
-        print(f"{cell['control_plane_nodes']:>5}  {cell['strategy']:<22} {_cell(cell['seconds_to_quorum']):>30} "
-              f"{_cell(cell['seconds_to_all_ready']):>33} {cell['keys_pushed']['median']:>5}")
+        print(
+            f"{cell['control_plane_nodes']:>5}  {cell['strategy']:<22} {_cell(cell['seconds_to_quorum']):>30} "
+            f"{_cell(cell['seconds_to_all_ready']):>33} {cell['keys_pushed']['median']:>5}"
+        )
 
 
 def targets(cells: list[dict], fleet_row: dict | None) -> list[dict]:
@@ -86,22 +100,43 @@ def targets(cells: list[dict], fleet_row: dict | None) -> list[dict]:
             continue
         for measure_name in ("seconds_to_quorum", "seconds_to_all_ready"):
             floor, got = limit[measure_name]["median"], ours[measure_name]["median"]
-            verdicts.append({"target": f"{size} nodes: ours {measure_name} <= limit + 1.5 s", "ours": got, "limit": floor,
-                             "met": None if None in (floor, got) else got <= floor + 1.5})
+            verdicts.append(
+                {
+                    "target": f"{size} nodes: ours {measure_name} <= limit + 1.5 s",
+                    "ours": got,
+                    "limit": floor,
+                    "met": None if None in (floor, got) else got <= floor + 1.5,
+                }
+            )
             for profile in PROFILES:
                 peer = by.get((size, f"upstream-{profile}"))
                 if peer and peer[measure_name]["median"] is not None and got is not None:
-                    verdicts.append({"target": f"{size} nodes: ours ahead of upstream-{profile} on {measure_name}",
-                                     "ours": got, "upstream": peer[measure_name]["median"],
-                                     "met": got < peer[measure_name]["median"]})
+                    verdicts.append(
+                        {
+                            "target": f"{size} nodes: ours ahead of upstream-{profile} on {measure_name}",
+                            "ours": got,
+                            "upstream": peer[measure_name]["median"],
+                            "met": got < peer[measure_name]["median"],
+                        }
+                    )
         azure = by.get((size, "upstream-azure"))
         if azure and azure["seconds_to_all_ready"]["median"] and ours["seconds_to_all_ready"]["median"]:
             ratio = azure["seconds_to_all_ready"]["median"] / ours["seconds_to_all_ready"]["median"]
-            verdicts.append({"target": f"{size} nodes: at least 3x faster to all Ready than upstream-azure",
-                             "ratio": round(ratio, 2), "met": ratio >= 3})
+            verdicts.append(
+                {
+                    "target": f"{size} nodes: at least 3x faster to all Ready than upstream-azure",
+                    "ratio": round(ratio, 2),
+                    "met": ratio >= 3,
+                }
+            )
     if fleet_row:
-        verdicts.append({"target": "fleet 4 x 3: all Ready within 1.5x one cluster", "ratio": fleet_row["ratio"],
-                         "met": fleet_row["ratio"] <= 1.5})
+        verdicts.append(
+            {
+                "target": "fleet 4 x 3: all Ready within 1.5x one cluster",
+                "ratio": fleet_row["ratio"],
+                "met": fleet_row["ratio"] <= 1.5,
+            }
+        )
     return verdicts
 
 
@@ -130,31 +165,43 @@ def main() -> int:
 
     print_table(cells)
     if fleet_row:
-        print(f"\nfleet 4 x 3 ({fleet_row['stop_at']}): all four Ready after {fleet_row['fleet_median']} s (median), "
-              f"one cluster alone {fleet_row['single_median']} s: {fleet_row['ratio']}x")
+        print(
+            f"\nfleet 4 x 3 ({fleet_row['stop_at']}): all four Ready after {fleet_row['fleet_median']} s (median), "
+            f"one cluster alone {fleet_row['single_median']} s: {fleet_row['ratio']}x"
+        )
     if scale_row:
-        print(f"inventory scale: recover.yml tool time on 7 control-plane nodes {scale_row['median_without_workers']} s, "
-              f"with 20 workers {scale_row['median_with_20_workers']} s (medians)")
+        print(
+            f"inventory scale: recover.yml tool time on 7 control-plane nodes {scale_row['median_without_workers']} s, "
+            f"with 20 workers {scale_row['median_with_20_workers']} s (medians)"
+        )
     verdicts = targets(cells, fleet_row)
     print()
     for verdict in verdicts:
-        print(f"{'MET ' if verdict['met'] else 'MISS' if verdict['met'] is False else '?   '} {verdict['target']}: "
-              + ", ".join(f"{k} {v}" for k, v in verdict.items() if k not in ("target", "met")))
+        print(
+            f"{'MET ' if verdict['met'] else 'MISS' if verdict['met'] is False else '?   '} {verdict['target']}: "
+            + ", ".join(f"{k} {v}" for k, v in verdict.items() if k not in ("target", "met"))
+        )
     plot = plot_all_ready(cells, args.output.with_name("time_to_all_ready.png"))
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({
-        "benchmark": "time_to_quorum",
-        "reps": args.reps,
-        "rejoin_interval_s": args.rejoin_interval,
-        "load_balancer_profiles": {name: vars(profile) for name, profile in PROFILES.items()},
-        "default_strategy": DEFAULT_STRATEGY,
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
-        "seconds": round(time.monotonic() - started, 1),
-        "results": cells,
-        "fleet": fleet_row,
-        "inventory_scale": scale_row,
-        "targets": verdicts,
-    }, indent=2) + "\n")
+    args.output.write_text(
+        json.dumps(
+            {
+                "benchmark": "time_to_quorum",
+                "reps": args.reps,
+                "rejoin_interval_s": args.rejoin_interval,
+                "load_balancer_profiles": {name: vars(profile) for name, profile in PROFILES.items()},
+                "default_strategy": DEFAULT_STRATEGY,
+                "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+                "seconds": round(time.monotonic() - started, 1),
+                "results": cells,
+                "fleet": fleet_row,
+                "inventory_scale": scale_row,
+                "targets": verdicts,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"\nwritten: {args.output} and {plot}")
     return 0
 

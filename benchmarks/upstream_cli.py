@@ -1,6 +1,7 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Baseline: the upstream `constellation recover` algorithm (ansible_collections/confidential/recovery/docs/constellation-protocol.md, The upstream CLI loop), as a runner.
+"""Baseline: the upstream `constellation recover` algorithm
+(ansible_collections/confidential/recovery/docs/constellation-protocol.md, The upstream CLI loop), as a runner.
 
 Sequential, through the load balancer, a new attested connection per attempt, retrying every
 ``interval`` seconds: a load balancer that is not ready (handshake timeout) is always retried, and
@@ -19,16 +20,21 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import (
-    # noqa: E402     ConnectionRefused, HandshakeFailed, Unreachable, connect,
-)
-from ansible_collections.confidential.recovery.plugins.module_utils._attestation import ConstellationDummyValidator  # noqa: E402
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret  # noqa: E402
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._rpc import recover_unary  # noqa: E402
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    ConstellationDummyValidator,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import (
+    ConnectionRefused,
+    HandshakeFailed,
+    Unreachable,
+    connect,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import GrpcError  # noqa: E402
 
 UNLIMITED_CALL = 3600.0  # upstream sets no deadline on the call; bound it anyway so a run always ends
-MAX_LB_NOT_READY = 120   # upstream retries this forever; a benchmark must stop by itself
+MAX_LB_NOT_READY = 120  # upstream retries this forever; a benchmark must stop by itself
 
 
 class _Unavailable(Exception):

@@ -62,11 +62,19 @@ def reshape(text: str) -> str:
         raise UnexpectedShape("no google.protobuf imports or no serialized descriptor: not protoc 4.25 output")
 
     out = [line for line in header if line.strip()]
-    out.append("# Reshaped for ansible-test sanity by tools/gencode_for_ansible.py (make proto): same descriptor, guarded imports.")
+    out.append(
+        "# Reshaped for ansible-test sanity by tools/gencode_for_ansible.py (make proto): same descriptor, guarded imports."
+    )
     out += ["", "try:"]
     out += [f"    {line}" for line in imports]
-    out += ["", "    PROTOBUF_IMPORT_ERROR = None", "except ImportError as _exc:", "    PROTOBUF_IMPORT_ERROR = _exc", "",
-            "if PROTOBUF_IMPORT_ERROR is None:"]
+    out += [
+        "",
+        "    PROTOBUF_IMPORT_ERROR = None",
+        "except ImportError as _exc:",
+        "    PROTOBUF_IMPORT_ERROR = _exc",
+        "",
+        "if PROTOBUF_IMPORT_ERROR is None:",
+    ]
     for line in body:
         if not line.strip() or line.startswith("# @@protoc_insertion_point"):
             continue

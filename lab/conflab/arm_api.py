@@ -29,7 +29,9 @@ NICS = re.compile(_RG + r"/([^/]+)/networkInterfaces$")
 RESTART = re.compile(_RG + r"/([^/]+)/virtualMachines/([^/]+)/restart$")
 BOOT_DIAGNOSTICS = re.compile(_RG + r"/([^/]+)/virtualMachines/([^/]+)/retrieveBootDiagnosticsData$")
 BLOB = re.compile(r"^/blob/([^/]+)/([^/]+)/serialconsole\.log$")
-INSIGHTS_QUERY = re.compile(r"^/v1/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft.Insights/components/([^/]+)/query$")
+INSIGHTS_QUERY = re.compile(
+    r"^/v1/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft.Insights/components/([^/]+)/query$"
+)
 TRACE_OF_NODE = re.compile(r'customDimensions\["instance-name"\]\) == "([^"]+)"')
 
 
@@ -56,20 +58,33 @@ class ArmApi:
         blob = BLOB.match(path)
         if blob:
             vm = self._vm(model, *blob.groups())
-            return (200, vm.get("serial", "")) if vm and "sig" in query else _error(403, "AuthenticationFailed", "no SAS")
+            return (
+                (200, vm.get("serial", "")) if vm and "sig" in query else _error(403, "AuthenticationFailed", "no SAS")
+            )
         if model.get("deny"):
-            return _error(403, "AuthorizationFailed", "The client does not have authorization to perform action "
-                                                      "'Microsoft.Compute/virtualMachineScaleSets/read'")
+            return _error(
+                403,
+                "AuthorizationFailed",
+                "The client does not have authorization to perform action "
+                "'Microsoft.Compute/virtualMachineScaleSets/read'",
+            )
         insights = INSIGHTS_QUERY.match(path)
         if insights and method == "POST":
             return self._traces(model, *insights.groups(), json.loads(body or b"{}").get("query", ""))
-        routes = ((SCALE_SETS, self._scale_sets), (VMS, self._vms), (NICS, self._nics),
-                  (BOOT_DIAGNOSTICS, self._boot_diagnostics)) + (((RESTART, self._restart),) if method == "POST" else ())
+        routes = (
+            (SCALE_SETS, self._scale_sets),
+            (VMS, self._vms),
+            (NICS, self._nics),
+            (BOOT_DIAGNOSTICS, self._boot_diagnostics),
+        ) + (((RESTART, self._restart),) if method == "POST" else ())
         for pattern, answer in routes:
             match = pattern.match(path)
             if match:
                 subscription, group = match.group(1), match.group(2)
-                if subscription != model.get("subscription") or group.lower() != model.get("resource_group", "").lower():
+                if (
+                    subscription != model.get("subscription")
+                    or group.lower() != model.get("resource_group", "").lower()
+                ):
                     return _error(404, "ResourceGroupNotFound", f"Resource group '{group}' could not be found.")
                 return answer(model, *match.groups()[2:])
         return _error(404, "NotFound", f"no route for {method} {path}")
@@ -83,44 +98,85 @@ class ArmApi:
         return next((vm for vm in (found or {}).get("vms") or [] if vm["instance_id"] == instance_id), None)
 
     def _id(self, model: dict, *parts: str) -> str:
-        return (f"/subscriptions/{model['subscription']}/resourceGroups/{model['resource_group']}/providers/"
-                "Microsoft.Compute/virtualMachineScaleSets/" + "/".join(parts))
+        return (
+            f"/subscriptions/{model['subscription']}/resourceGroups/{model['resource_group']}/providers/"
+            "Microsoft.Compute/virtualMachineScaleSets/" + "/".join(parts)
+        )
 
     def _scale_sets(self, model: dict) -> tuple[int, dict]:
-        return 200, {"value": [{"name": s["name"], "id": self._id(model, s["name"]), "location": "westeurope",
-                                "tags": s.get("tags") or {}} for s in model.get("scale_sets") or []]}
+        return 200, {
+            "value": [
+                {
+                    "name": s["name"],
+                    "id": self._id(model, s["name"]),
+                    "location": "westeurope",
+                    "tags": s.get("tags") or {},
+                }
+                for s in model.get("scale_sets") or []
+            ]
+        }
 
     def _vms(self, model: dict, scale_set: str) -> tuple[int, dict]:
         found = self._scale_set(model, scale_set)
         if found is None:
             return _error(404, "ResourceNotFound", f"scale set {scale_set} not found")
-        return 200, {"value": [{
-            "name": f"{scale_set}_{vm['instance_id']}", "instanceId": vm["instance_id"], "location": "westeurope",
-            "id": self._id(model, scale_set, "virtualMachines", vm["instance_id"]), "tags": found.get("tags") or {},
-            "properties": {"osProfile": {"computerName": vm["computer_name"]},
-                           "instanceView": {"statuses": [{"code": "ProvisioningState/succeeded"},
-                                                         {"code": f"PowerState/{vm.get('power', 'running')}"}]}},
-        } for vm in found.get("vms") or []]}
+        return 200, {
+            "value": [
+                {
+                    "name": f"{scale_set}_{vm['instance_id']}",
+                    "instanceId": vm["instance_id"],
+                    "location": "westeurope",
+                    "id": self._id(model, scale_set, "virtualMachines", vm["instance_id"]),
+                    "tags": found.get("tags") or {},
+                    "properties": {
+                        "osProfile": {"computerName": vm["computer_name"]},
+                        "instanceView": {
+                            "statuses": [
+                                {"code": "ProvisioningState/succeeded"},
+                                {"code": f"PowerState/{vm.get('power', 'running')}"},
+                            ]
+                        },
+                    },
+                }
+                for vm in found.get("vms") or []
+            ]
+        }
 
     def _nics(self, model: dict, scale_set: str) -> tuple[int, dict]:
         found = self._scale_set(model, scale_set) or {}
-        return 200, {"value": [{
-            "name": "node-network",
-            "properties": {"virtualMachine": {"id": self._id(model, scale_set, "virtualMachines", vm["instance_id"])},
-                           "ipConfigurations": [{"name": "node-network",
-                                                 "properties": {"primary": True, "privateIPAddress": vm["ip"]}}]},
-        } for vm in found.get("vms") or [] if vm.get("ip")]}
+        return 200, {
+            "value": [
+                {
+                    "name": "node-network",
+                    "properties": {
+                        "virtualMachine": {"id": self._id(model, scale_set, "virtualMachines", vm["instance_id"])},
+                        "ipConfigurations": [
+                            {"name": "node-network", "properties": {"primary": True, "privateIPAddress": vm["ip"]}}
+                        ],
+                    },
+                }
+                for vm in found.get("vms") or []
+                if vm.get("ip")
+            ]
+        }
 
     @staticmethod
     def _traces(model: dict, subscription: str, group: str, component: str, query: str) -> tuple[int, dict]:
         """The newest trace of one node that mentions Disk UUID: what the collection's query asks, no other KQL."""
         traces = (model.get("insights") or {}).get(component)
         if subscription != model.get("subscription") or traces is None:
-            return _error(404, "ResourceNotFound", f"The Resource 'Microsoft.Insights/components/{component}' was not found.")
+            return _error(
+                404, "ResourceNotFound", f"The Resource 'Microsoft.Insights/components/{component}' was not found."
+            )
         node = TRACE_OF_NODE.search(query)
-        rows = [[t["message"]] for t in traces if "Disk UUID" in t["message"] and node and t.get("instance-name") == node.group(1)]
-        return 200, {"tables": [{"name": "PrimaryResult", "columns": [{"name": "message", "type": "string"}],
-                                 "rows": rows[-1:]}]}
+        rows = [
+            [t["message"]]
+            for t in traces
+            if "Disk UUID" in t["message"] and node and t.get("instance-name") == node.group(1)
+        ]
+        return 200, {
+            "tables": [{"name": "PrimaryResult", "columns": [{"name": "message", "type": "string"}], "rows": rows[-1:]}]
+        }
 
     def _restart(self, model: dict, scale_set: str, instance_id: str) -> tuple[int, dict]:
         if self._vm(model, scale_set, instance_id) is None:

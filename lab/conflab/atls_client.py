@@ -14,11 +14,13 @@ import secrets
 import select
 import socket
 import ssl
-from pathlib import Path
 import threading
+from pathlib import Path
 
 
-def connect_atls(host: str, port: int, cert_file: Path | None, timeout: float, alpn_nonce: bool = False) -> ssl.SSLSocket:
+def connect_atls(
+    host: str, port: int, cert_file: Path | None, timeout: float, alpn_nonce: bool = False
+) -> ssl.SSLSocket:
     nonce = secrets.token_bytes(32)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False

@@ -139,7 +139,7 @@ class AtlsTerminator:
                             state["error"] = "proto refers to an unsupported atls version"
                             return SSL.NO_OVERLAPPING_PROTOCOLS
                         try:
-                            nonce = bytes.fromhex(proto[len(ATLS_ALPN_V1):].decode())
+                            nonce = bytes.fromhex(proto[len(ATLS_ALPN_V1) :].decode())
                         except ValueError:
                             state["error"] = "invalid nonce in ALPN"
                             return SSL.NO_OVERLAPPING_PROTOCOLS
@@ -238,5 +238,6 @@ class AtlsTerminator:
                 view = memoryview(data)
                 deadline = time.monotonic() + self.idle_timeout
                 while view:
-                    sent = _retry(lambda: conn.send(view.tobytes()[:16384]), client, deadline)
+                    chunk = view.tobytes()[:16384]
+                    sent = _retry(lambda chunk=chunk: conn.send(chunk), client, deadline)
                     view = view[sent:]

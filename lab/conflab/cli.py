@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from . import faultfile, processes
-from .faults import KINDS as FAULT_KINDS
 from .constellation.etcd_member import etcd_healthy
 from .constellation.keys import MasterSecret
+from .faults import KINDS as FAULT_KINDS
 from .labdir import LabError, build_config, check_prefix, write_lab_files
 
 NODE_MODULE = "conflab.constellation.node"
@@ -65,8 +65,16 @@ def start_node(config: dict, node: dict, boot: str) -> None:
     directory = Path(config["dir"])
     status = directory / "nodes" / node["name"] / "status.json"
     status.unlink(missing_ok=True)
-    processes.spawn(directory, node["name"], NODE_MODULE, "--name", node["name"], "--boot", boot,
-                    log=directory / "nodes" / node["name"] / "process.log")
+    processes.spawn(
+        directory,
+        node["name"],
+        NODE_MODULE,
+        "--name",
+        node["name"],
+        "--boot",
+        boot,
+        log=directory / "nodes" / node["name"] / "process.log",
+    )
 
 
 def contrast_control():
@@ -95,10 +103,19 @@ def _up(args) -> int:
     forget_previous_lab(directory)
     master = MasterSecret(secrets.token_bytes(32), secrets.token_bytes(32))
     config = build_config(
-        directory, nodes=args.nodes, workers=args.workers, prefix=check_prefix(args.ip_prefix), protocol=args.protocol,
-        rejoin_interval=args.rejoin_interval, lb_probe_interval=args.lb_probe_interval, log_format=args.log_format,
-        coordinator_paths=args.coordinator_paths, measurement_salt=secrets.token_bytes(32), attestation=args.attestation,
-        name=args.name, lb_unhealthy_threshold=args.lb_unhealthy_threshold,
+        directory,
+        nodes=args.nodes,
+        workers=args.workers,
+        prefix=check_prefix(args.ip_prefix),
+        protocol=args.protocol,
+        rejoin_interval=args.rejoin_interval,
+        lb_probe_interval=args.lb_probe_interval,
+        log_format=args.log_format,
+        coordinator_paths=args.coordinator_paths,
+        measurement_salt=secrets.token_bytes(32),
+        attestation=args.attestation,
+        name=args.name,
+        lb_unhealthy_threshold=args.lb_unhealthy_threshold,
     )
     config["kube_api"]["enabled"] = not args.no_kubeapi
     config["coordinator"]["enabled"] = not args.no_contrast
@@ -111,8 +128,11 @@ def _up(args) -> int:
     for node in config["nodes"]:
         start_node(config, node, "initial")
     progress(f"starting {len(config['nodes'])} nodes ...")
-    wait_until(lambda: all(node_state(config, n) == READY_STATES[n["role"]] for n in config["nodes"]) and has_quorum(config),
-               "every node up and etcd quorum", args.timeout)
+    wait_until(
+        lambda: all(node_state(config, n) == READY_STATES[n["role"]] for n in config["nodes"]) and has_quorum(config),
+        "every node up and etcd quorum",
+        args.timeout,
+    )
     processes.spawn(directory, "loadbalancer", "conflab.loadbalancer", log=directory / "loadbalancer.log")
     cloud = config["cloud"]
     processes.spawn(directory, "gce-api", "conflab.gce_api", log=directory / "gce-api.log")
@@ -122,7 +142,9 @@ def _up(args) -> int:
     lb = config["load_balancer"]
     print(f"lab up in {directory}: {args.nodes} control-plane, {args.workers} worker nodes, protocol {args.protocol}")
     print(f"  cluster endpoint {lb['ip']} (recovery {lb['recovery_port']}, join {lb['join_port']})")
-    print(f"  compute    http://{cloud['ip']}:{cloud['port']} (project {cloud['project']}, for the inventory's gcp provider)")
+    print(
+        f"  compute    http://{cloud['ip']}:{cloud['port']} (project {cloud['project']}, for the inventory's gcp provider)"
+    )
     print(f"  inventory  {directory / 'inventory.constellation.yml'}")
     print(f"  variables  {directory / 'recover-vars.yml'}")
     return 0
@@ -179,8 +201,10 @@ def parse_faults(config: dict, specs: list[str]) -> list[tuple[dict, str]]:
         if kind not in FAULT_KINDS + SWITCHED_FAULTS:
             raise LabError(f"--fault {spec}: choose one of {', '.join(FAULT_KINDS + SWITCHED_FAULTS)}")
         if kind in EVIDENCE_FAULTS and config.get("attestation") not in MEASURED_ATTESTATIONS:
-            raise LabError(f"--fault {spec}: the lab must attest with measurements (conflab up --attestation "
-                           f"{' or '.join(MEASURED_ATTESTATIONS)}); this one uses {config.get('attestation')}")
+            raise LabError(
+                f"--fault {spec}: the lab must attest with measurements (conflab up --attestation "
+                f"{' or '.join(MEASURED_ATTESTATIONS)}); this one uses {config.get('attestation')}"
+            )
         parsed.append((by_name[name], kind))
     return parsed
 
@@ -192,8 +216,16 @@ def fault_name(node: dict) -> str:
 def start_fault(config: dict, node: dict, kind: str) -> None:
     directory = Path(config["dir"])
     processes.stop(directory, node["name"])
-    processes.spawn(directory, fault_name(node), FAULT_MODULE, "--name", node["name"], "--kind", kind,
-                    log=directory / "nodes" / node["name"] / "fault.log")
+    processes.spawn(
+        directory,
+        fault_name(node),
+        FAULT_MODULE,
+        "--name",
+        node["name"],
+        "--kind",
+        kind,
+        log=directory / "nodes" / node["name"] / "fault.log",
+    )
     wait_until(lambda: _accepts(node["ip"], config["recovery_port"]), f"the {kind} server of {node['name']}", 30)
 
 
@@ -220,8 +252,11 @@ def cmd_break(args) -> int:
     for node in rebooted:
         start_node(config, node, "reboot")
         progress(f"rebooted {node['name']}: state disk locked")
-    wait_until(lambda: all(node_state(config, n) in ("waiting", "unlocked", "joined") for n in rebooted),
-               "rebooted nodes to wait for their key", args.timeout)
+    wait_until(
+        lambda: all(node_state(config, n) in ("waiting", "unlocked", "joined") for n in rebooted),
+        "rebooted nodes to wait for their key",
+        args.timeout,
+    )
     for node, kind in faults:
         if kind == "reboot-after-push":
             _add_to_switch(directory, "reboot_after_push", node["name"])
@@ -297,8 +332,11 @@ def cmd_repair(args) -> int:
         if not processes.is_running(directory, node["name"]):
             start_node(config, node, "reboot")
             progress(f"booted {node['name']}: state disk locked")
-    wait_until(lambda: all(node_state(config, n) in ("waiting", "unlocked", "joined") for n in repaired),
-               "repaired nodes to boot", args.timeout)
+    wait_until(
+        lambda: all(node_state(config, n) in ("waiting", "unlocked", "joined") for n in repaired),
+        "repaired nodes to boot",
+        args.timeout,
+    )
     return 0
 
 
@@ -315,13 +353,17 @@ def cmd_lb(args) -> int:
     path.with_name("lab.json.tmp").replace(path)
     processes.stop(directory, "loadbalancer")
     processes.spawn(directory, "loadbalancer", "conflab.loadbalancer", log=directory / "loadbalancer.log")
-    progress(f"load balancer: a probe every {args.probe_interval:g} s, a node leaves after {args.unhealthy_threshold} "
-             f"failed probe(s) in a row{'; one backend per connection' if args.one_backend else ''}")
+    progress(
+        f"load balancer: a probe every {args.probe_interval:g} s, a node leaves after {args.unhealthy_threshold} "
+        f"failed probe(s) in a row{'; one backend per connection' if args.one_backend else ''}"
+    )
     return 0
 
 
 def lab_status(config: dict) -> dict:
-    nodes = [{"name": n["name"], "role": n["role"], "ip": n["ip"], "state": node_state(config, n)} for n in config["nodes"]]
+    nodes = [
+        {"name": n["name"], "role": n["role"], "ip": n["ip"], "state": node_state(config, n)} for n in config["nodes"]
+    ]
     coordinator = "absent"
     if config["coordinator"].get("enabled"):
         coordinator = contrast_control().state(config)
@@ -361,7 +403,9 @@ def stop_all(directory: Path) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="conflab", description="A loopback twin of a Constellation cluster and a Contrast Coordinator.")
+    root = argparse.ArgumentParser(
+        prog="conflab", description="A loopback twin of a Constellation cluster and a Contrast Coordinator."
+    )
     sub = root.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="start a lab")
@@ -371,40 +415,70 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--ip-prefix", default="127.10.0")
     up.add_argument("--protocol", default="unary", choices=("unary", "stream", "stream-v2.0", "keyservice"))
     up.add_argument("--rejoin-interval", type=float, default=30.0)
-    up.add_argument("--lb-probe-interval", type=float, default=1.0, help="seconds between the load balancer's health probes")
-    up.add_argument("--lb-unhealthy-threshold", type=int, default=1,
-                    help="failed probes in a row before the load balancer drops a node from its pool")
-    up.add_argument("--name", default="conflab", help="the cluster's name, the prefix of its node names (a fleet needs distinct ones)")
+    up.add_argument(
+        "--lb-probe-interval", type=float, default=1.0, help="seconds between the load balancer's health probes"
+    )
+    up.add_argument(
+        "--lb-unhealthy-threshold",
+        type=int,
+        default=1,
+        help="failed probes in a row before the load balancer drops a node from its pool",
+    )
+    up.add_argument(
+        "--name",
+        default="conflab",
+        help="the cluster's name, the prefix of its node names (a fleet needs distinct ones)",
+    )
     up.add_argument("--log-format", default="slog", choices=("slog", "zap"))
     up.add_argument("--coordinator-paths", default="both", choices=("both", "new", "old"))
     up.add_argument("--no-contrast", action="store_true")
     up.add_argument("--no-kubeapi", action="store_true")
     up.add_argument("--timeout", type=float, default=120.0)
-    up.add_argument("--attestation", default="dummy", choices=("dummy",) + MEASURED_ATTESTATIONS,
-                    help="what the recovery servers attest with: upstream's test variant, a software vTPM (qemu-vtpm), "
-                         "or a software vTPM vouched for by SEV-SNP reports from a lab AMD root (snp: azure-sev-snp)")
-    up.add_argument("--reuse", action="store_true", help="leave a lab that already runs in DIR as it is, instead of refusing")
+    up.add_argument(
+        "--attestation",
+        default="dummy",
+        choices=("dummy",) + MEASURED_ATTESTATIONS,
+        help="what the recovery servers attest with: upstream's test variant, a software vTPM (qemu-vtpm), "
+        "or a software vTPM vouched for by SEV-SNP reports from a lab AMD root (snp: azure-sev-snp)",
+    )
+    up.add_argument(
+        "--reuse", action="store_true", help="leave a lab that already runs in DIR as it is, instead of refusing"
+    )
     up.set_defaults(func=cmd_up)
 
     brk = sub.add_parser("break", help="kill or reboot nodes, restart the coordinator")
     brk.add_argument("--dir", required=True, type=Path)
     brk.add_argument("--reboot", help="N (the first N control-plane nodes), all, none, or name,name")
     brk.add_argument("--kill", help="N or name,name: stop without restarting")
-    brk.add_argument("--fault", action="append", metavar="NODE=KIND",
-                     help=f"replace NODE's recovery server: {', '.join(FAULT_KINDS)}; or reboot-after-push; or "
-                          "wrong-measurement (NODE's PCR 4 differs from the reference); or malformed-evidence (NODE's "
-                          "attestation document has its PCR values as a list); or etcd-fails (NODE takes its key, "
-                          "its etcd member crashes at every start)")
+    brk.add_argument(
+        "--fault",
+        action="append",
+        metavar="NODE=KIND",
+        help=f"replace NODE's recovery server: {', '.join(FAULT_KINDS)}; or reboot-after-push; or "
+        "wrong-measurement (NODE's PCR 4 differs from the reference); or malformed-evidence (NODE's "
+        "attestation document has its PCR values as a list); or etcd-fails (NODE takes its key, "
+        "its etcd member crashes at every start)",
+    )
     brk.add_argument("--kubeapi", choices=("down", "stall"))
     brk.add_argument("--workloads", choices=("fail",))
-    brk.add_argument("--lb", choices=("stale-pool", "flapping"),
-                     help="stale-pool: nodes that left stay in the pool; flapping: the pool empties every other period")
+    brk.add_argument(
+        "--lb",
+        choices=("stale-pool", "flapping"),
+        help="stale-pool: nodes that left stay in the pool; flapping: the pool empties every other period",
+    )
     brk.add_argument("--lb-flap-period", type=float, default=2.0, metavar="SECONDS")
     brk.add_argument("--restart-coordinator", action="store_true")
-    brk.add_argument("--coordinator-presents", choices=("web", "emoji", "db"), metavar="WORKLOAD",
-                     help="the Coordinator's evidence shows the policy hash of this demo workload (web, emoji, db)")
-    brk.add_argument("--manifest-format", choices=("names",),
-                     help="names: rewrite the workspace's manifest.json in Contrast v0.7's form (no Coordinator role)")
+    brk.add_argument(
+        "--coordinator-presents",
+        choices=("web", "emoji", "db"),
+        metavar="WORKLOAD",
+        help="the Coordinator's evidence shows the policy hash of this demo workload (web, emoji, db)",
+    )
+    brk.add_argument(
+        "--manifest-format",
+        choices=("names",),
+        help="names: rewrite the workspace's manifest.json in Contrast v0.7's form (no Coordinator role)",
+    )
     brk.add_argument("--timeout", type=float, default=60.0)
     brk.set_defaults(func=cmd_break)
 
@@ -413,8 +487,11 @@ def parser() -> argparse.ArgumentParser:
     repair.add_argument("--kubeapi", action="store_true")
     repair.add_argument("--workloads", action="store_true")
     repair.add_argument("--lb", action="store_true")
-    repair.add_argument("--coordinator", action="store_true",
-                        help="the Coordinator presents its own policy hash, the workspace's manifest.json is restored")
+    repair.add_argument(
+        "--coordinator",
+        action="store_true",
+        help="the Coordinator presents its own policy hash, the workspace's manifest.json is restored",
+    )
     repair.add_argument("--nodes", help="N, all, or name,name: stop their fault servers and boot them (locked)")
     repair.add_argument("--timeout", type=float, default=60.0)
     repair.set_defaults(func=cmd_repair)
@@ -422,10 +499,15 @@ def parser() -> argparse.ArgumentParser:
     lbp = sub.add_parser("lb", help="set the load balancer's health-probe profile and restart it")
     lbp.add_argument("--dir", required=True, type=Path)
     lbp.add_argument("--probe-interval", type=float, required=True, help="seconds between health probes")
-    lbp.add_argument("--unhealthy-threshold", type=int, default=1, help="failed probes in a row before a node leaves the pool")
-    lbp.add_argument("--one-backend", action="store_true",
-                     help="send each connection to one pool member, as a cloud's layer-4 load balancer does: a member "
-                          "that left since the last probe fails the connection instead of passing it on")
+    lbp.add_argument(
+        "--unhealthy-threshold", type=int, default=1, help="failed probes in a row before a node leaves the pool"
+    )
+    lbp.add_argument(
+        "--one-backend",
+        action="store_true",
+        help="send each connection to one pool member, as a cloud's layer-4 load balancer does: a member "
+        "that left since the last probe fails the connection instead of passing it on",
+    )
     lbp.set_defaults(func=cmd_lb)
 
     status = sub.add_parser("status", help="show node states and quorum")

@@ -64,8 +64,9 @@ class GceApi:
                 self.throttled += 1
                 return _error(429, "rateLimitExceeded", "Quota exceeded for quota metric 'Read requests'")
         if model.get("deny"):
-            return _error(403, "forbidden", "Required 'compute.instances.list' permission for 'projects/"
-                                            f"{model.get('project')}'")
+            return _error(
+                403, "forbidden", f"Required 'compute.instances.list' permission for 'projects/{model.get('project')}'"
+            )
         match = AGGREGATED.match(path)
         if match:
             return self._aggregated(model, match.group(1), query)
@@ -88,7 +89,9 @@ class GceApi:
             return _error(404, "notFound", f"no route for POST {path}")
         project, zone, name = match.groups()
         if project != model.get("project") or not self._find(model, zone, name):
-            return _error(404, "notFound", f"The resource 'projects/{project}/zones/{zone}/instances/{name}' was not found")
+            return _error(
+                404, "notFound", f"The resource 'projects/{project}/zones/{zone}/instances/{name}' was not found"
+            )
         with self._lock:
             self.resets.append((project, zone, name))
             number = len(self.resets)
@@ -99,26 +102,42 @@ class GceApi:
     @staticmethod
     def _operation(project: str, zone: str, name: str, kind: str, instance: str = "") -> dict:
         zone_url = f"https://www.googleapis.com/compute/v1/projects/{project}/zones/{zone}"
-        return {"kind": "compute#operation", "id": name.rsplit("-", 1)[-1], "name": name, "operationType": kind,
-                "status": "DONE", "progress": 100, "zone": zone_url, "selfLink": f"{zone_url}/operations/{name}",
-                "targetLink": f"{zone_url}/instances/{instance}" if instance else ""}
+        return {
+            "kind": "compute#operation",
+            "id": name.rsplit("-", 1)[-1],
+            "name": name,
+            "operationType": kind,
+            "status": "DONE",
+            "progress": 100,
+            "zone": zone_url,
+            "selfLink": f"{zone_url}/operations/{name}",
+            "targetLink": f"{zone_url}/instances/{instance}" if instance else "",
+        }
 
     @staticmethod
     def _find(model: dict, zone: str, name: str) -> dict | None:
-        return next((i for i in model.get("instances") or [] if i["name"] == name and i["zone"].endswith(f"/zones/{zone}")),
-                    None)
+        return next(
+            (i for i in model.get("instances") or [] if i["name"] == name and i["zone"].endswith(f"/zones/{zone}")),
+            None,
+        )
 
     def entries(self, body: dict) -> tuple[int, dict]:
         model = self.model()
         with self._lock:
             self.requests.append(LOG_ENTRIES)
         if model.get("deny") or model.get("deny_logging"):
-            return _error(403, "forbidden", "Permission 'logging.logEntries.list' denied on resource (or it may not exist).")
+            return _error(
+                403, "forbidden", "Permission 'logging.logEntries.list' denied on resource (or it may not exist)."
+            )
         terms = {key: value for key, _op, value in FILTER_TERM.findall(body.get("filter", ""))}
-        found = [entry for entry in model.get("log_entries") or []
-                 if entry.get("logName") == terms.get("logName")
-                 and entry.get("resource", {}).get("labels", {}).get("instance_id") == terms.get("resource.labels.instance_id")
-                 and terms.get("textPayload", "") in entry.get("textPayload", "")]
+        found = [
+            entry
+            for entry in model.get("log_entries") or []
+            if entry.get("logName") == terms.get("logName")
+            and entry.get("resource", {}).get("labels", {}).get("instance_id")
+            == terms.get("resource.labels.instance_id")
+            and terms.get("textPayload", "") in entry.get("textPayload", "")
+        ]
         return 200, {"entries": sorted(found, key=lambda entry: entry.get("timestamp", ""), reverse=True)}
 
     @staticmethod
@@ -134,14 +153,18 @@ class GceApi:
     def _aggregated(self, model: dict, project: str, query: dict) -> tuple[int, dict]:
         if project != model.get("project"):
             return _error(404, "notFound", f"The resource 'projects/{project}' was not found")
-        instances = self._selected([self._public(i) for i in model.get("instances") or []], query.get("filter", [""])[0])
+        instances = self._selected(
+            [self._public(i) for i in model.get("instances") or []], query.get("filter", [""])[0]
+        )
         if instances is None:
             return _error(400, "invalid", f"Invalid value for field 'filter': '{query['filter'][0]}'")
         size = int(query.get("maxResults", [model.get("page_size") or 500])[0])
         offset = int(query.get("pageToken", ["0"])[0] or 0)
-        page = instances[offset:offset + size]
-        items: dict = {f"zones/{zone}": {"warning": {"code": "NO_RESULTS_ON_PAGE", "message": "no results"}}
-                       for zone in model.get("zones") or []}
+        page = instances[offset : offset + size]
+        items: dict = {
+            f"zones/{zone}": {"warning": {"code": "NO_RESULTS_ON_PAGE", "message": "no results"}}
+            for zone in model.get("zones") or []
+        }
         for instance in page:
             zone = instance["zone"].rsplit("/", 1)[-1]
             items.setdefault(f"zones/{zone}", {}).pop("warning", None)
@@ -158,7 +181,9 @@ class GceApi:
     def _serial(self, model: dict, project: str, zone: str, name: str, query: dict) -> tuple[int, dict]:
         instance = self._find(model, zone, name)
         if project != model.get("project") or instance is None:
-            return _error(404, "notFound", f"The resource 'projects/{project}/zones/{zone}/instances/{name}' was not found")
+            return _error(
+                404, "notFound", f"The resource 'projects/{project}/zones/{zone}/instances/{name}' was not found"
+            )
         text = instance.get("_serial", "")
         if instance.get("_serial_file"):
             try:
@@ -169,8 +194,12 @@ class GceApi:
         window = int(model.get("serial_window") or SERIAL_WINDOW)
         first = max(0, len(data) - window)
         start = max(first, int(query.get("start", ["0"])[0] or 0))
-        return 200, {"kind": "compute#serialPortOutput", "contents": data[start:].decode(errors="replace"),
-                     "start": str(start), "next": str(len(data))}
+        return 200, {
+            "kind": "compute#serialPortOutput",
+            "contents": data[start:].decode(errors="replace"),
+            "start": str(start),
+            "next": str(len(data)),
+        }
 
 
 def make_server(api: GceApi, host: str, port: int = 0) -> ThreadingHTTPServer:
@@ -195,20 +224,35 @@ def make_server(api: GceApi, host: str, port: int = 0) -> ThreadingHTTPServer:
 
 def lab_model(lab_dir: Path):
     """The lab's nodes as Compute Engine instances, read afresh on every request (nodes come and go)."""
+
     def model() -> dict:
         config = json.loads((lab_dir / "lab.json").read_text())
         cloud = config["cloud"]
-        state = json.loads((lab_dir / "cloud-state.json").read_text()) if (lab_dir / "cloud-state.json").exists() else {}
+        state = (
+            json.loads((lab_dir / "cloud-state.json").read_text()) if (lab_dir / "cloud-state.json").exists() else {}
+        )
         zone_url = f"https://www.googleapis.com/compute/v1/projects/{cloud['project']}/zones/{cloud['zone']}"
         instances = []
         for number, node in enumerate(config["nodes"], start=1):
-            labels = {"constellation-uid": cloud["uid"], "constellation-role": node["role"],
-                      "constellation-node-group": "control_plane_default" if node["role"] == "control-plane" else "worker_default"}
-            instances.append({
-                "kind": "compute#instance", "id": str(number), "name": node["name"], "zone": zone_url, "status": "RUNNING", "labels": labels,
-                "networkInterfaces": [{"name": "nic0", "networkIP": node["ip"]}],
-                "_serial_file": str(lab_dir / "nodes" / node["name"] / "console.log"),
-            })
+            labels = {
+                "constellation-uid": cloud["uid"],
+                "constellation-role": node["role"],
+                "constellation-node-group": "control_plane_default"
+                if node["role"] == "control-plane"
+                else "worker_default",
+            }
+            instances.append(
+                {
+                    "kind": "compute#instance",
+                    "id": str(number),
+                    "name": node["name"],
+                    "zone": zone_url,
+                    "status": "RUNNING",
+                    "labels": labels,
+                    "networkInterfaces": [{"name": "nic0", "networkIP": node["ip"]}],
+                    "_serial_file": str(lab_dir / "nodes" / node["name"] / "console.log"),
+                }
+            )
         return {"project": cloud["project"], "zones": [cloud["zone"]], "instances": instances, **state}
 
     return model
@@ -217,8 +261,8 @@ def lab_model(lab_dir: Path):
 def lab_reset(lab_dir: Path):
     """A reset of a lab node reboots it as ``conflab break --reboot NAME`` does, and is written to
     ``cloud-operations.log`` (one JSON line per operation), so that tests see exactly which nodes the cloud reset."""
-    from .cli import load_config, start_node  # the node's process control lives with the CLI
     from . import processes
+    from .cli import load_config, start_node  # the node's process control lives with the CLI
 
     def reset(name: str) -> None:
         config = load_config(lab_dir)

@@ -9,8 +9,13 @@ import json
 from http.server import BaseHTTPRequestHandler
 
 
-def reply(handler: BaseHTTPRequestHandler, code: int, body, content_type: str = "application/json; charset=UTF-8",
-          headers: dict | None = None) -> None:
+def reply(
+    handler: BaseHTTPRequestHandler,
+    code: int,
+    body,
+    content_type: str = "application/json; charset=UTF-8",
+    headers: dict | None = None,
+) -> None:
     data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
     try:
         handler.send_response(code)

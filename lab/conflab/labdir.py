@@ -57,9 +57,22 @@ def write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def build_config(directory: Path, *, nodes: int, workers: int, prefix: str, protocol: str, rejoin_interval: float,
-                 lb_probe_interval: float, log_format: str, coordinator_paths: str, measurement_salt: bytes,
-                 attestation: str = "dummy", name: str = CLUSTER_NAME, lb_unhealthy_threshold: int = 1) -> dict:
+def build_config(
+    directory: Path,
+    *,
+    nodes: int,
+    workers: int,
+    prefix: str,
+    protocol: str,
+    rejoin_interval: float,
+    lb_probe_interval: float,
+    log_format: str,
+    coordinator_paths: str,
+    measurement_salt: bytes,
+    attestation: str = "dummy",
+    name: str = CLUSTER_NAME,
+    lb_unhealthy_threshold: int = 1,
+) -> dict:
     if protocol not in PROTOCOLS:
         raise LabError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
     if not 1 <= nodes <= 30 or not 0 <= workers <= 30:
@@ -71,12 +84,25 @@ def build_config(directory: Path, *, nodes: int, workers: int, prefix: str, prot
     members = []
     for i in range(nodes):
         ip = f"{prefix}.{10 + i}"
-        members.append({"name": f"{name}-control-plane-{i}", "role": "control-plane", "ip": ip,
-                        "disk_uuid": str(uuidlib.uuid4()), "etcd_client_url": f"http://{ip}:2379",
-                        "etcd_peer_url": f"http://{ip}:2380"})
+        members.append(
+            {
+                "name": f"{name}-control-plane-{i}",
+                "role": "control-plane",
+                "ip": ip,
+                "disk_uuid": str(uuidlib.uuid4()),
+                "etcd_client_url": f"http://{ip}:2379",
+                "etcd_peer_url": f"http://{ip}:2380",
+            }
+        )
     for j in range(workers):
-        members.append({"name": f"{name}-worker-{j}", "role": "worker", "ip": f"{prefix}.{50 + j}",
-                        "disk_uuid": str(uuidlib.uuid4())})
+        members.append(
+            {
+                "name": f"{name}-worker-{j}",
+                "role": "worker",
+                "ip": f"{prefix}.{50 + j}",
+                "disk_uuid": str(uuidlib.uuid4()),
+            }
+        )
     cluster_dir = directory / ".cluster"
     return {
         "dir": str(directory),
@@ -93,12 +119,22 @@ def build_config(directory: Path, *, nodes: int, workers: int, prefix: str, prot
         "measurement_salt": measurement_salt.hex(),
         "cluster_secret_file": str(cluster_dir / "mastersecret.json"),
         "load_balancer": {"ip": f"{prefix}.2", "recovery_port": recovery_port(protocol), "join_port": 30090},
-        "kube_api": {"ip": f"{prefix}.2", "port": 6443, "token_file": str(cluster_dir / "kube-token"),
-                     "cert": str(cluster_dir / "kubeapi.crt"), "key": str(cluster_dir / "kubeapi.key")},
+        "kube_api": {
+            "ip": f"{prefix}.2",
+            "port": 6443,
+            "token_file": str(cluster_dir / "kube-token"),
+            "cert": str(cluster_dir / "kubeapi.crt"),
+            "key": str(cluster_dir / "kubeapi.key"),
+        },
         "coordinator": {"ip": f"{prefix}.3", "port": 1313, "paths": coordinator_paths},
         # The lab as a GCP project: a Compute API double lists the nodes and serves their serial consoles.
-        "cloud": {"ip": f"{prefix}.4", "port": 8080, "project": f"{name}-project", "region": "lab-central1",
-                  "zone": "lab-central1-a"},
+        "cloud": {
+            "ip": f"{prefix}.4",
+            "port": 8080,
+            "project": f"{name}-project",
+            "region": "lab-central1",
+            "zone": "lab-central1-a",
+        },
         "nodes": members,
     }
 
@@ -116,8 +152,12 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
     state = {
         "version": "v1",
         "infrastructure": {
-            "uid": uid, "clusterEndpoint": endpoint, "inClusterEndpoint": endpoint,
-            "initSecret": secrets.token_hex(32), "apiServerCertSANs": [endpoint], "name": f"{config['cluster_name']}-{uid}",
+            "uid": uid,
+            "clusterEndpoint": endpoint,
+            "inClusterEndpoint": endpoint,
+            "initSecret": secrets.token_hex(32),
+            "apiServerCertSANs": [endpoint],
+            "name": f"{config['cluster_name']}-{uid}",
             "ipCidrNode": f"{config['ip_prefix']}.0/24",
             "gcp": {"projectID": config["cloud"]["project"], "ipCidrPod": "10.10.0.0/16"},
         },
@@ -130,11 +170,18 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
     (directory / "constellation-state.yaml").write_text(yaml.safe_dump(state, sort_keys=False))
     config["cloud"]["uid"] = uid
     cloud = {
-        "provider": "lab", "cluster_name": config["cluster_name"], "load_balancer": endpoint,
+        "provider": "lab",
+        "cluster_name": config["cluster_name"],
+        "load_balancer": endpoint,
         "instances": [
-            {"name": n["name"], "private_ip": n["ip"], "role": n["role"], "status": "Running",
-             "serial_console": str(directory / "nodes" / n["name"] / "console.log"),
-             "cloud_log": str(directory / "nodes" / n["name"] / "cloud.log")}
+            {
+                "name": n["name"],
+                "private_ip": n["ip"],
+                "role": n["role"],
+                "status": "Running",
+                "serial_console": str(directory / "nodes" / n["name"] / "console.log"),
+                "cloud_log": str(directory / "nodes" / n["name"] / "cloud.log"),
+            }
             for n in config["nodes"]
         ],
     }
@@ -143,35 +190,65 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
     if config["protocol"] == "keyservice":
         # Pre-v2.0 nodes print their disk UUID only to cloud logging, which the lab's GCP face does not serve:
         # such a lab lists its nodes from lab-cloud.json, with the cloud log files beside them.
-        inventory = {"plugin": "confidential.recovery.constellation", "provider": "lab",
-                     "state_file": "constellation-state.yaml", "lab_cloud_file": "lab-cloud.json"}
+        inventory = {
+            "plugin": "confidential.recovery.constellation",
+            "provider": "lab",
+            "state_file": "constellation-state.yaml",
+            "lab_cloud_file": "lab-cloud.json",
+        }
     else:
-        inventory = {"plugin": "confidential.recovery.constellation", "provider": "gcp", "auth_kind": "anonymous",
-                     "api_endpoint": f"http://{cloud_api['ip']}:{cloud_api['port']}"}
+        inventory = {
+            "plugin": "confidential.recovery.constellation",
+            "provider": "gcp",
+            "auth_kind": "anonymous",
+            "api_endpoint": f"http://{cloud_api['ip']}:{cloud_api['port']}",
+        }
     (directory / "inventory.constellation.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
     provider = {"gcp": {"project": cloud_api["project"], "region": cloud_api["region"], "zone": cloud_api["zone"]}}
     extra = {"constellation_recover_attestation": "lab"}
-    (directory / "constellation-conf.yaml").write_text(yaml.safe_dump({"version": "v4", "provider": provider}, sort_keys=False))
+    (directory / "constellation-conf.yaml").write_text(
+        yaml.safe_dump({"version": "v4", "provider": provider}, sort_keys=False)
+    )
     if config.get("attestation") == "qemu-vtpm":
         # The recovery servers attest with a software vTPM: the collection checks it against these reference values.
-        conf = {"version": "v4", "provider": provider, "attestation": {"qemuVTPM": {"measurements": reference_measurements()}}}
+        conf = {
+            "version": "v4",
+            "provider": provider,
+            "attestation": {"qemuVTPM": {"measurements": reference_measurements()}},
+        }
         (directory / "constellation-conf.yaml").write_text(yaml.safe_dump(conf, sort_keys=False))
         extra["constellation_recover_attestation"] = "qemu-vtpm"
     elif config.get("attestation") == "snp":
         # SEV-SNP reports from the lab's own AMD-shaped root, which the user must trust explicitly.
         root = write_authority(directory, cluster_dir)
-        conf = {"version": "v4", "provider": provider,
-                "attestation": {"azureSEVSNP": reference_section(reference_measurements())}}
+        conf = {
+            "version": "v4",
+            "provider": provider,
+            "attestation": {"azureSEVSNP": reference_section(reference_measurements())},
+        }
         (directory / "constellation-conf.yaml").write_text(yaml.safe_dump(conf, sort_keys=False))
-        extra.update({"constellation_recover_attestation": "azure-sev-snp",
-                      "constellation_recover_attestation_trust_anchor": str(root)})
+        extra.update(
+            {
+                "constellation_recover_attestation": "azure-sev-snp",
+                "constellation_recover_attestation_trust_anchor": str(root),
+            }
+        )
     if contrast:
         coordinator = config["coordinator"]
-        extra.update({"contrast_recover_coordinator": f"{coordinator['ip']}:{coordinator['port']}",
-                      "contrast_recover_workspace_dir": str(directory / "contrast"), "contrast_recover_attestation": "lab"})
+        extra.update(
+            {
+                "contrast_recover_coordinator": f"{coordinator['ip']}:{coordinator['port']}",
+                "contrast_recover_workspace_dir": str(directory / "contrast"),
+                "contrast_recover_attestation": "lab",
+            }
+        )
         if config.get("attestation") == "snp":
-            extra.update({"contrast_recover_attestation": "snp",
-                          "contrast_recover_attestation_trust_anchor": str(directory / ROOT_FILE)})
+            extra.update(
+                {
+                    "contrast_recover_attestation": "snp",
+                    "contrast_recover_attestation_trust_anchor": str(directory / ROOT_FILE),
+                }
+            )
         if kubeapi:
             extra["contrast_recover_kubeconfig"] = str(directory / "constellation-admin.conf")
     (directory / "recover-vars.yml").write_text(yaml.safe_dump(extra, sort_keys=False))

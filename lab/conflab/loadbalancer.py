@@ -1,6 +1,7 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The cluster endpoint's load balancer: ``python -m conflab.loadbalancer --dir D`` (ansible_collections/confidential/recovery/docs/constellation-protocol.md, The upstream CLI loop).
+"""The cluster endpoint's load balancer: ``python -m conflab.loadbalancer --dir D``
+(ansible_collections/confidential/recovery/docs/constellation-protocol.md, The upstream CLI loop).
 
 Per port, the pool holds the control-plane nodes whose port accepts a TCP connect (the cloud's
 TCP health probe); a member leaves after ``lb_unhealthy_threshold`` failed probes in a row. Each connection goes to a random pool member. With an empty pool the
@@ -53,8 +54,16 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
 
 
 class Forwarder:
-    def __init__(self, host: str, port: int, backends: list[str], probe_interval: float, lab_dir: Path,
-                 unhealthy_threshold: int = 1, one_backend: bool = False):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        backends: list[str],
+        probe_interval: float,
+        lab_dir: Path,
+        unhealthy_threshold: int = 1,
+        one_backend: bool = False,
+    ):
         self.host, self.port = host, port
         self.backends = backends
         self.probe_interval = probe_interval
@@ -166,9 +175,18 @@ def main(argv=None) -> int:
     ports = [lb["join_port"]]
     if lab["protocol"] in ("unary", "stream"):
         ports.append(lb["recovery_port"])
-    forwarders = [Forwarder(lb["ip"], port, control_plane, float(lab["lb_probe_interval"]), args.dir,
-                            int(lab.get("lb_unhealthy_threshold") or 1), bool(lab.get("lb_one_backend")))
-                  for port in ports]
+    forwarders = [
+        Forwarder(
+            lb["ip"],
+            port,
+            control_plane,
+            float(lab["lb_probe_interval"]),
+            args.dir,
+            int(lab.get("lb_unhealthy_threshold") or 1),
+            bool(lab.get("lb_one_backend")),
+        )
+        for port in ports
+    ]
     for forwarder in forwarders:
         forwarder.start()
     stopped = threading.Event()

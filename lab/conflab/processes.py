@@ -24,7 +24,11 @@ def spawn(lab_dir: Path, name: str, module: str, *args: str, log: Path) -> int:
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", module, "--dir", str(lab_dir), *args],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
         )
     path = pid_file(lab_dir, name)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 import azure_clusters
 import gce_clusters
-from conflab.arm_api import ArmApi, make_server as make_arm_server
-from conflab.gce_api import GceApi, make_server as make_gce_server
+import pytest
+
+from conflab.arm_api import ArmApi
+from conflab.arm_api import make_server as make_arm_server
+from conflab.gce_api import GceApi
+from conflab.gce_api import make_server as make_gce_server
 
 GCE_HOST = "127.20.10.1"
 ARM_HOST = "127.20.10.2"

@@ -16,8 +16,15 @@ class ModuleExit(Exception):
 
 class _Module:
     def __init__(self, params: dict):
-        self.params = {"text": None, "serial_console": None, "cloud_log": None, "boot_log": None,
-                       "cloud_logging": True, "timeout": 10.0, **params}
+        self.params = {
+            "text": None,
+            "serial_console": None,
+            "cloud_log": None,
+            "boot_log": None,
+            "cloud_logging": True,
+            "timeout": 10.0,
+            **params,
+        }
 
     @staticmethod
     def exit_json(**result):

@@ -12,10 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gce_clusters
 import pytest
 import yaml
-
-import gce_clusters
 
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _gcp as _discovery_gcp
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import DiscoveryError
@@ -33,11 +32,24 @@ def test_a_current_cluster_across_zones_is_found_by_label(gce):
     gce.serve(gce_clusters.model(gce_clusters.current() + gce_clusters.current("ffffffff"), page_size=2))
     found = discover(gce)
     assert [i.role for i in found] == ["control-plane"] * 3 + ["worker"] * 2
-    assert {i.cloud["zone"] for i in found if i.role == "control-plane"} == {"europe-west3-a", "europe-west3-b", "europe-west3-c"}
+    assert {i.cloud["zone"] for i in found if i.role == "control-plane"} == {
+        "europe-west3-a",
+        "europe-west3-b",
+        "europe-west3-c",
+    }
     first = found[0]
-    assert first.private_ip == "192.168.178.2" and first.node_group == "control_plane_default" and first.status == "RUNNING"
-    assert first.boot_log == {"source": "gcp-serial-port", "project": gce_clusters.PROJECT, "zone": "europe-west3-a",
-                              "instance": first.name, "instance_id": gce_clusters.current()[0]["id"]}
+    assert (
+        first.private_ip == "192.168.178.2"
+        and first.node_group == "control_plane_default"
+        and first.status == "RUNNING"
+    )
+    assert first.boot_log == {
+        "source": "gcp-serial-port",
+        "project": gce_clusters.PROJECT,
+        "zone": "europe-west3-a",
+        "instance": first.name,
+        "instance_id": gce_clusters.current()[0]["id"],
+    }
     assert sum("aggregated" in path for path in gce.api.requests) == 3  # 5 match, 2 per page: the pager followed
 
 
@@ -67,13 +79,18 @@ def test_throttling_that_does_not_stop_ends_with_a_message(gce):
 
 def test_access_denied_names_the_permission(gce):
     gce.serve(gce_clusters.model(gce_clusters.current(), deny=True))
-    with pytest.raises(DiscoveryError, match="GCP denied listing the instances of project my-project-123: .*needs compute.instances.list"):
+    with pytest.raises(
+        DiscoveryError,
+        match="GCP denied listing the instances of project my-project-123: .*needs compute.instances.list",
+    ):
         discover(gce)
 
 
 def test_an_empty_cluster_says_where_it_looked(gce):
     gce.serve(gce_clusters.model(gce_clusters.current("ffffffff")))
-    with pytest.raises(DiscoveryError, match="no running instance carries constellation-uid=0b7d22e4 in GCP project my-project-123"):
+    with pytest.raises(
+        DiscoveryError, match="no running instance carries constellation-uid=0b7d22e4 in GCP project my-project-123"
+    ):
         discover(gce)
 
 
@@ -91,18 +108,31 @@ def test_anonymous_credentials_only_for_a_double():
 
 # -- ansible-inventory ------------------------------------------------------------------------------------------
 
+
 def workspace(tmp_path: Path, era: str = "current", **inventory) -> Path:
     """The workspace of a cluster made by CLI v2.12+ (state YAML), or by v2.0 (state and id JSON)."""
     if era == "v2.0":
-        (tmp_path / "constellation-id.json").write_text(json.dumps({"clusterID": "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
-                                                                  "ip": "34.117.20.143"}))
-        (tmp_path / "constellation-state.json").write_text(json.dumps({
-            "name": "constell", "uid": "a1b2c", "cloudprovider": "GCP", "gcpproject": gce_clusters.PROJECT}))
+        (tmp_path / "constellation-id.json").write_text(
+            json.dumps({"clusterID": "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=", "ip": "34.117.20.143"})
+        )
+        (tmp_path / "constellation-state.json").write_text(
+            json.dumps({"name": "constell", "uid": "a1b2c", "cloudprovider": "GCP", "gcpproject": gce_clusters.PROJECT})
+        )
     else:
-        (tmp_path / "constellation-state.yaml").write_text(yaml.safe_dump({
-            "version": "v1", "infrastructure": {"uid": gce_clusters.UID, "clusterEndpoint": "34.117.20.143",
-                                                "name": f"constell-{gce_clusters.UID}", "gcp": {"projectID": gce_clusters.PROJECT}},
-            "clusterValues": {"clusterID": "ab" * 32, "measurementSalt": "cd" * 32}}))
+        (tmp_path / "constellation-state.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "version": "v1",
+                    "infrastructure": {
+                        "uid": gce_clusters.UID,
+                        "clusterEndpoint": "34.117.20.143",
+                        "name": f"constell-{gce_clusters.UID}",
+                        "gcp": {"projectID": gce_clusters.PROJECT},
+                    },
+                    "clusterValues": {"clusterID": "ab" * 32, "measurementSalt": "cd" * 32},
+                }
+            )
+        )
     source = tmp_path / "gcp.constellation.yml"
     source.write_text(yaml.safe_dump({"plugin": "confidential.recovery.constellation", "provider": "gcp", **inventory}))
     return source
@@ -111,19 +141,37 @@ def workspace(tmp_path: Path, era: str = "current", **inventory) -> Path:
 def ansible_inventory(source: Path, *args: str, **env) -> subprocess.CompletedProcess:
     home = source.parent / "home"
     home.mkdir(exist_ok=True)
-    full_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO), ANSIBLE_NOCOLOR="1", ANSIBLE_HOME=str(home / ".ansible"),
-                    ANSIBLE_INVENTORY_ENABLED="confidential.recovery.constellation", ANSIBLE_INVENTORY_UNPARSED_FAILED="1",
-                    HOME=str(home), CLOUDSDK_CONFIG=str(home / "gcloud"), NO_GCE_CHECK="true", **env)
+    full_env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(REPO),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_HOME=str(home / ".ansible"),
+        ANSIBLE_INVENTORY_ENABLED="confidential.recovery.constellation",
+        ANSIBLE_INVENTORY_UNPARSED_FAILED="1",
+        HOME=str(home),
+        CLOUDSDK_CONFIG=str(home / "gcloud"),
+        NO_GCE_CHECK="true",
+        **env,
+    )
     full_env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
-    return subprocess.run([str(BIN / "ansible-inventory"), "-i", str(source), *args], capture_output=True, text=True,
-                          env=full_env, timeout=120, check=False)
+    return subprocess.run(
+        [str(BIN / "ansible-inventory"), "-i", str(source), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize(("era", "instances", "control_plane"), [
-    ("current", gce_clusters.current(), f"constell-{gce_clusters.UID}-control-plane-5e6f7a8b-ax1z"),
-    ("upgraded", gce_clusters.upgraded(), f"constell-{gce_clusters.UID}-control-plane-x"),
-    ("v2.0", gce_clusters.v2_0(), "constell-control-plane-a1b2c-a"),
-])
+@pytest.mark.parametrize(
+    ("era", "instances", "control_plane"),
+    [
+        ("current", gce_clusters.current(), f"constell-{gce_clusters.UID}-control-plane-5e6f7a8b-ax1z"),
+        ("upgraded", gce_clusters.upgraded(), f"constell-{gce_clusters.UID}-control-plane-x"),
+        ("v2.0", gce_clusters.v2_0(), "constell-control-plane-a1b2c-a"),
+    ],
+)
 def test_graph_of_each_cli_generation(gce, tmp_path, era, instances, control_plane):
     gce.serve(gce_clusters.model(instances + gce_clusters.current("ffffffff")))
     source = workspace(tmp_path, "v2.0" if era == "v2.0" else "current", auth_kind="anonymous", api_endpoint=gce.url)
@@ -161,18 +209,27 @@ SLOG_WAITING = (
     '"setupManager":{"uuid":"b27f817c-6799-4c0d-81d8-57abc8386b70"}}\n'
     '{"time":"2025-05-02T08:14:11.3Z","level":"INFO","msg":"Starting RecoveryServer"}\n'
     '{"time":"2025-05-02T08:14:41.9Z","level":"WARN","msg":"Failed to rejoin on endpoint",'
-    '"rejoinClient":{"error":"rpc error: code = Unavailable","endpoint":"10.9.0.6:30090"}}\n')
+    '"rejoinClient":{"error":"rpc error: code = Unavailable","endpoint":"10.9.0.6:30090"}}\n'
+)
 
 
 def boot_log(double, name, **extra):
-    return {"source": "gcp-serial-port", "project": gce_clusters.PROJECT, "zone": "europe-west3-b", "instance": name,
-            "auth_kind": "anonymous", "api_endpoint": double.url, **extra}
+    return {
+        "source": "gcp-serial-port",
+        "project": gce_clusters.PROJECT,
+        "zone": "europe-west3-b",
+        "instance": name,
+        "auth_kind": "anonymous",
+        "api_endpoint": double.url,
+        **extra,
+    }
 
 
 def test_the_serial_console_is_read_through_the_api_and_paged(gce):
     from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import read_console
     from ansible_collections.confidential.recovery.plugins.module_utils._cloud._disk_uuid import (
-        find_disk_uuid, node_state,
+        find_disk_uuid,
+        node_state,
     )
 
     noise = "".join(f"[  {i}.000000] kernel: noise line {i}\r\n" for i in range(200))
@@ -188,8 +245,11 @@ def test_a_console_past_its_window_is_marked_truncated(gce):
     from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import read_console
 
     rejoin_noise = '{"level":"ERROR","msg":"Failed to rejoin on all endpoints"}\n' * 400
-    gce.serve(gce_clusters.model([gce_clusters.instance("n", "10.0.0.2", serial=SLOG_WAITING + rejoin_noise)],
-                                 serial_window=4096))
+    gce.serve(
+        gce_clusters.model(
+            [gce_clusters.instance("n", "10.0.0.2", serial=SLOG_WAITING + rejoin_noise)], serial_window=4096
+        )
+    )
     console = read_console(boot_log(gce, "n"))
     assert console.truncated and "Preparing existing state disk" not in console.text
 
@@ -204,9 +264,11 @@ def test_reading_an_unknown_instance_names_it(gce):
 
 # -- cloud logging (CLI v2.0 to v2.15) ---------------------------------------------------------------------------
 
-ZAP_V2_0_WAITING = ('{"level":"INFO","ts":"2022-09-08T09:56:43Z","logger":"setupManager","caller":"setup/setup.go:80",'
-                    '"msg":"Preparing existing state disk"}\r\n'
-                    '{"level":"INFO","ts":"2022-09-08T09:56:43Z","logger":"recoveryServer","msg":"Starting RecoveryServer"}\r\n')
+ZAP_V2_0_WAITING = (
+    '{"level":"INFO","ts":"2022-09-08T09:56:43Z","logger":"setupManager","caller":"setup/setup.go:80",'
+    '"msg":"Preparing existing state disk"}\r\n'
+    '{"level":"INFO","ts":"2022-09-08T09:56:43Z","logger":"recoveryServer","msg":"Starting RecoveryServer"}\r\n'
+)
 
 
 def test_a_v2_0_node_gets_its_disk_uuid_from_cloud_logging(gce):
@@ -215,13 +277,21 @@ def test_a_v2_0_node_gets_its_disk_uuid_from_cloud_logging(gce):
     nodes = gce_clusters.v2_0()
     for raw in nodes:
         raw["_serial"] = ZAP_V2_0_WAITING
-    gce.serve(gce_clusters.model(nodes, log_entries=[
-        gce_clusters.disk_uuid_entry(nodes[0], "0c6f2a1e-5d1b-4a7e-9c3f-7b2d8e4a1f60", "2026-11-01T08:00:00Z"),
-        gce_clusters.disk_uuid_entry(nodes[0], "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e", "2026-11-20T08:00:00Z"),
-        gce_clusters.disk_uuid_entry(nodes[1], "b27f817c-6799-4c0d-81d8-57abc8386b70")]))
+    gce.serve(
+        gce_clusters.model(
+            nodes,
+            log_entries=[
+                gce_clusters.disk_uuid_entry(nodes[0], "0c6f2a1e-5d1b-4a7e-9c3f-7b2d8e4a1f60", "2026-11-01T08:00:00Z"),
+                gce_clusters.disk_uuid_entry(nodes[0], "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e", "2026-11-20T08:00:00Z"),
+                gce_clusters.disk_uuid_entry(nodes[1], "b27f817c-6799-4c0d-81d8-57abc8386b70"),
+            ],
+        )
+    )
     node = next(i for i in discover(gce, uid="a1b2c") if i.name == nodes[0]["name"])
 
-    outcome = lookup(boot_log=dict(node.boot_log, auth_kind="anonymous", api_endpoint=gce.url, logging_endpoint=gce.url))
+    outcome = lookup(
+        boot_log=dict(node.boot_log, auth_kind="anonymous", api_endpoint=gce.url, logging_endpoint=gce.url)
+    )
 
     assert not outcome.failed, outcome.result
     assert outcome.result["disk_uuid"] == "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"  # the newest entry of this node
@@ -247,7 +317,9 @@ def test_no_uuid_anywhere_names_each_place_looked(gce):
     nodes[0]["_serial"] = ZAP_V2_0_WAITING
     gce.serve(gce_clusters.model(nodes))
 
-    outcome = lookup(boot_log=dict(boot_log(gce, nodes[0]["name"]), instance_id=nodes[0]["id"], logging_endpoint=gce.url))
+    outcome = lookup(
+        boot_log=dict(boot_log(gce, nodes[0]["name"]), instance_id=nodes[0]["id"], logging_endpoint=gce.url)
+    )
 
     assert outcome.failed
     assert f"GCP serial port 1 of {gce_clusters.PROJECT}/europe-west3-b/{nodes[0]['name']}" in outcome.result["msg"]
@@ -261,6 +333,8 @@ def test_cloud_logging_denied_names_the_permission(gce):
     nodes[0]["_serial"] = ZAP_V2_0_WAITING
     gce.serve(gce_clusters.model(nodes, deny_logging=True))
 
-    outcome = lookup(boot_log=dict(boot_log(gce, nodes[0]["name"]), instance_id=nodes[0]["id"], logging_endpoint=gce.url))
+    outcome = lookup(
+        boot_log=dict(boot_log(gce, nodes[0]["name"]), instance_id=nodes[0]["id"], logging_endpoint=gce.url)
+    )
 
     assert outcome.failed and "logging.logEntries.list" in outcome.result["msg"], outcome.result

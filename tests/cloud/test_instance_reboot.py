@@ -9,35 +9,45 @@ from __future__ import annotations
 import datetime
 import json
 
-import pytest
-
 import azure_clusters
 import gce_clusters
-from ansible_collections.confidential.recovery.plugins.module_utils._cloud import (
-    _azure as _discovery_azure, _gcp as _discovery_gcp,
-)
+import pytest
+
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._instance_reboot import (
-    RebootRefused, reboot,
+    RebootRefused,
+    reboot,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import (
+    _azure as _discovery_azure,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import (
+    _gcp as _discovery_gcp,
 )
 
-NOW = datetime.datetime(2026, 12, 5, 3, 0, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2026, 12, 5, 3, 0, tzinfo=datetime.UTC)
 CLUSTER = "constell"
 
 
 def gce_targets(double) -> list[dict]:
     compute = _discovery_gcp.client(_discovery_gcp.credentials("anonymous", api_endpoint=double.url), double.url)
     found = _discovery_gcp.instances(compute, gce_clusters.PROJECT, gce_clusters.UID)
-    return [{"name": i.name, "role": i.role,
-             "locator": dict(i.boot_log, auth_kind="anonymous", api_endpoint=double.url)} for i in found]
+    return [
+        {"name": i.name, "role": i.role, "locator": dict(i.boot_log, auth_kind="anonymous", api_endpoint=double.url)}
+        for i in found
+    ]
 
 
 def azure_targets(double) -> list[dict]:
-    compute, network = _discovery_azure.clients(_discovery_azure.credential("anonymous", double.url),
-                                                azure_clusters.SUBSCRIPTION, double.url)
-    found = _discovery_azure.instances(compute, network, azure_clusters.SUBSCRIPTION, azure_clusters.GROUP,
-                                       azure_clusters.UID)
-    return [{"name": i.name, "role": i.role,
-             "locator": dict(i.boot_log, auth_source="anonymous", base_url=double.url)} for i in found]
+    compute, network = _discovery_azure.clients(
+        _discovery_azure.credential("anonymous", double.url), azure_clusters.SUBSCRIPTION, double.url
+    )
+    found = _discovery_azure.instances(
+        compute, network, azure_clusters.SUBSCRIPTION, azure_clusters.GROUP, azure_clusters.UID
+    )
+    return [
+        {"name": i.name, "role": i.role, "locator": dict(i.boot_log, auth_source="anonymous", base_url=double.url)}
+        for i in found
+    ]
 
 
 def control_plane(targets):
@@ -80,10 +90,13 @@ def test_the_named_instances_are_reset_and_no_other(gce_cluster, tmp_path):
     assert len(gce_cluster.api.resets) == 2
 
 
-@pytest.mark.parametrize("confirm, message", [
-    (None, "set drill_confirm to the cluster's name"),
-    ("prod", "needs drill_confirm set to the cluster's name, 'constell' \\(got 'prod'\\)"),
-])
+@pytest.mark.parametrize(
+    "confirm, message",
+    [
+        (None, "set drill_confirm to the cluster's name"),
+        ("prod", "needs drill_confirm set to the cluster's name, 'constell' \\(got 'prod'\\)"),
+    ],
+)
 def test_nothing_is_reset_without_the_confirmation(gce_cluster, tmp_path, confirm, message):
     chosen = control_plane(gce_targets(gce_cluster))
     run(chosen, tmp_path / "plan.json", check_mode=True)
@@ -99,7 +112,9 @@ def test_nothing_is_reset_without_a_plan_or_with_another(gce_cluster, tmp_path):
         run(targets[:1], tmp_path / "plan.json", confirm=CLUSTER)
 
     run(targets[:1], tmp_path / "plan.json", check_mode=True)
-    with pytest.raises(RebootRefused, match="the plan .* is for cluster 'constell', instances .*-axz?1z.*; this run would reboot"):
+    with pytest.raises(
+        RebootRefused, match="the plan .* is for cluster 'constell', instances .*-axz?1z.*; this run would reboot"
+    ):
         run(targets[:2], tmp_path / "plan.json", confirm=CLUSTER)
     with pytest.raises(RebootRefused, match="more than the 3600 s it stays valid"):
         run(targets[:1], tmp_path / "plan.json", confirm=CLUSTER, now=NOW + datetime.timedelta(hours=2))

@@ -60,7 +60,7 @@ def test_a_flapping_pool_refuses_and_serves_by_turns_and_a_healthy_one_always_se
         flapping = _sample(3.0)
         assert any(flapping) and not all(flapping)
         # It comes back: not a pool that merely died.
-        changes = sum(1 for a, b in zip(flapping, flapping[1:]) if a != b)
+        changes = sum(1 for a, b in zip(flapping, flapping[1:], strict=False) if a != b)
         assert changes >= 3, flapping
 
         faultfile.update(tmp_path, lb=None, lb_flap_period=None)

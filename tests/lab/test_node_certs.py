@@ -7,8 +7,10 @@ import os
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    ConstellationDummyValidator,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import ConstellationDummyValidator
 from conflab.constellation.node_certs import DummyAttestationIssuer, verify_dummy_cert
 
 

@@ -1,6 +1,7 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The lab's recovery servers answer as a node does (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Recovery RPC generations), seen through the collection's client."""
+"""The lab's recovery servers answer as a node does (ansible_collections/confidential/recovery/docs/constellation-
+protocol.md, Recovery RPC generations), seen through the collection's client."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import threading
 import pytest
 
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _rpc as rpc
-from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import ConnectionRefused, connect
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import ConstellationDummyValidator
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    ConstellationDummyValidator,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._generated import keyproto_pb2, recover_pb2
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import ConnectionRefused, connect
 from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import GrpcError, unary_call
 from conflab.constellation.console import Console
 from conflab.constellation.recovery_servers import RecoveryServer
@@ -61,7 +64,10 @@ def test_unary_bad_uri_is_internal_and_keeps_waiting(server):
     with pytest.raises(GrpcError) as caught:
         unary_call(conn.sock, srv.host, rpc.RECOVER_PATH, request.SerializeToString(), 5)
     conn.close()
-    assert caught.value.code_name == "Internal" and "creating kms client: unknown KMS type: aws-kms" in caught.value.message
+    assert (
+        caught.value.code_name == "Internal"
+        and "creating kms client: unknown KMS type: aws-kms" in caught.value.message
+    )
     attested(srv.host).close()
     assert delivered == []
 

@@ -27,17 +27,28 @@ def sample(rto_end: float, failed: bool = False) -> dict:
         stages.append({"stage": "attestation", "node": node, "start": 1.8, "end": 2.1 + i * 0.05})
         if i < 2:
             stages.append({"stage": "pushes", "node": node, "start": 2.1 + i * 0.05, "end": 2.2 + i * 0.05})
-    stages += [{"stage": "quorum", "node": None, "start": 2.3, "end": 3.5, "status": "failed" if failed else "ok"},
-               {"stage": "all_ready", "node": None, "start": 3.5, "end": rto_end - 4},
-               {"stage": "coordinator", "node": None, "start": rto_end - 4, "end": rto_end - 3.2},
-               {"stage": "workloads", "node": None, "start": rto_end - 3.2, "end": rto_end - 0.6},
-               {"stage": "verify", "node": None, "start": rto_end - 0.6, "end": rto_end}]
-    return checked({"scenario": {"name": "lose-k-of-n", "parameters": {"k": 2, "n": 3}}, "target": "lab",
-                    "started_at": "2026-12-05T03:00:00Z", "rto_target_seconds": 45, "stages": stages,
-                    "attestation": [{"node": n, "variant": "qemu-vtpm", "summary": "PCR 4 fa40da13a356ac6d..."} for n in nodes]})
+    stages += [
+        {"stage": "quorum", "node": None, "start": 2.3, "end": 3.5, "status": "failed" if failed else "ok"},
+        {"stage": "all_ready", "node": None, "start": 3.5, "end": rto_end - 4},
+        {"stage": "coordinator", "node": None, "start": rto_end - 4, "end": rto_end - 3.2},
+        {"stage": "workloads", "node": None, "start": rto_end - 3.2, "end": rto_end - 0.6},
+        {"stage": "verify", "node": None, "start": rto_end - 0.6, "end": rto_end},
+    ]
+    return checked(
+        {
+            "scenario": {"name": "lose-k-of-n", "parameters": {"k": 2, "n": 3}},
+            "target": "lab",
+            "started_at": "2026-12-05T03:00:00Z",
+            "rto_target_seconds": 45,
+            "stages": stages,
+            "attestation": [{"node": n, "variant": "qemu-vtpm", "summary": "PCR 4 fa40da13a356ac6d..."} for n in nodes],
+        }
+    )
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="make test installs Debian's chromium first (tools/need-debian-package.sh)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="make test installs Debian's chromium first (tools/need-debian-package.sh)"
+)
 def test_the_report_renders_its_charts_without_console_errors(tmp_path):
     history = []
     for rto, failed in ((33.0, False), (36.5, False), (50.0, True), (31.2, False)):
@@ -51,7 +62,10 @@ def test_the_report_renders_its_charts_without_console_errors(tmp_path):
         browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1024, "height": 1200})
-            page.on("console", lambda message: problems.append(message.text) if message.type in ("error", "warning") else None)
+            page.on(
+                "console",
+                lambda message: problems.append(message.text) if message.type in ("error", "warning") else None,
+            )
             page.on("pageerror", lambda error: problems.append(str(error)))
             page.on("request", lambda request: requests.append(request.url))
             page.goto(page_file.as_uri())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from labdriver import REPO, Lab
 
 pytestmark = pytest.mark.integration

@@ -64,7 +64,9 @@ class PlaybookRun:
     seconds: float = 0.0
 
     def recap_changed(self) -> dict[str, int]:
-        return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", self.output, re.M)}
+        return {
+            m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", self.output, re.M)
+        }
 
 
 @dataclass
@@ -74,7 +76,17 @@ class Lab:
     nodes: int
 
     def up(self, *extra: str) -> None:
-        res = conflab("up", "--dir", str(self.directory), "--nodes", str(self.nodes), "--ip-prefix", self.prefix, *extra, timeout=300)
+        res = conflab(
+            "up",
+            "--dir",
+            str(self.directory),
+            "--nodes",
+            str(self.nodes),
+            "--ip-prefix",
+            self.prefix,
+            *extra,
+            timeout=300,
+        )
         assert res.returncode == 0, f"conflab up failed:\n{res.stdout}\n{res.stderr}"
 
     def down(self) -> None:
@@ -112,7 +124,9 @@ class Lab:
 
     def break_control_plane(self) -> None:
         self.break_("--reboot", "all")
-        self.wait_for(lambda: set(self.control_plane_states().values()) == {"waiting"}, "all control-plane nodes waiting")
+        self.wait_for(
+            lambda: set(self.control_plane_states().values()) == {"waiting"}, "all control-plane nodes waiting"
+        )
 
     def wait_for(self, predicate, what: str, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -125,13 +139,27 @@ class Lab:
     def consoles(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.directory.glob("nodes/*/console.log")))
 
-    def command(self, *args: str, playbook: str | Path = RECOVER, check: bool = False, verbosity: int = 0,
-                report: Path | None = None, inventory: Path | None = None) -> tuple[list[str], Path]:
+    def command(
+        self,
+        *args: str,
+        playbook: str | Path = RECOVER,
+        check: bool = False,
+        verbosity: int = 0,
+        report: Path | None = None,
+        inventory: Path | None = None,
+    ) -> tuple[list[str], Path]:
         report_file = report or self.directory / "recovery-report.json"
         report_file.unlink(missing_ok=True)
         cmd = [
-            str(BIN / "ansible-playbook"), "-i", str(inventory or self.directory / "inventory.constellation.yml"), str(playbook),
-            "-e", f"@{self.directory / 'recover-vars.yml'}", "-e", f"recovery_report_file={report_file}", *args,
+            str(BIN / "ansible-playbook"),
+            "-i",
+            str(inventory or self.directory / "inventory.constellation.yml"),
+            str(playbook),
+            "-e",
+            f"@{self.directory / 'recover-vars.yml'}",
+            "-e",
+            f"recovery_report_file={report_file}",
+            *args,
         ]
         if check:
             cmd.append("--check")
@@ -139,23 +167,41 @@ class Lab:
             cmd.append("-" + "v" * verbosity)
         return cmd, report_file
 
-    def run(self, *args: str, playbook: str | Path = RECOVER, check: bool = False, verbosity: int = 0, timeout: float = 600,
-            report: Path | None = None, env: dict | None = None, inventory: Path | None = None) -> PlaybookRun:
-        cmd, report_file = self.command(*args, playbook=playbook, check=check, verbosity=verbosity, report=report,
-                                        inventory=inventory)
+    def run(
+        self,
+        *args: str,
+        playbook: str | Path = RECOVER,
+        check: bool = False,
+        verbosity: int = 0,
+        timeout: float = 600,
+        report: Path | None = None,
+        env: dict | None = None,
+        inventory: Path | None = None,
+    ) -> PlaybookRun:
+        cmd, report_file = self.command(
+            *args, playbook=playbook, check=check, verbosity=verbosity, report=report, inventory=inventory
+        )
         started = time.monotonic()
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env or ansible_env(), cwd=self.directory,
-                             check=False)
+        res = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env or ansible_env(),
+            cwd=self.directory,
+            check=False,
+        )
         report_data = json.loads(report_file.read_text()) if report_file.exists() else None
         return PlaybookRun(res.returncode, res.stdout + res.stderr, report_data, round(time.monotonic() - started, 1))
 
-    def start(self, *args: str, report: Path) -> "BackgroundRun":
+    def start(self, *args: str, report: Path) -> BackgroundRun:
         """A run in its own process group, so that a test can Ctrl-C it like a terminal would."""
         cmd, report_file = self.command(*args, report=report)
         log = report_file.with_suffix(".log")
         handle = log.open("w")
-        process = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=ansible_env(), cwd=self.directory,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            cmd, stdout=handle, stderr=subprocess.STDOUT, env=ansible_env(), cwd=self.directory, start_new_session=True
+        )
         return BackgroundRun(process, handle, log, report_file, time.monotonic())
 
 

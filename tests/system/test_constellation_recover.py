@@ -8,8 +8,8 @@ import json
 import re
 import shutil
 
-from leakcheck import constellation_secret_forms, leaked
 from labdriver import REPO
+from leakcheck import constellation_secret_forms, leaked
 from reporting import assert_every_control_plane_node_recovered, disk_uuids, outcomes
 
 
@@ -67,10 +67,23 @@ def test_wrong_master_secret_fails_before_anything_is_sent(constellation_lab, tm
     if set(lab.control_plane_states().values()) != {"waiting"}:
         lab.break_control_plane()
     wrong = tmp_path / "wrong-mastersecret.json"
-    wrong.write_text(json.dumps({"key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "salt": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}))
+    wrong.write_text(
+        json.dumps(
+            {
+                "key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                "salt": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
+            }
+        )
+    )
     wrong.chmod(0o600)
 
-    run = lab.run("-e", f"constellation_recover_master_secret_file={wrong}", "-e", "constellation_recover_quorum_timeout=10", verbosity=4)
+    run = lab.run(
+        "-e",
+        f"constellation_recover_master_secret_file={wrong}",
+        "-e",
+        "constellation_recover_quorum_timeout=10",
+        verbosity=4,
+    )
 
     assert run.rc != 0
     assert "does not belong to this cluster" in run.output
@@ -89,9 +102,12 @@ def test_wrong_master_secret_without_preflight_leaves_nodes_locked(constellation
     wrong.write_text(json.dumps(doc))
 
     run = lab.run(
-        "-e", f"constellation_recover_master_secret_file={wrong}",
-        "-e", "constellation_recover_preflight_cluster_id=false",
-        "-e", "constellation_recover_quorum_timeout=15",
+        "-e",
+        f"constellation_recover_master_secret_file={wrong}",
+        "-e",
+        "constellation_recover_preflight_cluster_id=false",
+        "-e",
+        "constellation_recover_quorum_timeout=15",
     )
 
     assert run.rc != 0
@@ -132,11 +148,17 @@ def test_unreachable_node_addresses_fall_back_to_the_load_balancer(constellation
     # The nodes' private addresses as seen from a controller outside the cluster network: nothing answers there.
     # Beside the lab's own inventory, since the workspace files are found relative to it.
     inventory = lab.directory / "outside.constellation.yml"
-    inventory.write_text((lab.directory / "inventory.constellation.yml").read_text()
-                         + "compose:\n  ansible_host: \"'127.20.0.250'\"\n")
+    inventory.write_text(
+        (lab.directory / "inventory.constellation.yml").read_text() + "compose:\n  ansible_host: \"'127.20.0.250'\"\n"
+    )
     try:
-        run = lab.run("-e", "constellation_recover_reach_timeout=1", "-e", "constellation_recover_lb_interval=1",
-                      inventory=inventory)
+        run = lab.run(
+            "-e",
+            "constellation_recover_reach_timeout=1",
+            "-e",
+            "constellation_recover_lb_interval=1",
+            inventory=inventory,
+        )
     finally:
         inventory.unlink()
 
@@ -157,7 +179,9 @@ def test_reachable_nodes_are_recovered_directly_in_auto_mode(constellation_lab):
 
     assert run.rc == 0, run.output[-4000:]
     summary = run.report["constellation"]
-    assert summary["mode"] == "direct" and summary["mode_reason"].startswith("5 of 5 control-plane nodes answered"), summary
+    assert summary["mode"] == "direct" and summary["mode_reason"].startswith("5 of 5 control-plane nodes answered"), (
+        summary
+    )
 
 
 def test_inline_master_secret_as_a_dictionary(constellation_lab):
@@ -166,8 +190,14 @@ def test_inline_master_secret_as_a_dictionary(constellation_lab):
         lab.break_control_plane()
     secret_file = lab.directory / "constellation-mastersecret.json"
 
-    run = lab.run("-e", "node_address=127.20.0.10", "-e", f"master_secret_path={secret_file}",
-                  playbook=REPO / "tests" / "system" / "playbooks" / "inline_master_secret.yml", verbosity=4)
+    run = lab.run(
+        "-e",
+        "node_address=127.20.0.10",
+        "-e",
+        f"master_secret_path={secret_file}",
+        playbook=REPO / "tests" / "system" / "playbooks" / "inline_master_secret.yml",
+        verbosity=4,
+    )
 
     assert run.rc == 0, run.output[-4000:]
     assert "is not JSON" not in run.output

@@ -10,11 +10,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import start_lab
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-
-from conftest import start_lab
-from leakcheck import OAEP, contrast_secret_forms as secret_forms, leaked, owner_key, seed_and_salt
+from leakcheck import OAEP, leaked, owner_key, seed_and_salt
+from leakcheck import contrast_secret_forms as secret_forms
 
 CONTRAST_ONLY = ("-e", "recover_constellation=false")
 
@@ -51,7 +51,9 @@ def workspace_copy(lab, tmp_path):
 def rewrite_share(ws, encrypt_to, seed: bytes) -> None:
     doc = json.loads((ws / "seed-shares.json").read_text())
     public_der = encrypt_to.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    doc["SeedShares"] = [{"PublicKey": public_der.hex(), "EncryptedSeed": base64.b64encode(encrypt_to.encrypt(seed, OAEP)).decode()}]
+    doc["SeedShares"] = [
+        {"PublicKey": public_der.hex(), "EncryptedSeed": base64.b64encode(encrypt_to.encrypt(seed, OAEP)).decode()}
+    ]
     (ws / "seed-shares.json").write_text(json.dumps(doc, indent=2))
 
 
@@ -105,7 +107,9 @@ def test_unauthorized_seedshare_key_is_permission_denied(contrast_lab, tmp_path)
     intruder = rsa.generate_private_key(public_exponent=65537, key_size=4096)
     rewrite_share(ws, intruder.public_key(), seed)
     (ws / "seedshare-owner.pem").write_bytes(
-        intruder.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+        intruder.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        )
     )
 
     run = lab.run(*CONTRAST_ONLY, "-e", f"contrast_recover_workspace_dir={ws}")
@@ -158,9 +162,15 @@ def test_attestation_info_audits_the_coordinator_and_sends_nothing(contrast_lab,
     state_before = coordinator_state(lab)
     coordinator = json.loads((lab.directory / "lab.json").read_text())["coordinator"]
 
-    run = lab.run("-e", f"coordinator_address={coordinator['ip']}", "-e", f"manifest={manifest}",
-                  "-e", f"other_manifest={other_manifest}",
-                  playbook=Path(__file__).parent / "playbooks" / "coordinator_audit.yml")
+    run = lab.run(
+        "-e",
+        f"coordinator_address={coordinator['ip']}",
+        "-e",
+        f"manifest={manifest}",
+        "-e",
+        f"other_manifest={other_manifest}",
+        playbook=Path(__file__).parent / "playbooks" / "coordinator_audit.yml",
+    )
 
     assert run.rc == 0, run.output[-4000:]
     assert coordinator_state(lab) == state_before

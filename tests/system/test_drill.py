@@ -11,7 +11,6 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
-
 from conftest import start_lab
 from labdriver import BIN, REPO, ansible_env, conflab
 
@@ -30,7 +29,9 @@ def drill_lab(tmp_path_factory, collection_installed):
 def drill(lab, scenario: str, *extra: str):
     run = lab.run("-e", f"drill_lab_dir={lab.directory}", "-e", f"drill_scenario={scenario}", *extra, playbook=DRILL)
     reports = lab.directory / "drills"
-    result = json.loads((reports / "drill-report.json").read_text()) if (reports / "drill-report.json").exists() else None
+    result = (
+        json.loads((reports / "drill-report.json").read_text()) if (reports / "drill-report.json").exists() else None
+    )
     return run, result, reports
 
 
@@ -39,16 +40,28 @@ def stages(result, name):
 
 
 # The drill recovers with recover.yml's defaults: every waiting node gets its key.
-@pytest.mark.parametrize("scenario, extra, pushed_nodes, coordinator_recovered", [
-    ("full-outage", (), 3, False),
-    ("lose-k-of-n", ("-e", '{"drill_parameters": {"k": 2}}'), 2, False),
-    ("coordinator-restart", (), 0, True),
-    ("both", (), 3, True),
-    # Stopping at quorum, the node that rebooted after its key is needed again, so it must get a second one.
-    ("reboot-mid-recovery", ("-e", '{"drill_parameters": {"node": "conflab-control-plane-0"}}',
-                             "-e", "constellation_recover_stop_at=quorum"), 2, False),
-    ("lb-flapping", ("-e", '{"drill_parameters": {"period": 1.5}}'), None, False),
-])
+@pytest.mark.parametrize(
+    "scenario, extra, pushed_nodes, coordinator_recovered",
+    [
+        ("full-outage", (), 3, False),
+        ("lose-k-of-n", ("-e", '{"drill_parameters": {"k": 2}}'), 2, False),
+        ("coordinator-restart", (), 0, True),
+        ("both", (), 3, True),
+        # Stopping at quorum, the node that rebooted after its key is needed again, so it must get a second one.
+        (
+            "reboot-mid-recovery",
+            (
+                "-e",
+                '{"drill_parameters": {"node": "conflab-control-plane-0"}}',
+                "-e",
+                "constellation_recover_stop_at=quorum",
+            ),
+            2,
+            False,
+        ),
+        ("lb-flapping", ("-e", '{"drill_parameters": {"period": 1.5}}'), None, False),
+    ],
+)
 def test_each_scenario_recovers_and_reports_its_stages(drill_lab, scenario, extra, pushed_nodes, coordinator_recovered):
     history_before = drill_lab.directory / "drills" / "history.json"
     drills_before = len(json.loads(history_before.read_text())) if history_before.exists() else 0
@@ -85,7 +98,11 @@ def test_a_missed_rto_target_fails_the_drill_after_writing_its_reports(drill_lab
     assert run.rc != 0
     assert not result["verdict"]["passed"] and "missed the target of 0.5 s" in result["verdict"]["reason"]
     assert "Drill full-outage failed: RTO" in run.output
-    failure = ElementTree.parse(reports / "drill-report.junit.xml").getroot().find(".//testcase[@name='rto within 0.5 s']/failure")
+    failure = (
+        ElementTree.parse(reports / "drill-report.junit.xml")
+        .getroot()
+        .find(".//testcase[@name='rto within 0.5 s']/failure")
+    )
     assert failure is not None
 
 
@@ -100,21 +117,42 @@ def resets(lab) -> list[str]:
 
 def test_a_cloud_drill_reboots_only_the_planned_instances_and_only_when_confirmed(drill_lab):
     """The lab is a GCP project: the cloud target resets instances through its Compute API double."""
-    two = ("-e", "drill_target=cloud", "-e", '{"drill_parameters": {"nodes": ["conflab-control-plane-1", "conflab-control-plane-2"]}}')
+    two = (
+        "-e",
+        "drill_target=cloud",
+        "-e",
+        '{"drill_parameters": {"nodes": ["conflab-control-plane-1", "conflab-control-plane-2"]}}',
+    )
     (drill_lab.directory / "drills" / "reboot-plan.json").unlink(missing_ok=True)
 
-    unplanned = drill_lab.run("-e", f"drill_lab_dir={drill_lab.directory}", "-e", "drill_scenario=lose-k-of-n",
-                              "-e", f"drill_confirm={cluster_name(drill_lab)}", *two, playbook=DRILL)
+    unplanned = drill_lab.run(
+        "-e",
+        f"drill_lab_dir={drill_lab.directory}",
+        "-e",
+        "drill_scenario=lose-k-of-n",
+        "-e",
+        f"drill_confirm={cluster_name(drill_lab)}",
+        *two,
+        playbook=DRILL,
+    )
     assert unplanned.rc != 0 and "no reviewed plan at" in unplanned.output and resets(drill_lab) == []
 
-    planned = drill_lab.run("-e", f"drill_lab_dir={drill_lab.directory}", "-e", "drill_scenario=lose-k-of-n", *two,
-                            playbook=DRILL, check=True)
+    planned = drill_lab.run(
+        "-e",
+        f"drill_lab_dir={drill_lab.directory}",
+        "-e",
+        "drill_scenario=lose-k-of-n",
+        *two,
+        playbook=DRILL,
+        check=True,
+    )
     assert planned.rc == 0, planned.output[-3000:]
     assert "Planned, nothing rebooted: conflab-control-plane-1, conflab-control-plane-2" in planned.output
     assert resets(drill_lab) == [] and set(drill_lab.control_plane_states().values()) == {"unlocked"}
 
-    unconfirmed = drill_lab.run("-e", f"drill_lab_dir={drill_lab.directory}", "-e", "drill_scenario=lose-k-of-n", *two,
-                                playbook=DRILL)
+    unconfirmed = drill_lab.run(
+        "-e", f"drill_lab_dir={drill_lab.directory}", "-e", "drill_scenario=lose-k-of-n", *two, playbook=DRILL
+    )
     assert unconfirmed.rc != 0 and "set drill_confirm to the cluster's name" in unconfirmed.output
     assert resets(drill_lab) == []
 
@@ -128,9 +166,22 @@ def test_a_cloud_drill_reboots_only_the_planned_instances_and_only_when_confirme
 
 def test_the_drill_starts_its_own_lab_and_stops_it(tmp_path, collection_installed):
     lab_dir = tmp_path / "own-lab"
-    cmd = [str(BIN / "ansible-playbook"), "-i", str(lab_dir / "inventory.constellation.yml"), str(DRILL),
-           "-e", f"drill_lab_dir={lab_dir}", "-e", "drill_lab_start=true", "-e", "drill_lab_nodes=3",
-           "-e", "drill_lab_ip_prefix=127.20.13", "-e", "drill_scenario=full-outage"]
+    cmd = [
+        str(BIN / "ansible-playbook"),
+        "-i",
+        str(lab_dir / "inventory.constellation.yml"),
+        str(DRILL),
+        "-e",
+        f"drill_lab_dir={lab_dir}",
+        "-e",
+        "drill_lab_start=true",
+        "-e",
+        "drill_lab_nodes=3",
+        "-e",
+        "drill_lab_ip_prefix=127.20.13",
+        "-e",
+        "drill_scenario=full-outage",
+    ]
     try:
         # The inventory does not exist before the drill starts the lab; this repository's ansible.cfg fails on that.
         env = dict(ansible_env(), ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="false")

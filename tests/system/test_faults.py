@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import start_lab
 from labdriver import REPO, ansible_env
 from leakcheck import contrast_secret_forms, leaked
@@ -21,8 +20,15 @@ CP = [f"conflab-control-plane-{i}" for i in range(5)]
 # These faults are about the quorum loop's arithmetic (how many keys, which nodes count as up), so the runs pin
 # stop_at=quorum; recover.yml's default pushes every waiting node.
 QUORUM_ONLY = ("-e", "constellation_recover_stop_at=quorum")
-FAST = ("-e", "constellation_recover_call_timeout=5", "-e", "constellation_recover_heal_timeout=8",
-        "-e", "constellation_recover_quorum_timeout=45", *QUORUM_ONLY)
+FAST = (
+    "-e",
+    "constellation_recover_call_timeout=5",
+    "-e",
+    "constellation_recover_heal_timeout=8",
+    "-e",
+    "constellation_recover_quorum_timeout=45",
+    *QUORUM_ONLY,
+)
 CONSTELLATION_ONLY = ("-e", "contrast_recover_coordinator=", *QUORUM_ONLY)
 RECEIVED = "Received recover call"
 
@@ -50,10 +56,19 @@ def table():
 def record(table, request):
     def add(run, note=""):
         summary = (run.report or {}).get("constellation") or {}
-        table.append({"case": request.node.name, "rc": run.rc, "seconds": run.seconds,
-                      "quorum": summary.get("quorum"), "keys_pushed": summary.get("keys_pushed"),
-                      "keys_needed": summary.get("keys_needed"), "failures": (run.report or {}).get("failures"),
-                      "note": note})
+        table.append(
+            {
+                "case": request.node.name,
+                "rc": run.rc,
+                "seconds": run.seconds,
+                "quorum": summary.get("quorum"),
+                "keys_pushed": summary.get("keys_pushed"),
+                "keys_needed": summary.get("keys_needed"),
+                "failures": (run.report or {}).get("failures"),
+                "note": note,
+            }
+        )
+
     return add
 
 
@@ -77,6 +92,7 @@ def received(lab) -> int:
 
 
 # -- nodes that come and go ------------------------------------------------------------------------------
+
 
 def test_a_down_node_is_not_counted_as_up(broken, record):
     lab = broken
@@ -105,7 +121,9 @@ def test_a_node_booting_late_gets_its_key_in_a_later_round(broken, record):
     lab.break_("--kill", ",".join(CP[:3]))
     before = received(lab)
     background = lab.start(*CONSTELLATION_ONLY, *FAST, report=lab.directory / "late.json")
-    lab.wait_for(lambda: received(lab) - before >= 2 or background.process.poll() is not None, "the first round's pushes")
+    lab.wait_for(
+        lambda: received(lab) - before >= 2 or background.process.poll() is not None, "the first round's pushes"
+    )
     lab.repair("--nodes", ",".join(CP[:3]))
 
     run = background.finish()
@@ -152,13 +170,17 @@ def test_a_keyed_node_whose_etcd_crashes_is_topped_up_after_the_grace(broken, re
 
 # -- hostile recovery servers -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("kind", "outcome", "message"), [
-    ("stall", "down", "no TLS handshake within"),
-    ("drop", "down", "closed the connection during the TLS handshake"),
-    ("http", "down", "does not speak TLS"),
-    ("plain-tls", "failed", "attestation failed, nothing sent"),
-    ("malformed", "failed", "HTTP/2 protocol error"),
-])
+
+@pytest.mark.parametrize(
+    ("kind", "outcome", "message"),
+    [
+        ("stall", "down", "no TLS handshake within"),
+        ("drop", "down", "closed the connection during the TLS handshake"),
+        ("http", "down", "does not speak TLS"),
+        ("plain-tls", "failed", "attestation failed, nothing sent"),
+        ("malformed", "failed", "HTTP/2 protocol error"),
+    ],
+)
 def test_a_hostile_recovery_server_gets_nothing_and_the_rest_recovers(broken, kind, outcome, message, record):
     lab = broken
     lab.break_("--fault", f"{CP[0]}={kind}")
@@ -186,7 +208,13 @@ def test_load_balancer_sending_to_a_recovered_node_is_retried(broken, record):
     lab.break_("--reboot", ",".join(CP[:4]), "--lb", "stale-pool")
     lab.wait_for(lambda: list(lab.control_plane_states().values()).count("waiting") == 4, "four nodes waiting")
 
-    run = lab.run(*CONSTELLATION_ONLY, "-e", "constellation_recover_mode=load_balancer", "-e", "constellation_recover_lb_interval=1")
+    run = lab.run(
+        *CONSTELLATION_ONLY,
+        "-e",
+        "constellation_recover_mode=load_balancer",
+        "-e",
+        "constellation_recover_lb_interval=1",
+    )
     record(run, "run")
 
     assert run.rc == 0, run.output[-4000:]
@@ -197,6 +225,7 @@ def test_load_balancer_sending_to_a_recovered_node_is_retried(broken, record):
 
 
 # -- the Kubernetes API -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("api_fault", ["down", "stall"])
 def test_kubernetes_api_fault_stops_contrast_and_a_rerun_finishes(broken, api_fault, record):
@@ -232,6 +261,7 @@ def test_kubernetes_api_fault_stops_contrast_and_a_rerun_finishes(broken, api_fa
 
 # -- Contrast stages ----------------------------------------------------------------------------------------
 
+
 def test_failed_workload_restart_is_repeated_by_the_rerun(lab, record):
     lab.repair("--kubeapi", "--workloads", "--lb", "--nodes", "all")
     lab.break_("--reboot", "none", "--restart-coordinator", "--workloads", "fail")
@@ -265,6 +295,7 @@ def test_failed_workload_restart_is_repeated_by_the_rerun(lab, record):
 
 
 # -- the run itself ---------------------------------------------------------------------------------------
+
 
 def test_sigint_during_the_push_then_a_rerun_finishes(broken, record):
     lab = broken

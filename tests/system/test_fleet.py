@@ -9,16 +9,18 @@ import json
 import subprocess
 
 import pytest
-
 from labdriver import BIN, RECOVER, Lab, ansible_env
 from reporting import assert_every_control_plane_node_recovered
 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory, collection_installed):
-    labs = [Lab(tmp_path_factory.mktemp(name), prefix, 3) for name, prefix in (("fleet-a", "127.20.14"), ("fleet-b", "127.20.15"))]
+    labs = [
+        Lab(tmp_path_factory.mktemp(name), prefix, 3)
+        for name, prefix in (("fleet-a", "127.20.14"), ("fleet-b", "127.20.15"))
+    ]
     try:
-        for lab, name in zip(labs, ("fleet-a", "fleet-b")):
+        for lab, name in zip(labs, ("fleet-a", "fleet-b"), strict=False):
             lab.up("--rejoin-interval", "3", "--workers", "1", "--no-contrast", "--name", name)
         yield labs
     finally:
@@ -27,8 +29,14 @@ def fleet(tmp_path_factory, collection_installed):
 
 
 def recover(labs, report):
-    command = [str(BIN / "ansible-playbook"), str(RECOVER), "-e", f"@{labs[0].directory / 'recover-vars.yml'}",
-               "-e", f"recovery_report_file={report}"]
+    command = [
+        str(BIN / "ansible-playbook"),
+        str(RECOVER),
+        "-e",
+        f"@{labs[0].directory / 'recover-vars.yml'}",
+        "-e",
+        f"recovery_report_file={report}",
+    ]
     for lab in labs:
         command += ["-i", str(lab.directory / "inventory.constellation.yml")]
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=ansible_env(), check=False)

@@ -13,19 +13,26 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import start_lab
 from leakcheck import constellation_secret_forms, leaked
 from reporting import assert_every_control_plane_node_recovered, disk_uuids, node, outcomes
 
 RECEIVED = "Received recover call"
 PLAYBOOKS = Path(__file__).parent / "playbooks"
-QUICK = ("-e", "constellation_recover_call_timeout=5", "-e", "constellation_recover_heal_timeout=8",
-         "-e", "constellation_recover_quorum_timeout=30")
+QUICK = (
+    "-e",
+    "constellation_recover_call_timeout=5",
+    "-e",
+    "constellation_recover_heal_timeout=8",
+    "-e",
+    "constellation_recover_quorum_timeout=30",
+)
 
 
 def _lab(tmp_path_factory, name: str, prefix: str, attestation: str, contrast: bool = False):
-    lab = start_lab(tmp_path_factory, name, prefix, 3, *(() if contrast else ("--no-contrast",)), "--attestation", attestation)
+    lab = start_lab(
+        tmp_path_factory, name, prefix, 3, *(() if contrast else ("--no-contrast",)), "--attestation", attestation
+    )
     try:
         yield lab
     finally:
@@ -58,8 +65,9 @@ def test_a_node_whose_measurements_differ_gets_no_key(vtpm_lab, tmp_path):
     tampered.write_text(yaml.safe_dump(conf))
     vtpm_lab.break_control_plane()
 
-    run = vtpm_lab.run("-e", f"constellation_recover_attestation_config={tampered}",
-                       "-e", "constellation_recover_quorum_timeout=8")
+    run = vtpm_lab.run(
+        "-e", f"constellation_recover_attestation_config={tampered}", "-e", "constellation_recover_quorum_timeout=8"
+    )
 
     assert run.rc != 0
     assert "untrusted measurement value" in run.output and "at index 4" in run.output
@@ -101,8 +109,13 @@ def test_attestation_info_audits_a_waiting_node_and_sends_nothing(snp_lab):
         snp_lab.break_control_plane()
     before = snp_lab.consoles().count(RECEIVED)
 
-    run = snp_lab.run("-e", "node_address=127.20.7.10", "-e", f"lab_dir={snp_lab.directory}",
-                      playbook=PLAYBOOKS / "attestation_audit.yml")
+    run = snp_lab.run(
+        "-e",
+        "node_address=127.20.7.10",
+        "-e",
+        f"lab_dir={snp_lab.directory}",
+        playbook=PLAYBOOKS / "attestation_audit.yml",
+    )
 
     assert run.rc == 0, run.output[-4000:]
     assert snp_lab.consoles().count(RECEIVED) == before
@@ -142,7 +155,9 @@ def test_a_node_presenting_malformed_evidence_fails_alone_and_the_others_are_rec
     assert run.rc != 0, "a node that could not be recovered fails the run, after the others are recovered"
     report = node(run, hostile)
     assert report["outcome"] == "failed" and report["keys"] == 0, report
-    assert "attestation failed, nothing sent" in report["error"] and "PCR values are not a map" in report["error"], report
+    assert "attestation failed, nothing sent" in report["error"] and "PCR values are not a map" in report["error"], (
+        report
+    )
     others = {name: outcome for name, outcome in outcomes(run).items() if name != hostile and "control-plane" in name}
     assert set(others.values()) == {"pushed"}, others
     assert run.report["constellation"]["quorum"] is True and run.report["constellation"]["keys_pushed"] == 2
@@ -184,6 +199,8 @@ def test_a_coordinator_whose_measurement_the_manifest_does_not_trust_gets_no_see
     run = snp_lab.run("-e", "recover_constellation=false", "-e", f"contrast_recover_workspace_dir={workspace}")
 
     assert run.rc != 0
-    assert "no ReferenceValues.snp entry accepts the evidence" in run.output and "the launch measurement is" in run.output
+    assert (
+        "no ReferenceValues.snp entry accepts the evidence" in run.output and "the launch measurement is" in run.output
+    )
     assert coordinator_state(snp_lab) == "stale", "the seed must not have been sent"
     assert snp_lab.run("-e", "recover_constellation=false").rc == 0

@@ -10,20 +10,27 @@ from labdriver import REPO
 
 
 def dry_run(*variables: str) -> str:
-    result = subprocess.run(["make", "-n", "--no-print-directory", "-o", "collection", "drill", *variables], cwd=REPO,
-                            capture_output=True, text=True, check=True, timeout=60)
+    result = subprocess.run(
+        ["make", "-n", "--no-print-directory", "-o", "collection", "drill", *variables],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     return result.stdout.replace("\\\n", "")  # one line per shell command
 
 
 def test_extra_arguments_reach_ansible_playbook():
-    playbook_line = next(line for line in dry_run("ARGS=-e constellation_recover_stop_at=all").splitlines()
-                         if "ansible-playbook" in line)
+    playbook_line = next(
+        line for line in dry_run("ARGS=-e constellation_recover_stop_at=all").splitlines() if "ansible-playbook" in line
+    )
     assert "-e constellation_recover_stop_at=all" in playbook_line
 
 
 def test_the_lab_is_stopped_unless_kept():
     default, kept = dry_run(), dry_run("KEEP=1")
     assert 'if [ "0" = 1 ]' in default and 'if [ "1" = 1 ]' in kept
-    after_run = default[default.index("ansible-playbook"):]
+    after_run = default[default.index("ansible-playbook") :]
     assert "conflab down" in after_run and "make drill KEEP=1 keeps it running" in after_run
     assert "make lab-down stops it" in kept

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import start_lab
 from reporting import assert_every_control_plane_node_recovered
 
@@ -14,7 +13,11 @@ from reporting import assert_every_control_plane_node_recovered
     ("protocol", "prefix", "extra_vars"),
     [
         ("stream", "127.20.1", []),
-        ("stream-v2.0", "127.20.2", ["-e", "constellation_recover_port=9000", "-e", "constellation_recover_protocol=auto"]),
+        (
+            "stream-v2.0",
+            "127.20.2",
+            ["-e", "constellation_recover_port=9000", "-e", "constellation_recover_protocol=auto"],
+        ),
         ("keyservice", "127.20.3", ["-e", "constellation_recover_protocol=keyservice"]),
     ],
 )

@@ -44,7 +44,7 @@ class Console:
         source = _SOURCES.get(group or "", _DEFAULT_SOURCE)
         if self.fmt == SLOG:
             record = {
-                "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "level": level,
                 "source": {"function": "", "file": source, "line": 0},
                 "msg": msg,

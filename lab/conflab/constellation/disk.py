@@ -47,8 +47,12 @@ class StateDisk:
         disk_uuid = str(uuidlib.UUID(disk_uuid))
         nonce = secrets.token_bytes(12)
         sealed = AESGCM(passphrase).encrypt(nonce, secrets.token_bytes(32), disk_uuid.encode())
-        doc = {"uuid": disk_uuid, "cipher": "aes-256-gcm", "nonce": base64.b64encode(nonce).decode(),
-               "keyslot": base64.b64encode(sealed).decode()}
+        doc = {
+            "uuid": disk_uuid,
+            "cipher": "aes-256-gcm",
+            "nonce": base64.b64encode(nonce).decode(),
+            "keyslot": base64.b64encode(sealed).decode(),
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _write_private(self.path, json.dumps(doc))
 
@@ -58,6 +62,8 @@ class StateDisk:
         if len(passphrase) != 32:
             raise WrongPassphrase(f"passphrase has {len(passphrase)} bytes, want 32")
         try:
-            AESGCM(passphrase).decrypt(base64.b64decode(doc["nonce"]), base64.b64decode(doc["keyslot"]), doc["uuid"].encode())
+            AESGCM(passphrase).decrypt(
+                base64.b64decode(doc["nonce"]), base64.b64decode(doc["keyslot"]), doc["uuid"].encode()
+            )
         except InvalidTag as exc:
             raise WrongPassphrase("no key available with this passphrase") from exc

@@ -36,13 +36,18 @@ class JoinService:
             response_serializer=join_pb2.IssueRejoinTicketResponse.SerializeToString,
         )
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("join.API", {"IssueRejoinTicket": handler}),))
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler("join.API", {"IssueRejoinTicket": handler}),)
+        )
         backend_port = server.add_insecure_port("127.0.0.1:0")
         server.start()
         self._grpc = server
         self._terminator = AtlsTerminator(
-            self.node["ip"], self.lab["load_balancer"]["join_port"], backend_port,
-            DummyAttestationIssuer().issue_plain, request_client_cert=True,
+            self.node["ip"],
+            self.lab["load_balancer"]["join_port"],
+            backend_port,
+            DummyAttestationIssuer().issue_plain,
+            request_client_cert=True,
         )
         self._terminator.start()
 
@@ -72,7 +77,9 @@ class JoinService:
         except ValueError:
             context.abort(grpc.StatusCode.INTERNAL, f"invalid disk UUID {request.disk_uuid!r}")
         if self._measured_wrong(disk_uuid):
-            context.abort(grpc.StatusCode.INTERNAL, "validating client attestation: untrusted measurement value at index 4")
+            context.abort(
+                grpc.StatusCode.INTERNAL, "validating client attestation: untrusted measurement value at index 4"
+            )
         if not etcd_healthy(self.node["etcd_client_url"]):
             context.abort(grpc.StatusCode.INTERNAL, "unable to get key: etcd cluster has no quorum")
         master = MasterSecret.load(self.lab["cluster_secret_file"])

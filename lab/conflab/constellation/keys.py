@@ -28,7 +28,7 @@ class MasterSecret:
     salt: bytes
 
     @classmethod
-    def load(cls, path: Path) -> "MasterSecret":
+    def load(cls, path: Path) -> MasterSecret:
         doc = json.loads(Path(path).read_text())
         return cls(base64.b64decode(doc["key"]), base64.b64decode(doc["salt"]))
 

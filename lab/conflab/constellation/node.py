@@ -26,9 +26,9 @@ from .etcd_member import EtcdMember
 from .join_service import JoinService
 from .keys import MasterSecret, cluster_id
 from .recovery_servers import KEYSERVICE, RecoveryServer, WorkerStub
+from .rejoin_client import RejoinClient
 from .snp_issuer import SnpAttestationIssuer, SoftwareSnpChip
 from .vtpm_issuer import VtpmAttestationIssuer
-from .rejoin_client import RejoinClient
 
 CONTROL_PLANE = "control-plane"
 REBOOT_SECONDS = 2.0
@@ -50,9 +50,17 @@ class Node:
         fmt = ZAP if protocol == KEYSERVICE else self.lab.get("log_format", SLOG)
         self.console = Console(self.dir / "console.log", fmt)
         self.disk = StateDisk(self.dir / "state-disk.json")
-        self.etcd = (EtcdMember(self.lab, self.node, self.dir, on_exit=lambda message: self.console.log("ERROR", message),
-                                faulted=lambda: name in (faultfile.read(self.lab_dir).get("etcd_fails") or []))
-                     if self.is_control_plane else None)
+        self.etcd = (
+            EtcdMember(
+                self.lab,
+                self.node,
+                self.dir,
+                on_exit=lambda message: self.console.log("ERROR", message),
+                faulted=lambda: name in (faultfile.read(self.lab_dir).get("etcd_fails") or []),
+            )
+            if self.is_control_plane
+            else None
+        )
         self.join_service: JoinService | None = None
         self.recovery = None
         self.rejoin: RejoinClient | None = None
@@ -62,7 +70,13 @@ class Node:
 
     # -- status -----------------------------------------------------------
     def set_state(self, state: str) -> None:
-        doc = {"state": state, "role": self.node["role"], "ip": self.node["ip"], "updated": time.time(), "pid": os.getpid()}
+        doc = {
+            "state": state,
+            "role": self.node["role"],
+            "ip": self.node["ip"],
+            "updated": time.time(),
+            "pid": os.getpid(),
+        }
         if self.is_control_plane:
             doc["etcd_client_url"] = self.node["etcd_client_url"]
         tmp = self.dir / "status.json.tmp"
@@ -93,15 +107,23 @@ class Node:
             self.recovery = WorkerStub(self.node["ip"], port)
             self.console.log("INFO", "Running as worker node, skipping recovery server", group="recoveryServer")
         else:
-            self.recovery = RecoveryServer(protocol, self.node["ip"], port, uuid, self.console, self._keys_from_recovery,
-                                           issue=self._attestation_issuer())
+            self.recovery = RecoveryServer(
+                protocol,
+                self.node["ip"],
+                port,
+                uuid,
+                self.console,
+                self._keys_from_recovery,
+                issue=self._attestation_issuer(),
+            )
             if protocol == KEYSERVICE:
                 self.console.log("INFO", "Waiting for decryption key. Listening on: [::]:9000", group="keyService")
             else:
                 self.console.log("INFO", "Starting RecoveryServer", group="recoveryServer")
         self.recovery.start()
-        self.rejoin = RejoinClient(self.lab, self.node, self.console, self._keys_from_rejoin, self.dir,
-                                   legacy_lines=protocol == KEYSERVICE)
+        self.rejoin = RejoinClient(
+            self.lab, self.node, self.console, self._keys_from_rejoin, self.dir, legacy_lines=protocol == KEYSERVICE
+        )
         if protocol != KEYSERVICE:
             self.console.log("INFO", "Starting RejoinClient", group="rejoinClient")
         self.rejoin.start()
@@ -142,8 +164,20 @@ class Node:
         self.console.log("ERROR", "conflab fault: node crashed right after receiving its key; rebooting")
         self.set_state("booting")
         time.sleep(REBOOT_SECONDS)
-        os.execv(sys.executable, [sys.executable, "-m", "conflab.constellation.node", "--dir", str(self.lab_dir),
-                                  "--name", self.node["name"], "--boot", "reboot"])
+        os.execv(
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "conflab.constellation.node",
+                "--dir",
+                str(self.lab_dir),
+                "--name",
+                self.node["name"],
+                "--boot",
+                "reboot",
+            ],
+        )
 
     def _keys_from_rejoin(self, disk_key: bytes, measurement_secret: bytes) -> None:
         if not self._claim_keys():
@@ -158,7 +192,9 @@ class Node:
         try:
             self.disk.unlock(disk_key)
         except WrongPassphrase:
-            self.console.log("ERROR", FATAL_LINE, error="unable to unlock state disk: no key available with this passphrase")
+            self.console.log(
+                "ERROR", FATAL_LINE, error="unable to unlock state disk: no key available with this passphrase"
+            )
             self.set_state("failed")
             return
         self._open(disk_key, measurement_secret, new_cluster=False)

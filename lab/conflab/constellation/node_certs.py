@@ -1,6 +1,7 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Certificates a lab node presents: Constellation's `dummy` attestation variant (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Attested TLS).
+"""Certificates a lab node presents: Constellation's `dummy` attestation variant
+(ansible_collections/confidential/recovery/docs/constellation-protocol.md, Attested TLS).
 
 One ECDSA P-256 key per issuer (per server process, as upstream), a fresh certificate per
 handshake, bound to the peer's nonce and to the key through the extension's JSON document.
@@ -40,7 +41,7 @@ class DummyAttestationIssuer:
         self._key = ec.generate_private_key(ec.SECP256R1())
 
     def _build(self, nonce: bytes, attested: bool) -> x509.Certificate:
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Constellation")])
         builder = (
             x509.CertificateBuilder()
@@ -72,7 +73,7 @@ class DummyAttestationIssuer:
 
 def verify_dummy_cert(cert: x509.Certificate, nonce: bytes | None = None) -> None:
     """Raise ValueError unless ``cert`` carries a valid dummy attestation (optionally for ``nonce``)."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
         raise ValueError("certificate is not valid now")
     try:

@@ -55,7 +55,9 @@ class RecoveryServer:
         backend_port = server.add_insecure_port("127.0.0.1:0")
         server.start()
         self._grpc = server
-        self._terminator = AtlsTerminator(self.host, self.port, backend_port, self._issue or DummyAttestationIssuer().issue)
+        self._terminator = AtlsTerminator(
+            self.host, self.port, backend_port, self._issue or DummyAttestationIssuer().issue
+        )
         self._terminator.start()
 
     def stop(self, reason: str | None = None) -> None:
@@ -114,7 +116,9 @@ class RecoveryServer:
                 context.abort(grpc.StatusCode.INTERNAL, f"creating kms client: {exc}")
             measurement_secret = derive(key, salt, "key-measurementSecret")
             disk_key = derive(key, salt, f"key-{self.disk_uuid}")
-            self.console.log("INFO", "Received state disk key and measurement secret, shutting down server", group="recoveryServer")
+            self.console.log(
+                "INFO", "Received state disk key and measurement secret, shutting down server", group="recoveryServer"
+            )
             self._deliver(context, disk_key, measurement_secret)
             return recover_pb2.RecoverResponse()
 
@@ -136,7 +140,9 @@ class RecoveryServer:
                 context.abort(grpc.StatusCode.INTERNAL, "failed to receive message")
             if second.WhichOneof("request") != "state_disk_key":
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, "second message is not a state disk key")
-            self.console.log("INFO", "Received state disk key and measurement secret, shutting down server", group="recoveryServer")
+            self.console.log(
+                "INFO", "Received state disk key and measurement secret, shutting down server", group="recoveryServer"
+            )
             self._deliver(context, second.state_disk_key, first.measurement_secret)
 
     def _push_state_disk_key(self, request, context):
@@ -147,14 +153,21 @@ class RecoveryServer:
                 value = getattr(request, name)
                 if len(value) != 32:
                     what = "passphrase" if name == "state_disk_key" else "measurement secret"
-                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"received invalid {what}: expected length: 32, but got: {len(value)}")
-            self.console.log("INFO", "Received state disk key and measurement secret, shutting down server", group="keyService")
+                    context.abort(
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        f"received invalid {what}: expected length: 32, but got: {len(value)}",
+                    )
+            self.console.log(
+                "INFO", "Received state disk key and measurement secret, shutting down server", group="keyService"
+            )
             self._deliver(context, request.state_disk_key, request.measurement_secret)
             return keyproto_pb2.PushStateDiskKeyResponse()
 
 
 class WorkerStub:
-    """Workers bind the recovery port but never handshake (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Flow): connects succeed, then nothing."""
+    """Workers bind the recovery port but never handshake
+    (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Flow): connects succeed, then
+    nothing."""
 
     def __init__(self, host: str, port: int, hold_seconds: float = 60.0):
         self.host, self.port, self.hold_seconds = host, port, hold_seconds

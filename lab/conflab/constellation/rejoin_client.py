@@ -1,6 +1,7 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The RejoinClient every waiting node runs (ansible_collections/confidential/recovery/docs/constellation-protocol.md, Flow): ask the JoinService for its keys, every interval."""
+"""The RejoinClient every waiting node runs (ansible_collections/confidential/recovery/docs/constellation-protocol.md,
+Flow): ask the JoinService for its keys, every interval."""
 
 from __future__ import annotations
 
@@ -84,9 +85,17 @@ class RejoinClient:
                     ticket = request_ticket(host, int(port), self.node["disk_uuid"], cert_file, timeout)
                 except (OSError, ssl.SSLError, grpc.RpcError) as exc:
                     if self.legacy_lines:
-                        self.console.log("ERROR", "Failed to request rejoin ticket", group=GROUP, error=_describe(exc), endpoint=endpoint)
+                        self.console.log(
+                            "ERROR",
+                            "Failed to request rejoin ticket",
+                            group=GROUP,
+                            error=_describe(exc),
+                            endpoint=endpoint,
+                        )
                     else:
-                        self.console.log("WARN", "Failed to rejoin on endpoint", group=GROUP, error=_describe(exc), endpoint=endpoint)
+                        self.console.log(
+                            "WARN", "Failed to rejoin on endpoint", group=GROUP, error=_describe(exc), endpoint=endpoint
+                        )
                     continue
                 if self._stop.is_set():
                     return

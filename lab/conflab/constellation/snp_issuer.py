@@ -44,14 +44,25 @@ VALIDITY = datetime.timedelta(days=2)
 
 
 def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "conflab (not AMD)")])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "conflab (not AMD)"),
+        ]
+    )
 
 
 def _certificate(subject: str, issuer: str, public_key, signing_key, extensions=()):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer)).public_key(public_key)
-               .serial_number(x509.random_serial_number()).not_valid_before(now - VALIDITY).not_valid_after(now + VALIDITY))
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer))
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - VALIDITY)
+        .not_valid_after(now + VALIDITY)
+    )
     for oid, value in extensions:
         builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical=False)
     return builder.sign(signing_key, hashes.SHA384(), rsa_padding=PSS)
@@ -70,13 +81,21 @@ def write_authority(directory: Path, private_dir: Path) -> Path:
     (directory / ROOT_FILE).write_bytes(_pem(ark))
     (private_dir / ASK_FILE).write_bytes(_pem(ask))
     key_path = private_dir / ASK_KEY_FILE
-    key_path.write_bytes(ask_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+    key_path.write_bytes(
+        ask_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     key_path.chmod(0o600)
     # AMD's CRL for the product, as Contrast's evidence carries it: signed by the ARK, revoking nothing here.
-    now = datetime.datetime.now(datetime.timezone.utc)
-    crl = (x509.CertificateRevocationListBuilder().issuer_name(ark.subject).last_update(now - VALIDITY)
-           .next_update(now + VALIDITY).sign(ark_key, hashes.SHA384(), rsa_padding=PSS))
+    now = datetime.datetime.now(datetime.UTC)
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ark.subject)
+        .last_update(now - VALIDITY)
+        .next_update(now + VALIDITY)
+        .sign(ark_key, hashes.SHA384(), rsa_padding=PSS)
+    )
     (private_dir / CRL_FILE).write_bytes(crl.public_bytes(serialization.Encoding.DER))
     return directory / ROOT_FILE
 
@@ -110,7 +129,7 @@ class SoftwareSnpChip:
         struct.pack_into("<IIQ", raw, 0x000, 2, 0, POLICY)  # version, guest SVN, policy
         struct.pack_into("<II", raw, 0x030, 0, 1)  # VMPL 0, ECDSA P-384 with SHA-384
         for offset in (0x038, 0x180, 0x1E0, 0x1F0):  # current, reported, committed, launch TCB
-            raw[offset:offset + 8] = _tcb_bytes()
+            raw[offset : offset + 8] = _tcb_bytes()
         raw[0x050:0x090] = report_data.ljust(64, b"\x00")
         raw[0x090:0x0C0] = LAUNCH_DIGEST
         raw[0x0C0:0x0E0] = host_data
@@ -138,15 +157,27 @@ class SnpAttestationIssuer(VtpmAttestationIssuer):
     def __init__(self, chip: SoftwareSnpChip, wrong_measurement=lambda: False, malformed=lambda: False) -> None:
         super().__init__(wrong_measurement, malformed)
         ak = self._tpm.public_key.public_numbers()
-        runtime = json.dumps({"keys": [{"kid": "HCLAkPub", "key_ops": ["encrypt"], "kty": "RSA",
-                                        "e": _b64url(ak.e), "n": _b64url(ak.n)}],
-                              "vm-configuration": {"secure-boot": True, "tpm-enabled": True}}).encode()
+        runtime = json.dumps(
+            {
+                "keys": [
+                    {"kid": "HCLAkPub", "key_ops": ["encrypt"], "kty": "RSA", "e": _b64url(ak.e), "n": _b64url(ak.n)}
+                ],
+                "vm-configuration": {"secure-boot": True, "tpm-enabled": True},
+            }
+        ).encode()
         # Azure's HCL report: the SNP report, then the runtime-claims header (data size, version, SNP, SHA-256, size).
-        hcl = chip.report(hashlib.sha256(runtime).digest()) + struct.pack("<5I", 20 + len(runtime), 1, 2, 1, len(runtime))
-        self._instance_info = json.dumps({
-            "ReportSigner": _b64(chip.vcek_pem), "CertChain": _b64(chip.chain_pem), "AttestationReport": _b64(hcl),
-            "Azure": {"RuntimeData": _b64(runtime), "MAAToken": ""}, "GCP": None,
-        }).encode()
+        hcl = chip.report(hashlib.sha256(runtime).digest()) + struct.pack(
+            "<5I", 20 + len(runtime), 1, 2, 1, len(runtime)
+        )
+        self._instance_info = json.dumps(
+            {
+                "ReportSigner": _b64(chip.vcek_pem),
+                "CertChain": _b64(chip.chain_pem),
+                "AttestationReport": _b64(hcl),
+                "Azure": {"RuntimeData": _b64(runtime), "MAAToken": ""},
+                "GCP": None,
+            }
+        ).encode()
 
     def instance_info(self) -> bytes:
         return self._instance_info
@@ -154,5 +185,8 @@ class SnpAttestationIssuer(VtpmAttestationIssuer):
 
 def reference_section(measurements: dict) -> dict:
     """constellation-conf.yaml's attestation.azureSEVSNP for the lab: its measurements, TCB and ID-key digest."""
-    return {"measurements": measurements, **TCB,
-            "firmwareSignerConfig": {"acceptedKeyDigests": [ID_KEY_DIGEST.hex()], "enforcementPolicy": "Equal"}}
+    return {
+        "measurements": measurements,
+        **TCB,
+        "firmwareSignerConfig": {"acceptedKeyDigests": [ID_KEY_DIGEST.hex()], "enforcementPolicy": "Equal"},
+    }

@@ -63,8 +63,15 @@ class SoftwareTpm:
         selection = bytes([0xFF, 0xFF, 0xFF])  # PCRs 0-23
         digest = hashlib.sha256(b"".join(pcrs[index] for index in sorted(pcrs))).digest()
         clock_and_firmware = bytes(8 + 4 + 4 + 1 + 8)
-        attest = (struct.pack(">IH", 0xFF544347, 0x8018) + _tpm2b(b"conflab") + _tpm2b(nonce) + clock_and_firmware
-                  + struct.pack(">IHB", 1, 0x000B, 3) + selection + _tpm2b(digest))
+        attest = (
+            struct.pack(">IH", 0xFF544347, 0x8018)
+            + _tpm2b(b"conflab")
+            + _tpm2b(nonce)
+            + clock_and_firmware
+            + struct.pack(">IHB", 1, 0x000B, 3)
+            + selection
+            + _tpm2b(digest)
+        )
         signature = self._ak.sign(attest, padding.PKCS1v15(), hashes.SHA256())
         return attest, struct.pack(">HH", 0x0014, 0x000B) + _tpm2b(signature)
 
@@ -76,18 +83,27 @@ def presented_pcrs(wrong_measurement: bool) -> dict[int, bytes]:
     return {**PCRS, 4: hashlib.sha256(b"conflab: a boot loader nobody measured").digest()}
 
 
-def document(tpm: SoftwareTpm, user_data: bytes, nonce: bytes, pcrs: dict[int, bytes], instance_info: bytes = b"") -> bytes:
+def document(
+    tpm: SoftwareTpm, user_data: bytes, nonce: bytes, pcrs: dict[int, bytes], instance_info: bytes = b""
+) -> bytes:
     extra_data = hashlib.sha256(user_data + nonce).digest()
     attest, raw_sig = tpm.quote(hashlib.sha256(instance_info + extra_data).digest(), pcrs)
-    return json.dumps({
-        "Attestation": {
-            "ak_pub": _b64(tpm.public_area()),
-            "quotes": [{"quote": _b64(attest), "raw_sig": _b64(raw_sig),
-                        "pcrs": {"hash": SHA256_BANK, "pcrs": {str(i): _b64(v) for i, v in pcrs.items()}}}],
-        },
-        "InstanceInfo": _b64(instance_info) if instance_info else None,
-        "UserData": _b64(user_data),
-    }).encode()
+    return json.dumps(
+        {
+            "Attestation": {
+                "ak_pub": _b64(tpm.public_area()),
+                "quotes": [
+                    {
+                        "quote": _b64(attest),
+                        "raw_sig": _b64(raw_sig),
+                        "pcrs": {"hash": SHA256_BANK, "pcrs": {str(i): _b64(v) for i, v in pcrs.items()}},
+                    }
+                ],
+            },
+            "InstanceInfo": _b64(instance_info) if instance_info else None,
+            "UserData": _b64(user_data),
+        }
+    ).encode()
 
 
 def malformed_document(genuine: bytes) -> bytes:
@@ -118,18 +134,30 @@ class VtpmAttestationIssuer:
         return b""
 
     def _document(self, spki: bytes, nonce: bytes) -> bytes:
-        genuine = document(self._tpm, hashlib.sha256(spki).digest(), nonce, presented_pcrs(self._wrong_measurement()),
-                           self.instance_info())
+        genuine = document(
+            self._tpm,
+            hashlib.sha256(spki).digest(),
+            nonce,
+            presented_pcrs(self._wrong_measurement()),
+            self.instance_info(),
+        )
         return malformed_document(genuine) if self._malformed() else genuine
 
     def issue(self, nonce: bytes):
-        spki = self._key.public_key().public_bytes(serialization.Encoding.DER,
-                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
-        now = datetime.datetime.now(datetime.timezone.utc)
+        spki = self._key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        now = datetime.datetime.now(datetime.UTC)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Constellation")])
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(self._key.public_key())
-                .serial_number(secrets.randbelow(2**128 - 1) + 1)
-                .not_valid_before(now - VALIDITY).not_valid_after(now + VALIDITY)
-                .add_extension(x509.UnrecognizedExtension(self.oid, self._document(spki, nonce)), critical=False)
-                .sign(self._key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self._key.public_key())
+            .serial_number(secrets.randbelow(2**128 - 1) + 1)
+            .not_valid_before(now - VALIDITY)
+            .not_valid_after(now + VALIDITY)
+            .add_extension(x509.UnrecognizedExtension(self.oid, self._document(spki, nonce)), critical=False)
+            .sign(self._key, hashes.SHA256())
+        )
         return cert, self._key

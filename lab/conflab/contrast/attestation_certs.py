@@ -26,17 +26,25 @@ class InsecureIssuer:
 
     def issue(self, nonce: bytes):
         key = ec.generate_private_key(ec.SECP256R1())  # a fresh key per connection, as upstream
-        spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        document = json.dumps({
-            "reportData": base64.b64encode(hashlib.sha512(spki + nonce).digest()).decode(),
-            "hostData": base64.b64encode(self.policy_hash()).decode(),
-        }).encode()
-        now = datetime.datetime.now(datetime.timezone.utc)
+        spki = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        document = json.dumps(
+            {
+                "reportData": base64.b64encode(hashlib.sha512(spki + nonce).digest()).decode(),
+                "hostData": base64.b64encode(self.policy_hash()).decode(),
+            }
+        ).encode()
+        now = datetime.datetime.now(datetime.UTC)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Contrast")])
         cert = (
-            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
             .serial_number(secrets.randbelow(2**128 - 1) + 1)
-            .not_valid_before(now - datetime.timedelta(hours=2)).not_valid_after(now + datetime.timedelta(hours=2))
+            .not_valid_before(now - datetime.timedelta(hours=2))
+            .not_valid_after(now + datetime.timedelta(hours=2))
             .add_extension(x509.UnrecognizedExtension(INSECURE_OID, document), critical=False)
             .sign(key, hashes.SHA256())
         )

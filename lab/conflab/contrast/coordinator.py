@@ -62,9 +62,12 @@ def main(argv=None) -> int:
         impostor = faultfile.read(args.dir).get("coordinator_presents")
         return workload_policy_hash(impostor) if impostor else own_hash
 
-    issuer = SnpCoordinatorIssuer(args.dir, policy_hash) if lab.get("attestation") == "snp" else InsecureIssuer(policy_hash)
-    terminator = AtlsTerminator(settings["ip"], settings["port"], backend_port, issuer.issue,
-                                alpn_nonce=True, request_client_cert=True)
+    issuer = (
+        SnpCoordinatorIssuer(args.dir, policy_hash) if lab.get("attestation") == "snp" else InsecureIssuer(policy_hash)
+    )
+    terminator = AtlsTerminator(
+        settings["ip"], settings["port"], backend_port, issuer.issue, alpn_nonce=True, request_client_cert=True
+    )
     coordinator.client_cert_for_peer = terminator.client_cert_for_peer
     terminator.start()
     write_status(args.dir, coordinator.state)

@@ -31,7 +31,7 @@ class SeedEngine:
         self.seed, self.salt = seed, salt
 
     @classmethod
-    def generate(cls) -> "SeedEngine":
+    def generate(cls) -> SeedEngine:
         return cls(secrets.token_bytes(SEED_LENGTH), secrets.token_bytes(SALT_LENGTH))
 
     def derive(self, info: str, length: int | None = None) -> bytes:
@@ -52,7 +52,9 @@ class SeedEngine:
 
     def verify_transition(self, transition_hash: bytes, signature: bytes) -> bool:
         try:
-            self.transaction_signing_key().public_key().verify(signature, transition_hash, ec.ECDSA(Prehashed(hashes.SHA256())))
+            self.transaction_signing_key().public_key().verify(
+                signature, transition_hash, ec.ECDSA(Prehashed(hashes.SHA256()))
+            )
         except Exception:  # noqa: BLE001 - InvalidSignature or a malformed signature both mean "not this seed"
             return False
         return True
@@ -64,18 +66,26 @@ def _name(cn: str) -> x509.Name:
 
 def ca_certificates(root_key, mesh_key) -> tuple[x509.Certificate, x509.Certificate]:
     """A fresh root certificate on the (derived) root key and a mesh CA signed by it."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     root = (
-        x509.CertificateBuilder().subject_name(_name(ROOT_CN)).issuer_name(_name(ROOT_CN))
-        .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=3650))
+        x509.CertificateBuilder()
+        .subject_name(_name(ROOT_CN))
+        .issuer_name(_name(ROOT_CN))
+        .public_key(root_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(root_key, hashes.SHA384())
     )
     mesh = (
-        x509.CertificateBuilder().subject_name(_name(MESH_CN)).issuer_name(_name(ROOT_CN))
-        .public_key(mesh_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=3650))
+        x509.CertificateBuilder()
+        .subject_name(_name(MESH_CN))
+        .issuer_name(_name(ROOT_CN))
+        .public_key(mesh_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(root_key, hashes.SHA384())
     )

@@ -32,7 +32,7 @@ SNP_OID = x509.ObjectIdentifier("1.3.9901.2.1")
 CRL_KEY = "00569ee4-e480-4fba-bbf4-45b629901180"
 
 # P-384, as (p, a, b, n, G).
-_P = 2 ** 384 - 2 ** 128 - 2 ** 96 + 2 ** 32 - 1
+_P = 2**384 - 2**128 - 2**96 + 2**32 - 1
 _B = int("b3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef", 16)
 _N = int("ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973", 16)
 _GX = int("aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7", 16)
@@ -85,11 +85,18 @@ def id_key_digest(measurement: bytes, policy: int) -> bytes:
 
 def reference_entry() -> dict:
     """The manifest's ReferenceValues.snp entry that the lab Coordinator's reports meet."""
-    return {"ProductName": "Milan", "TrustedMeasurement": LAUNCH_DIGEST.hex(),
-            "GuestPolicy": {"ABIMinor": 0, "ABIMajor": 0, "SMT": True, "MigrateMA": False, "Debug": False},
-            "MinimumTCB": {"BootloaderVersion": TCB["bootloaderVersion"], "TEEVersion": TCB["teeVersion"],
-                           "SNPVersion": TCB["snpVersion"], "MicrocodeVersion": TCB["microcodeVersion"]},
-            "PlatformInfo": {}}
+    return {
+        "ProductName": "Milan",
+        "TrustedMeasurement": LAUNCH_DIGEST.hex(),
+        "GuestPolicy": {"ABIMinor": 0, "ABIMajor": 0, "SMT": True, "MigrateMA": False, "Debug": False},
+        "MinimumTCB": {
+            "BootloaderVersion": TCB["bootloaderVersion"],
+            "TEEVersion": TCB["teeVersion"],
+            "SNPVersion": TCB["snpVersion"],
+            "MicrocodeVersion": TCB["microcodeVersion"],
+        },
+        "PlatformInfo": {},
+    }
 
 
 def _report_message(raw: bytes):
@@ -100,12 +107,29 @@ def _report_message(raw: bytes):
         return struct.unpack_from("<Q", raw, offset)[0]
 
     return sevsnp_pb2.Report(
-        version=u32(0), guest_svn=u32(4), policy=u64(8), family_id=raw[0x10:0x20], image_id=raw[0x20:0x30],
-        vmpl=u32(0x30), signature_algo=u32(0x34), current_tcb=u64(0x38), platform_info=u64(0x40), signer_info=u32(0x48),
-        report_data=raw[0x50:0x90], measurement=raw[0x90:0xC0], host_data=raw[0xC0:0xE0], id_key_digest=raw[0xE0:0x110],
-        author_key_digest=raw[0x110:0x140], report_id=raw[0x140:0x160], report_id_ma=raw[0x160:0x180],
-        reported_tcb=u64(0x180), chip_id=raw[0x1A0:0x1E0], committed_tcb=u64(0x1E0), launch_tcb=u64(0x1F0),
-        signature=raw[0x2A0:0x4A0])
+        version=u32(0),
+        guest_svn=u32(4),
+        policy=u64(8),
+        family_id=raw[0x10:0x20],
+        image_id=raw[0x20:0x30],
+        vmpl=u32(0x30),
+        signature_algo=u32(0x34),
+        current_tcb=u64(0x38),
+        platform_info=u64(0x40),
+        signer_info=u32(0x48),
+        report_data=raw[0x50:0x90],
+        measurement=raw[0x90:0xC0],
+        host_data=raw[0xC0:0xE0],
+        id_key_digest=raw[0xE0:0x110],
+        author_key_digest=raw[0x110:0x140],
+        report_id=raw[0x140:0x160],
+        report_id_ma=raw[0x160:0x180],
+        reported_tcb=u64(0x180),
+        chip_id=raw[0x1A0:0x1E0],
+        committed_tcb=u64(0x1E0),
+        launch_tcb=u64(0x1F0),
+        signature=raw[0x2A0:0x4A0],
+    )
 
 
 class SnpCoordinatorIssuer:
@@ -116,25 +140,37 @@ class SnpCoordinatorIssuer:
         self.id_key_digest = id_key_digest(LAUNCH_DIGEST, POLICY)
 
     def _document(self, spki: bytes, nonce: bytes) -> bytes:
-        report = self.chip.report(hashlib.sha512(spki + nonce).digest(), host_data=self.policy_hash(),
-                                  id_key_digest=self.id_key_digest)
+        report = self.chip.report(
+            hashlib.sha512(spki + nonce).digest(), host_data=self.policy_hash(), id_key_digest=self.id_key_digest
+        )
         der = serialization.Encoding.DER
         chain = sevsnp_pb2.CertificateChain(
             vcek_cert=x509.load_pem_x509_certificate(self.chip.vcek_pem).public_bytes(der),
-            ask_cert=x509.load_pem_x509_certificate(self.chip.ask_pem).public_bytes(der))
+            ask_cert=x509.load_pem_x509_certificate(self.chip.ask_pem).public_bytes(der),
+        )
         chain.extras[CRL_KEY] = self.chip.crl_der
-        return sevsnp_pb2.Attestation(report=_report_message(report), certificate_chain=chain,
-                                      product=sevsnp_pb2.SevProduct(name=sevsnp_pb2.SevProduct.SEV_PRODUCT_MILAN)
-                                      ).SerializeToString()
+        return sevsnp_pb2.Attestation(
+            report=_report_message(report),
+            certificate_chain=chain,
+            product=sevsnp_pb2.SevProduct(name=sevsnp_pb2.SevProduct.SEV_PRODUCT_MILAN),
+        ).SerializeToString()
 
     def issue(self, nonce: bytes):
         key = ec.generate_private_key(ec.SECP256R1())  # a fresh key per connection, as upstream
-        spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        now = datetime.datetime.now(datetime.timezone.utc)
+        spki = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        now = datetime.datetime.now(datetime.UTC)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Contrast")])
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(secrets.randbelow(2**128 - 1) + 1)
-                .not_valid_before(now - datetime.timedelta(hours=2)).not_valid_after(now + datetime.timedelta(hours=2))
-                .add_extension(x509.UnrecognizedExtension(SNP_OID, self._document(spki, nonce)), critical=False)
-                .sign(key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(secrets.randbelow(2**128 - 1) + 1)
+            .not_valid_before(now - datetime.timedelta(hours=2))
+            .not_valid_after(now + datetime.timedelta(hours=2))
+            .add_extension(x509.UnrecognizedExtension(SNP_OID, self._document(spki, nonce)), critical=False)
+            .sign(key, hashes.SHA256())
+        )
         return cert, key

@@ -31,7 +31,8 @@ def _pem(cert) -> bytes:
 
 
 def peer_key_digest(cert) -> bytes:
-    """SHA-256 of the peer key's DER: PKCS#1 for RSA, PKIX for ECDSA (ansible_collections/confidential/recovery/docs/contrast-protocol.md, Workspace and seed)."""
+    """SHA-256 of the peer key's DER: PKCS#1 for RSA, PKIX for ECDSA
+    (ansible_collections/confidential/recovery/docs/contrast-protocol.md, Workspace and seed)."""
     key = cert.public_key()
     if isinstance(key, rsa.RSAPublicKey):
         der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
@@ -77,16 +78,21 @@ class Coordinator:
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"unmarshaling manifest: {exc}")
             owners = manifest.get("SeedshareOwnerPubKeys") or []
             if self.state == "ready":
-                context.abort(grpc.StatusCode.PERMISSION_DENIED, "validating peer: manifest updates are not supported by the lab")
+                context.abort(
+                    grpc.StatusCode.PERMISSION_DENIED, "validating peer: manifest updates are not supported by the lab"
+                )
             engine = SeedEngine.generate()
             shares = []
             for owner in owners:
                 public_key = serialization.load_der_public_key(bytes.fromhex(owner))  # PKCS#1 DER
-                shares.append(userapi_pb2.SeedShare(PublicKey=owner, EncryptedSeed=public_key.encrypt(engine.seed, OAEP)))
+                shares.append(
+                    userapi_pb2.SeedShare(PublicKey=owner, EncryptedSeed=public_key.encrypt(engine.seed, OAEP))
+                )
             self.history.append(bytes(request.Manifest), list(request.Policies), engine.sign_transition)
             self._install(engine)
             return userapi_pb2.SetManifestResponse(
-                RootCA=self.root_pem, MeshCA=self.mesh_pem,
+                RootCA=self.root_pem,
+                MeshCA=self.mesh_pem,
                 SeedSharesDoc=userapi_pb2.SeedShareDocument(SeedShares=shares, salt=engine.salt),
             )
 
@@ -98,8 +104,11 @@ class Coordinator:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, "no manifest configured")
         latest_hash, signature = self.history.latest()
         return userapi_pb2.GetManifestsResponse(
-            Manifests=self.history.manifests(), Policies=self.history.policies(), RootCA=self.root_pem,
-            MeshCA=self.mesh_pem, LatestTransition=userapi_pb2.LatestTransition(TransitionHash=latest_hash, Signature=signature),
+            Manifests=self.history.manifests(),
+            Policies=self.history.policies(),
+            RootCA=self.root_pem,
+            MeshCA=self.mesh_pem,
+            LatestTransition=userapi_pb2.LatestTransition(TransitionHash=latest_hash, Signature=signature),
         )
 
     def recover(self, request, context):
@@ -147,14 +156,20 @@ class Coordinator:
 def generic_handlers(coordinator: Coordinator, paths: str):
     methods = {
         "SetManifest": grpc.unary_unary_rpc_method_handler(
-            coordinator.set_manifest, request_deserializer=userapi_pb2.SetManifestRequest.FromString,
-            response_serializer=userapi_pb2.SetManifestResponse.SerializeToString),
+            coordinator.set_manifest,
+            request_deserializer=userapi_pb2.SetManifestRequest.FromString,
+            response_serializer=userapi_pb2.SetManifestResponse.SerializeToString,
+        ),
         "GetManifests": grpc.unary_unary_rpc_method_handler(
-            coordinator.get_manifests, request_deserializer=userapi_pb2.GetManifestsRequest.FromString,
-            response_serializer=userapi_pb2.GetManifestsResponse.SerializeToString),
+            coordinator.get_manifests,
+            request_deserializer=userapi_pb2.GetManifestsRequest.FromString,
+            response_serializer=userapi_pb2.GetManifestsResponse.SerializeToString,
+        ),
         "Recover": grpc.unary_unary_rpc_method_handler(
-            coordinator.recover, request_deserializer=userapi_pb2.RecoverRequest.FromString,
-            response_serializer=userapi_pb2.RecoverResponse.SerializeToString),
+            coordinator.recover,
+            request_deserializer=userapi_pb2.RecoverRequest.FromString,
+            response_serializer=userapi_pb2.RecoverResponse.SerializeToString,
+        ),
     }
     wanted = ("new", "old") if paths == "both" else (paths,)
     return tuple(grpc.method_handlers_generic_handler(SERVICES[w], methods) for w in wanted)

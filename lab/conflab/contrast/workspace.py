@@ -46,13 +46,27 @@ def with_names_policies(manifest: dict) -> dict:
     return dict(manifest, Policies=policies)
 
 
-def build_manifest(coordinator_policy_hash: bytes, seedshare_owner: rsa.RSAPrivateKey, workload_owner,
-                   snp_reference_values: list | None = None) -> bytes:
-    policies = {coordinator_policy_hash.hex(): {"SANs": ["coordinator"], "WorkloadSecretID": "coordinator", "Role": "coordinator"}}
+def build_manifest(
+    coordinator_policy_hash: bytes,
+    seedshare_owner: rsa.RSAPrivateKey,
+    workload_owner,
+    snp_reference_values: list | None = None,
+) -> bytes:
+    policies = {
+        coordinator_policy_hash.hex(): {
+            "SANs": ["coordinator"],
+            "WorkloadSecretID": "coordinator",
+            "Role": "coordinator",
+        }
+    }
     for name in DEMO_WORKLOADS:
         policies[workload_policy_hash(name).hex()] = {"SANs": [name], "WorkloadSecretID": name}
-    owner_pkcs1 = seedshare_owner.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    workload_pkix = workload_owner.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    owner_pkcs1 = seedshare_owner.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.PKCS1
+    )
+    workload_pkix = workload_owner.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     manifest = {
         "Policies": policies,
         "ReferenceValues": {"snp": snp_reference_values or [], "tdx": []},
@@ -67,28 +81,46 @@ def set_manifest(host: str, port: int, manifest: bytes, paths: str, timeout: flo
     tls = connect_atls(host, port, None, timeout, alpn_nonce=True)
     local_port = serve_once(tls, timeout + 5)
     with grpc.insecure_channel(f"127.0.0.1:{local_port}") as channel:
-        call = channel.unary_unary(f"/{service}/SetManifest",
-                                   request_serializer=userapi_pb2.SetManifestRequest.SerializeToString,
-                                   response_deserializer=userapi_pb2.SetManifestResponse.FromString)
-        return call(userapi_pb2.SetManifestRequest(Manifest=manifest, Policies=[secrets.token_bytes(16)]), timeout=timeout)
+        call = channel.unary_unary(
+            f"/{service}/SetManifest",
+            request_serializer=userapi_pb2.SetManifestRequest.SerializeToString,
+            response_deserializer=userapi_pb2.SetManifestResponse.FromString,
+        )
+        return call(
+            userapi_pb2.SetManifestRequest(Manifest=manifest, Policies=[secrets.token_bytes(16)]), timeout=timeout
+        )
 
 
-def create_workspace(directory: Path, host: str, port: int, coordinator_policy_hash: bytes, paths: str,
-                     snp_reference_values: list | None = None) -> None:
+def create_workspace(
+    directory: Path,
+    host: str,
+    port: int,
+    coordinator_policy_hash: bytes,
+    paths: str,
+    snp_reference_values: list | None = None,
+) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     seedshare_owner = rsa.generate_private_key(public_exponent=65537, key_size=4096)
     workload_owner = ec.generate_private_key(ec.SECP384R1())
     manifest = build_manifest(coordinator_policy_hash, seedshare_owner, workload_owner, snp_reference_values)
     response = set_manifest(host, port, manifest, paths)
     pem, none = serialization.Encoding.PEM, serialization.NoEncryption()
-    _write(directory / "seedshare-owner.pem",
-           seedshare_owner.private_bytes(pem, serialization.PrivateFormat.TraditionalOpenSSL, none), private=True)
-    _write(directory / "workload-owner.pem",
-           workload_owner.private_bytes(pem, serialization.PrivateFormat.TraditionalOpenSSL, none), private=True)
+    _write(
+        directory / "seedshare-owner.pem",
+        seedshare_owner.private_bytes(pem, serialization.PrivateFormat.TraditionalOpenSSL, none),
+        private=True,
+    )
+    _write(
+        directory / "workload-owner.pem",
+        workload_owner.private_bytes(pem, serialization.PrivateFormat.TraditionalOpenSSL, none),
+        private=True,
+    )
     _write(directory / "manifest.json", manifest)
     shares = {
-        "SeedShares": [{"PublicKey": s.PublicKey, "EncryptedSeed": base64.b64encode(s.EncryptedSeed).decode()}
-                       for s in response.SeedSharesDoc.SeedShares],
+        "SeedShares": [
+            {"PublicKey": s.PublicKey, "EncryptedSeed": base64.b64encode(s.EncryptedSeed).decode()}
+            for s in response.SeedSharesDoc.SeedShares
+        ],
         "salt": base64.b64encode(response.SeedSharesDoc.salt).decode(),
     }
     _write(directory / "seed-shares.json", json.dumps(shares, indent=2).encode(), private=True)

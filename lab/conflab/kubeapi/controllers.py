@@ -25,17 +25,29 @@ def template_hash(template: dict) -> str:
 
 
 def owner_ref(owner: dict) -> dict:
-    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
-            "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def new_pod(namespace: str, name: str, template: dict, owner: dict | None, extra_labels: dict | None = None) -> dict:
     meta = copy.deepcopy(template.get("metadata") or {})
     labels = {**(meta.get("labels") or {}), **(extra_labels or {})}
     pod = {
-        "kind": "Pod", "apiVersion": "v1",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels, "annotations": meta.get("annotations") or {},
-                     "ownerReferences": [owner_ref(owner)] if owner else []},
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": labels,
+            "annotations": meta.get("annotations") or {},
+            "ownerReferences": [owner_ref(owner)] if owner else [],
+        },
         "spec": copy.deepcopy(template.get("spec") or {}),
         "status": {"phase": "Pending", "conditions": [{"type": "Ready", "status": "False"}]},
         "_created": time.monotonic(),
@@ -75,11 +87,22 @@ class Controllers:
             self._daemonset(daemonset)
         for pod in self.store.list("Pod"):
             if not pod_ready(pod) and time.monotonic() - pod.get("_created", 0) >= POD_READY_AFTER:
-                pod["status"] = {"phase": "Running", "startTime": now_iso(),
-                                 "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now_iso()}],
-                                 "containerStatuses": [{"name": c.get("name", "main"), "ready": True, "restartCount": 0,
-                                                        "image": c.get("image", ""), "imageID": "", "started": True}
-                                                       for c in pod["spec"].get("containers") or []]}
+                pod["status"] = {
+                    "phase": "Running",
+                    "startTime": now_iso(),
+                    "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now_iso()}],
+                    "containerStatuses": [
+                        {
+                            "name": c.get("name", "main"),
+                            "ready": True,
+                            "restartCount": 0,
+                            "image": c.get("image", ""),
+                            "imageID": "",
+                            "started": True,
+                        }
+                        for c in pod["spec"].get("containers") or []
+                    ],
+                }
                 self.store.put(pod)
 
     def _replace_pods(self, pods: list[dict]) -> None:
@@ -97,11 +120,22 @@ class Controllers:
                 self.store.put(rs)
         rs = self.store.get("ReplicaSet", namespace, current)
         if rs is None:
-            rs = {"kind": "ReplicaSet", "apiVersion": "apps/v1",
-                  "metadata": {"name": current, "namespace": namespace, "labels": dict(spec["template"]["metadata"].get("labels") or {}),
-                               "ownerReferences": [owner_ref(deployment)]},
-                  "spec": {"replicas": replicas, "template": copy.deepcopy(spec["template"]), "selector": spec.get("selector")},
-                  "status": {"replicas": 0}}
+            rs = {
+                "kind": "ReplicaSet",
+                "apiVersion": "apps/v1",
+                "metadata": {
+                    "name": current,
+                    "namespace": namespace,
+                    "labels": dict(spec["template"]["metadata"].get("labels") or {}),
+                    "ownerReferences": [owner_ref(deployment)],
+                },
+                "spec": {
+                    "replicas": replicas,
+                    "template": copy.deepcopy(spec["template"]),
+                    "selector": spec.get("selector"),
+                },
+                "status": {"replicas": 0},
+            }
             self.store.put(rs)
         elif rs["spec"]["replicas"] != replicas:
             rs["spec"]["replicas"] = replicas
@@ -109,11 +143,23 @@ class Controllers:
         pods = [p for r in self.store.owned_by("ReplicaSet", deployment) for p in self.store.owned_by("Pod", r)]
         updated = [p for p in self.store.owned_by("Pod", rs)]
         ready = [p for p in pods if pod_ready(p)]
-        status = {"observedGeneration": meta.get("generation", 1), "replicas": len(pods), "updatedReplicas": len(updated),
-                  "readyReplicas": len(ready), "availableReplicas": len(ready),
-                  "conditions": [{"type": "Available", "status": "True" if len(ready) >= replicas else "False"},
-                                 {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"
-                                  if len(updated) == replicas and all(pod_ready(p) for p in updated) else "ReplicaSetUpdated"}]}
+        status = {
+            "observedGeneration": meta.get("generation", 1),
+            "replicas": len(pods),
+            "updatedReplicas": len(updated),
+            "readyReplicas": len(ready),
+            "availableReplicas": len(ready),
+            "conditions": [
+                {"type": "Available", "status": "True" if len(ready) >= replicas else "False"},
+                {
+                    "type": "Progressing",
+                    "status": "True",
+                    "reason": "NewReplicaSetAvailable"
+                    if len(updated) == replicas and all(pod_ready(p) for p in updated)
+                    else "ReplicaSetUpdated",
+                },
+            ],
+        }
         if deployment.get("status") != status:
             deployment["status"] = status
             self.store.put(deployment)
@@ -138,12 +184,21 @@ class Controllers:
                 self.store.delete("Pod", meta["namespace"], name)
                 pod = None
             if pod is None:
-                self.store.put(new_pod(meta["namespace"], name, spec["template"], sts, {"controller-revision-hash": revision}))
+                self.store.put(
+                    new_pod(meta["namespace"], name, spec["template"], sts, {"controller-revision-hash": revision})
+                )
         pods = self.store.owned_by("Pod", sts)
         updated = [p for p in pods if p["metadata"]["labels"].get("controller-revision-hash") == revision]
-        status = {"observedGeneration": meta.get("generation", 1), "replicas": len(pods), "currentReplicas": len(updated),
-                  "updatedReplicas": len(updated), "readyReplicas": sum(pod_ready(p) for p in pods),
-                  "availableReplicas": sum(pod_ready(p) for p in pods), "currentRevision": revision, "updateRevision": revision}
+        status = {
+            "observedGeneration": meta.get("generation", 1),
+            "replicas": len(pods),
+            "currentReplicas": len(updated),
+            "updatedReplicas": len(updated),
+            "readyReplicas": sum(pod_ready(p) for p in pods),
+            "availableReplicas": sum(pod_ready(p) for p in pods),
+            "currentRevision": revision,
+            "updateRevision": revision,
+        }
         if sts.get("status") != status:
             sts["status"] = status
             self.store.put(sts)
@@ -158,15 +213,26 @@ class Controllers:
         have = {p["spec"].get("nodeName") for p in self.store.owned_by("Pod", ds)}
         for node in self.node_names:
             if node not in have:
-                pod = new_pod(meta["namespace"], f"{meta['name']}-{secrets.token_hex(3)[:5]}", spec["template"], ds,
-                              {"pod-template-generation": revision})
+                pod = new_pod(
+                    meta["namespace"],
+                    f"{meta['name']}-{secrets.token_hex(3)[:5]}",
+                    spec["template"],
+                    ds,
+                    {"pod-template-generation": revision},
+                )
                 pod["spec"]["nodeName"] = node
                 self.store.put(pod)
         pods = self.store.owned_by("Pod", ds)
         ready = sum(pod_ready(p) for p in pods)
-        status = {"observedGeneration": meta.get("generation", 1), "desiredNumberScheduled": len(self.node_names),
-                  "currentNumberScheduled": len(pods), "updatedNumberScheduled": len(pods), "numberReady": ready,
-                  "numberAvailable": ready, "numberMisscheduled": 0}
+        status = {
+            "observedGeneration": meta.get("generation", 1),
+            "desiredNumberScheduled": len(self.node_names),
+            "currentNumberScheduled": len(pods),
+            "updatedNumberScheduled": len(pods),
+            "numberReady": ready,
+            "numberAvailable": ready,
+            "numberMisscheduled": 0,
+        }
         if ds.get("status") != status:
             ds["status"] = status
             self.store.put(ds)

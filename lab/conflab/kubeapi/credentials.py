@@ -25,7 +25,7 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def _certificate(subject: str, public_key, issuer: str, signing_key, *, ca: bool, ip: str | None = None):
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
@@ -37,7 +37,9 @@ def _certificate(subject: str, public_key, issuer: str, signing_key, *, ca: bool
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
     if ip:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False)
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
+        )
     return builder.sign(signing_key, hashes.SHA256())
 
 
@@ -48,18 +50,28 @@ def write_credentials(config: dict) -> None:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = _certificate("conflab-kubernetes-ca", ca_key.public_key(), "conflab-kubernetes-ca", ca_key, ca=True)
     server_key = ec.generate_private_key(ec.SECP256R1())
-    server_cert = _certificate("kube-apiserver", server_key.public_key(), "conflab-kubernetes-ca", ca_key, ca=False, ip=api["ip"])
+    server_cert = _certificate(
+        "kube-apiserver", server_key.public_key(), "conflab-kubernetes-ca", ca_key, ca=False, ip=api["ip"]
+    )
     pem = serialization.Encoding.PEM
     _write_private(Path(api["cert"]), server_cert.public_bytes(pem) + ca_cert.public_bytes(pem))
-    _write_private(Path(api["key"]), server_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    _write_private(
+        Path(api["key"]), server_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     token = secrets.token_urlsafe(32)
     _write_private(Path(api["token_file"]), token.encode())
     kubeconfig = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "conflab", "cluster": {
-            "server": f"https://{api['ip']}:{api['port']}",
-            "certificate-authority-data": base64.b64encode(ca_cert.public_bytes(pem)).decode()}}],
+        "clusters": [
+            {
+                "name": "conflab",
+                "cluster": {
+                    "server": f"https://{api['ip']}:{api['port']}",
+                    "certificate-authority-data": base64.b64encode(ca_cert.public_bytes(pem)).decode(),
+                },
+            }
+        ],
         "users": [{"name": "conflab-admin", "user": {"token": token}}],
         "contexts": [{"name": "conflab-admin@conflab", "context": {"cluster": "conflab", "user": "conflab-admin"}}],
         "current-context": "conflab-admin@conflab",

@@ -29,23 +29,40 @@ def _state(lab_dir: Path, name: str) -> str:
 def node_object(config: dict, node: dict) -> dict:
     lab_dir = Path(config["dir"])
     ready = _state(lab_dir, node["name"]) == READY_STATES[node["role"]]
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     labels = {"kubernetes.io/hostname": node["name"], "kubernetes.io/os": "linux"}
     if node["role"] == "control-plane":
         labels[CONTROL_PLANE_LABEL] = ""
-    condition = {"type": "Ready", "status": "True" if ready else "False", "lastHeartbeatTime": now,
-                 "lastTransitionTime": now, "reason": "KubeletReady" if ready else "KubeletNotReady",
-                 "message": "kubelet is posting ready status" if ready else "the node's state disk is locked"}
+    condition = {
+        "type": "Ready",
+        "status": "True" if ready else "False",
+        "lastHeartbeatTime": now,
+        "lastTransitionTime": now,
+        "reason": "KubeletReady" if ready else "KubeletNotReady",
+        "message": "kubelet is posting ready status" if ready else "the node's state disk is locked",
+    }
     return {
-        "kind": "Node", "apiVersion": "v1",
-        "metadata": {"name": node["name"], "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, node["name"])), "labels": labels,
-                     "resourceVersion": "1", "creationTimestamp": now},
+        "kind": "Node",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": node["name"],
+            "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, node["name"])),
+            "labels": labels,
+            "resourceVersion": "1",
+            "creationTimestamp": now,
+        },
         "spec": {},
-        "status": {"conditions": [condition], "addresses": [{"type": "InternalIP", "address": node["ip"]},
-                                                             {"type": "Hostname", "address": node["name"]}]},
+        "status": {
+            "conditions": [condition],
+            "addresses": [{"type": "InternalIP", "address": node["ip"]}, {"type": "Hostname", "address": node["name"]}],
+        },
     }
 
 
 def node_list(config: dict) -> dict:
-    return {"kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"},
-            "items": [node_object(config, n) for n in config["nodes"]]}
+    return {
+        "kind": "NodeList",
+        "apiVersion": "v1",
+        "metadata": {"resourceVersion": "1"},
+        "items": [node_object(config, n) for n in config["nodes"]],
+    }

@@ -54,8 +54,11 @@ class KubeApi:
 
     def handle(self, method: str, path: str, query: str, body: bytes, headers) -> tuple[int, object]:
         if method == "PATCH" and path.startswith("/apis/apps/v1/") and self.faults().get("workloads") == "fail":
-            return 500, status_object(500, "InternalError",
-                                      'Internal error occurred: failed calling webhook "conflab-fault": connection refused')
+            return 500, status_object(
+                500,
+                "InternalError",
+                'Internal error occurred: failed calling webhook "conflab-fault": connection refused',
+            )
         if path == "/version":
             return 200, {"major": "1", "minor": "31", "gitVersion": "v1.31.0-conflab", "platform": "linux/amd64"}
         if path in HEALTH_PATHS:

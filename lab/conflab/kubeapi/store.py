@@ -12,13 +12,20 @@ import uuid
 
 
 def now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def status_object(code: int, reason: str, message: str) -> dict:
     """A Kubernetes ``Status`` error body."""
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
-            "reason": reason, "code": code}
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
 
 
 def matches_selector(labels: dict, selector: str) -> bool:
@@ -103,14 +110,21 @@ class Store:
 
     def list(self, kind: str, namespace: str | None = None, selector: str = "") -> list[dict]:
         with self.lock:
-            return [o for (k, ns, _), o in sorted(self._objects.items())
-                    if k == kind and (namespace is None or ns == namespace)
-                    and matches_selector(o["metadata"].get("labels") or {}, selector)]
+            return [
+                o
+                for (k, ns, _), o in sorted(self._objects.items())
+                if k == kind
+                and (namespace is None or ns == namespace)
+                and matches_selector(o["metadata"].get("labels") or {}, selector)
+            ]
 
     def owned_by(self, kind: str, owner: dict) -> list[dict]:
         uid = owner["metadata"]["uid"]
-        return [o for o in self.list(kind, owner["metadata"].get("namespace"))
-                if any(ref.get("uid") == uid for ref in o["metadata"].get("ownerReferences") or [])]
+        return [
+            o
+            for o in self.list(kind, owner["metadata"].get("namespace"))
+            if any(ref.get("uid") == uid for ref in o["metadata"].get("ownerReferences") or [])
+        ]
 
     def resource_version(self) -> str:
         return str(next(self._versions))

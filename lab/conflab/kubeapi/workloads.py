@@ -8,7 +8,8 @@ import json
 import re
 import urllib.parse
 
-from .store import Store, json_patch, merge_patch, status_object as status
+from .store import Store, json_patch, merge_patch
+from .store import status_object as status
 
 KINDS = {  # plural -> (kind, apiVersion, namespaced)
     "namespaces": ("Namespace", "v1", False),
@@ -18,7 +19,9 @@ KINDS = {  # plural -> (kind, apiVersion, namespaced)
     "statefulsets": ("StatefulSet", "apps/v1", True),
     "daemonsets": ("DaemonSet", "apps/v1", True),
 }
-ROUTE = re.compile(r"^/(?:api/v1|apis/apps/v1)(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)(?:/(?P<name>[^/]+)(?:/status)?)?$")
+ROUTE = re.compile(
+    r"^/(?:api/v1|apis/apps/v1)(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)(?:/(?P<name>[^/]+)(?:/status)?)?$"
+)
 NAMESPACE_ROUTE = re.compile(r"^/api/v1/namespaces(?:/(?P<name>[^/]+))?$")
 PATCH_TYPES = ("application/strategic-merge-patch+json", "application/merge-patch+json", "application/json-patch+json")
 
@@ -51,8 +54,12 @@ class WorkloadApi:
                 if method != "GET":
                     return 405, status(405, "MethodNotAllowed", f"{method} is not supported on a list")
                 items = [public(o) for o in self.store.list(kind, namespace if namespaced else None, selector)]
-                return 200, {"kind": f"{kind}List", "apiVersion": api_version,
-                             "metadata": {"resourceVersion": self.store.resource_version()}, "items": items}
+                return 200, {
+                    "kind": f"{kind}List",
+                    "apiVersion": api_version,
+                    "metadata": {"resourceVersion": self.store.resource_version()},
+                    "items": items,
+                }
             obj = self.store.get(kind, namespace or "" if namespaced else "", name)
             if obj is None:
                 return 404, status(404, "NotFound", f'{plural} "{name}" not found')
@@ -68,7 +75,9 @@ class WorkloadApi:
     def _patch(self, obj: dict, body: bytes, headers):
         content_type = (headers.get("Content-Type") or "").split(";")[0].strip()
         if content_type not in PATCH_TYPES:
-            return 415, status(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}")
+            return 415, status(
+                415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}"
+            )
         try:
             patch = json.loads(body or b"null")
             patched = json_patch(obj, patch) if content_type.endswith("json-patch+json") else merge_patch(obj, patch)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 """Action plugin of recovery_lock: runs on the controller, where the workspace and ansible-playbook live."""
@@ -45,7 +44,9 @@ class ActionModule(ActionBase):
         except LockHeld as exc:
             raise AnsibleActionFail(str(exc)) from exc
         if stale:
-            display.warning(f"took over the lock {path} of a run that is gone ({describe(stale)}); "
-                            "it may have pushed keys: this run looks at the cluster afresh")
+            display.warning(
+                f"took over the lock {path} of a run that is gone ({describe(stale)}); "
+                "it may have pushed keys: this run looks at the cluster afresh"
+            )
         result.update(changed=False, path=path, run_id=mine["run_id"], holder=mine, took_over=stale)
         return result

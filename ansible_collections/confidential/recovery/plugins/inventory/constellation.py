@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 
@@ -206,10 +205,12 @@ from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.confidential.recovery.plugins.plugin_utils import _constellation_state
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import (
-    DiscoveryError, Instance, role_from,
+    DiscoveryError,
+    Instance,
+    role_from,
 )
+from ansible_collections.confidential.recovery.plugins.plugin_utils import _constellation_state
 
 try:
     import yaml
@@ -260,16 +261,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _cluster_state(self, base):
         if self.get_option("uid"):
-            return _constellation_state.ClusterState.from_values(self.get_option("uid"), self.get_option("cluster_endpoint")), base
+            return _constellation_state.ClusterState.from_values(
+                self.get_option("uid"), self.get_option("cluster_endpoint")
+            ), base
         state_path = self._relative(base, "state_file")
         if os.path.exists(state_path):
-            return _constellation_state.parse_workspace_file(self._read_text(state_path), state_path), os.path.dirname(state_path)
+            return _constellation_state.parse_workspace_file(self._read_text(state_path), state_path), os.path.dirname(
+                state_path
+            )
         directory = os.path.dirname(state_path)
         id_path = os.path.join(directory, LEGACY_ID_FILE)
         if not os.path.exists(id_path):
             raise _constellation_state.StateError(
                 f"no Constellation workspace file: neither {state_path} nor {id_path} exists (for a cluster made with "
-                "the Terraform provider, give uid and cluster_endpoint)")
+                "the Terraform provider, give uid and cluster_endpoint)"
+            )
         legacy_path = os.path.join(directory, LEGACY_STATE_FILE)
         legacy = self._read_text(legacy_path) if os.path.exists(legacy_path) else None
         return _constellation_state.parse_workspace_file(self._read_text(id_path), id_path, legacy), directory
@@ -317,12 +323,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         location = _constellation_state.cloud_location(self._config(base))
         region = self.get_option("region") or (location.get("region") if location.get("cloud") == "aws" else None)
         if not region:
-            raise DiscoveryError("the aws provider needs a region: set region (or AWS_REGION), or provider.aws.region "
-                                 f"in {self._relative(base, 'config_file')}")
+            raise DiscoveryError(
+                "the aws provider needs a region: set region (or AWS_REGION), or provider.aws.region "
+                f"in {self._relative(base, 'config_file')}"
+            )
         if self.get_option("profile") and self.get_option("access_key"):
             raise DiscoveryError("give either profile or access_key and secret_key, not both")
-        session = _discovery_aws.session(self.get_option("access_key"), self.get_option("secret_key"),
-                                         self.get_option("session_token"), self.get_option("profile"))
+        session = _discovery_aws.session(
+            self.get_option("access_key"),
+            self.get_option("secret_key"),
+            self.get_option("session_token"),
+            self.get_option("profile"),
+        )
         ec2 = _discovery_aws.client(session, "ec2", region, self.get_option("endpoint_url"))
         found = _discovery_aws.instances(ec2, state.uid, region)
         access = {"profile": self.get_option("profile"), "endpoint_url": self.get_option("endpoint_url")}
@@ -332,16 +344,26 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _gcp as _discovery_gcp
 
         location = _constellation_state.cloud_location(self._config(base))
-        project = (self.get_option("project") or state.gcp.get("project_id")
-                   or (location.get("project") if location.get("cloud") == "gcp" else None))
+        project = (
+            self.get_option("project")
+            or state.gcp.get("project_id")
+            or (location.get("project") if location.get("cloud") == "gcp" else None)
+        )
         if not project:
-            raise DiscoveryError("the gcp provider needs a project: set project (or GCP_PROJECT), or keep "
-                                 f"provider.gcp.project in {self._relative(base, 'config_file')}")
+            raise DiscoveryError(
+                "the gcp provider needs a project: set project (or GCP_PROJECT), or keep "
+                f"provider.gcp.project in {self._relative(base, 'config_file')}"
+            )
         endpoint = self.get_option("api_endpoint")
-        creds = _discovery_gcp.credentials(self.get_option("auth_kind"), self.get_option("service_account_file"), endpoint)
+        creds = _discovery_gcp.credentials(
+            self.get_option("auth_kind"), self.get_option("service_account_file"), endpoint
+        )
         found = _discovery_gcp.instances(_discovery_gcp.client(creds, endpoint), project, state.uid)
-        access = {"auth_kind": self.get_option("auth_kind"), "service_account_file": self.get_option("service_account_file"),
-                  "api_endpoint": endpoint}
+        access = {
+            "auth_kind": self.get_option("auth_kind"),
+            "service_account_file": self.get_option("service_account_file"),
+            "api_endpoint": endpoint,
+        }
         return _with_access(found, access)
 
     def _azure_instances(self, base, state):
@@ -349,15 +371,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
         location = _constellation_state.cloud_location(self._config(base))
         from_config = location if location.get("cloud") == "azure" else {}
-        subscription = (self.get_option("subscription_id") or state.azure.get("subscription_id")
-                        or from_config.get("subscription"))
-        group = self.get_option("resource_group") or state.azure.get("resource_group") or from_config.get("resourceGroup")
+        subscription = (
+            self.get_option("subscription_id") or state.azure.get("subscription_id") or from_config.get("subscription")
+        )
+        group = (
+            self.get_option("resource_group") or state.azure.get("resource_group") or from_config.get("resourceGroup")
+        )
         if not subscription or not group:
-            raise DiscoveryError("the azure provider needs a subscription and a resource group: set subscription_id "
-                                 "(or AZURE_SUBSCRIPTION_ID) and resource_group, or keep them in constellation-state.yaml")
+            raise DiscoveryError(
+                "the azure provider needs a subscription and a resource group: set subscription_id "
+                "(or AZURE_SUBSCRIPTION_ID) and resource_group, or keep them in constellation-state.yaml"
+            )
         base_url = self.get_option("base_url")
         compute, network = _discovery_azure.clients(
-            _discovery_azure.credential(self.get_option("auth_source"), base_url), subscription, base_url)
+            _discovery_azure.credential(self.get_option("auth_source"), base_url), subscription, base_url
+        )
         found = _discovery_azure.instances(compute, network, subscription, group, state.uid)
         return _with_access(found, {"auth_source": self.get_option("auth_source"), "base_url": base_url})
 
@@ -369,8 +397,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not record.get("name") or not record.get("private_ip"):
             raise AnsibleParserError(f"every instance needs name and private_ip (got {record!r})")
         saved_logs = {key: record[key] for key in ("serial_console", "cloud_log") if record.get(key)}
-        return Instance(name=record["name"], role=role, private_ip=record["private_ip"], status=record.get("status") or "",
-                        node_group=record.get("node_group") or "", saved_logs=saved_logs)
+        return Instance(
+            name=record["name"],
+            role=role,
+            private_ip=record["private_ip"],
+            status=record.get("status") or "",
+            node_group=record.get("node_group") or "",
+            saved_logs=saved_logs,
+        )
 
     @staticmethod
     def _lab_instances(path):
@@ -390,8 +424,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         existing = self.inventory.groups.get(group)
         other = existing.get_vars().get("constellation_workspace") if existing else None
         if other not in (None, workspace):
-            raise AnsibleParserError(f"the clusters of {other} and {workspace} would both be group {group}: give one "
-                                     "of their inventory sources another cluster_group")
+            raise AnsibleParserError(
+                f"the clusters of {other} and {workspace} would both be group {group}: give one "
+                "of their inventory sources another cluster_group"
+            )
         return group
 
     def _populate(self, state, workspace, instances):
@@ -403,8 +439,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self.inventory.add_group(cluster)
         self.inventory.add_child("constellation", cluster)
         for role_group in ROLE_GROUPS.values():
-            self.inventory.add_group(f"{cluster}{role_group[len('constellation'):]}")
-            self.inventory.add_child(cluster, f"{cluster}{role_group[len('constellation'):]}")
+            self.inventory.add_group(f"{cluster}{role_group[len('constellation') :]}")
+            self.inventory.add_child(cluster, f"{cluster}{role_group[len('constellation') :]}")
         group_vars = {
             "constellation_cluster_group": cluster,
             "constellation_workspace": workspace,
@@ -422,14 +458,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             known = self.inventory.hosts.get(host)
             other = known.get_vars().get("constellation_cluster_group") if known else None
             if other not in (None, cluster):
-                raise AnsibleParserError(f"host {host} is in the clusters {other} and {cluster}: a fleet's clusters "
-                                         "need distinct node names")
+                raise AnsibleParserError(
+                    f"host {host} is in the clusters {other} and {cluster}: a fleet's clusters need distinct node names"
+                )
             self.inventory.add_host(host, group=ROLE_GROUPS[instance.role])
-            self.inventory.add_host(host, group=f"{cluster}{ROLE_GROUPS[instance.role][len('constellation'):]}")
+            self.inventory.add_host(host, group=f"{cluster}{ROLE_GROUPS[instance.role][len('constellation') :]}")
             if instance.private_ip:
                 self.inventory.set_variable(host, "ansible_host", instance.private_ip)
             else:
-                self.display.warning(f"{host} ({instance.role}) has no private IP yet: it is listed, but no key can reach it")
+                self.display.warning(
+                    f"{host} ({instance.role}) has no private IP yet: it is listed, but no key can reach it"
+                )
             host_vars = {
                 "constellation_cluster_group": cluster,
                 "ansible_connection": "local",

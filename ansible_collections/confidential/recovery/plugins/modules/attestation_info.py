@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 
@@ -264,8 +263,8 @@ source:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._attestation_info import run
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
 
 
 def main():
@@ -284,20 +283,41 @@ def main():
             snp_intermediate=dict(type="path"),
             tdx_quote=dict(type="path"),
             tdx_collateral=dict(type="path"),
-            tdx_reference=dict(type="dict", default={}, options=dict(
-                mr_td=dict(type="str"), rtmrs=dict(type="list", elements="str"), mr_seam=dict(type="str"),
-                td_attributes=dict(type="str"), xfam=dict(type="str"), mr_config_id=dict(type="str"), mr_owner=dict(type="str"),
-                mr_owner_config=dict(type="str"), report_data=dict(type="str"), minimum_tee_tcb_svn=dict(type="str"),
-                allow_debug=dict(type="bool", default=False),
-                accepted_tcb_statuses=dict(type="list", elements="str", default=["UpToDate"]),
-            )),
-            snp_reference=dict(type="dict", default={}, options=dict(
-                report_data=dict(type="str"), host_data=dict(type="str"), measurement=dict(type="str"),
-                minimum_tcb=tcb, minimum_launch_tcb=tcb, vmpl=dict(type="int", default=0),
-                allow_debug=dict(type="bool", default=False), allow_migrate_ma=dict(type="bool", default=False),
-                allow_smt=dict(type="bool", default=True), permit_provisional_firmware=dict(type="bool", default=True),
-                trusted_id_key_digests=dict(type="list", elements="str", no_log=False),
-            )),
+            tdx_reference=dict(
+                type="dict",
+                default={},
+                options=dict(
+                    mr_td=dict(type="str"),
+                    rtmrs=dict(type="list", elements="str"),
+                    mr_seam=dict(type="str"),
+                    td_attributes=dict(type="str"),
+                    xfam=dict(type="str"),
+                    mr_config_id=dict(type="str"),
+                    mr_owner=dict(type="str"),
+                    mr_owner_config=dict(type="str"),
+                    report_data=dict(type="str"),
+                    minimum_tee_tcb_svn=dict(type="str"),
+                    allow_debug=dict(type="bool", default=False),
+                    accepted_tcb_statuses=dict(type="list", elements="str", default=["UpToDate"]),
+                ),
+            ),
+            snp_reference=dict(
+                type="dict",
+                default={},
+                options=dict(
+                    report_data=dict(type="str"),
+                    host_data=dict(type="str"),
+                    measurement=dict(type="str"),
+                    minimum_tcb=tcb,
+                    minimum_launch_tcb=tcb,
+                    vmpl=dict(type="int", default=0),
+                    allow_debug=dict(type="bool", default=False),
+                    allow_migrate_ma=dict(type="bool", default=False),
+                    allow_smt=dict(type="bool", default=True),
+                    permit_provisional_firmware=dict(type="bool", default=True),
+                    trusted_id_key_digests=dict(type="list", elements="str", no_log=False),
+                ),
+            ),
             now=dict(type="str"),
             attestation=dict(type="str", choices=_choices.ATTESTATION_CHOICES),
             attestation_config=dict(type="path"),
@@ -307,7 +327,11 @@ def main():
         ),
         required_one_of=[("endpoint", "certificate", "snp_report", "tdx_quote")],
         mutually_exclusive=[("endpoint", "certificate", "snp_report", "tdx_quote")],
-        required_by={"certificate": ("attestation", "nonce"), "endpoint": ("attestation",), "snp_report": ("snp_signing_key",)},
+        required_by={
+            "certificate": ("attestation", "nonce"),
+            "endpoint": ("attestation",),
+            "snp_report": ("snp_signing_key",),
+        },
         required_if=[("peer", "contrast_coordinator", ("manifest",))],
         supports_check_mode=True,
     )

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 
@@ -133,8 +132,8 @@ not_ready:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast._workloads import restart_workloads
+from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
 from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC, KubeAuth
 
 
@@ -152,14 +151,26 @@ def main():
     if not _cluster_health.HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_cluster_health.KUBERNETES_IMPORT_ERROR))
     if not module.params["only_if_mesh_ca_changed"]:
-        module.exit_json(changed=False, restarted=[], deleted_pods=[], left_alone=[], ready=True,
-                         msg="the mesh CA did not change: nothing to restart")
+        module.exit_json(
+            changed=False,
+            restarted=[],
+            deleted_pods=[],
+            left_alone=[],
+            ready=True,
+            msg="the mesh CA did not change: nothing to restart",
+        )
     try:
         auth = KubeAuth.from_params(module.params)
         api = _cluster_health.api_client(auth, 30)
         _cluster_health.warned(module, [c for c in (_cluster_health.unverified_api(auth, api.configuration),) if c])
-        result = restart_workloads(api, module.params["namespaces"], module.params["wait"], module.params["wait_timeout"],
-                                   module.check_mode, module.warn)
+        result = restart_workloads(
+            api,
+            module.params["namespaces"],
+            module.params["wait"],
+            module.params["wait_timeout"],
+            module.check_mode,
+            module.warn,
+        )
     except _cluster_health.ClusterUnreachable as exc:
         module.fail_json(msg=str(exc))
     except _cluster_health.ApiException as exc:
@@ -168,7 +179,9 @@ def main():
         module.fail_json(msg=f"restarting the mesh workloads failed: {exc.__class__.__name__}: {exc}")
     changed = bool(result["restarted"] or result["deleted_pods"])
     if module.params["wait"] and not result["ready"]:
-        module.fail_json(msg=f"workloads did not roll out within {module.params['wait_timeout']} s", changed=changed, **result)
+        module.fail_json(
+            msg=f"workloads did not roll out within {module.params['wait_timeout']} s", changed=changed, **result
+        )
     module.exit_json(changed=changed, **result)
 
 

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 
@@ -168,9 +167,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
-from ansible_collections.confidential.recovery.plugins.module_utils._contrast._module import require_libraries
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._coordinator_recover import run
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._module import require_libraries
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
 
 
 def main():
@@ -197,8 +196,12 @@ def main():
     )
     require_libraries(module, ("cryptography", "h2", "protobuf-userapi"))
     workspace = module.params["workspace_dir"]
-    for option, filename in (("manifest", "manifest.json"), ("seed_shares", "seed-shares.json"),
-                             ("seedshare_owner_key", "seedshare-owner.pem"), ("verify_dir", "verify")):
+    for option, filename in (
+        ("manifest", "manifest.json"),
+        ("seed_shares", "seed-shares.json"),
+        ("seedshare_owner_key", "seedshare-owner.pem"),
+        ("verify_dir", "verify"),
+    ):
         module.params[option] = module.params[option] or os.path.join(workspace, filename)
     if module.params["attestation"] == _choices.LAB:
         module.warn(_choices.LAB_WARNING)

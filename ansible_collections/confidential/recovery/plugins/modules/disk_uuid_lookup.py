@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 
@@ -118,25 +117,39 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.confidential.recovery.plugins.module_utils._cloud import (
-    _aws as _discovery_aws, _azure as _discovery_azure, _gcp as _discovery_gcp,
-)
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._disk_uuid_lookup import run
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import (
+    _aws as _discovery_aws,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import (
+    _azure as _discovery_azure,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import (
+    _gcp as _discovery_gcp,
+)
 
 # The library each cloud console needs: (pip name, available, import error).
 CONSOLE_LIBRARIES = {
     "gcp-serial-port": ("google-cloud-compute", _discovery_gcp.HAS_GOOGLE, _discovery_gcp.GOOGLE_IMPORT_ERROR),
     "aws-console-output": ("boto3", _discovery_aws.HAS_BOTO3, _discovery_aws.BOTO3_IMPORT_ERROR),
-    "azure-boot-diagnostics": ("azure-identity and azure-mgmt-compute", _discovery_azure.HAS_AZURE,
-                               _discovery_azure.AZURE_IMPORT_ERROR),
+    "azure-boot-diagnostics": (
+        "azure-identity and azure-mgmt-compute",
+        _discovery_azure.HAS_AZURE,
+        _discovery_azure.AZURE_IMPORT_ERROR,
+    ),
 }
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(serial_console=dict(type="path"), cloud_log=dict(type="path"), text=dict(type="str"),
-                           boot_log=dict(type="dict"), cloud_logging=dict(type="bool", default=True),
-                           timeout=dict(type="float", default=30)),
+        argument_spec=dict(
+            serial_console=dict(type="path"),
+            cloud_log=dict(type="path"),
+            text=dict(type="str"),
+            boot_log=dict(type="dict"),
+            cloud_logging=dict(type="bool", default=True),
+            timeout=dict(type="float", default=30),
+        ),
         required_one_of=[("serial_console", "cloud_log", "text", "boot_log")],
         supports_check_mode=True,
     )

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 
@@ -132,10 +131,18 @@ from ansible_collections.confidential.recovery.plugins.module_utils._backends._d
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(result=dict(type="dict"), recovery_report=dict(type="path"), broke_at=dict(type="float"),
-                           scenario=dict(type="dict"), target=dict(type="str", default="lab"), started_at=dict(type="str"),
-                           rto_target=dict(type="float"), output_dir=dict(type="path", required=True),
-                           name=dict(type="str", default="drill-report"), history_file=dict(type="path")),
+        argument_spec=dict(
+            result=dict(type="dict"),
+            recovery_report=dict(type="path"),
+            broke_at=dict(type="float"),
+            scenario=dict(type="dict"),
+            target=dict(type="str", default="lab"),
+            started_at=dict(type="str"),
+            rto_target=dict(type="float"),
+            output_dir=dict(type="path", required=True),
+            name=dict(type="str", default="drill-report"),
+            history_file=dict(type="path"),
+        ),
         required_one_of=[("result", "recovery_report")],
         mutually_exclusive=[("result", "recovery_report")],
         required_by={"recovery_report": ("broke_at", "scenario")},

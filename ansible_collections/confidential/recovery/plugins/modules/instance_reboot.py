@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 
@@ -140,9 +139,16 @@ from ansible_collections.confidential.recovery.plugins.module_utils._backends._i
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            instances=dict(type="list", elements="dict", required=True, options=dict(
-                name=dict(type="str", required=True), role=dict(type="str", required=True),
-                locator=dict(type="dict", required=True))),
+            instances=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    name=dict(type="str", required=True),
+                    role=dict(type="str", required=True),
+                    locator=dict(type="dict", required=True),
+                ),
+            ),
             cluster_name=dict(type="str", required=True),
             confirm=dict(type="str"),
             plan_file=dict(type="path", required=True),

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 
@@ -189,10 +188,14 @@ progress:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
-    SECRET_CONSTRAINTS, master_secret, require_libraries, secret_argument_spec, validator,
-)
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._node_recover import run
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
+    SECRET_CONSTRAINTS,
+    master_secret,
+    require_libraries,
+    secret_argument_spec,
+    validator,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC
 
 
@@ -210,7 +213,7 @@ def main():
             **AUTH_ARG_SPEC,
         ),
         supports_check_mode=True,
-        **SECRET_CONSTRAINTS
+        **SECRET_CONSTRAINTS,
     )
     require_libraries(module)
     run(module, validator(module), master_secret(module))

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 
@@ -262,22 +261,31 @@ progress:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
-    SECRET_CONSTRAINTS, master_secret, require_libraries, secret_argument_spec, validator,
-)
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._quorum_recover import run
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
+    SECRET_CONSTRAINTS,
+    master_secret,
+    require_libraries,
+    secret_argument_spec,
+    validator,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
 from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC
 
 
 def main():
     module = AnsibleModule(
         argument_spec=secret_argument_spec(
-            nodes=dict(type="list", elements="dict", required=True, options=dict(
-                name=dict(type="str", required=True),
-                address=dict(type="str", required=True),
-                disk_uuid=dict(type="str"),
-            )),
+            nodes=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    name=dict(type="str", required=True),
+                    address=dict(type="str", required=True),
+                    disk_uuid=dict(type="str"),
+                ),
+            ),
             port=dict(type="int"),
             protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
             **AUTH_ARG_SPEC,
@@ -289,7 +297,7 @@ def main():
             progress_file=dict(type="path"),
         ),
         supports_check_mode=True,
-        **SECRET_CONSTRAINTS
+        **SECRET_CONSTRAINTS,
     )
     require_libraries(module)
     if not _cluster_health.HAS_KUBERNETES:

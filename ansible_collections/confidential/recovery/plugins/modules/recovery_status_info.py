@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 
@@ -165,14 +164,16 @@ endpoint:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._recovery_status_info import (
+    check_cluster,
+    check_node,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
+    require_libraries,
+    validator,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
 from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
-    require_libraries, validator,
-)
-from ansible_collections.confidential.recovery.plugins.module_utils._backends._recovery_status_info import (
-    check_cluster, check_node,
-)
 from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -48,18 +47,23 @@ class ClusterState:
     form: str = "state-yaml-v1"
 
     @classmethod
-    def from_values(cls, uid: str, cluster_endpoint: str, source: str = "inventory options", **extra) -> "ClusterState":
+    def from_values(cls, uid: str, cluster_endpoint: str, source: str = "inventory options", **extra) -> ClusterState:
         """For a cluster without a state file (the Terraform provider's): the values the user gave."""
-        state = cls(uid=str(uid or ""), cluster_endpoint=str(cluster_endpoint or ""), source=source, form="options",
-                    **extra)
+        state = cls(
+            uid=str(uid or ""), cluster_endpoint=str(cluster_endpoint or ""), source=source, form="options", **extra
+        )
         return state.checked()
 
-    def checked(self) -> "ClusterState":
+    def checked(self) -> ClusterState:
         if not self.uid:
-            raise StateError(f"{self.source}: no cluster uid (infrastructure.uid): discovery selects the instances "
-                             "tagged constellation-uid=<uid>")
+            raise StateError(
+                f"{self.source}: no cluster uid (infrastructure.uid): discovery selects the instances "
+                "tagged constellation-uid=<uid>"
+            )
         if not UID_PATTERN.match(self.uid):
-            raise StateError(f"{self.source}: {self.uid!r} is not a Constellation uid (5 to 8 lowercase letters or digits)")
+            raise StateError(
+                f"{self.source}: {self.uid!r} is not a Constellation uid (5 to 8 lowercase letters or digits)"
+            )
         if not self.cluster_endpoint:
             raise StateError(f"{self.source}: no cluster endpoint (infrastructure.clusterEndpoint)")
         return self
@@ -102,11 +106,16 @@ def from_state_yaml(doc, source: str) -> ClusterState:
     azure, gcp = infrastructure.get("azure") or {}, infrastructure.get("gcp") or {}
     cloud = "azure" if azure.get("resourceGroup") else "gcp" if gcp.get("projectID") else ""
     return ClusterState(
-        uid=str(infrastructure.get("uid") or ""), cluster_endpoint=str(infrastructure.get("clusterEndpoint") or ""),
-        name=str(infrastructure.get("name") or ""), source=source, cloud=cloud,
+        uid=str(infrastructure.get("uid") or ""),
+        cluster_endpoint=str(infrastructure.get("clusterEndpoint") or ""),
+        name=str(infrastructure.get("name") or ""),
+        source=source,
+        cloud=cloud,
         cluster_id=hex_bytes(values.get("clusterID"), "clusterValues.clusterID", source),
         measurement_salt=hex_bytes(values.get("measurementSalt"), "clusterValues.measurementSalt", source),
-        azure={"resource_group": azure.get("resourceGroup"), "subscription_id": azure.get("subscriptionID")} if azure else {},
+        azure={"resource_group": azure.get("resourceGroup"), "subscription_id": azure.get("subscriptionID")}
+        if azure
+        else {},
         gcp={"project_id": gcp.get("projectID")} if gcp else {},
     ).checked()
 
@@ -118,12 +127,16 @@ def from_id_json(doc, source: str, legacy_state=None) -> ClusterState:
     legacy = legacy_state or {}
     cloud = str(doc.get("cloudprovider") or legacy.get("cloudprovider") or "").lower()
     state = ClusterState(
-        uid=str(doc.get("uid") or legacy.get("uid") or ""), cluster_endpoint=str(doc.get("ip") or ""),
-        name=str(legacy.get("name") or ""), source=source, cloud=cloud,
+        uid=str(doc.get("uid") or legacy.get("uid") or ""),
+        cluster_endpoint=str(doc.get("ip") or ""),
+        name=str(legacy.get("name") or ""),
+        source=source,
+        cloud=cloud,
         cluster_id=_go_bytes(doc.get("clusterID"), "clusterID", source),
         measurement_salt=_go_bytes(doc.get("measurementSalt"), "measurementSalt", source),
         azure={"resource_group": legacy.get("azureresourcegroup"), "subscription_id": legacy.get("azuresubscription")}
-        if legacy.get("azureresourcegroup") else {},
+        if legacy.get("azureresourcegroup")
+        else {},
         gcp={"project_id": legacy.get("gcpproject")} if legacy.get("gcpproject") else {},
         form="state-json-v2.0" if legacy_state is not None else "id-json",
     )
@@ -167,7 +180,10 @@ def cloud_location(conf) -> dict:
     for cloud in ("aws", "gcp", "azure"):
         section = provider.get(cloud)
         if isinstance(section, dict):
-            keys = {"aws": ("region", "zone"), "gcp": ("project", "region", "zone"),
-                    "azure": ("subscription", "tenant", "location", "resourceGroup")}[cloud]
+            keys = {
+                "aws": ("region", "zone"),
+                "gcp": ("project", "region", "zone"),
+                "azure": ("subscription", "tenant", "location", "resourceGroup"),
+            }[cloud]
             return {"cloud": cloud, **{key: section.get(key) for key in keys if section.get(key)}}
     return {}

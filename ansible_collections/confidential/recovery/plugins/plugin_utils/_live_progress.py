@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -34,7 +33,9 @@ def run_with_live_progress(action, module_name: str, task_vars: dict) -> dict:
 
     def execute():
         try:
-            outcome.update(action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars))
+            outcome.update(
+                action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars)
+            )
         except Exception as exc:  # noqa: BLE001 - handed to the main thread below
             outcome.update(failed=True, msg=f"{module_name} could not run: {exc}")
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -38,8 +37,10 @@ def _alive(pid: int) -> bool:
 
 
 def describe(holder: dict) -> str:
-    return (f"run {holder.get('run_id', '?')} of {holder.get('user', '?')}, pid {holder.get('pid', '?')} on "
-            f"{holder.get('host', '?')}, since {holder.get('started_at', '?')}")
+    return (
+        f"run {holder.get('run_id', '?')} of {holder.get('user', '?')}, pid {holder.get('pid', '?')} on "
+        f"{holder.get('host', '?')}, since {holder.get('started_at', '?')}"
+    )
 
 
 class RunLock:
@@ -57,7 +58,11 @@ class RunLock:
         return holder if isinstance(holder, dict) else {"run_id": "unreadable"}
 
     def is_stale(self, holder: dict) -> bool:
-        return holder.get("host") == socket.gethostname() and isinstance(holder.get("pid"), int) and not _alive(holder["pid"])
+        return (
+            holder.get("host") == socket.gethostname()
+            and isinstance(holder.get("pid"), int)
+            and not _alive(holder["pid"])
+        )
 
     def _create(self, holder: dict) -> bool:
         try:
@@ -91,9 +96,13 @@ class RunLock:
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
             raise LockHeld(f"cannot lock {self.path}: directory {directory} does not exist")
-        mine = {"run_id": uuid.uuid4().hex[:12], "pid": pid, "host": socket.gethostname(),
-                "user": os.environ.get("USER") or str(os.getuid()),
-                "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        mine = {
+            "run_id": uuid.uuid4().hex[:12],
+            "pid": pid,
+            "host": socket.gethostname(),
+            "user": os.environ.get("USER") or str(os.getuid()),
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         ends = time.monotonic() + max(0.0, wait)
         taken_over = None
         while True:

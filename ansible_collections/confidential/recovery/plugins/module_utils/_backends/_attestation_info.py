@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -19,19 +18,19 @@ import datetime
 
 from ansible.module_utils.basic import missing_required_lib
 
-from .._net._addresses import AddressError, check_host
-from .._evidence._amd_chain import ChainError, verify_signing_key
-from .._net._atls import AtlsError, AttestationFailed, connect
-from .._contrast._validators import contrast_validator
-from .._evidence._choices import LAB, LAB_WARNING
-from .._evidence._checks import Check
-from .._contrast._workspace import Workspace, WorkspaceError
 from .._constellation._module import require_libraries, validator
-from .._module._common import read_option_file
+from .._contrast._validators import contrast_validator
+from .._contrast._workspace import Workspace, WorkspaceError
+from .._evidence._amd_chain import ChainError, verify_signing_key
+from .._evidence._checks import Check
+from .._evidence._choices import LAB, LAB_WARNING
 from .._evidence._snp_report import REPORT_SIZE, ReportFormatError, Tcb, parse_report
 from .._evidence._snp_verify import SnpPolicy, check_report
 from .._evidence._tdx_quote import QuoteFormatError, parse_quote
 from .._evidence._tdx_verify import DCAP_QVL_IMPORT_ERROR, HAS_DCAP_QVL, TdxPolicy, check_quote
+from .._module._common import read_option_file
+from .._net._addresses import AddressError, check_host
+from .._net._atls import AtlsError, AttestationFailed, connect
 
 try:
     from cryptography import x509
@@ -58,8 +57,13 @@ def _verdicts(order, failed: str | None, detail: str = "") -> list[dict]:
 def _result(checks: list[dict], evidence: dict, source: str) -> dict:
     failed = [c for c in checks if c["verdict"] == "failed"]
     msg = "; ".join(f"{c['check']}: {c['detail']}" for c in failed) or "every check passed"
-    return {"verdict": "failed" if failed else "passed", "checks": checks, "evidence": evidence, "source": source,
-            "msg": msg}
+    return {
+        "verdict": "failed" if failed else "passed",
+        "checks": checks,
+        "evidence": evidence,
+        "source": source,
+        "msg": msg,
+    }
 
 
 def evaluate_certificate(validator, cert_der: bytes, nonce: bytes, source: str) -> dict:
@@ -136,34 +140,58 @@ def _hex(value: str | None, what: str) -> bytes | None:
 def snp_policy(reference: dict) -> SnpPolicy:
     """The checks the user asked for, from the module's snp_reference option."""
     return SnpPolicy(
-        allow_debug=reference["allow_debug"], allow_migrate_ma=reference["allow_migrate_ma"],
-        allow_smt=reference["allow_smt"], vmpl=reference["vmpl"],
+        allow_debug=reference["allow_debug"],
+        allow_migrate_ma=reference["allow_migrate_ma"],
+        allow_smt=reference["allow_smt"],
+        vmpl=reference["vmpl"],
         minimum_tcb=_tcb(reference.get("minimum_tcb"), "snp_reference.minimum_tcb"),
         minimum_launch_tcb=_tcb(reference.get("minimum_launch_tcb"), "snp_reference.minimum_launch_tcb"),
         permit_provisional_firmware=reference["permit_provisional_firmware"],
         report_data=_hex(reference.get("report_data"), "snp_reference.report_data"),
         host_data=_hex(reference.get("host_data"), "snp_reference.host_data"),
         measurement=_hex(reference.get("measurement"), "snp_reference.measurement"),
-        trusted_id_key_digests=tuple(_hex(digest, "snp_reference.trusted_id_key_digests")
-                                     for digest in reference.get("trusted_id_key_digests") or ()),
+        trusted_id_key_digests=tuple(
+            _hex(digest, "snp_reference.trusted_id_key_digests")
+            for digest in reference.get("trusted_id_key_digests") or ()
+        ),
         require_id_block=bool(reference.get("trusted_id_key_digests")),
     )
 
 
 def tdx_policy(reference: dict) -> TdxPolicy:
     """The checks the user asked for, from the module's tdx_reference option."""
+
     def value(name: str) -> bytes | None:
         return _hex(reference.get(name), f"tdx_reference.{name}")
 
     rtmrs = [_hex(text, "tdx_reference.rtmrs") for text in reference.get("rtmrs") or []] + [None] * 4
-    names = ("mr_td", "mr_seam", "td_attributes", "xfam", "mr_config_id", "mr_owner", "mr_owner_config", "report_data",
-             "minimum_tee_tcb_svn")
-    return TdxPolicy(rtmrs=tuple(rtmrs[:4]), allow_debug=reference["allow_debug"],
-                     accepted_tcb_statuses=tuple(reference["accepted_tcb_statuses"]), **{name: value(name) for name in names})
+    names = (
+        "mr_td",
+        "mr_seam",
+        "td_attributes",
+        "xfam",
+        "mr_config_id",
+        "mr_owner",
+        "mr_owner_config",
+        "report_data",
+        "minimum_tee_tcb_svn",
+    )
+    return TdxPolicy(
+        rtmrs=tuple(rtmrs[:4]),
+        allow_debug=reference["allow_debug"],
+        accepted_tcb_statuses=tuple(reference["accepted_tcb_statuses"]),
+        **{name: value(name) for name in names},
+    )
 
 
-def evaluate_tdx_quote(quote_bytes: bytes, collateral: str | None, trust_anchor: bytes | None, policy: TdxPolicy,
-                       now: datetime.datetime, source: str) -> dict:
+def evaluate_tdx_quote(
+    quote_bytes: bytes,
+    collateral: str | None,
+    trust_anchor: bytes | None,
+    policy: TdxPolicy,
+    now: datetime.datetime,
+    source: str,
+) -> dict:
     """Parse the quote, then every check of ``policy``: chain, signatures, QE binding, TCB status, reference values."""
     try:
         quote = parse_quote(quote_bytes)
@@ -173,8 +201,15 @@ def evaluate_tdx_quote(quote_bytes: bytes, collateral: str | None, trust_anchor:
     return _result([c.as_dict() for c in checks], dict(quote.summary(), variant="tdx"), source)
 
 
-def evaluate_snp_report(report_bytes: bytes, signing_key: bytes, intermediate: bytes | None, trust_anchor: bytes | None,
-                        policy: SnpPolicy, now: datetime.datetime, source: str) -> dict:
+def evaluate_snp_report(
+    report_bytes: bytes,
+    signing_key: bytes,
+    intermediate: bytes | None,
+    trust_anchor: bytes | None,
+    policy: SnpPolicy,
+    now: datetime.datetime,
+    source: str,
+) -> dict:
     """Parse the report, check its signing key's chain, then every check of ``policy``, each with its verdict."""
     try:
         report = parse_report(read_report(report_bytes))
@@ -197,12 +232,12 @@ def evaluate_snp_report(report_bytes: bytes, signing_key: bytes, intermediate: b
 def _now(module) -> datetime.datetime:
     text = module.params.get("now")
     if not text:
-        return datetime.datetime.now(datetime.timezone.utc)
+        return datetime.datetime.now(datetime.UTC)
     try:
         moment = datetime.datetime.fromisoformat(text)
     except ValueError:
         module.fail_json(msg=f"now must be an ISO 8601 time such as 2026-11-25T00:00:00Z, got {text!r}")
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def _nonce(module) -> bytes:
@@ -235,8 +270,13 @@ def _coordinator_validator(module, now: datetime.datetime):
     try:
         manifest = Workspace(params["manifest"])
         hashes = manifest.coordinator_policy_hashes(params.get("coordinator_policy_hash"))
-        return contrast_validator(params["attestation"], hashes, manifest.reference_values(), now=lambda: now,
-                                  trust_anchor=read_option_file(module, "attestation_trust_anchor"))
+        return contrast_validator(
+            params["attestation"],
+            hashes,
+            manifest.reference_values(),
+            now=lambda: now,
+            trust_anchor=read_option_file(module, "attestation_trust_anchor"),
+        )
     except WorkspaceError as exc:
         module.fail_json(msg=str(exc))
     except NotImplementedError as exc:
@@ -254,17 +294,30 @@ def run(module) -> None:
         if params["tdx_quote"]:
             collateral = read_option_file(module, "tdx_collateral")
             result = evaluate_tdx_quote(
-                read_option_file(module, "tdx_quote"), collateral.decode() if collateral else None,
-                read_option_file(module, "attestation_trust_anchor"), tdx_policy(params["tdx_reference"]), now,
-                f"TDX quote {params['tdx_quote']}")
+                read_option_file(module, "tdx_quote"),
+                collateral.decode() if collateral else None,
+                read_option_file(module, "attestation_trust_anchor"),
+                tdx_policy(params["tdx_reference"]),
+                now,
+                f"TDX quote {params['tdx_quote']}",
+            )
         elif params["snp_report"]:
             result = evaluate_snp_report(
-                read_option_file(module, "snp_report"), read_option_file(module, "snp_signing_key"),
-                read_option_file(module, "snp_intermediate"), read_option_file(module, "attestation_trust_anchor"),
-                snp_policy(params["snp_reference"]), now, f"SEV-SNP report {params['snp_report']}")
+                read_option_file(module, "snp_report"),
+                read_option_file(module, "snp_signing_key"),
+                read_option_file(module, "snp_intermediate"),
+                read_option_file(module, "attestation_trust_anchor"),
+                snp_policy(params["snp_reference"]),
+                now,
+                f"SEV-SNP report {params['snp_report']}",
+            )
         elif params["certificate"]:
-            result = evaluate_certificate(validator(module, lambda: now), _certificate_der(module), _nonce(module),
-                                          f"certificate {params['certificate']}")
+            result = evaluate_certificate(
+                validator(module, lambda: now),
+                _certificate_der(module),
+                _nonce(module),
+                f"certificate {params['certificate']}",
+            )
         else:
             host = check_host(params["endpoint"], "endpoint")
             coordinator = params["peer"] == "contrast_coordinator"

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -11,14 +10,14 @@ import json
 import os
 import time
 
-from .._contrast._validators import contrast_validator
-from .._net._addresses import AddressError, join_host_port, split_host_port
-from .._evidence._amd_kds import KdsCollateral
-from .._net._atls import AtlsError
-from .._module._common import pcs_collateral, read_option_file
 from .._contrast._userapi import ALREADY_RECOVERED, NO_MANIFEST, RECOVERY_MODE, UserApi
+from .._contrast._validators import contrast_validator
 from .._contrast._workspace import Workspace, WorkspaceError, public_key_der
+from .._evidence._amd_kds import KdsCollateral
 from .._files import write_atomically
+from .._module._common import pcs_collateral, read_option_file
+from .._net._addresses import AddressError, join_host_port, split_host_port
+from .._net._atls import AtlsError
 from .._net._grpc_h2 import GrpcError
 
 RECOVERED = "recovered"
@@ -37,7 +36,9 @@ def _explain(exc: GrpcError) -> str:
     if exc.code_name == "PermissionDenied":
         return f"the Coordinator refused the seedshare owner key ({text}); is this the owner's seedshare-owner.pem?"
     if "latest transition signature is invalid" in exc.message:
-        return f"the Coordinator rejected the seed ({text}): the seed share does not belong to this Coordinator's history"
+        return (
+            f"the Coordinator rejected the seed ({text}): the seed share does not belong to this Coordinator's history"
+        )
     if "recovered peers are available" in exc.message:
         return f"{text}: ready Coordinator peers will recover this one; set force only if you must"
     if "no state to recover from" in exc.message:
@@ -52,11 +53,21 @@ class CoordinatorRecovery:
         host, port = split_host_port(params["coordinator"], DEFAULT_PORT, "coordinator")
         self.address = join_host_port(host, port)
         hashes = workspace.coordinator_policy_hashes(params.get("coordinator_policy_hash"))
-        kds = KdsCollateral(params.get("attestation_collateral_dir"), params["attestation_collateral_download"],
-                            params["attestation_kds_url"], params["timeout"])
-        validator = contrast_validator(params["attestation"], hashes, workspace.reference_values(),
-                                       collateral_dir=params.get("attestation_collateral_dir"),
-                                       trust_anchor=trust_anchor, kds=kds, pcs=pcs_collateral(params))
+        kds = KdsCollateral(
+            params.get("attestation_collateral_dir"),
+            params["attestation_collateral_download"],
+            params["attestation_kds_url"],
+            params["timeout"],
+        )
+        validator = contrast_validator(
+            params["attestation"],
+            hashes,
+            workspace.reference_values(),
+            collateral_dir=params.get("attestation_collateral_dir"),
+            trust_anchor=trust_anchor,
+            kds=kds,
+            pcs=pcs_collateral(params),
+        )
         self.api = UserApi(host, port, validator, params["timeout"])
 
     def probe(self) -> str:
@@ -97,8 +108,12 @@ class CoordinatorRecovery:
         if os.path.exists(saved_mesh):
             with open(saved_mesh, "rb") as handle:
                 mesh_ca_changed = public_key_der(handle.read()) != public_key_der(served.MeshCA)
-        return {"manifest_verified": active == expected, "manifest_count": len(served.Manifests),
-                "mesh_ca_changed": mesh_ca_changed, "served": served}
+        return {
+            "manifest_verified": active == expected,
+            "manifest_count": len(served.Manifests),
+            "mesh_ca_changed": mesh_ca_changed,
+            "served": served,
+        }
 
     def write_verify_outputs(self, served, record_mesh_ca: bool) -> list[str]:
         """Write verify/ like ``contrast verify``. The mesh CA is the baseline the next run compares against:
@@ -120,8 +135,10 @@ class CoordinatorRecovery:
 def _trust_anchor(module) -> bytes | None:
     anchor = read_option_file(module, "attestation_trust_anchor")
     if anchor is not None:
-        module.warn("the Coordinator's evidence is checked against the root in attestation_trust_anchor instead of the "
-                    "vendors' pinned roots: use this only for a test platform such as the lab")
+        module.warn(
+            "the Coordinator's evidence is checked against the root in attestation_trust_anchor instead of the "
+            "vendors' pinned roots: use this only for a test platform such as the lab"
+        )
     return anchor
 
 
@@ -136,10 +153,17 @@ def run(module) -> None:
         if module.check_mode:
             if state == "stale":
                 workspace.seed_and_salt()  # prove the share decrypts; nothing is sent
-            module.exit_json(changed=state == "stale", status=WOULD_RECOVER if state == "stale" else ALREADY,
-                             coordinator=recovery.address, mesh_ca_changed=False,
-                             msg=(f"would recover {recovery.address} (attestation passed; check mode sent nothing)"
-                                  if state == "stale" else f"{recovery.address} is not in recovery mode"))
+            module.exit_json(
+                changed=state == "stale",
+                status=WOULD_RECOVER if state == "stale" else ALREADY,
+                coordinator=recovery.address,
+                mesh_ca_changed=False,
+                msg=(
+                    f"would recover {recovery.address} (attestation passed; check mode sent nothing)"
+                    if state == "stale"
+                    else f"{recovery.address} is not in recovery mode"
+                ),
+            )
         path = recovery.recover() if state == "stale" else ""
         outcome = recovery.verify()
         written = recovery.write_verify_outputs(outcome.pop("served"), params["record_mesh_ca"])
@@ -149,10 +173,21 @@ def run(module) -> None:
         module.fail_json(msg=str(exc))
     recovered = bool(path)
     if not outcome["manifest_verified"]:
-        module.fail_json(msg=f"{recovery.address} serves a manifest that differs from {params['manifest']}",
-                         changed=recovered, status=RECOVERED if recovered else ALREADY, **outcome)
+        module.fail_json(
+            msg=f"{recovery.address} serves a manifest that differs from {params['manifest']}",
+            changed=recovered,
+            status=RECOVERED if recovered else ALREADY,
+            **outcome,
+        )
     module.exit_json(
-        changed=recovered, status=RECOVERED if recovered else ALREADY, coordinator=recovery.address,
-        api_path=path or None, verify_files=written, elapsed=round(time.monotonic() - started, 3), **outcome,
-        msg=f"recovered {recovery.address}; manifest verified" if recovered else f"{recovery.address} was already recovered; manifest verified",
+        changed=recovered,
+        status=RECOVERED if recovered else ALREADY,
+        coordinator=recovery.address,
+        api_path=path or None,
+        verify_files=written,
+        elapsed=round(time.monotonic() - started, 3),
+        **outcome,
+        msg=f"recovered {recovery.address}; manifest verified"
+        if recovered
+        else f"{recovery.address} was already recovered; manifest verified",
     )

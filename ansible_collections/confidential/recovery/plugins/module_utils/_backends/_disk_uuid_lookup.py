@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -43,7 +42,9 @@ def _sources(module, problems: list):
             problems.append(f"cloud logging: {exc}")
             return
         if not logged.text:
-            problems.append(f"{logged.source}: no Disk UUID entry in the last 30 days (only CLI v2.0 to v2.15 wrote one)")
+            problems.append(
+                f"{logged.source}: no Disk UUID entry in the last 30 days (only CLI v2.0 to v2.15 wrote one)"
+            )
         # An old entry names the disk, but says nothing about the boot the node is in now.
         yield logged.source, logged.text, False, False
 
@@ -58,9 +59,17 @@ def run(module) -> None:
         try:
             disk_uuid, kind = find_disk_uuid(text)
         except NoDiskUuid as exc:
-            hint = (" The console no longer holds the node's first boot lines (the cloud keeps only the newest "
-                    "part): read it earlier, or pass the UUID from a saved log.") if truncated else ""
+            hint = (
+                (
+                    " The console no longer holds the node's first boot lines (the cloud keeps only the newest "
+                    "part): read it earlier, or pass the UUID from a saved log."
+                )
+                if truncated
+                else ""
+            )
             problems.append(f"{name}: {exc}.{hint}")
             continue
-        module.exit_json(changed=False, disk_uuid=disk_uuid, source=f"{name}: {kind}", node_state=state, evidence=evidence)
+        module.exit_json(
+            changed=False, disk_uuid=disk_uuid, source=f"{name}: {kind}", node_state=state, evidence=evidence
+        )
     module.fail_json(msg="; ".join(problems) or "no boot output to search", node_state=state, evidence=evidence)

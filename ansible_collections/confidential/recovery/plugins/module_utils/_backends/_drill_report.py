@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -13,8 +12,8 @@ import os
 from .._drill._html import drill_html
 from .._drill._junit import junit_xml
 from .._drill._result import DrillResultError, checked, read_history, verdict, with_entry
-from .._files import write_atomically
 from .._drill._stages import from_recovery_report
+from .._files import write_atomically
 
 
 def _result(params) -> dict:
@@ -25,7 +24,9 @@ def _result(params) -> dict:
             report = json.load(handle)
     except (OSError, ValueError) as exc:
         raise DrillResultError(f"cannot read the recovery report {params['recovery_report']}: {exc}") from exc
-    return from_recovery_report(report, params["broke_at"], params["scenario"], params["target"], params["started_at"] or "")
+    return from_recovery_report(
+        report, params["broke_at"], params["scenario"], params["target"], params["started_at"] or ""
+    )
 
 
 def run(module) -> None:
@@ -39,10 +40,15 @@ def run(module) -> None:
     history = with_entry(history, result)
     outcome = verdict(result)
     directory, prefix = params["output_dir"], params["name"]
-    files = {kind: os.path.join(directory, f"{prefix}.{extension}")
-             for kind, extension in (("json", "json"), ("junit", "junit.xml"), ("html", "html"))}
-    rendered = {"json": json.dumps(dict(result, verdict=outcome), indent=2, sort_keys=True) + "\n",
-                "junit": junit_xml(result), "html": drill_html(result, history)}
+    files = {
+        kind: os.path.join(directory, f"{prefix}.{extension}")
+        for kind, extension in (("json", "json"), ("junit", "junit.xml"), ("html", "html"))
+    }
+    rendered = {
+        "json": json.dumps(dict(result, verdict=outcome), indent=2, sort_keys=True) + "\n",
+        "junit": junit_xml(result),
+        "html": drill_html(result, history),
+    }
     if not module.check_mode:
         try:
             os.makedirs(directory, exist_ok=True)

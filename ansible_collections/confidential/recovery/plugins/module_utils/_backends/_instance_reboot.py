@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -20,9 +19,11 @@ from __future__ import annotations
 import datetime
 from concurrent.futures import ThreadPoolExecutor
 
-from .._cloud import _aws as _discovery_aws, _azure as _discovery_azure, _gcp as _discovery_gcp
-from .._drill import _reboot_plan
+from .._cloud import _aws as _discovery_aws
+from .._cloud import _azure as _discovery_azure
+from .._cloud import _gcp as _discovery_gcp
 from .._cloud._discovery import CONTROL_PLANE, DiscoveryError
+from .._drill import _reboot_plan
 
 
 class RebootRefused(Exception):
@@ -33,7 +34,8 @@ def _gcp(locator: dict, timeout: float) -> str:
     where = f"{locator['project']}/{locator['zone']}/{locator['instance']}"
     try:
         operation = _discovery_gcp.client_for(locator, _discovery_gcp.WRITE_SCOPES).reset(
-            project=locator["project"], zone=locator["zone"], instance=locator["instance"], timeout=timeout)
+            project=locator["project"], zone=locator["zone"], instance=locator["instance"], timeout=timeout
+        )
         operation.result(timeout=timeout)
     except _discovery_gcp.api_exceptions.GoogleAPICallError as exc:
         raise _discovery_gcp.explain(exc, locator["project"], f"resetting {where}", "compute.instances.reset") from exc
@@ -54,7 +56,8 @@ def _azure(locator: dict, timeout: float) -> str:
     where = f"{locator['scale_set']}/{locator['instance_id']}"
     try:
         _discovery_azure.compute_for(locator).virtual_machine_scale_set_vms.begin_restart(
-            locator["resource_group"], locator["scale_set"], locator["instance_id"]).result(timeout=timeout)
+            locator["resource_group"], locator["scale_set"], locator["instance_id"]
+        ).result(timeout=timeout)
     except (_discovery_azure.HttpResponseError, _discovery_azure.ClientAuthenticationError) as exc:
         raise _discovery_azure.explain(exc, f"restarting the scale-set VM {where}") from exc
     return f"Azure restart of scale-set VM {where}"
@@ -75,8 +78,10 @@ def refusal(targets: list[dict], cluster: str) -> str | None:
         return f"a drill reboots control-plane instances only; not {', '.join(others)}"
     unknown = [t["name"] for t in targets if (t.get("locator") or {}).get("source") not in REBOOTERS]
     if unknown:
-        return (f"no cloud API is known for {', '.join(unknown)} (their constellation_boot_log has no source of "
-                f"{', '.join(sorted(REBOOTERS))}): is the inventory's provider lab or static?")
+        return (
+            f"no cloud API is known for {', '.join(unknown)} (their constellation_boot_log has no source of "
+            f"{', '.join(sorted(REBOOTERS))}): is the inventory's provider lab or static?"
+        )
     if not cluster:
         return "the cluster has no name in the inventory (constellation_cluster_name)"
     return None
@@ -91,8 +96,16 @@ def reboot_one(target: dict, timeout: float) -> dict:
     return {"name": target["name"], "rebooted": True, "how": how}
 
 
-def reboot(targets: list[dict], cluster: str, confirm: str | None, plan_file: str, max_age: float, timeout: float,
-           check_mode: bool, now: datetime.datetime) -> dict:
+def reboot(
+    targets: list[dict],
+    cluster: str,
+    confirm: str | None,
+    plan_file: str,
+    max_age: float,
+    timeout: float,
+    check_mode: bool,
+    now: datetime.datetime,
+) -> dict:
     why = refusal(targets, cluster)
     if why:
         raise RebootRefused(f"nothing was rebooted: {why}")
@@ -101,10 +114,13 @@ def reboot(targets: list[dict], cluster: str, confirm: str | None, plan_file: st
         _reboot_plan.write(plan_file, plan)
         return {"planned": plan, "rebooted": [], "plan_file": plan_file}
     if confirm != cluster:
-        raise RebootRefused(f"nothing was rebooted: rebooting instances of {cluster!r} needs drill_confirm set to the "
-                            f"cluster's name, {cluster!r} (got {confirm!r})" if confirm else
-                            f"nothing was rebooted: set drill_confirm to the cluster's name ({cluster!r}) to reboot "
-                            f"{', '.join(t['name'] for t in targets)}")
+        raise RebootRefused(
+            f"nothing was rebooted: rebooting instances of {cluster!r} needs drill_confirm set to the "
+            f"cluster's name, {cluster!r} (got {confirm!r})"
+            if confirm
+            else f"nothing was rebooted: set drill_confirm to the cluster's name ({cluster!r}) to reboot "
+            f"{', '.join(t['name'] for t in targets)}"
+        )
     try:
         plan = _reboot_plan.checked(plan_file, cluster, targets, now, max_age)
     except _reboot_plan.PlanError as exc:
@@ -119,12 +135,21 @@ def run(module) -> None:
     params = module.params
     targets = [dict(t) for t in params["instances"]]
     try:
-        outcome = reboot(targets, params["cluster_name"], params["confirm"], params["plan_file"], params["plan_max_age"],
-                         params["timeout"], module.check_mode, datetime.datetime.now(datetime.timezone.utc))
+        outcome = reboot(
+            targets,
+            params["cluster_name"],
+            params["confirm"],
+            params["plan_file"],
+            params["plan_max_age"],
+            params["timeout"],
+            module.check_mode,
+            datetime.datetime.now(datetime.UTC),
+        )
     except RebootRefused as exc:
         module.fail_json(msg=str(exc))
     failed = [o for o in outcome["rebooted"] if not o["rebooted"]]
     if failed:
-        module.fail_json(msg="; ".join(f"{o['name']}: {o['error']}" for o in failed), changed=len(failed) < len(targets),
-                         **outcome)
+        module.fail_json(
+            msg="; ".join(f"{o['name']}: {o['error']}" for o in failed), changed=len(failed) < len(targets), **outcome
+        )
     module.exit_json(changed=True, **outcome)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -9,13 +8,20 @@ from __future__ import annotations
 
 import time
 
-from .._net._addresses import AddressError, check_host
 from .._constellation._push import (
-    Endpoint, PushError, push_through_load_balancer, push_to_node, probe, NOT_WAITING, PUSHED, WOULD_PUSH,
+    NOT_WAITING,
+    PUSHED,
+    WOULD_PUSH,
+    Endpoint,
+    PushError,
+    probe,
+    push_through_load_balancer,
+    push_to_node,
 )
-from .._kube._cluster_health import CONDITIONS, ClusterUnreachable, check_api_credentials, cluster_health, warned
 from .._constellation._rpc import recovery_port
 from .._kube._auth import KubeAuth
+from .._kube._cluster_health import CONDITIONS, ClusterUnreachable, check_api_credentials, cluster_health, warned
+from .._net._addresses import AddressError, check_host
 
 
 def _cluster_done(auth: KubeAuth, condition: str):
@@ -44,8 +50,14 @@ def run(module, validator, secret) -> None:
         module.fail_json(msg=str(exc), endpoint=endpoint.address, pushed=exc.pushed)
     except ValueError as exc:
         module.fail_json(msg=str(exc), endpoint=endpoint.address)
-    out = dict(changed=result.changed, status=result.status, protocol=result.protocol, elapsed=result.elapsed,
-               endpoint=endpoint.address, assurance=list(getattr(validator, "caveats", [])))
+    out = dict(
+        changed=result.changed,
+        status=result.status,
+        protocol=result.protocol,
+        elapsed=result.elapsed,
+        endpoint=endpoint.address,
+        assurance=list(getattr(validator, "caveats", [])),
+    )
     if result.disk_uuid:
         out["disk_uuid"] = result.disk_uuid
     if result.status == WOULD_PUSH:
@@ -62,9 +74,15 @@ def _through_load_balancer(module, endpoint, secret, assurance: list) -> None:
     params = module.params
     if module.check_mode:
         waiting, reason = probe(endpoint)
-        module.exit_json(changed=waiting, status=WOULD_PUSH if waiting else NOT_WAITING, pushed=0, msg=reason,
-                         endpoint=endpoint.address, assurance=assurance,
-                         would_push={"endpoint": endpoint.address, "protocol": params["protocol"]} if waiting else None)
+        module.exit_json(
+            changed=waiting,
+            status=WOULD_PUSH if waiting else NOT_WAITING,
+            pushed=0,
+            msg=reason,
+            endpoint=endpoint.address,
+            assurance=assurance,
+            would_push={"endpoint": endpoint.address, "protocol": params["protocol"]} if waiting else None,
+        )
     lines = []
     done = None
     auth = KubeAuth.from_params(params)
@@ -75,11 +93,27 @@ def _through_load_balancer(module, endpoint, secret, assurance: list) -> None:
             module.fail_json(msg=str(exc))
         done = _cluster_done(auth, "all_ready" if params["max_pushes"] is None else "quorum")
     started_at = round(time.time(), 3)
-    outcome = push_through_load_balancer(endpoint, params["protocol"], secret, params["interval"], params["max_pushes"],
-                                         params["deadline"], progress=lines.append, done=done)
+    outcome = push_through_load_balancer(
+        endpoint,
+        params["protocol"],
+        secret,
+        params["interval"],
+        params["max_pushes"],
+        params["deadline"],
+        progress=lines.append,
+        done=done,
+    )
     module.exit_json(
-        changed=outcome.pushed > 0, status=PUSHED if outcome.pushed else NOT_WAITING, pushed=outcome.pushed,
-        protocol=outcome.protocols[0] if outcome.protocols else None, disk_uuids=outcome.disk_uuids, attempts=outcome.attempts,
-        elapsed=outcome.elapsed, started_at=started_at, endpoint=endpoint.address, msg=f"recovered {outcome.pushed} control-plane nodes; {outcome.stop_reason}",
-        progress=lines, assurance=assurance,
+        changed=outcome.pushed > 0,
+        status=PUSHED if outcome.pushed else NOT_WAITING,
+        pushed=outcome.pushed,
+        protocol=outcome.protocols[0] if outcome.protocols else None,
+        disk_uuids=outcome.disk_uuids,
+        attempts=outcome.attempts,
+        elapsed=outcome.elapsed,
+        started_at=started_at,
+        endpoint=endpoint.address,
+        msg=f"recovered {outcome.pushed} control-plane nodes; {outcome.stop_reason}",
+        progress=lines,
+        assurance=assurance,
     )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -10,18 +9,26 @@ from __future__ import annotations
 import threading
 import time
 
-from .._net._addresses import AddressError, check_host
-from .._net._atls import AttestationFailed, AtlsError, ConnectionRefused, Unreachable
-from .._kube._cluster_health import ClusterUnreachable, check_api_credentials, cluster_health, warned
 from .._constellation._keys import canonical_disk_uuid
 from .._constellation._push import Endpoint, describe_push_failure, push_detecting
+from .._constellation._quorum_loop import (
+    ERROR,
+    HOSTILE,
+    REFUSED,
+    UNREACHABLE,
+    WAITING,
+    ControlPlaneNode,
+    ProbeResult,
+    PushOutcome,
+    QuorumLoop,
+)
 from .._constellation._rpc import recovery_port
+from .._kube._auth import KubeAuth
+from .._kube._cluster_health import ClusterUnreachable, check_api_credentials, cluster_health, warned
+from .._net._addresses import AddressError, check_host
+from .._net._atls import AtlsError, AttestationFailed, ConnectionRefused, Unreachable
 from .._net._deadline import Deadline, ProgressLog, file_sink
 from .._net._grpc_h2 import GrpcError
-from .._kube._auth import KubeAuth
-from .._constellation._quorum_loop import (
-    ERROR, HOSTILE, REFUSED, UNREACHABLE, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop,
-)
 
 
 def _nodes(params) -> list[ControlPlaneNode]:
@@ -32,8 +39,13 @@ def _nodes(params) -> list[ControlPlaneNode]:
             raise ValueError(f"every node needs a unique name (got {entry.get('name')!r})")
         seen.add(name)
         disk_uuid = entry.get("disk_uuid") or None
-        nodes.append(ControlPlaneNode(name=name, address=check_host(entry.get("address"), f"address of node {name}"),
-                                      disk_uuid=canonical_disk_uuid(disk_uuid) if disk_uuid else None))
+        nodes.append(
+            ControlPlaneNode(
+                name=name,
+                address=check_host(entry.get("address"), f"address of node {name}"),
+                disk_uuid=canonical_disk_uuid(disk_uuid) if disk_uuid else None,
+            )
+        )
     if not nodes:
         raise ValueError("nodes is empty: no control-plane node to recover (is the inventory complete?)")
     return nodes
@@ -82,7 +94,9 @@ class Wiring:
         try:
             conn = endpoint.open()
         except ConnectionRefused:
-            return ProbeResult(REFUSED, f"{endpoint.address} refuses connections: booting, down, unlocked, or a wrong port")
+            return ProbeResult(
+                REFUSED, f"{endpoint.address} refuses connections: booting, down, unlocked, or a wrong port"
+            )
         except Unreachable as exc:
             return ProbeResult(UNREACHABLE, str(exc))
         except AttestationFailed as exc:
@@ -124,10 +138,21 @@ def run(module, validator, secret) -> None:
         module.fail_json(msg=str(exc))
     deadline = Deadline(params["wait_timeout"])
     progress = ProgressLog(deadline, sink=file_sink(params.get("progress_file")))
-    loop = QuorumLoop(nodes, probe=wiring.probe, push=wiring.push, health=wiring.health, stop_at=params["stop_at"],
-                      deadline=deadline, call_timeout=params["timeout"], poll_interval=params["poll_interval"],
-                      quorum_grace=params["quorum_grace"], progress=progress, check_mode=module.check_mode,
-                      release=wiring.release, reach_timeout=params["reach_timeout"])
+    loop = QuorumLoop(
+        nodes,
+        probe=wiring.probe,
+        push=wiring.push,
+        health=wiring.health,
+        stop_at=params["stop_at"],
+        deadline=deadline,
+        call_timeout=params["timeout"],
+        poll_interval=params["poll_interval"],
+        quorum_grace=params["quorum_grace"],
+        progress=progress,
+        check_mode=module.check_mode,
+        release=wiring.release,
+        reach_timeout=params["reach_timeout"],
+    )
     try:
         quorum = loop.run()
     finally:
@@ -135,15 +160,19 @@ def run(module, validator, secret) -> None:
     result = dict(loop.result(), progress=progress.lines, elapsed=round(deadline.elapsed(), 2), assurance=assurance)
     result["changed"] = result["keys_pushed"] > 0
     if loop.unreachable:
-        module.exit_json(msg=f"no control-plane node answered on its own address within {params['reach_timeout']:g} s "
-                             "and etcd has no quorum: nothing was pushed; reach the nodes through the load balancer",
-                         **result)
+        module.exit_json(
+            msg=f"no control-plane node answered on its own address within {params['reach_timeout']:g} s "
+            "and etcd has no quorum: nothing was pushed; reach the nodes through the load balancer",
+            **result,
+        )
     if module.check_mode:
         result["would_push"] = loop.would_push
         result["changed"] = bool(loop.would_push)
-        module.exit_json(msg=f"would push to: {', '.join(loop.would_push) or 'none'} (attested; check mode sent nothing)",
-                         **result)
+        module.exit_json(
+            msg=f"would push to: {', '.join(loop.would_push) or 'none'} (attested; check mode sent nothing)", **result
+        )
     if not quorum:
         module.fail_json(msg=loop.failure_message(), **result)
-    module.exit_json(msg=f"etcd quorum is back after {result['rounds']} round(s); {result['keys_pushed']} key(s) pushed",
-                     **result)
+    module.exit_json(
+        msg=f"etcd quorum is back after {result['rounds']} round(s); {result['keys_pushed']} key(s) pushed", **result
+    )

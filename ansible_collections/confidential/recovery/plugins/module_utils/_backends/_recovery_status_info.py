@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -9,12 +8,12 @@ from __future__ import annotations
 
 import time
 
-from .._net._addresses import AddressError, check_host
-from .._kube._cluster_health import CONDITIONS, ClusterUnreachable, check_api_credentials, cluster_health, warned
 from .._constellation._push import Endpoint, PushError, probe
 from .._constellation._rpc import recovery_port
-from .._net._deadline import Deadline, ProgressLog, file_sink
 from .._kube._auth import KubeAuth
+from .._kube._cluster_health import CONDITIONS, ClusterUnreachable, check_api_credentials, cluster_health, warned
+from .._net._addresses import AddressError, check_host
+from .._net._deadline import Deadline, ProgressLog, file_sink
 
 
 def check_node(module, validator) -> None:
@@ -37,8 +36,9 @@ def _describe(health: dict) -> str:
     return state
 
 
-def wait_for(auth: KubeAuth, condition: str, wait_timeout: float, call_timeout: float, poll_interval: float,
-             progress_sink=None) -> tuple[bool, dict, ProgressLog, Deadline]:
+def wait_for(
+    auth: KubeAuth, condition: str, wait_timeout: float, call_timeout: float, poll_interval: float, progress_sink=None
+) -> tuple[bool, dict, ProgressLog, Deadline]:
     """Poll until ``condition`` holds or ``wait_timeout`` passes; every call is cut to the time left."""
     deadline = Deadline(wait_timeout)
     progress = ProgressLog(deadline, sink=progress_sink)
@@ -63,13 +63,22 @@ def check_cluster(module) -> None:
     if not params["wait_for"]:
         health = cluster_health(auth, params["timeout"])
         module.exit_json(changed=False, msg=_describe(health), assurance=assurance, **health)
-    met, health, progress, deadline = wait_for(auth, params["wait_for"], params["wait_timeout"],
-                                               params["timeout"], params["poll_interval"],
-                                               file_sink(params.get("progress_file")))
-    result = dict(health, changed=False, waited=round(deadline.elapsed(), 2), progress=progress.lines, assurance=assurance)
+    met, health, progress, deadline = wait_for(
+        auth,
+        params["wait_for"],
+        params["wait_timeout"],
+        params["timeout"],
+        params["poll_interval"],
+        file_sink(params.get("progress_file")),
+    )
+    result = dict(
+        health, changed=False, waited=round(deadline.elapsed(), 2), progress=progress.lines, assurance=assurance
+    )
     if met:
         result["reached_at"] = round(time.time(), 3)
     if not met:
-        module.fail_json(msg=f"gave up waiting for {params['wait_for']} after {params['wait_timeout']:g} s: {_describe(health)}",
-                         **result)
+        module.fail_json(
+            msg=f"gave up waiting for {params['wait_for']} after {params['wait_timeout']:g} s: {_describe(health)}",
+            **result,
+        )
     module.exit_json(msg=f"{params['wait_for']} reached after {result['waited']} s: {_describe(health)}", **result)

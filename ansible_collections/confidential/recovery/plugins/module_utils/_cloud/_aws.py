@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -27,8 +26,16 @@ except ImportError as _exc:  # pragma: no cover - exercised only without the dep
     HAS_BOTO3 = False
     BOTO3_IMPORT_ERROR = _exc
 
-DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthFailure", "InvalidClientTokenId",
-          "SignatureDoesNotMatch", "ExpiredToken", "RequestExpired")
+DENIED = (
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthFailure",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "RequestExpired",
+)
 
 
 def session(access_key=None, secret_key=None, session_token=None, profile=None):
@@ -37,28 +44,37 @@ def session(access_key=None, secret_key=None, session_token=None, profile=None):
     try:
         if profile:
             return boto3.session.Session(profile_name=profile)
-        return boto3.session.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key,
-                                     aws_session_token=session_token)
+        return boto3.session.Session(
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key, aws_session_token=session_token
+        )
     except botocore.exceptions.ProfileNotFound as exc:
         raise DiscoveryError(f"AWS profile not found: {exc}") from exc
 
 
 def client(aws_session, service: str, region: str, endpoint_url=None, max_attempts: int = 8, timeout: float = 30):
-    config = Config(retries={"mode": "standard", "max_attempts": max_attempts}, connect_timeout=timeout,
-                    read_timeout=timeout, user_agent_extra="confidential.recovery")
+    config = Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        user_agent_extra="confidential.recovery",
+    )
     return aws_session.client(service, region_name=region, endpoint_url=endpoint_url or None, config=config)
 
 
 def explain(exc, action: str, region: str) -> DiscoveryError:
     if isinstance(exc, (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError)):
-        return DiscoveryError(f"no AWS credentials for {action}: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
-                              "AWS_SECRET_ACCESS_KEY, or the inventory's profile or access_key and secret_key")
+        return DiscoveryError(
+            f"no AWS credentials for {action}: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or the inventory's profile or access_key and secret_key"
+        )
     if isinstance(exc, botocore.exceptions.ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
         message = exc.response.get("Error", {}).get("Message", "")
         if code in DENIED:
-            return DiscoveryError(f"AWS denied {action} in {region} ({code}): {message}. The identity needs "
-                                  f"{action} (discovery needs ec2:DescribeInstances, the boot logs ec2:GetConsoleOutput)")
+            return DiscoveryError(
+                f"AWS denied {action} in {region} ({code}): {message}. The identity needs "
+                f"{action} (discovery needs ec2:DescribeInstances, the boot logs ec2:GetConsoleOutput)"
+            )
         return DiscoveryError(f"AWS {action} in {region} failed ({code}): {message}")
     return DiscoveryError(f"AWS {action} in {region} failed: {exc}")
 
@@ -71,11 +87,20 @@ def _instance(raw: dict, region: str) -> Instance | None:
     instance_id = raw["InstanceId"]
     zone = (raw.get("Placement") or {}).get("AvailabilityZone", "")
     return Instance(
-        name=instance_id, role=role, private_ip=raw.get("PrivateIpAddress"),
-        node_group=tags.get("constellation-node-group", ""), status=(raw.get("State") or {}).get("Name", ""),
-        cloud={"provider": "aws", "instance_id": instance_id, "region": region, "availability_zone": zone,
-               "auto_scaling_group": tags.get("aws:autoscaling:groupName", ""), "name_tag": tags.get("Name", ""),
-               "provider_id": f"aws:///{zone}/{instance_id}"},
+        name=instance_id,
+        role=role,
+        private_ip=raw.get("PrivateIpAddress"),
+        node_group=tags.get("constellation-node-group", ""),
+        status=(raw.get("State") or {}).get("Name", ""),
+        cloud={
+            "provider": "aws",
+            "instance_id": instance_id,
+            "region": region,
+            "availability_zone": zone,
+            "auto_scaling_group": tags.get("aws:autoscaling:groupName", ""),
+            "name_tag": tags.get("Name", ""),
+            "provider_id": f"aws:///{zone}/{instance_id}",
+        },
         boot_log={"source": "aws-console-output", "instance_id": instance_id, "region": region},
     )
 
@@ -84,10 +109,12 @@ def instances(ec2, uid: str, region: str) -> list[Instance]:
     """The cluster's pending and running instances that carry a Constellation role."""
     found = []
     try:
-        pages = ec2.get_paginator("describe_instances").paginate(Filters=[
-            {"Name": "tag:constellation-uid", "Values": [uid]},
-            {"Name": "instance-state-name", "Values": ["pending", "running"]},
-        ])
+        pages = ec2.get_paginator("describe_instances").paginate(
+            Filters=[
+                {"Name": "tag:constellation-uid", "Values": [uid]},
+                {"Name": "instance-state-name", "Values": ["pending", "running"]},
+            ]
+        )
         for page in pages:
             for reservation in page.get("Reservations") or []:
                 found.extend(filter(None, (_instance(raw, region) for raw in reservation.get("Instances") or [])))

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -24,7 +23,12 @@ try:
     from azure.core.credentials import AccessToken
     from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
     from azure.core.pipeline.policies import SansIOHTTPPolicy
-    from azure.identity import AzureCliCredential, ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential
+    from azure.identity import (
+        AzureCliCredential,
+        ClientSecretCredential,
+        DefaultAzureCredential,
+        ManagedIdentityCredential,
+    )
     from azure.mgmt.compute import ComputeManagementClient
     from azure.mgmt.network import NetworkManagementClient
 
@@ -52,18 +56,24 @@ def _env(*names: str) -> str | None:
 
 def credential(auth_source: str, base_url: str | None = None):
     if not HAS_AZURE:
-        raise DiscoveryError("the azure provider needs azure-identity, azure-mgmt-compute and azure-mgmt-network "
-                             f"(pip install azure-identity azure-mgmt-compute azure-mgmt-network): {AZURE_IMPORT_ERROR}")
+        raise DiscoveryError(
+            "the azure provider needs azure-identity, azure-mgmt-compute and azure-mgmt-network "
+            f"(pip install azure-identity azure-mgmt-compute azure-mgmt-network): {AZURE_IMPORT_ERROR}"
+        )
     if auth_source == "anonymous":
         if not base_url:
-            raise DiscoveryError("auth_source anonymous is only for an Azure Resource Manager double: give base_url too")
+            raise DiscoveryError(
+                "auth_source anonymous is only for an Azure Resource Manager double: give base_url too"
+            )
         return _DoubleCredential()
     if auth_source == "env":
         client_id, secret = _env("AZURE_CLIENT_ID"), _env("AZURE_SECRET", "AZURE_CLIENT_SECRET")
         tenant = _env("AZURE_TENANT", "AZURE_TENANT_ID")
         if not (client_id and secret and tenant):
-            raise DiscoveryError("no Azure credentials in the environment: auth_source env needs AZURE_CLIENT_ID, "
-                                 "AZURE_SECRET (or AZURE_CLIENT_SECRET) and AZURE_TENANT (or AZURE_TENANT_ID)")
+            raise DiscoveryError(
+                "no Azure credentials in the environment: auth_source env needs AZURE_CLIENT_ID, "
+                "AZURE_SECRET (or AZURE_CLIENT_SECRET) and AZURE_TENANT (or AZURE_TENANT_ID)"
+            )
         return ClientSecretCredential(tenant, client_id, secret)
     if auth_source == "cli":
         return AzureCliCredential()
@@ -77,26 +87,33 @@ def clients(cred, subscription: str, base_url: str | None = None):
     HTTP, gives way to one that sends nothing."""
     extra = {"base_url": base_url, "authentication_policy": SansIOHTTPPolicy()} if base_url else {}
     settings = {"retry_total": 6, **extra}
-    return ComputeManagementClient(cred, subscription, **settings), NetworkManagementClient(cred, subscription, **settings)
+    return ComputeManagementClient(cred, subscription, **settings), NetworkManagementClient(
+        cred, subscription, **settings
+    )
 
 
 def compute_for(locator: dict):
     """The Compute client for one scale-set VM's locator (the inventory's constellation_boot_log)."""
     base_url = locator.get("base_url")
-    compute, _network = clients(credential(locator.get("auth_source") or "auto", base_url), locator["subscription_id"],
-                                base_url)
+    compute, _network = clients(
+        credential(locator.get("auth_source") or "auto", base_url), locator["subscription_id"], base_url
+    )
     return compute
 
 
 def explain(exc, action: str) -> DiscoveryError:
     message = (str(getattr(exc, "message", "") or exc).strip().splitlines() or [""])[0]
     if isinstance(exc, ClientAuthenticationError):
-        return DiscoveryError(f"Azure did not accept the credentials for {action}: {message}. Log in "
-                              "(`az login`) or set AZURE_CLIENT_ID, AZURE_SECRET and AZURE_TENANT")
+        return DiscoveryError(
+            f"Azure did not accept the credentials for {action}: {message}. Log in "
+            "(`az login`) or set AZURE_CLIENT_ID, AZURE_SECRET and AZURE_TENANT"
+        )
     status = getattr(exc, "status_code", None)
     if status == 403:
-        return DiscoveryError(f"Azure denied {action}: {message}. The identity needs Reader on the resource group "
-                              "(and .../virtualMachines/retrieveBootDiagnosticsData/action for the boot logs)")
+        return DiscoveryError(
+            f"Azure denied {action}: {message}. The identity needs Reader on the resource group "
+            "(and .../virtualMachines/retrieveBootDiagnosticsData/action for the boot logs)"
+        )
     if status == 404:
         return DiscoveryError(f"Azure found nothing for {action}: {message}")
     if status == 429:
@@ -144,16 +161,35 @@ def instances(compute, network, subscription: str, group: str, uid: str) -> list
             addresses = _addresses(network, group, scale_set.name)
             for vm in compute.virtual_machine_scale_set_vms.list(group, scale_set.name, expand="instanceView"):
                 name = vm.os_profile.computer_name if vm.os_profile and vm.os_profile.computer_name else vm.name
-                found.append(Instance(
-                    name=name, role=role, private_ip=addresses.get(vm.instance_id), status=_power(vm),
-                    node_group=(scale_set.tags or {}).get("constellation-node-group", ""),
-                    cloud={"provider": "azure", "subscription_id": subscription, "resource_group": group,
-                           "scale_set": scale_set.name, "instance_id": vm.instance_id, "vm_name": vm.name},
-                    boot_log={"source": "azure-boot-diagnostics", "subscription_id": subscription,
-                              "resource_group": group, "scale_set": scale_set.name, "instance_id": vm.instance_id,
-                              "computer_name": name},
-                ))
+                found.append(
+                    Instance(
+                        name=name,
+                        role=role,
+                        private_ip=addresses.get(vm.instance_id),
+                        status=_power(vm),
+                        node_group=(scale_set.tags or {}).get("constellation-node-group", ""),
+                        cloud={
+                            "provider": "azure",
+                            "subscription_id": subscription,
+                            "resource_group": group,
+                            "scale_set": scale_set.name,
+                            "instance_id": vm.instance_id,
+                            "vm_name": vm.name,
+                        },
+                        boot_log={
+                            "source": "azure-boot-diagnostics",
+                            "subscription_id": subscription,
+                            "resource_group": group,
+                            "scale_set": scale_set.name,
+                            "instance_id": vm.instance_id,
+                            "computer_name": name,
+                        },
+                    )
+                )
     except (HttpResponseError, ClientAuthenticationError) as exc:
         raise explain(exc, action) from exc
-    return require_instances(sorted(found, key=lambda i: (i.role, i.name)), uid,
-                             f"Azure resource group {group} (subscription {subscription})")
+    return require_instances(
+        sorted(found, key=lambda i: (i.role, i.name)),
+        uid,
+        f"Azure resource group {group} (subscription {subscription})",
+    )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -20,7 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import _aws as _discovery_aws, _azure as _discovery_azure, _gcp as _discovery_gcp
+from . import _aws as _discovery_aws
+from . import _azure as _discovery_azure
+from . import _gcp as _discovery_gcp
 from ._discovery import DiscoveryError
 
 try:
@@ -47,17 +48,20 @@ def _gcp(boot_log: dict, timeout: float) -> ConsoleText:
     try:
         for _page in range(MAX_PAGES):
             request = _discovery_gcp.compute_v1.GetSerialPortOutputInstanceRequest(
-                project=boot_log["project"], zone=boot_log["zone"], instance=boot_log["instance"], port=1, start=start)
-            answer = compute.get_serial_port_output(request=request, retry=_discovery_gcp.retry_policy(timeout),
-                                                    timeout=timeout)
+                project=boot_log["project"], zone=boot_log["zone"], instance=boot_log["instance"], port=1, start=start
+            )
+            answer = compute.get_serial_port_output(
+                request=request, retry=_discovery_gcp.retry_policy(timeout), timeout=timeout
+            )
             truncated = truncated or answer.start > start
             chunks.append(answer.contents)
             if not answer.contents or answer.next_ <= start:
                 break
             start = answer.next_
     except _discovery_gcp.api_exceptions.GoogleAPICallError as exc:
-        raise _discovery_gcp.explain(exc, boot_log["project"], f"reading the serial console of {where}",
-                                     "compute.instances.getSerialPortOutput") from exc
+        raise _discovery_gcp.explain(
+            exc, boot_log["project"], f"reading the serial console of {where}", "compute.instances.getSerialPortOutput"
+        ) from exc
     return ConsoleText("".join(chunks), f"GCP serial port 1 of {where}", truncated)
 
 
@@ -78,8 +82,11 @@ def _azure(boot_log: dict, timeout: float) -> ConsoleText:
     where = f"{boot_log['scale_set']}/{boot_log['instance_id']}"
     try:
         answer = compute.virtual_machine_scale_set_vms.retrieve_boot_diagnostics_data(
-            boot_log["resource_group"], boot_log["scale_set"], boot_log["instance_id"],
-            sas_uri_expiration_time_in_minutes=SAS_MINUTES)
+            boot_log["resource_group"],
+            boot_log["scale_set"],
+            boot_log["instance_id"],
+            sas_uri_expiration_time_in_minutes=SAS_MINUTES,
+        )
     except (_discovery_azure.HttpResponseError, _discovery_azure.ClientAuthenticationError) as exc:
         raise _discovery_azure.explain(exc, f"retrieving the boot diagnostics of {where}") from exc
     if not answer.serial_console_log_blob_uri:
@@ -88,8 +95,9 @@ def _azure(boot_log: dict, timeout: float) -> ConsoleText:
         text = open_url(answer.serial_console_log_blob_uri, timeout=timeout, http_agent="confidential.recovery").read()
     except Exception as exc:  # noqa: BLE001 - urllib, ssl and socket errors alike mean the read failed
         blob = answer.serial_console_log_blob_uri.split("?", 1)[0]  # never print the SAS
-        raise DiscoveryError(f"reading the serial console blob of {where} ({blob}) failed: "
-                             f"{str(exc).split('?', 1)[0]}") from exc
+        raise DiscoveryError(
+            f"reading the serial console blob of {where} ({blob}) failed: {str(exc).split('?', 1)[0]}"
+        ) from exc
     return ConsoleText(text.decode("utf-8", errors="replace"), f"Azure boot diagnostics of {where}")
 
 
@@ -99,6 +107,8 @@ READERS = {"gcp-serial-port": _gcp, "aws-console-output": _aws, "azure-boot-diag
 def read_console(boot_log: dict, timeout: float = 30.0) -> ConsoleText:
     reader = READERS.get((boot_log or {}).get("source"))
     if reader is None:
-        raise DiscoveryError(f"no cloud console reader for boot_log source {(boot_log or {}).get('source')!r}; "
-                             f"known: {', '.join(sorted(READERS))}")
+        raise DiscoveryError(
+            f"no cloud console reader for boot_log source {(boot_log or {}).get('source')!r}; "
+            f"known: {', '.join(sorted(READERS))}"
+        )
     return reader(boot_log, timeout)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -24,7 +23,9 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from . import _aws as _discovery_aws, _azure as _discovery_azure, _gcp as _discovery_gcp
+from . import _aws as _discovery_aws
+from . import _azure as _discovery_azure
+from . import _gcp as _discovery_gcp
 from ._discovery import DiscoveryError
 
 try:
@@ -71,18 +72,26 @@ def _gcp(boot_log: dict, timeout: float) -> LogText:
         raise DiscoveryError(f"GCP cloud logging needs google-cloud-logging: {GCP_LOGGING_IMPORT_ERROR}")
     project, instance_id = boot_log["project"], _safe(str(boot_log.get("instance_id") or ""), "GCP instance ID")
     endpoint = boot_log.get("logging_endpoint")
-    creds = _discovery_gcp.credentials(boot_log.get("auth_kind") or "application", boot_log.get("service_account_file"),
-                                       endpoint)
-    client = gcp_logging.Client(project=project, credentials=creds, _use_grpc=False,
-                                client_options={"api_endpoint": endpoint} if endpoint else None)
-    since = (datetime.datetime.now(datetime.timezone.utc) - RETENTION).strftime("%Y-%m-%dT%H:%M:%SZ")
+    creds = _discovery_gcp.credentials(
+        boot_log.get("auth_kind") or "application", boot_log.get("service_account_file"), endpoint
+    )
+    client = gcp_logging.Client(
+        project=project,
+        credentials=creds,
+        _use_grpc=False,
+        client_options={"api_endpoint": endpoint} if endpoint else None,
+    )
+    since = (datetime.datetime.now(datetime.UTC) - RETENTION).strftime("%Y-%m-%dT%H:%M:%SZ")
     # Without a timestamp term the library would look back one day only.
-    expression = (f'logName="projects/{project}/logs/{GCP_LOG_NAME}" AND {_GCP_NODE_LABEL}="{instance_id}" '
-                  f'AND textPayload:"Disk UUID" AND timestamp>="{since}"')
+    expression = (
+        f'logName="projects/{project}/logs/{GCP_LOG_NAME}" AND {_GCP_NODE_LABEL}="{instance_id}" '
+        f'AND textPayload:"Disk UUID" AND timestamp>="{since}"'
+    )
     where = f"log {GCP_LOG_NAME} of project {project} (instance {instance_id})"
     try:
-        entries = client.list_entries(resource_names=[f"projects/{project}"], filter_=expression,
-                                      order_by=gcp_logging.DESCENDING, max_results=1)
+        entries = client.list_entries(
+            resource_names=[f"projects/{project}"], filter_=expression, order_by=gcp_logging.DESCENDING, max_results=1
+        )
         lines = [str(entry.payload) for entry in entries]
     except _discovery_gcp.api_exceptions.GoogleAPICallError as exc:
         raise _discovery_gcp.explain(exc, project, f"reading the {where}", "logging.logEntries.list") from exc
@@ -93,17 +102,20 @@ def _aws(boot_log: dict, timeout: float) -> LogText:
     group = _safe(boot_log.get("log_name") or "", "CloudWatch log group")
     session = _discovery_aws.session(profile=boot_log.get("profile"))
     logs = _discovery_aws.client(session, "logs", boot_log["region"], boot_log.get("endpoint_url"), timeout=timeout)
-    start = int((datetime.datetime.now(datetime.timezone.utc) - RETENTION).timestamp() * 1000)
+    start = int((datetime.datetime.now(datetime.UTC) - RETENTION).timestamp() * 1000)
     lines = []
     try:
         pages = logs.get_paginator("filter_log_events").paginate(
-            logGroupName=group, logStreamNames=[boot_log["instance_id"]], filterPattern='"Disk UUID"', startTime=start)
+            logGroupName=group, logStreamNames=[boot_log["instance_id"]], filterPattern='"Disk UUID"', startTime=start
+        )
         for page in pages:
             lines.extend(event.get("message", "") for event in page.get("events") or [])
     except _discovery_aws.botocore.exceptions.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            raise DiscoveryError(f"no CloudWatch log group {group} (or no stream {boot_log['instance_id']}) in "
-                                 f"{boot_log['region']}: only clusters of CLI v2.2 to v2.15 had one") from exc
+            raise DiscoveryError(
+                f"no CloudWatch log group {group} (or no stream {boot_log['instance_id']}) in "
+                f"{boot_log['region']}: only clusters of CLI v2.2 to v2.15 had one"
+            ) from exc
         raise _discovery_aws.explain(exc, "logs:FilterLogEvents", boot_log["region"]) from exc
     except _discovery_aws.botocore.exceptions.BotoCoreError as exc:
         raise _discovery_aws.explain(exc, "logs:FilterLogEvents", boot_log["region"]) from exc
@@ -123,13 +135,17 @@ def _azure(boot_log: dict, timeout: float) -> LogText:
     cred = _discovery_azure.credential(boot_log.get("auth_source") or "auto", base_url)
     extra = {"endpoint": base_url, "authentication_policy": _discovery_azure.SansIOHTTPPolicy()} if base_url else {}
     client = LogsQueryClient(cred, retry_total=4, **extra)
-    query = (f'traces | where message contains "Disk UUID" '
-             f'| where tostring(customDimensions["{_AZURE_NODE_DIMENSION}"]) == "{computer}" '
-             f'| order by timestamp desc | take 1 | project message')
+    query = (
+        f'traces | where message contains "Disk UUID" '
+        f'| where tostring(customDimensions["{_AZURE_NODE_DIMENSION}"]) == "{computer}" '
+        f"| order by timestamp desc | take 1 | project message"
+    )
     problems = []
     for component in _azure_components(boot_log):
-        resource = (f"/subscriptions/{boot_log['subscription_id']}/resourceGroups/{boot_log['resource_group']}"
-                    f"/providers/Microsoft.Insights/components/{component}")
+        resource = (
+            f"/subscriptions/{boot_log['subscription_id']}/resourceGroups/{boot_log['resource_group']}"
+            f"/providers/Microsoft.Insights/components/{component}"
+        )
         try:
             answer = client.query_resource(resource, query, timespan=RETENTION, server_timeout=int(timeout))
         except (_discovery_azure.HttpResponseError, _discovery_azure.ClientAuthenticationError) as exc:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -35,7 +34,9 @@ class Instance:
     status: str = ""
     cloud: dict = field(default_factory=dict)  # the provider's own identifiers (instance ID, zone, region...)
     boot_log: dict = field(default_factory=dict)  # where disk_uuid_lookup reads the serial console in the cloud
-    saved_logs: dict = field(default_factory=dict)  # serial_console, cloud_log: paths of saved boot output (lab, static)
+    saved_logs: dict = field(
+        default_factory=dict
+    )  # serial_console, cloud_log: paths of saved boot output (lab, static)
 
     def __post_init__(self):
         self.node_group = self.node_group or DEFAULT_NODE_GROUPS.get(self.role, "")
@@ -43,7 +44,9 @@ class Instance:
 
 def require_instances(instances: list[Instance], uid: str, where: str) -> list[Instance]:
     if not instances:
-        raise DiscoveryError(f"no running instance carries constellation-uid={uid} in {where}: check the uid "
-                             "(infrastructure.uid of constellation-state.yaml) and where the cluster runs "
-                             "(provider: in constellation-conf.yaml)")
+        raise DiscoveryError(
+            f"no running instance carries constellation-uid={uid} in {where}: check the uid "
+            "(infrastructure.uid of constellation-state.yaml) and where the cluster runs "
+            "(provider: in constellation-conf.yaml)"
+        )
     return instances

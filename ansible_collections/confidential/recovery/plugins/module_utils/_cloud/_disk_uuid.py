@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -63,8 +62,11 @@ def find_disk_uuid(text: str) -> tuple[str, str]:
 # What the boot log says about the node, newest boot only (the text after the last "Starting disk-mapper").
 WAITING, UNLOCKED, FRESH, UNKNOWN = "waiting", "unlocked", "fresh", "unknown"
 BOOT_START = "Starting disk-mapper"
-UNLOCK_LINES = ("Received state disk key and measurement secret", "Successfully retrieved rejoin ticket",
-                "Finished Prepare encrypted state disk")
+UNLOCK_LINES = (
+    "Received state disk key and measurement secret",
+    "Successfully retrieved rejoin ticket",
+    "Finished Prepare encrypted state disk",
+)
 WAIT_LINES = (PREPARING, "Waiting for decryption key")  # the second: pre-v2.0 key service
 FRESH_LINE = "Preparing new state disk"
 
@@ -73,7 +75,7 @@ def node_state(text: str) -> tuple[str, str]:
     """(waiting | unlocked | fresh | unknown, the log line that says so) for the node's newest boot."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     starts = [i for i, line in enumerate(lines) if BOOT_START in line]
-    boot = lines[starts[-1]:] if starts else lines
+    boot = lines[starts[-1] :] if starts else lines
     state, evidence = UNKNOWN, ""
     for line in boot:
         if any(marker in line for marker in UNLOCK_LINES):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -38,12 +37,17 @@ WRITE_SCOPES = ["https://www.googleapis.com/auth/compute"]  # a drill's instance
 AUTH_KINDS = ("application", "serviceaccount", "anonymous")
 
 
-def credentials(auth_kind: str, service_account_file: str | None = None, api_endpoint: str | None = None,
-                scopes: list[str] | None = None):
+def credentials(
+    auth_kind: str,
+    service_account_file: str | None = None,
+    api_endpoint: str | None = None,
+    scopes: list[str] | None = None,
+):
     scopes = scopes or SCOPES
     if not HAS_GOOGLE:
-        raise DiscoveryError(f"the gcp provider needs google-cloud-compute (pip install google-cloud-compute): "
-                             f"{GOOGLE_IMPORT_ERROR}")
+        raise DiscoveryError(
+            f"the gcp provider needs google-cloud-compute (pip install google-cloud-compute): {GOOGLE_IMPORT_ERROR}"
+        )
     if auth_kind == "anonymous":
         if not api_endpoint:
             raise DiscoveryError("auth_kind anonymous is only for a Compute API double: give api_endpoint too")
@@ -58,9 +62,11 @@ def credentials(auth_kind: str, service_account_file: str | None = None, api_end
     try:
         found, _project = google.auth.default(scopes=scopes)
     except google.auth.exceptions.DefaultCredentialsError as exc:
-        raise DiscoveryError("no GCP credentials: run `gcloud auth application-default login`, set "
-                             "GOOGLE_APPLICATION_CREDENTIALS, or use auth_kind serviceaccount with "
-                             f"service_account_file ({exc})") from exc
+        raise DiscoveryError(
+            "no GCP credentials: run `gcloud auth application-default login`, set "
+            "GOOGLE_APPLICATION_CREDENTIALS, or use auth_kind serviceaccount with "
+            f"service_account_file ({exc})"
+        ) from exc
     return found
 
 
@@ -72,21 +78,29 @@ def client(creds, api_endpoint: str | None = None):
 def client_for(locator: dict, scopes: list[str] | None = None):
     """The Compute client for one instance's locator (the inventory's constellation_boot_log): how discovery reached it."""
     endpoint = locator.get("api_endpoint")
-    return client(credentials(locator.get("auth_kind") or "application", locator.get("service_account_file"), endpoint,
-                              scopes), endpoint)
+    return client(
+        credentials(locator.get("auth_kind") or "application", locator.get("service_account_file"), endpoint, scopes),
+        endpoint,
+    )
 
 
 def retry_policy(seconds: float):
-    return api_retry.Retry(predicate=api_retry.if_exception_type(api_exceptions.TooManyRequests,
-                                                                 api_exceptions.ServiceUnavailable),
-                           initial=0.5, maximum=8.0, multiplier=2.0, timeout=seconds)
+    return api_retry.Retry(
+        predicate=api_retry.if_exception_type(api_exceptions.TooManyRequests, api_exceptions.ServiceUnavailable),
+        initial=0.5,
+        maximum=8.0,
+        multiplier=2.0,
+        timeout=seconds,
+    )
 
 
 def explain(exc, project: str, action: str = "", permission: str = "compute.instances.list") -> DiscoveryError:
     action = action or f"listing the instances of project {project}"
     if isinstance(exc, (api_exceptions.Forbidden, api_exceptions.PermissionDenied)):
-        return DiscoveryError(f"GCP denied {action}: {exc.message}. The identity needs {permission} (and "
-                              "compute.instances.getSerialPortOutput for the boot logs)")
+        return DiscoveryError(
+            f"GCP denied {action}: {exc.message}. The identity needs {permission} (and "
+            "compute.instances.getSerialPortOutput for the boot logs)"
+        )
     if isinstance(exc, (api_exceptions.Unauthorized, api_exceptions.Unauthenticated)):
         return DiscoveryError(f"GCP did not accept the credentials for {action}: {exc.message}")
     if isinstance(exc, api_exceptions.NotFound):
@@ -107,12 +121,25 @@ def _instance(raw, project: str, role: str | None, node_group: str) -> Instance 
     interfaces = list(raw.network_interfaces)
     nic0 = next((nic for nic in interfaces if nic.name == "nic0"), interfaces[0] if interfaces else None)
     return Instance(
-        name=raw.name, role=role, private_ip=(nic0.network_i_p if nic0 else None) or None, node_group=node_group,
+        name=raw.name,
+        role=role,
+        private_ip=(nic0.network_i_p if nic0 else None) or None,
+        node_group=node_group,
         status=raw.status,
-        cloud={"provider": "gcp", "project": project, "zone": zone, "instance": raw.name,
-               "provider_id": f"gce://{project}/{zone}/{raw.name}"},
-        boot_log={"source": "gcp-serial-port", "project": project, "zone": zone, "instance": raw.name,
-                  "instance_id": str(raw.id) if raw.id else ""},
+        cloud={
+            "provider": "gcp",
+            "project": project,
+            "zone": zone,
+            "instance": raw.name,
+            "provider_id": f"gce://{project}/{zone}/{raw.name}",
+        },
+        boot_log={
+            "source": "gcp-serial-port",
+            "project": project,
+            "zone": zone,
+            "instance": raw.name,
+            "instance_id": str(raw.id) if raw.id else "",
+        },
     )
 
 
@@ -127,8 +154,14 @@ def instances(compute, project: str, uid: str, retry_seconds: float = 60.0) -> l
     try:
         for raw in _listed(compute, project, f"labels.constellation-uid:{uid}", retry_seconds):
             labels = dict(raw.labels)
-            found.append(_instance(raw, project, role_from(labels.get("constellation-role")),
-                                   labels.get("constellation-node-group", "")))
+            found.append(
+                _instance(
+                    raw,
+                    project,
+                    role_from(labels.get("constellation-role")),
+                    labels.get("constellation-node-group", ""),
+                )
+            )
         if not found:  # CLI v2.0 and v2.1: uid and role in the instance metadata
             for raw in _listed(compute, project, "", retry_seconds):
                 metadata = _metadata(raw)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -32,12 +31,15 @@ def configured_variant(config, source: str) -> str:
     section = config.get("attestation") if isinstance(config, dict) else None
     if not isinstance(section, dict) or len(section) != 1:
         found = ", ".join(sorted(section)) if isinstance(section, dict) else "nothing"
-        raise AttestationConfigError(f"{source}: attestation must configure exactly one variant, found {found or 'nothing'}")
+        raise AttestationConfigError(
+            f"{source}: attestation must configure exactly one variant, found {found or 'nothing'}"
+        )
     key = next(iter(section))
     variants = {config_key: variant for variant, config_key in CONFIG_KEYS.items()}
     if key not in variants:
-        raise AttestationConfigError(f"{source}: attestation.{key} is no variant this collection knows "
-                                     f"({', '.join(sorted(variants))})")
+        raise AttestationConfigError(
+            f"{source}: attestation.{key} is no variant this collection knows ({', '.join(sorted(variants))})"
+        )
     return variants[key]
 
 
@@ -47,7 +49,9 @@ def variant_section(config, variant: str, source: str) -> dict:
         raise AttestationConfigError(f"{source} has no attestation section")
     key = CONFIG_KEYS[variant]
     if key not in section:
-        raise AttestationConfigError(f"{source} configures attestation {', '.join(sorted(section))}, not {key} ({variant})")
+        raise AttestationConfigError(
+            f"{source} configures attestation {', '.join(sorted(section))}, not {key} ({variant})"
+        )
     if not isinstance(section[key], dict):
         raise AttestationConfigError(f"{source}: attestation.{key} is not a mapping")
     return section[key]

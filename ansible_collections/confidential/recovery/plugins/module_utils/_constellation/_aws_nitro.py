@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -37,7 +36,12 @@ def image_of(instance_info: bytes) -> tuple[str, str]:
     if not isinstance(identity, dict):
         raise AwsNitroError("InstanceInfo is not the instance identity document")
     image, region = identity.get(IMAGE_ID_KEY), identity.get(REGION_KEY)
-    if not isinstance(image, str) or not _IMAGE_ID.match(image) or not isinstance(region, str) or not _REGION.match(region):
+    if (
+        not isinstance(image, str)
+        or not _IMAGE_ID.match(image)
+        or not isinstance(region, str)
+        or not _REGION.match(region)
+    ):
         raise AwsNitroError(f"the identity document names no valid image and region: {image!r}, {region!r}")
     return region, image
 
@@ -47,15 +51,18 @@ def check_image(instance_info: bytes, collateral_dir: str | None) -> None:
     capture = f"aws ec2 describe-images --region {region} --image-ids {image} --output json"
     relative = os.path.join("aws", region, f"{image}.json")
     if not collateral_dir:
-        raise AwsNitroError(f"whether {image} supports NitroTPM comes from EC2: set attestation_collateral_dir and save "
-                            f"the output of `{capture}` as {relative} in it")
+        raise AwsNitroError(
+            f"whether {image} supports NitroTPM comes from EC2: set attestation_collateral_dir and save "
+            f"the output of `{capture}` as {relative} in it"
+        )
     path = os.path.join(collateral_dir, relative)
     try:
         with open(path, encoding="utf-8") as handle:
             answer = json.load(handle)
     except OSError as exc:
-        raise AwsNitroError(f"no DescribeImages answer for {image} at {path} ({exc.strerror}): save the output of "
-                            f"`{capture}` there") from exc
+        raise AwsNitroError(
+            f"no DescribeImages answer for {image} at {path} ({exc.strerror}): save the output of `{capture}` there"
+        ) from exc
     except ValueError as exc:
         raise AwsNitroError(f"{path} is not JSON") from exc
     images = answer.get("Images") if isinstance(answer, dict) else None

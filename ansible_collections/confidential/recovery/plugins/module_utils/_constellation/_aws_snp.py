@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -18,10 +17,10 @@ import hashlib
 from dataclasses import dataclass
 
 from .._evidence._amd_chain import VLEK, ChainError, verify_signing_key
-from ._vtpm import go_bytes, instance_info_object
 from .._evidence._snp_config import minimum_tcb
 from .._evidence._snp_report import ReportFormatError, Tcb, parse_report
 from .._evidence._snp_verify import SnpPolicy, SnpVerificationError, verify_report
+from ._vtpm import go_bytes, instance_info_object
 
 try:
     from cryptography.hazmat.primitives import serialization
@@ -53,18 +52,27 @@ def parse_instance_info(raw: bytes) -> tuple[bytes, bytes]:
     return signer, report
 
 
-def trusted_ak(instance_info: bytes, ak, config: AwsSnpConfig, now: datetime.datetime, trust_anchor: bytes | None = None):
+def trusted_ak(
+    instance_info: bytes, ak, config: AwsSnpConfig, now: datetime.datetime, trust_anchor: bytes | None = None
+):
     """(``ak``, a summary of the SNP evidence) if the evidence vouches for the key; AwsSnpError otherwise."""
     signer, report_bytes = parse_instance_info(instance_info)
     spki = ak.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     try:
         report = parse_report(report_bytes)
-        signing_key = verify_signing_key(signer, now, intermediate_bytes=config.signing_key_issuer,
-                                         trust_anchor=trust_anchor)
+        signing_key = verify_signing_key(
+            signer, now, intermediate_bytes=config.signing_key_issuer, trust_anchor=trust_anchor
+        )
         if signing_key.kind != VLEK:
             raise AwsSnpError("AWS reports are signed by a VLEK; this one came with a VCEK")
-        policy = SnpPolicy(allow_debug=False, allow_smt=True, vmpl=0, minimum_launch_tcb=config.minimum_launch_tcb,
-                           permit_provisional_firmware=True, report_data=hashlib.sha512(spki).digest())
+        policy = SnpPolicy(
+            allow_debug=False,
+            allow_smt=True,
+            vmpl=0,
+            minimum_launch_tcb=config.minimum_launch_tcb,
+            permit_provisional_firmware=True,
+            report_data=hashlib.sha512(spki).digest(),
+        )
         verify_report(report, signing_key, policy)
     except (ReportFormatError, ChainError, SnpVerificationError) as exc:
         raise AwsSnpError(str(exc)) from exc

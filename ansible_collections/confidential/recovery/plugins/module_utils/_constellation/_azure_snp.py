@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -22,10 +21,10 @@ import json
 from dataclasses import dataclass
 
 from .._evidence._amd_chain import ChainError, verify_signing_key
-from ._vtpm import go_bytes, instance_info_object
 from .._evidence._snp_config import first_certificate, minimum_tcb
 from .._evidence._snp_report import ReportFormatError, Tcb, parse_report
 from .._evidence._snp_verify import SnpPolicy, SnpVerificationError, verify_report
+from ._vtpm import go_bytes, instance_info_object
 
 EQUAL, MAA_FALLBACK, WARN_ONLY = "equal", "maafallback", "warnonly"
 
@@ -98,8 +97,10 @@ def check_id_key_digest(digest: bytes, config: AzureSnpConfig, warn) -> None:
         warn(message + " (enforcementPolicy WarnOnly)")
         return
     if config.enforcement == MAA_FALLBACK:
-        raise AzureSnpError(message + "; enforcementPolicy MAAFallback would ask Microsoft Azure Attestation, which this "
-                            "release does not: add the digest to acceptedKeyDigests once you trust it")
+        raise AzureSnpError(
+            message + "; enforcementPolicy MAAFallback would ask Microsoft Azure Attestation, which this "
+            "release does not: add the digest to acceptedKeyDigests once you trust it"
+        )
     raise AzureSnpError(message)
 
 
@@ -129,15 +130,23 @@ def check_runtime_data(runtime_data: bytes, report_data: bytes, ak) -> None:
         raise AzureSnpError("the attestation key is not the one the HCL runtime data names")
 
 
-def trusted_ak(info: AzureInstanceInfo, ak, config: AzureSnpConfig, now: datetime.datetime, warn,
-               trust_anchor: bytes | None = None):
+def trusted_ak(
+    info: AzureInstanceInfo, ak, config: AzureSnpConfig, now: datetime.datetime, warn, trust_anchor: bytes | None = None
+):
     """(``ak``, a summary of the SNP evidence) if the evidence vouches for the key; AzureSnpError otherwise."""
     try:
         report = parse_report(info.attestation_report)
-        signing_key = verify_signing_key(info.report_signer, now, intermediate_bytes=first_certificate(info.cert_chain),
-                                         trust_anchor=trust_anchor)
-        policy = SnpPolicy(allow_debug=False, allow_smt=True, vmpl=0, minimum_tcb=config.minimum_tcb,
-                           minimum_launch_tcb=config.minimum_tcb, permit_provisional_firmware=True)
+        signing_key = verify_signing_key(
+            info.report_signer, now, intermediate_bytes=first_certificate(info.cert_chain), trust_anchor=trust_anchor
+        )
+        policy = SnpPolicy(
+            allow_debug=False,
+            allow_smt=True,
+            vmpl=0,
+            minimum_tcb=config.minimum_tcb,
+            minimum_launch_tcb=config.minimum_tcb,
+            permit_provisional_firmware=True,
+        )
         verify_report(report, signing_key, policy)
     except (ReportFormatError, ChainError, SnpVerificationError) as exc:
         raise AzureSnpError(str(exc)) from exc

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -17,11 +16,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from . import _azure_snp
 from .._evidence._intel_pcs import CollateralError
-from ._vtpm import go_bytes, instance_info_object
 from .._evidence._tdx_quote import QuoteFormatError, parse_quote
 from .._evidence._tdx_verify import TdxPolicy, check_quote
+from . import _azure_snp
+from ._vtpm import go_bytes, instance_info_object
 
 
 class AzureTdxError(Exception):
@@ -41,8 +40,10 @@ class AzureTdxConfig:
 def _latest(section: dict, key: str):
     value = section.get(key)
     if value == "latest":
-        raise AzureTdxError(f"attestation.azureTDX.{key} is 'latest': give the value (the CLI resolves 'latest' from "
-                            "Constellation's signed CDN list; this collection does not fetch it)")
+        raise AzureTdxError(
+            f"attestation.azureTDX.{key} is 'latest': give the value (the CLI resolves 'latest' from "
+            "Constellation's signed CDN list; this collection does not fetch it)"
+        )
     return value
 
 
@@ -67,20 +68,33 @@ def _hex(section: dict, key: str, size: int) -> bytes:
 
 
 def parse_config(section: dict) -> AzureTdxConfig:
-    return AzureTdxConfig(qe_svn=_svn(section, "qeSVN"), pce_svn=_svn(section, "pceSVN"),
-                          tee_tcb_svn=_hex(section, "teeTCBSVN", 16), qe_vendor_id=_hex(section, "qeVendorID", 16),
-                          xfam=_hex(section, "xfam", 8), mr_seam=_hex(section, "mrSeam", 48))
+    return AzureTdxConfig(
+        qe_svn=_svn(section, "qeSVN"),
+        pce_svn=_svn(section, "pceSVN"),
+        tee_tcb_svn=_hex(section, "teeTCBSVN", 16),
+        qe_vendor_id=_hex(section, "qeVendorID", 16),
+        xfam=_hex(section, "xfam", 8),
+        mr_seam=_hex(section, "mrSeam", 48),
+    )
 
 
 def parse_instance_info(raw: bytes) -> tuple[bytes, bytes]:
     """(the quote, the HCL runtime data)."""
     doc = instance_info_object(raw, AzureTdxError)
-    return (go_bytes(doc.get("AttestationReport"), "InstanceInfo.AttestationReport", error=AzureTdxError),
-            go_bytes(doc.get("RuntimeData"), "InstanceInfo.RuntimeData", error=AzureTdxError))
+    return (
+        go_bytes(doc.get("AttestationReport"), "InstanceInfo.AttestationReport", error=AzureTdxError),
+        go_bytes(doc.get("RuntimeData"), "InstanceInfo.RuntimeData", error=AzureTdxError),
+    )
 
 
-def trusted_ak(instance_info: bytes, ak, config: AzureTdxConfig, now: datetime.datetime, collateral,
-               trust_anchor: bytes | None = None):
+def trusted_ak(
+    instance_info: bytes,
+    ak,
+    config: AzureTdxConfig,
+    now: datetime.datetime,
+    collateral,
+    trust_anchor: bytes | None = None,
+):
     """(``ak``, a summary of the TDX evidence) if the quote vouches for the key; AzureTdxError otherwise."""
     quote_bytes, runtime_data = parse_instance_info(instance_info)
     try:
@@ -88,9 +102,19 @@ def trusted_ak(instance_info: bytes, ak, config: AzureTdxConfig, now: datetime.d
         collateral_json = collateral.tdx(quote)
     except (QuoteFormatError, CollateralError) as exc:
         raise AzureTdxError(str(exc)) from exc
-    policy = TdxPolicy(mr_seam=config.mr_seam, xfam=config.xfam, minimum_tee_tcb_svn=config.tee_tcb_svn,
-                       minimum_qe_svn=config.qe_svn, minimum_pce_svn=config.pce_svn, qe_vendor_id=config.qe_vendor_id)
-    problems = [f"{c.name}: {c.detail}" for c in check_quote(quote, collateral_json, policy, now, trust_anchor) if c.passed is False]
+    policy = TdxPolicy(
+        mr_seam=config.mr_seam,
+        xfam=config.xfam,
+        minimum_tee_tcb_svn=config.tee_tcb_svn,
+        minimum_qe_svn=config.qe_svn,
+        minimum_pce_svn=config.pce_svn,
+        qe_vendor_id=config.qe_vendor_id,
+    )
+    problems = [
+        f"{c.name}: {c.detail}"
+        for c in check_quote(quote, collateral_json, policy, now, trust_anchor)
+        if c.passed is False
+    ]
     if problems:
         raise AzureTdxError("TDX quote rejected: " + "; ".join(problems))
     try:

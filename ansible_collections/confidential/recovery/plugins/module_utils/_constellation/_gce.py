@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -45,7 +44,7 @@ class GceInstance:
     instance: str
 
     @classmethod
-    def from_fields(cls, fields: dict) -> "GceInstance":
+    def from_fields(cls, fields: dict) -> GceInstance:
         names = [fields.get(key) for key in ("project_id", "zone", "instance_name")]
         if not all(isinstance(name, str) and _NAME.match(name) for name in names):
             raise GceError(f"the document names no valid project, zone and instance: {names!r}")
@@ -57,19 +56,25 @@ class GceInstance:
 
 def attestation_key(collateral_dir: str | None, instance: GceInstance):
     """The instance's vTPM signing key as Compute Engine reported it, saved in the collateral directory."""
-    capture = (f"gcloud compute instances get-shielded-identity {instance.instance} --zone {instance.zone} "
-               f"--project {instance.project} --format='value(signingKey.ekPub)'")
+    capture = (
+        f"gcloud compute instances get-shielded-identity {instance.instance} --zone {instance.zone} "
+        f"--project {instance.project} --format='value(signingKey.ekPub)'"
+    )
     relative = os.path.join("gce", instance.project, instance.zone, f"{instance.instance}.pem")
     if not collateral_dir:
-        raise GceError(f"the instance's attestation key comes from Compute Engine: set attestation_collateral_dir and "
-                       f"save the output of `{capture}` as {relative} in it")
+        raise GceError(
+            f"the instance's attestation key comes from Compute Engine: set attestation_collateral_dir and "
+            f"save the output of `{capture}` as {relative} in it"
+        )
     path = os.path.join(collateral_dir, relative)
     try:
         with open(path, "rb") as handle:
             return serialization.load_pem_public_key(handle.read())
     except OSError as exc:
-        raise GceError(f"no Compute Engine attestation key for {instance} at {path} ({exc.strerror}): save the output "
-                       f"of `{capture}` there") from exc
+        raise GceError(
+            f"no Compute Engine attestation key for {instance} at {path} ({exc.strerror}): save the output "
+            f"of `{capture}` there"
+        ) from exc
     except ValueError as exc:
         raise GceError(f"{path} is not a PEM public key") from exc
 
@@ -78,7 +83,7 @@ def _firmware_version(data: bytes) -> int | None:
     """GCE's S-CRTM version: UCS-2 "GCE Virtual Firmware v<number>" and a terminator; None for other firmware."""
     if not data.startswith(FIRMWARE_PREFIX):
         return None
-    digits = data[len(FIRMWARE_PREFIX):].decode("utf-16-le", "replace").rstrip("\x00")
+    digits = data[len(FIRMWARE_PREFIX) :].decode("utf-16-le", "replace").rstrip("\x00")
     return int(digits) if digits.isdigit() else None
 
 

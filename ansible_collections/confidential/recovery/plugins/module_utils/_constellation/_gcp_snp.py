@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -18,11 +17,11 @@ import datetime
 from dataclasses import dataclass
 
 from .._evidence._amd_chain import VCEK, ChainError, verify_signing_key
-from ._gce import GceError, GceInstance, attestation_key
-from ._vtpm import go_bytes, instance_info_object
 from .._evidence._snp_config import first_certificate, minimum_tcb
 from .._evidence._snp_report import ReportFormatError, Tcb, parse_report
 from .._evidence._snp_verify import SnpPolicy, SnpVerificationError, verify_report
+from ._gce import GceError, GceInstance, attestation_key
+from ._vtpm import go_bytes, instance_info_object
 
 
 class GcpSnpError(Exception):
@@ -63,20 +62,33 @@ def parse_instance_info(raw: bytes) -> GcpInstanceInfo:
     )
 
 
-def trusted_ak(instance_info: bytes, extra_data: bytes, config: GcpSnpConfig, now: datetime.datetime,
-               collateral_dir: str | None, trust_anchor: bytes | None = None):
+def trusted_ak(
+    instance_info: bytes,
+    extra_data: bytes,
+    config: GcpSnpConfig,
+    now: datetime.datetime,
+    collateral_dir: str | None,
+    trust_anchor: bytes | None = None,
+):
     """(the GCE attestation key, a summary of the SNP evidence), after the report verified; GcpSnpError otherwise."""
     info = parse_instance_info(instance_info)
     if len(extra_data) > 64:
         raise GcpSnpError("extraData is longer than REPORT_DATA")
     try:
         report = parse_report(info.attestation_report)
-        signing_key = verify_signing_key(info.report_signer, now, intermediate_bytes=first_certificate(info.cert_chain),
-                                         trust_anchor=trust_anchor)
+        signing_key = verify_signing_key(
+            info.report_signer, now, intermediate_bytes=first_certificate(info.cert_chain), trust_anchor=trust_anchor
+        )
         if signing_key.kind != VCEK:
             raise GcpSnpError("GCP reports are signed by a VCEK; this one came with a VLEK")
-        policy = SnpPolicy(allow_debug=False, allow_smt=True, vmpl=0, minimum_launch_tcb=config.minimum_launch_tcb,
-                           permit_provisional_firmware=True, report_data=extra_data.ljust(64, b"\x00"))
+        policy = SnpPolicy(
+            allow_debug=False,
+            allow_smt=True,
+            vmpl=0,
+            minimum_launch_tcb=config.minimum_launch_tcb,
+            permit_provisional_firmware=True,
+            report_data=extra_data.ljust(64, b"\x00"),
+        )
         verify_report(report, signing_key, policy)
     except (ReportFormatError, ChainError, SnpVerificationError) as exc:
         raise GcpSnpError(str(exc)) from exc

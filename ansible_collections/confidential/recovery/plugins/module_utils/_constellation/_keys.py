@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -62,7 +61,7 @@ class MasterSecret:
         return "MasterSecret(<redacted>)"
 
     @classmethod
-    def from_file(cls, path: str) -> "MasterSecret":
+    def from_file(cls, path: str) -> MasterSecret:
         try:
             with open(path, "rb") as handle:
                 raw = handle.read()
@@ -73,7 +72,7 @@ class MasterSecret:
         return cls.from_json(raw, path)
 
     @classmethod
-    def from_json(cls, raw, path: str | None = None) -> "MasterSecret":
+    def from_json(cls, raw, path: str | None = None) -> MasterSecret:
         """From the file's bytes, a JSON string, or an already parsed dictionary (an inline ``master_secret``)."""
         source = f"master secret file {path}" if path else "master_secret"
         if isinstance(raw, dict):
@@ -90,7 +89,9 @@ class MasterSecret:
         if len(key) < MIN_KEY_BYTES:
             raise MasterSecretError(f"the key in {source} is {len(key)} bytes; at least {MIN_KEY_BYTES} are required")
         if len(salt) < MIN_SALT_BYTES:
-            raise MasterSecretError(f"the salt in {source} is {len(salt)} bytes; at least {MIN_SALT_BYTES} are required")
+            raise MasterSecretError(
+                f"the salt in {source} is {len(salt)} bytes; at least {MIN_SALT_BYTES} are required"
+            )
         return cls(key, salt)
 
     @staticmethod
@@ -123,7 +124,9 @@ class MasterSecret:
             expected = bytes.fromhex(cluster_id_hex)
             salt = bytes.fromhex(measurement_salt_hex)
         except ValueError as exc:
-            raise MasterSecretError("cluster_id and measurement_salt must be hex, as in constellation-state.yaml") from exc
+            raise MasterSecretError(
+                "cluster_id and measurement_salt must be hex, as in constellation-state.yaml"
+            ) from exc
         if not hmac.compare_digest(self.cluster_id(salt), expected):
             raise MasterSecretError(
                 "the master secret does not belong to this cluster: it does not derive clusterValues.clusterID "

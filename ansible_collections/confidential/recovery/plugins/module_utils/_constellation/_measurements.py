@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -44,7 +43,7 @@ def parse_measurements(config: dict) -> dict[int, Measurement]:
             index = int(key)
         except (TypeError, ValueError) as exc:
             raise MeasurementsError(f"measurement index {key!r} is not a number") from exc
-        if not 0 <= index < 2 ** 32:
+        if not 0 <= index < 2**32:
             raise MeasurementsError(f"measurement index {index} is out of range")
         if isinstance(entry, dict):
             if "expected" not in entry:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -12,12 +11,19 @@ from .._evidence import _choices, _intel_pcs
 from .._module import _common
 from .._module._common import PROTOBUF_REQUIREMENT, load_pem, load_yaml, pcs_collateral, read_option_file
 from .._net import _grpc_h2
-from . import _attestation_config, _keys as _constellation_keys, _rpc as _constellation_rpc
+from . import _attestation_config
+from . import _keys as _constellation_keys
+from . import _rpc as _constellation_rpc
 from . import _variants as _constellation_variants
 from ._validators import constellation_validator
 
 DEPENDENCIES = (
-    ("cryptography", "cryptography", _constellation_keys.HAS_CRYPTOGRAPHY, _constellation_keys.CRYPTOGRAPHY_IMPORT_ERROR),
+    (
+        "cryptography",
+        "cryptography",
+        _constellation_keys.HAS_CRYPTOGRAPHY,
+        _constellation_keys.CRYPTOGRAPHY_IMPORT_ERROR,
+    ),
     ("h2", "h2", _grpc_h2.HAS_H2, _grpc_h2.H2_IMPORT_ERROR),
     ("protobuf", PROTOBUF_REQUIREMENT, _constellation_rpc.HAS_PROTOBUF, _constellation_rpc.PROTOBUF_IMPORT_ERROR),
 )
@@ -63,11 +69,20 @@ def validator(module, now=None):
         config = read_option_file(module, "attestation_config", load_yaml)
     try:
         return constellation_validator(
-            attestation, config, module.params.get("attestation_config") or "", module.warn,
-            trust_anchor=read_option_file(module, "attestation_trust_anchor", load_pem), now=now,
-            collateral_dir=module.params.get("attestation_collateral_dir"), pcs=pcs_collateral(module.params))
-    except (NotImplementedError, _attestation_config.AttestationConfigError,
-            _constellation_variants.VariantConfigError) as exc:
+            attestation,
+            config,
+            module.params.get("attestation_config") or "",
+            module.warn,
+            trust_anchor=read_option_file(module, "attestation_trust_anchor", load_pem),
+            now=now,
+            collateral_dir=module.params.get("attestation_collateral_dir"),
+            pcs=pcs_collateral(module.params),
+        )
+    except (
+        NotImplementedError,
+        _attestation_config.AttestationConfigError,
+        _constellation_variants.VariantConfigError,
+    ) as exc:
         module.fail_json(msg=str(exc))
     return None
 

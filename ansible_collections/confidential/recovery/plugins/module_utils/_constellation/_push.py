@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -18,12 +17,20 @@ from dataclasses import dataclass, field
 
 from .._net._addresses import join_host_port
 from .._net._atls import AtlsError, ConnectionRefused, HandshakeDropped, HandshakeTimeout, Unreachable, connect
-from ._keys import MasterSecret, canonical_disk_uuid
-from ._rpc import (
-    AUTO, KEYSERVICE, STREAM, UNARY, is_stream_fallback, is_unimplemented, push_state_disk_key, recover_stream, recover_unary,
-)
 from .._net._deadline import Deadline
 from .._net._grpc_h2 import GrpcError
+from ._keys import MasterSecret, canonical_disk_uuid
+from ._rpc import (
+    AUTO,
+    KEYSERVICE,
+    STREAM,
+    UNARY,
+    is_stream_fallback,
+    is_unimplemented,
+    push_state_disk_key,
+    recover_stream,
+    recover_unary,
+)
 
 NOT_WAITING = "not_waiting"
 PUSHED = "pushed"
@@ -84,8 +91,10 @@ def probe(endpoint: Endpoint) -> tuple[bool, str]:
     try:
         conn = endpoint.open()
     except ConnectionRefused:
-        return False, (f"{endpoint.address} refuses connections: the node is not waiting for a key "
-                       "(already unlocked, still booting, or a wrong port)")
+        return False, (
+            f"{endpoint.address} refuses connections: the node is not waiting for a key "
+            "(already unlocked, still booting, or a wrong port)"
+        )
     except AtlsError as exc:
         raise PushError(str(exc)) from exc
     conn.close()
@@ -112,8 +121,9 @@ def _push_once(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uui
         conn.close()
 
 
-def push_detecting(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None,
-                   conn=None) -> tuple[str, str | None]:
+def push_detecting(
+    endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None, conn=None
+) -> tuple[str, str | None]:
     """Push with ``protocol``; with ``auto`` try unary, then fall back as the node's answer tells.
 
     ``conn``, an attested connection to the node (the probe's), carries the first call; a fallback opens its own.
@@ -130,8 +140,9 @@ def push_detecting(endpoint: Endpoint, protocol: str, master: MasterSecret, disk
         raise
 
 
-def push_to_node(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None = None,
-                 check_mode: bool = False) -> PushResult:
+def push_to_node(
+    endpoint: Endpoint, protocol: str, master: MasterSecret, disk_uuid: str | None = None, check_mode: bool = False
+) -> PushResult:
     started = time.monotonic()
     if disk_uuid:
         disk_uuid = canonical_disk_uuid(disk_uuid)
@@ -139,14 +150,22 @@ def push_to_node(endpoint: Endpoint, protocol: str, master: MasterSecret, disk_u
     if not waiting:
         return PushResult(NOT_WAITING, messages=[reason], elapsed=round(time.monotonic() - started, 3))
     if check_mode:
-        return PushResult(WOULD_PUSH, protocol=protocol, disk_uuid=disk_uuid, messages=[reason],
-                          elapsed=round(time.monotonic() - started, 3))
+        return PushResult(
+            WOULD_PUSH,
+            protocol=protocol,
+            disk_uuid=disk_uuid,
+            messages=[reason],
+            elapsed=round(time.monotonic() - started, 3),
+        )
     try:
         used, announced = push_detecting(endpoint, protocol, master, disk_uuid)
     except ConnectionRefused:
         # Another client (or the node's own rejoin) won the race between our probe and our push.
-        return PushResult(NOT_WAITING, messages=[f"{endpoint.address} stopped waiting before the push"],
-                          elapsed=round(time.monotonic() - started, 3))
+        return PushResult(
+            NOT_WAITING,
+            messages=[f"{endpoint.address} stopped waiting before the push"],
+            elapsed=round(time.monotonic() - started, 3),
+        )
     except (PushError, ValueError):
         raise
     except Exception as exc:  # noqa: BLE001 - a malformed answer is reported, not traced
@@ -164,9 +183,16 @@ class LoadBalancerRun:
     elapsed: float = 0.0
 
 
-def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: MasterSecret, interval: float,
-                               max_pushes: int | None, deadline_seconds: float, progress=None,
-                               done=None) -> LoadBalancerRun:
+def push_through_load_balancer(
+    endpoint: Endpoint,
+    protocol: str,
+    master: MasterSecret,
+    interval: float,
+    max_pushes: int | None,
+    deadline_seconds: float,
+    progress=None,
+    done=None,
+) -> LoadBalancerRun:
     """The upstream ``constellation recover`` loop: one node per connection until none waits.
 
     Unavailable (refused, nothing behind the LB) is retried once after ``interval``, and, with ``done``, until
@@ -187,8 +213,11 @@ def push_through_load_balancer(endpoint: Endpoint, protocol: str, master: Master
             run.stop_reason = reason
             break
         if deadline.expired():
-            raise PushError(f"{endpoint.address}: gave up after {deadline_seconds:g}s with {run.pushed} key(s) pushed; "
-                            f"last error: {last_cause or 'none'}", pushed=run.pushed)
+            raise PushError(
+                f"{endpoint.address}: gave up after {deadline_seconds:g}s with {run.pushed} key(s) pushed; "
+                f"last error: {last_cause or 'none'}",
+                pushed=run.pushed,
+            )
         run.attempts += 1
         attempt = Endpoint(endpoint.host, endpoint.port, endpoint.validator, deadline.bounded(endpoint.timeout))
         try:

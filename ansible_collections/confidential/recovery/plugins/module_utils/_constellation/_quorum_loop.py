@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -107,14 +106,30 @@ def plan_targets(nodes: list[ControlPlaneNode], stop_at: str, has_quorum: bool) 
     if has_quorum:
         return []
     holding = sum(1 for n in nodes if n.holds_key)
-    return waiting[:max(0, quorum_size(len(nodes)) - holding)]
+    return waiting[: max(0, quorum_size(len(nodes)) - holding)]
 
 
 class QuorumLoop:
     """``probe(node, timeout) -> ProbeResult``, ``push(node, timeout) -> PushOutcome``, ``health(timeout) -> dict``."""
 
-    def __init__(self, nodes, *, probe, push, health, stop_at, deadline, call_timeout, poll_interval, progress,
-                 quorum_grace=60.0, check_mode=False, sleep=None, release=None, reach_timeout=None):
+    def __init__(
+        self,
+        nodes,
+        *,
+        probe,
+        push,
+        health,
+        stop_at,
+        deadline,
+        call_timeout,
+        poll_interval,
+        progress,
+        quorum_grace=60.0,
+        check_mode=False,
+        sleep=None,
+        release=None,
+        reach_timeout=None,
+    ):
         self.nodes = nodes
         self._probe, self._push, self._health = probe, push, health
         self._release = release or (lambda targets: None)  # the wiring may hold the probes' connections for the push
@@ -141,7 +156,9 @@ class QuorumLoop:
 
     # -- one round ----------------------------------------------------------
     def _observe(self) -> None:
-        self.view = self._health(self.deadline.bounded(self.call_timeout, floor=min(self.call_timeout, HEALTH_FLOOR_SECONDS)))
+        self.view = self._health(
+            self.deadline.bounded(self.call_timeout, floor=min(self.call_timeout, HEALTH_FLOOR_SECONDS))
+        )
         if self.view.get("quorum") and self.quorum_at is None:
             self.quorum_at = round(self.deadline.elapsed(), 2)
         timeout = self.deadline.bounded(self.call_timeout)
@@ -149,10 +166,16 @@ class QuorumLoop:
             timeout = min(timeout, self.reach_timeout)
         with ThreadPoolExecutor(max_workers=min(32, len(self.nodes))) as pool:
             results = list(pool.map(lambda n: self._timed(self._probe_one, n, timeout), self.nodes))
-        for node, (result, start, end) in zip(self.nodes, results):
+        for node, (result, start, end) in zip(self.nodes, results, strict=False):
             if result.state in (WAITING, HOSTILE):  # the node presented evidence, and it was judged
-                node.timeline.append({"stage": "attestation", "start": start, "end": end,
-                                      "status": "ok" if result.state == WAITING else "failed"})
+                node.timeline.append(
+                    {
+                        "stage": "attestation",
+                        "start": start,
+                        "end": end,
+                        "status": "ok" if result.state == WAITING else "failed",
+                    }
+                )
             node.state, node.detail = result.state, result.detail
             if result.evidence:
                 node.attestation = result.evidence
@@ -160,8 +183,10 @@ class QuorumLoop:
                 node.seen_waiting = True
                 if node.holds_key:
                     node.holds_key = False
-                    self.progress(f"{node.name} waits for a key again after its push (it rebooted): it will be pushed again",
-                                  force=True)
+                    self.progress(
+                        f"{node.name} waits for a key again after its push (it rebooted): it will be pushed again",
+                        force=True,
+                    )
             if result.state in (HOSTILE, FAILED):
                 node.error = result.detail
 
@@ -187,9 +212,15 @@ class QuorumLoop:
         with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
             outcomes = list(pool.map(lambda n: self._timed(self._push_one, n, timeout), targets))
         self.last_push_at = self.deadline.elapsed()
-        for node, (outcome, start, end) in zip(targets, outcomes):
-            node.timeline.append({"stage": "pushes", "start": start, "end": end,
-                                  "status": "ok" if outcome.ok else ("skipped" if outcome.stopped_waiting else "failed")})
+        for node, (outcome, start, end) in zip(targets, outcomes, strict=False):
+            node.timeline.append(
+                {
+                    "stage": "pushes",
+                    "start": start,
+                    "end": end,
+                    "status": "ok" if outcome.ok else ("skipped" if outcome.stopped_waiting else "failed"),
+                }
+            )
             if outcome.ok:
                 node.holds_key = True
                 node.pushes += 1
@@ -207,9 +238,11 @@ class QuorumLoop:
         silent = [n.name for n in self.nodes if n.state != WAITING and not n.holds_key]
         holding = [n.name for n in self.nodes if n.holds_key]
         api = "etcd quorum" if self.view.get("quorum") else f"no etcd quorum ({self.view.get('etcd_readyz')})"
-        return (f"{api}; holding a key from this run: {len(holding)}/{quorum_size(len(self.nodes))} "
-                f"needed; waiting: {', '.join(waiting) or 'none'}; not waiting, counted as down: {', '.join(silent) or 'none'}; "
-                f"pushing to: {', '.join(n.name for n in targets) or 'none'}")
+        return (
+            f"{api}; holding a key from this run: {len(holding)}/{quorum_size(len(self.nodes))} "
+            f"needed; waiting: {', '.join(waiting) or 'none'}; not waiting, counted as down: {', '.join(silent) or 'none'}; "
+            f"pushing to: {', '.join(n.name for n in targets) or 'none'}"
+        )
 
     def _top_up(self) -> list[ControlPlaneNode]:
         """The other waiting nodes, once enough keys are out but quorum stayed away for the grace period."""
@@ -224,8 +257,11 @@ class QuorumLoop:
         targets = plan_targets(self.nodes, ALL, False)
         if targets:
             self.topped_up = True
-            self.progress(f"{', '.join(holding)} hold a key, yet etcd has no quorum {silent_for:.0f} s after the last push: "
-                          f"pushing to the other waiting nodes too ({', '.join(n.name for n in targets)})", force=True)
+            self.progress(
+                f"{', '.join(holding)} hold a key, yet etcd has no quorum {silent_for:.0f} s after the last push: "
+                f"pushing to the other waiting nodes too ({', '.join(n.name for n in targets)})",
+                force=True,
+            )
         return targets
 
     def _finished(self) -> bool:
@@ -243,8 +279,9 @@ class QuorumLoop:
                 self.answered_first = sum(1 for n in self.nodes if n.state in ANSWERED)
                 if self.reach_timeout is not None and not self.answered_first and not self.view.get("quorum"):
                     self.unreachable = True
-                    self.progress("round 1: no control-plane node answered on its own address, and etcd has no quorum",
-                                  force=True)
+                    self.progress(
+                        "round 1: no control-plane node answered on its own address, and etcd has no quorum", force=True
+                    )
                     return False
             targets = plan_targets(self.nodes, self.stop_at, bool(self.view.get("quorum"))) or self._top_up()
             summary = self._summary(targets)
@@ -280,9 +317,11 @@ class QuorumLoop:
         pushed = [n.name for n in self.nodes if n.pushes]
         down = [f"{n.name} ({n.detail})" for n in self.nodes if n.state not in (WAITING,) and not n.holds_key]
         failed = [f"{n.name}: {n.error}" for n in self.nodes if n.error]
-        parts = [f"etcd quorum not restored within {self.deadline.seconds:g} s",
-                 f"Kubernetes API says: {self.view.get('etcd_readyz')}",
-                 f"keys pushed: {len(pushed)} ({', '.join(pushed) or 'none'}) of {quorum_size(len(self.nodes))} needed"]
+        parts = [
+            f"etcd quorum not restored within {self.deadline.seconds:g} s",
+            f"Kubernetes API says: {self.view.get('etcd_readyz')}",
+            f"keys pushed: {len(pushed)} ({', '.join(pushed) or 'none'}) of {quorum_size(len(self.nodes))} needed",
+        ]
         if down:
             parts.append("down: " + "; ".join(down))
         if failed:

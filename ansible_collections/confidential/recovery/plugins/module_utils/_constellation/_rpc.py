@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -13,15 +12,15 @@
 from __future__ import annotations
 
 from .._net._addresses import check_port
+from .._net._grpc_h2 import INTERNAL, BidiStream, GrpcError, unary_call
 from ._keys import STORAGE_URI, MasterSecret
-from .._net._grpc_h2 import BidiStream, GrpcError, INTERNAL, unary_call
 
 try:
     from .._generated import keyproto_pb2, recover_pb2, recover_stream_pb2
 
     # The gencode guards its google.protobuf imports and tells whether they worked.
     PROTOBUF_IMPORT_ERROR = recover_pb2.PROTOBUF_IMPORT_ERROR
-except Exception as _exc:  # pylint: disable=broad-except  # newer gencode raises VersionError on an old protobuf
+except Exception as _exc:  # noqa: BLE001  # pylint: disable=broad-except  # newer gencode: VersionError on an old protobuf
     PROTOBUF_IMPORT_ERROR = _exc
 HAS_PROTOBUF = PROTOBUF_IMPORT_ERROR is None
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -21,14 +20,21 @@ import json
 from dataclasses import dataclass, field
 
 from .._evidence._checks import CheckFailed, raises_only
-from ._vtpm import go_bytes
-from ._measurements import compare
 from .._evidence._tdx_quote import QuoteFormatError, parse_quote
 from .._evidence._tdx_verify import TdxPolicy, check_quote
+from ._measurements import compare
+from ._vtpm import go_bytes
 
 CHECKS = ("document", "quote", "tcb_status", "report_data", "measurements")
-_QUOTE_CHECKS = ("pck_chain", "quote_signature", "qe_report_signature", "qe_binding", "qe_vendor_id",
-                 "td_attributes_allowed", "xfam_valid")
+_QUOTE_CHECKS = (
+    "pck_chain",
+    "quote_signature",
+    "qe_report_signature",
+    "qe_binding",
+    "qe_vendor_id",
+    "td_attributes_allowed",
+    "xfam_valid",
+)
 
 
 class TdxDocumentError(CheckFailed):
@@ -65,7 +71,9 @@ def validate(raw: bytes, nonce: bytes, measurements, collateral, now, trust_anch
     except (QuoteFormatError, TdxDocumentError) as exc:
         raise _fail("document", str(exc)) from exc
     checks = {c.name: c for c in check_quote(quote, collateral.tdx(quote), TdxPolicy(), now(), trust_anchor)}
-    failed = [f"{name}: {checks[name].detail}" for name in _QUOTE_CHECKS if name in checks and checks[name].passed is False]
+    failed = [
+        f"{name}: {checks[name].detail}" for name in _QUOTE_CHECKS if name in checks and checks[name].passed is False
+    ]
     if failed:
         raise _fail("quote", "TDX quote rejected: " + "; ".join(failed))
     if not checks["tcb_status"].passed:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -18,7 +17,8 @@ from .._evidence._checks import CheckFailed, raises_only
 from .._evidence._choices import AUTO, CONSTELLATION_OIDS, LAB, LAB_WARNING
 from .._evidence._peer_certificate import b64_field, caveat, peer_document, spki_der
 from .._net._atls import AttestationFailed
-from . import _attestation_config, _variants as _constellation_variants
+from . import _attestation_config
+from . import _variants as _constellation_variants
 
 # Variants whose attestation key comes from the peer's own document, vouched for by no hardware vendor: whoever answers
 # on a node's address can sign a quote over the published reference values. Upstream Constellation trusts them the same
@@ -30,15 +30,21 @@ NO_HARDWARE_ROOT = {
 
 
 def no_hardware_root(variant: str, selection: str) -> dict:
-    return caveat("no_hardware_root", f"attestation {variant} ({selection}) has no hardware root of trust: "
-                  f"{NO_HARDWARE_ROOT[variant]}, so whoever answers on a node's address can forge a quote for the "
-                  "published measurements. It proves them only if the path to the nodes is trusted")
+    return caveat(
+        "no_hardware_root",
+        f"attestation {variant} ({selection}) has no hardware root of trust: "
+        f"{NO_HARDWARE_ROOT[variant]}, so whoever answers on a node's address can forge a quote for the "
+        "published measurements. It proves them only if the path to the nodes is trusted",
+    )
 
 
 def nothing_enforced(variant: str, measurements: dict, source: str) -> dict | None:
     if measurements and all(m.warn_only for m in measurements.values()):
-        return caveat("measurements_warn_only", f"{source}: every measurement of {variant} is warnOnly: a node with "
-                      "any measurements at all gets its key, with warnings")
+        return caveat(
+            "measurements_warn_only",
+            f"{source}: every measurement of {variant} is warnOnly: a node with "
+            "any measurements at all gets its key, with warnings",
+        )
     return None
 
 
@@ -102,15 +108,27 @@ class ConstellationValidator:
             raise _failed("binding", "certificate hash does not match user data")
         for warning in result.warnings:
             self.warn(f"{self.variant}: {warning} (warn-only in the reference values)")
-        return {"variant": self.variant, "oid": CONSTELLATION_OIDS[self.variant], "warnings": result.warnings,
-                "measurements": {str(index): value.hex() for index, value in sorted(result.pcrs.items())},
-                "platform": result.platform, "hardware_root": self.variant not in NO_HARDWARE_ROOT,
-                "caveats": [c["condition"] for c in self.caveats]}
+        return {
+            "variant": self.variant,
+            "oid": CONSTELLATION_OIDS[self.variant],
+            "warnings": result.warnings,
+            "measurements": {str(index): value.hex() for index, value in sorted(result.pcrs.items())},
+            "platform": result.platform,
+            "hardware_root": self.variant not in NO_HARDWARE_ROOT,
+            "caveats": [c["condition"] for c in self.caveats],
+        }
 
 
-def constellation_validator(attestation: str, config=None, source: str = "constellation-conf.yaml", warn=None,
-                            trust_anchor: bytes | None = None, now=None, collateral_dir: str | None = None,
-                            pcs: _intel_pcs.PcsCollateral | None = None):
+def constellation_validator(
+    attestation: str,
+    config=None,
+    source: str = "constellation-conf.yaml",
+    warn=None,
+    trust_anchor: bytes | None = None,
+    now=None,
+    collateral_dir: str | None = None,
+    pcs: _intel_pcs.PcsCollateral | None = None,
+):
     """The validator of ``attestation``, with the reference values of ``config`` (the parsed constellation-conf.yaml).
     ``now`` (a callable) pins the time at which certificates must be valid; by default the wall clock.
     ``collateral_dir`` holds evidence captured beforehand (gcp-sev-snp: Compute Engine's attestation keys); ``pcs``
@@ -124,28 +142,40 @@ def constellation_validator(attestation: str, config=None, source: str = "conste
     selection = f"attestation: {attestation}"
     if attestation == AUTO:
         if config is None:
-            raise NotImplementedError("attestation 'auto' takes the variant from constellation-conf.yaml: give attestation_config")
+            raise NotImplementedError(
+                "attestation 'auto' takes the variant from constellation-conf.yaml: give attestation_config"
+            )
         attestation = _attestation_config.configured_variant(config, source)
-        selection = f"picked by attestation: auto from attestation.{_attestation_config.CONFIG_KEYS[attestation]} in {source}"
+        selection = (
+            f"picked by attestation: auto from attestation.{_attestation_config.CONFIG_KEYS[attestation]} in {source}"
+        )
     builder = _constellation_variants.BUILDERS.get(attestation)
     if builder is None:
         raise NotImplementedError(
             f"attestation variant {attestation!r} (OID {CONSTELLATION_OIDS.get(attestation, '?')}) has no validator in "
             f"this release; implemented: lab, {', '.join(sorted(_constellation_variants.BUILDERS))}. Refusing to push "
-            "keys without attestation.")
+            "keys without attestation."
+        )
     if config is None:
-        raise NotImplementedError(f"attestation {attestation!r} needs reference values (attestation_config); "
-                                  "refusing to push keys to a peer whose measurements nobody checks")
+        raise NotImplementedError(
+            f"attestation {attestation!r} needs reference values (attestation_config); "
+            "refusing to push keys to a peer whose measurements nobody checks"
+        )
     warn = warn or (lambda message: None)
     measurements = _attestation_config.reference_measurements(config, attestation, source)
     caveats = [no_hardware_root(attestation, selection)] if attestation in NO_HARDWARE_ROOT else []
     caveats += [c for c in (nothing_enforced(attestation, measurements, source),) if c]
     settings = _constellation_variants.VariantSettings(
         measurements=measurements,
-        section=_attestation_config.variant_section(config, attestation, source), source=source,
-        trust_anchor=trust_anchor, collateral_dir=collateral_dir, pcs=pcs or _intel_pcs.PcsCollateral(collateral_dir),
-        warn=warn, caveat=lambda condition, message: caveats.append(caveat(condition, message)),
-        **({"now": now} if now else {}))
+        section=_attestation_config.variant_section(config, attestation, source),
+        source=source,
+        trust_anchor=trust_anchor,
+        collateral_dir=collateral_dir,
+        pcs=pcs or _intel_pcs.PcsCollateral(collateral_dir),
+        warn=warn,
+        caveat=lambda condition, message: caveats.append(caveat(condition, message)),
+        **({"now": now} if now else {}),
+    )
     document = builder(settings)
     for each in caveats:
         warn(each["message"])

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -13,14 +12,25 @@ import datetime
 import functools
 from dataclasses import dataclass, field
 
-from . import (
-    _aws_nitro, _aws_snp, _azure_snp, _azure_tdx, _tdx as _constellation_tdx, _vtpm as _constellation_vtpm, _gce, _gcp_snp,
-)
 from .._evidence._amd_chain import ChainError, is_pinned_ark
-from ._vtpm import VtpmDocumentError, ak_from_document, instance_info_object
 from .._evidence._tdx_verify import is_pinned_intel_root
 from .._evidence._tpm import ALG_SHA256, TpmError
 from .._evidence._tpm_eventlog import parse_event_log
+from . import (
+    _aws_nitro,
+    _aws_snp,
+    _azure_snp,
+    _azure_tdx,
+    _gce,
+    _gcp_snp,
+)
+from . import (
+    _tdx as _constellation_tdx,
+)
+from . import (
+    _vtpm as _constellation_vtpm,
+)
+from ._vtpm import VtpmDocumentError, ak_from_document, instance_info_object
 
 
 class VariantConfigError(ValueError):
@@ -28,7 +38,7 @@ class VariantConfigError(ValueError):
 
 
 def _utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 @dataclass(frozen=True)
@@ -55,9 +65,12 @@ class DocumentValidator:
 
 
 def _vtpm(settings: VariantSettings, trusted_ak, check_cvm=None) -> DocumentValidator:
-    return DocumentValidator(functools.partial(_constellation_vtpm.validate, trusted_ak=trusted_ak,
-                                               measurements=settings.measurements, check_cvm=check_cvm),
-                             _constellation_vtpm.CHECKS)
+    return DocumentValidator(
+        functools.partial(
+            _constellation_vtpm.validate, trusted_ak=trusted_ak, measurements=settings.measurements, check_cvm=check_cvm
+        ),
+        _constellation_vtpm.CHECKS,
+    )
 
 
 def _root(settings: VariantSettings, config_key: str, setting: str, is_pinned, warning: str, refusal: str):
@@ -78,23 +91,35 @@ def _root(settings: VariantSettings, config_key: str, setting: str, is_pinned, w
     except ChainError as exc:
         raise VariantConfigError(f"{settings.source}: attestation.{config_key}.{setting}: {exc}") from exc
     if not pinned:
-        raise VariantConfigError(f"{settings.source}: attestation.{config_key}.{setting} {refusal}; refusing it. To trust "
-                                 "another root on purpose, pass it with attestation_trust_anchor")
+        raise VariantConfigError(
+            f"{settings.source}: attestation.{config_key}.{setting} {refusal}; refusing it. To trust "
+            "another root on purpose, pass it with attestation_trust_anchor"
+        )
     return None
 
 
 def amd_root(settings: VariantSettings, config_key: str) -> bytes | None:
-    return _root(settings, config_key, "amdRootKey", is_pinned_ark,
-                 "SEV-SNP evidence is checked against the root in attestation_trust_anchor instead of AMD's pinned "
-                 "ARKs: use this only for a test platform such as the lab",
-                 "is not one of AMD's ARKs (Milan, Genoa, Turin)")
+    return _root(
+        settings,
+        config_key,
+        "amdRootKey",
+        is_pinned_ark,
+        "SEV-SNP evidence is checked against the root in attestation_trust_anchor instead of AMD's pinned "
+        "ARKs: use this only for a test platform such as the lab",
+        "is not one of AMD's ARKs (Milan, Genoa, Turin)",
+    )
 
 
 def intel_root(settings: VariantSettings, config_key: str) -> bytes | None:
-    return _root(settings, config_key, "intelRootKey", is_pinned_intel_root,
-                 "TDX evidence is checked against the root in attestation_trust_anchor instead of Intel's pinned "
-                 "root: use this only for a test platform",
-                 "is not Intel's SGX Root CA")
+    return _root(
+        settings,
+        config_key,
+        "intelRootKey",
+        is_pinned_intel_root,
+        "TDX evidence is checked against the root in attestation_trust_anchor instead of Intel's pinned "
+        "root: use this only for a test platform",
+        "is not Intel's SGX Root CA",
+    )
 
 
 def qemu_vtpm(settings: VariantSettings):
@@ -130,9 +155,12 @@ def azure_sev_snp(settings: VariantSettings):
     def parse_config(section):
         config = _azure_snp.parse_config(section)
         if config.enforcement == _azure_snp.WARN_ONLY:
-            settings.caveat("id_key_digests_warn_only", f"{settings.source}: attestation.azureSEVSNP.firmwareSignerConfig."
-                            "enforcementPolicy is WarnOnly: a node whose firmware's ID-key digest is none of "
-                            "acceptedKeyDigests still gets its key, with a warning")
+            settings.caveat(
+                "id_key_digests_warn_only",
+                f"{settings.source}: attestation.azureSEVSNP.firmwareSignerConfig."
+                "enforcementPolicy is WarnOnly: a node whose firmware's ID-key digest is none of "
+                "acceptedKeyDigests still gets its key, with a warning",
+            )
         return config
 
     return _vouched_by_snp(settings, "azureSEVSNP", _azure_snp.AzureSnpError, parse_config, vouch)
@@ -161,8 +189,9 @@ def azure_tdx(settings: VariantSettings):
 
     def trusted(doc, extra_data):
         try:
-            return _azure_tdx.trusted_ak(doc.instance_info, ak_from_document(doc, extra_data)[0], config, settings.now(),
-                                         settings.pcs, root)
+            return _azure_tdx.trusted_ak(
+                doc.instance_info, ak_from_document(doc, extra_data)[0], config, settings.now(), settings.pcs, root
+            )
         except _azure_tdx.AzureTdxError as exc:
             raise VtpmDocumentError(f"TDX evidence: {exc}") from exc
 
@@ -191,12 +220,19 @@ def gcp_sev_es(settings: VariantSettings):
         except (TpmError, _gce.GceError) as exc:
             raise VtpmDocumentError(f"GCE platform state: {exc}") from exc
         if version is None or version < GCE_MINIMUM_FIRMWARE:
-            raise VtpmDocumentError(f"the firmware is not GCE's virtual firmware v{GCE_MINIMUM_FIRMWARE} or later "
-                                    f"(found {version if version is not None else 'another firmware'})")
+            raise VtpmDocumentError(
+                f"the firmware is not GCE's virtual firmware v{GCE_MINIMUM_FIRMWARE} or later "
+                f"(found {version if version is not None else 'another firmware'})"
+            )
         if technology != GCE_REQUIRED_TECHNOLOGY:
-            found = "none (no NonHostInfo event)" if technology is None else _gce.TECHNOLOGIES.get(technology, str(technology))
-            raise VtpmDocumentError(f"GCE reports confidential technology {found}, not "
-                                    f"{_gce.TECHNOLOGIES[GCE_REQUIRED_TECHNOLOGY]}")
+            found = (
+                "none (no NonHostInfo event)"
+                if technology is None
+                else _gce.TECHNOLOGIES.get(technology, str(technology))
+            )
+            raise VtpmDocumentError(
+                f"GCE reports confidential technology {found}, not {_gce.TECHNOLOGIES[GCE_REQUIRED_TECHNOLOGY]}"
+            )
 
     return _vtpm(settings, trusted, check_cvm)
 
@@ -212,11 +248,25 @@ def aws_nitro_tpm(settings: VariantSettings):
 
 
 def qemu_tdx(settings: VariantSettings):
-    return DocumentValidator(functools.partial(
-        _constellation_tdx.validate, measurements=settings.measurements, collateral=settings.pcs,
-        now=settings.now, trust_anchor=intel_root(settings, "qemuTDX")), _constellation_tdx.CHECKS)
+    return DocumentValidator(
+        functools.partial(
+            _constellation_tdx.validate,
+            measurements=settings.measurements,
+            collateral=settings.pcs,
+            now=settings.now,
+            trust_anchor=intel_root(settings, "qemuTDX"),
+        ),
+        _constellation_tdx.CHECKS,
+    )
 
 
-BUILDERS = {"qemu-vtpm": qemu_vtpm, "azure-sev-snp": azure_sev_snp, "aws-sev-snp": aws_sev_snp, "gcp-sev-snp": gcp_sev_snp,
-            "qemu-tdx": qemu_tdx, "azure-tdx": azure_tdx, "gcp-sev-es": gcp_sev_es,
-            "aws-nitro-tpm": aws_nitro_tpm}
+BUILDERS = {
+    "qemu-vtpm": qemu_vtpm,
+    "azure-sev-snp": azure_sev_snp,
+    "aws-sev-snp": aws_sev_snp,
+    "gcp-sev-snp": gcp_sev_snp,
+    "qemu-tdx": qemu_tdx,
+    "azure-tdx": azure_tdx,
+    "gcp-sev-es": gcp_sev_es,
+    "aws-nitro-tpm": aws_nitro_tpm,
+}

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -22,9 +21,9 @@ import json
 from dataclasses import dataclass, field
 
 from .._evidence._checks import CheckFailed, raises_only
-from ._measurements import compare
 from .._evidence._tpm import ALG_SHA256, TpmError, parse_public, verify_quote
 from .._evidence._tpm_eventlog import parse_event_log, replay
+from ._measurements import compare
 
 try:
     from cryptography.hazmat.primitives import serialization
@@ -102,8 +101,12 @@ def _quote(entry, position: int) -> Quote:
             values[int(index)] = go_bytes(value, f"quote {position} PCR {index}")
         except ValueError as exc:
             raise VtpmDocumentError(f"quote {position}: PCR index {index!r} is not a number") from exc
-    return Quote(go_bytes(entry.get("quote"), f"quote {position}"), go_bytes(entry.get("raw_sig"), f"quote {position} signature"),
-                 bank, values)
+    return Quote(
+        go_bytes(entry.get("quote"), f"quote {position}"),
+        go_bytes(entry.get("raw_sig"), f"quote {position} signature"),
+        bank,
+        values,
+    )
 
 
 @raises_only(VtpmDocumentError, "the attestation document")

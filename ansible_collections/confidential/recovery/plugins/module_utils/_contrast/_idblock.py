@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -28,12 +27,14 @@ except ImportError:  # pragma: no cover - the modules report it through missing_
     pass
 
 # NIST P-384 (FIPS 186-4, D.1.2.4).
-_P = 2 ** 384 - 2 ** 128 - 2 ** 96 + 2 ** 32 - 1
+_P = 2**384 - 2**128 - 2**96 + 2**32 - 1
 _A = -3
 _B = 0xB3312FA7E23EE7E4988E056BE3F82D19181D9C6EFE8141120314088F5013875AC656398D8A2ED19D2A85C8EDD3EC2AEF
 _N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973
-_G = (0xAA87CA22BE8B05378EB1C71EF320AD746E1D3B628BA79B9859F741E082542A385502F25DBF55296C3A545E3872760AB7,
-      0x3617DE4A96262C6F5D9E98BF9292DC29F8F41DBD289A147CE9DA3113B5F0B8C00A60B1CE1D7E819D7A431D7C90EA0E5F)
+_G = (
+    0xAA87CA22BE8B05378EB1C71EF320AD746E1D3B628BA79B9859F741E082542A385502F25DBF55296C3A545E3872760AB7,
+    0x3617DE4A96262C6F5D9E98BF9292DC29F8F41DBD289A147CE9DA3113B5F0B8C00A60B1CE1D7E819D7A431D7C90EA0E5F,
+)
 
 SIGNATURE_R, SIGNATURE_S = 2, 1
 FAMILY_ID = b"\x01" + bytes(15)
@@ -44,8 +45,17 @@ CURVE_P384 = 2
 ID_KEY_SIZE = 0x404
 
 # Guest policy flags above the ABI bytes (AMD SEV-SNP ABI, GUEST_POLICY), by Contrast's manifest names.
-POLICY_BITS = {"SMT": 16, "MigrateMA": 18, "Debug": 19, "SingleSocket": 20, "CXLAllowed": 21, "MemAES256XTS": 22,
-               "RAPLDis": 23, "CipherTextHidingDRAM": 24, "PageSwapDisable": 25}
+POLICY_BITS = {
+    "SMT": 16,
+    "MigrateMA": 18,
+    "Debug": 19,
+    "SingleSocket": 20,
+    "CXLAllowed": 21,
+    "MemAES256XTS": 22,
+    "RAPLDis": 23,
+    "CipherTextHidingDRAM": 24,
+    "PageSwapDisable": 25,
+}
 POLICY_RESERVED_ONE = 1 << 17
 
 
@@ -98,17 +108,19 @@ def recovered_key(block: bytes) -> tuple[int, int]:
     """The public key for which (r = 2, s = 1) is a valid ECDSA P-384/SHA-384 signature of ``block``: of the two
     candidates Q = r^-1 (s R - z G), the smaller by (x, y)."""
     z = int.from_bytes(hashlib.sha384(block).digest(), "big") % _N
-    rhs = (SIGNATURE_R ** 3 + _A * SIGNATURE_R + _B) % _P
+    rhs = (SIGNATURE_R**3 + _A * SIGNATURE_R + _B) % _P
     y = pow(rhs, (_P + 1) // 4, _P)  # P = 3 mod 4
     r_inverse = pow(SIGNATURE_R, -1, _N)
     minus_z_g = _multiply(z, _G)
     minus_z_g = (minus_z_g[0], (-minus_z_g[1]) % _P)
-    candidates = sorted(_multiply(r_inverse, _add(_multiply(SIGNATURE_S, (SIGNATURE_R, ry)), minus_z_g))
-                        for ry in (y, _P - y))
+    candidates = sorted(
+        _multiply(r_inverse, _add(_multiply(SIGNATURE_S, (SIGNATURE_R, ry)), minus_z_g)) for ry in (y, _P - y)
+    )
     x, qy = candidates[0]
     try:
         ec.EllipticCurvePublicNumbers(x, qy, ec.SECP384R1()).public_key().verify(
-            encode_dss_signature(SIGNATURE_R, SIGNATURE_S), block, ec.ECDSA(hashes.SHA384()))
+            encode_dss_signature(SIGNATURE_R, SIGNATURE_S), block, ec.ECDSA(hashes.SHA384())
+        )
     except InvalidSignature as exc:  # pragma: no cover - would mean the arithmetic above is wrong
         raise IdBlockError("the recovered ID key does not verify the ID block") from exc
     return x, qy

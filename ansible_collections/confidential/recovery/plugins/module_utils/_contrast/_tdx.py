@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -20,10 +19,10 @@ import json
 import struct
 
 from .._evidence._checks import raises_only
-from ._reference_values import NO_POLICY_HASH, require_an_accepting_entry
 from .._evidence._intel_pcs import CollateralError, pck_extension
 from .._evidence._tdx_quote import HEADER_SVN_NAMES, QuoteFormatError, parse_quote
 from .._evidence._tdx_verify import TdxPolicy, check_quote
+from ._reference_values import NO_POLICY_HASH, require_an_accepting_entry
 
 try:
     from .._generated import tdx_pb2
@@ -32,12 +31,32 @@ try:
 except ImportError as _exc:  # pragma: no cover - the generated module guards its own imports
     PROTOBUF_IMPORT_ERROR = _exc
 
-_BODY_FIELDS = (("tee_tcb_svn", 16), ("mr_seam", 48), ("mr_signer_seam", 48), ("seam_attributes", 8),
-                ("td_attributes", 8), ("xfam", 8), ("mr_td", 48), ("mr_config_id", 48), ("mr_owner", 48),
-                ("mr_owner_config", 48))
-_QE_REPORT_FIELDS = (("cpu_svn", 16), ("misc_select", 4), ("reserved1", 28), ("attributes", 16), ("mr_enclave", 32),
-                     ("reserved2", 32), ("mr_signer", 32), ("reserved3", 96), ("isv_prod_id", 2), ("isv_svn", 2),
-                     ("reserved4", 60), ("report_data", 64))
+_BODY_FIELDS = (
+    ("tee_tcb_svn", 16),
+    ("mr_seam", 48),
+    ("mr_signer_seam", 48),
+    ("seam_attributes", 8),
+    ("td_attributes", 8),
+    ("xfam", 8),
+    ("mr_td", 48),
+    ("mr_config_id", 48),
+    ("mr_owner", 48),
+    ("mr_owner_config", 48),
+)
+_QE_REPORT_FIELDS = (
+    ("cpu_svn", 16),
+    ("misc_select", 4),
+    ("reserved1", 28),
+    ("attributes", 16),
+    ("mr_enclave", 32),
+    ("reserved2", 32),
+    ("mr_signer", 32),
+    ("reserved3", 96),
+    ("isv_prod_id", 2),
+    ("isv_svn", 2),
+    ("reserved4", 60),
+    ("report_data", 64),
+)
 
 
 # Contrast requires SEPT_VE_DISABLE and nothing else in the TD attributes; newer manifests do not carry the field.
@@ -82,11 +101,20 @@ def abi_bytes(quote) -> bytes:
     signed = quote.signed_data
     qe = signed.certification_data.qe_report_certification_data
     chain = qe.pck_certificate_chain_data
-    qe_data = (_qe_report(qe.qe_report) + _sized(qe.qe_report_signature, 64, "QE report signature")
-               + struct.pack("<H", len(qe.qe_auth_data.data)) + qe.qe_auth_data.data
-               + struct.pack("<HI", chain.certificate_data_type, len(chain.pck_cert_chain)) + chain.pck_cert_chain)
-    signed_data = (_sized(signed.signature, 64, "signature") + _sized(signed.ecdsa_attestation_key, 64, "attestation key")
-                   + struct.pack("<HI", signed.certification_data.certificate_data_type, len(qe_data)) + qe_data)
+    qe_data = (
+        _qe_report(qe.qe_report)
+        + _sized(qe.qe_report_signature, 64, "QE report signature")
+        + struct.pack("<H", len(qe.qe_auth_data.data))
+        + qe.qe_auth_data.data
+        + struct.pack("<HI", chain.certificate_data_type, len(chain.pck_cert_chain))
+        + chain.pck_cert_chain
+    )
+    signed_data = (
+        _sized(signed.signature, 64, "signature")
+        + _sized(signed.ecdsa_attestation_key, 64, "attestation key")
+        + struct.pack("<HI", signed.certification_data.certificate_data_type, len(qe_data))
+        + qe_data
+    )
     return out + struct.pack("<I", len(signed_data)) + signed_data + quote.extra_bytes
 
 
@@ -143,11 +171,16 @@ def entry_policy(entry: dict, report_data: bytes) -> TdxPolicy:
     required = {key: _hex(entry, key, size, required=True) for key, size in REQUIRED_SIZES}
     optional = {key: _hex(entry, key, size) for key, size in OPTIONAL_SIZES.items()}
     return TdxPolicy(
-        mr_td=required["MrTd"], rtmrs=_rtmrs(entry), mr_seam=required["MrSeam"], xfam=required["Xfam"],
+        mr_td=required["MrTd"],
+        rtmrs=_rtmrs(entry),
+        mr_seam=required["MrSeam"],
+        xfam=required["Xfam"],
         td_attributes=optional["TdAttributes"] or REQUIRED_TD_ATTRIBUTES,
         minimum_tee_tcb_svn=optional["MinimumTeeTcbSvn"],
-        minimum_qe_svn=_number(entry, "MinimumQeSvn"), minimum_pce_svn=_number(entry, "MinimumPceSvn"),
-        report_data=report_data)
+        minimum_qe_svn=_number(entry, "MinimumQeSvn"),
+        minimum_pce_svn=_number(entry, "MinimumPceSvn"),
+        report_data=report_data,
+    )
 
 
 def _flag(extension, oid: str) -> bool | None:
@@ -167,10 +200,16 @@ def platform_problems(quote, collateral: str, entry: dict) -> list[str]:
     if minimum:
         number = json.loads(json.loads(collateral)["tcb_info"]).get("tcbEvaluationDataNumber", 0)
         if number < minimum:
-            problems.append(f"min_tcb_evaluation_data_number: Intel's TCB info has evaluation data number {number}, "
-                            f"below the minimum {minimum} (refresh the collateral)")
-    wants = {"piid": bool(entry.get("AllowedPIIDs")), "integrity": bool(entry.get("MemoryIntegrity")),
-             "smt": bool(entry.get("SMTDisabled")), "static": bool(entry.get("StaticPlatform"))}
+            problems.append(
+                f"min_tcb_evaluation_data_number: Intel's TCB info has evaluation data number {number}, "
+                f"below the minimum {minimum} (refresh the collateral)"
+            )
+    wants = {
+        "piid": bool(entry.get("AllowedPIIDs")),
+        "integrity": bool(entry.get("MemoryIntegrity")),
+        "smt": bool(entry.get("SMTDisabled")),
+        "static": bool(entry.get("StaticPlatform")),
+    }
     if not any(wants.values()):
         return problems
     try:
@@ -184,8 +223,10 @@ def platform_problems(quote, collateral: str, entry: dict) -> list[str]:
         if piid not in [str(p).lower() for p in entry["AllowedPIIDs"]]:
             problems.append(f"allowed_piids: the platform instance ID {piid or '(none)'} is not in AllowedPIIDs")
     if wants["integrity"] and extension.sgx_type != SGX_TYPE_SCALABLE_WITH_INTEGRITY:
-        problems.append(f"memory_integrity: the PCK certificate's SGX type is {extension.sgx_type}, not "
-                        f"{SGX_TYPE_SCALABLE_WITH_INTEGRITY} (scalable with integrity)")
+        problems.append(
+            f"memory_integrity: the PCK certificate's SGX type is {extension.sgx_type}, not "
+            f"{SGX_TYPE_SCALABLE_WITH_INTEGRITY} (scalable with integrity)"
+        )
     if wants["smt"] and _flag(extension, SMT_ENABLED_OID) is not False:
         problems.append("smt_disabled: the PCK certificate does not say SMT is disabled")
     if wants["static"] and _flag(extension, DYNAMIC_PLATFORM_OID) is not False:
@@ -195,14 +236,24 @@ def platform_problems(quote, collateral: str, entry: dict) -> list[str]:
 
 def _against_entry(quote, collateral: str, entry: dict, report_data: bytes, now, trust_anchor) -> None:
     checks = check_quote(quote, collateral, entry_policy(entry, report_data), now, trust_anchor)
-    problems = [f"{c.name}: {c.detail}" for c in checks if c.passed is False] + platform_problems(quote, collateral, entry)
+    problems = [f"{c.name}: {c.detail}" for c in checks if c.passed is False] + platform_problems(
+        quote, collateral, entry
+    )
     if problems:
         raise ContrastTdxError("; ".join(problems))
 
 
 @raises_only(ContrastTdxError, "the Coordinator's TDX evidence")
-def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict], policy_hashes: list[str],
-             now: datetime.datetime, collateral, trust_anchor: bytes | None = None) -> dict:
+def validate(
+    raw: bytes,
+    spki: bytes,
+    nonce: bytes,
+    reference_values: list[dict],
+    policy_hashes: list[str],
+    now: datetime.datetime,
+    collateral,
+    trust_anchor: bytes | None = None,
+) -> dict:
     """``collateral`` is an _intel_pcs.PcsCollateral."""
     if not policy_hashes:
         raise ContrastTdxError(NO_POLICY_HASH)
@@ -219,8 +270,11 @@ def validate(raw: bytes, spki: bytes, nonce: bytes, reference_values: list[dict]
         raise ContrastTdxError(str(exc)) from exc
     report_data = hashlib.sha512(spki + nonce).digest()
     require_an_accepting_entry(
-        reference_values, lambda entry: _against_entry(quote, collateral_json, entry, report_data, now, trust_anchor),
-        ContrastTdxError, "tdx")
+        reference_values,
+        lambda entry: _against_entry(quote, collateral_json, entry, report_data, now, trust_anchor),
+        ContrastTdxError,
+        "tdx",
+    )
     host_data = quote.mr_config_id[:32].hex()
     if not any(hmac.compare_digest(host_data, h.lower()) for h in policy_hashes):
         raise ContrastTdxError(f"wrong policy hash for Coordinator: MRCONFIGID holds {host_data}")

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -20,7 +19,7 @@ try:
 
     # The gencode guards its google.protobuf imports and tells whether they worked.
     PROTOBUF_IMPORT_ERROR = userapi_pb2.PROTOBUF_IMPORT_ERROR
-except Exception as _exc:  # pylint: disable=broad-except  # newer gencode raises VersionError on an old protobuf
+except Exception as _exc:  # noqa: BLE001  # pylint: disable=broad-except  # newer gencode: VersionError on an old protobuf
     PROTOBUF_IMPORT_ERROR = _exc
 HAS_PROTOBUF = PROTOBUF_IMPORT_ERROR is None
 
@@ -41,7 +40,9 @@ class UserApi:
         """One call on a fresh attested connection per path; falls back only on UNIMPLEMENTED."""
         last_error = None
         for prefix in SERVICE_PATHS:
-            conn = connect(self.host, self.port, self.validator, timeout=self.timeout, identity=identity, nonce_in_alpn=True)
+            conn = connect(
+                self.host, self.port, self.validator, timeout=self.timeout, identity=identity, nonce_in_alpn=True
+            )
             try:
                 return unary_call(conn.sock, self.authority, prefix + method, request, self.timeout), prefix
             except GrpcError as exc:

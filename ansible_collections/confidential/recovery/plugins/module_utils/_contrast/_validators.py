@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -15,11 +14,12 @@ import json
 
 from .._evidence import _amd_kds, _intel_pcs
 from .._evidence._checks import raises_only
-from ._reference_values import NO_POLICY_HASH
 from .._evidence._choices import CONTRAST_OIDS, LAB
 from .._evidence._peer_certificate import b64_field, peer_document, spki_der
 from .._net._atls import AttestationFailed
-from . import _snp as _contrast_snp, _tdx as _contrast_tdx
+from . import _snp as _contrast_snp
+from . import _tdx as _contrast_tdx
+from ._reference_values import NO_POLICY_HASH
 
 
 class ContrastInsecureValidator:
@@ -59,7 +59,11 @@ class ContrastInsecureValidator:
             raise AttestationFailed("wrong policy hash for Coordinator: the document carries no hostData")
         if host_data.hex() not in self.policy_hashes:
             raise AttestationFailed(f"wrong policy hash for Coordinator: hostData is {host_data.hex()[:64]}")
-        return {"variant": "insecure", "oid": CONTRAST_OIDS["insecure"], "host_data": host_data.hex() if host_data else None}
+        return {
+            "variant": "insecure",
+            "oid": CONTRAST_OIDS["insecure"],
+            "host_data": host_data.hex() if host_data else None,
+        }
 
 
 class ContrastHardwareValidator:
@@ -72,7 +76,7 @@ class ContrastHardwareValidator:
 
     @raises_only(AttestationFailed, "the attestation document")
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
-        moment = self.now() if self.now else datetime.datetime.now(datetime.timezone.utc)
+        moment = self.now() if self.now else datetime.datetime.now(datetime.UTC)
         cert, raw = peer_document(cert_der, CONTRAST_OIDS[self.variant], moment)
         try:
             platform = self.check(raw, spki_der(cert), nonce, now=moment)
@@ -81,9 +85,16 @@ class ContrastHardwareValidator:
         return {"variant": self.variant, "oid": CONTRAST_OIDS[self.variant], "platform": platform}
 
 
-def contrast_validator(attestation: str, coordinator_policy_hashes: list[str], reference_values: dict | None = None,
-                       now=None, trust_anchor: bytes | None = None, collateral_dir: str | None = None,
-                       kds: _amd_kds.KdsCollateral | None = None, pcs: _intel_pcs.PcsCollateral | None = None):
+def contrast_validator(
+    attestation: str,
+    coordinator_policy_hashes: list[str],
+    reference_values: dict | None = None,
+    now=None,
+    trust_anchor: bytes | None = None,
+    collateral_dir: str | None = None,
+    kds: _amd_kds.KdsCollateral | None = None,
+    pcs: _intel_pcs.PcsCollateral | None = None,
+):
     """``reference_values`` is the manifest's ReferenceValues (``{"snp": [...], "tdx": [...]}``); ``kds`` fetches
     what SNP evidence did not bring, ``pcs`` Intel's TDX collateral (by default: only what ``collateral_dir`` already
     holds)."""
@@ -93,14 +104,22 @@ def contrast_validator(attestation: str, coordinator_policy_hashes: list[str], r
         return ContrastInsecureValidator(coordinator_policy_hashes)
     values = reference_values or {}
     if attestation == "snp":
-        check = functools.partial(_contrast_snp.validate, reference_values=values.get("snp") or [],
-                                  policy_hashes=coordinator_policy_hashes, trust_anchor=trust_anchor,
-                                  collateral=kds or _amd_kds.KdsCollateral(collateral_dir))
+        check = functools.partial(
+            _contrast_snp.validate,
+            reference_values=values.get("snp") or [],
+            policy_hashes=coordinator_policy_hashes,
+            trust_anchor=trust_anchor,
+            collateral=kds or _amd_kds.KdsCollateral(collateral_dir),
+        )
         return ContrastHardwareValidator("snp", check, (_contrast_snp.ContrastSnpError,), now)
     if attestation == "tdx":
-        check = functools.partial(_contrast_tdx.validate, reference_values=values.get("tdx") or [],
-                                  policy_hashes=coordinator_policy_hashes,
-                                  collateral=pcs or _intel_pcs.PcsCollateral(collateral_dir), trust_anchor=trust_anchor)
+        check = functools.partial(
+            _contrast_tdx.validate,
+            reference_values=values.get("tdx") or [],
+            policy_hashes=coordinator_policy_hashes,
+            collateral=pcs or _intel_pcs.PcsCollateral(collateral_dir),
+            trust_anchor=trust_anchor,
+        )
         return ContrastHardwareValidator("tdx", check, (_contrast_tdx.ContrastTdxError,), now)
     raise NotImplementedError(
         f"attestation variant {attestation!r} has no Contrast validator in this release; implemented: lab, snp, tdx. "

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -75,7 +74,11 @@ class WorkloadRestart:
             if ref is not None and ref.kind == "ReplicaSet":
                 replicaset = self.apps.read_namespaced_replica_set(ref.name, namespace)
                 ref = _controller(replicaset.metadata.owner_references) or ref
-            entry = {"kind": ref.kind if ref else "Pod", "namespace": namespace, "name": ref.name if ref else pod.metadata.name}
+            entry = {
+                "kind": ref.kind if ref else "Pod",
+                "namespace": namespace,
+                "name": ref.name if ref else pod.metadata.name,
+            }
             key = (entry["kind"], namespace, entry["name"])
             if reason:
                 skipped[key] = dict(entry, reason=reason)
@@ -105,28 +108,41 @@ class WorkloadRestart:
             obj = self.apps.read_namespaced_deployment_status(name, namespace)
             want = obj.spec.replicas or 0
             s = obj.status
-            return (s.observed_generation or 0) >= generation and (s.updated_replicas or 0) == want \
-                and (s.replicas or 0) == want and (s.ready_replicas or 0) == want
+            return (
+                (s.observed_generation or 0) >= generation
+                and (s.updated_replicas or 0) == want
+                and (s.replicas or 0) == want
+                and (s.ready_replicas or 0) == want
+            )
         if owner["kind"] == "StatefulSet":
             obj = self.apps.read_namespaced_stateful_set_status(name, namespace)
             want = obj.spec.replicas or 0
             s = obj.status
-            return (s.observed_generation or 0) >= generation and (s.updated_replicas or 0) == want \
-                and (s.ready_replicas or 0) == want and s.current_revision == s.update_revision
+            return (
+                (s.observed_generation or 0) >= generation
+                and (s.updated_replicas or 0) == want
+                and (s.ready_replicas or 0) == want
+                and s.current_revision == s.update_revision
+            )
         obj = self.apps.read_namespaced_daemon_set_status(name, namespace)
         s = obj.status
-        return (s.observed_generation or 0) >= generation and (s.updated_number_scheduled or 0) == s.desired_number_scheduled \
+        return (
+            (s.observed_generation or 0) >= generation
+            and (s.updated_number_scheduled or 0) == s.desired_number_scheduled
             and (s.number_ready or 0) == s.desired_number_scheduled
+        )
 
 
-def restart_workloads(api_client, namespaces: list[str], wait: bool, wait_timeout: float, check_mode: bool, progress) -> dict:
+def restart_workloads(
+    api_client, namespaces: list[str], wait: bool, wait_timeout: float, check_mode: bool, progress
+) -> dict:
     restarter = WorkloadRestart(api_client, namespaces)
     owners, bare, skipped = restarter.plan()
     # ready: every workload this call restarted is known to have rolled out (true when it restarted none).
     result = {"restarted": owners, "deleted_pods": bare, "left_alone": skipped, "ready": True, "waited_seconds": 0.0}
     if check_mode or (not owners and not bare):
         return result
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     generations = [(owner, restarter.restart(owner, stamp)) for owner in owners]
     for pod in bare:
         restarter.delete_pod(pod)
@@ -139,7 +155,9 @@ def restart_workloads(api_client, namespaces: list[str], wait: bool, wait_timeou
     while pending and time.monotonic() - started < wait_timeout:
         pending = [(o, g) for o, g in pending if not restarter.rolled_out(o, g)]
         if pending and time.monotonic() - last_report >= 10:
-            progress(f"waiting for {', '.join(o['namespace'] + '/' + o['name'] for o, _generation in pending)} to roll out")
+            progress(
+                f"waiting for {', '.join(o['namespace'] + '/' + o['name'] for o, _generation in pending)} to roll out"
+            )
             last_report = time.monotonic()
         if pending:
             time.sleep(1)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -76,7 +75,8 @@ class Workspace:
             f"{self.manifest_file} names no Coordinator policy ({named.form}), so nothing tells the Coordinator from "
             "any other pod VM of the deployment and the seed would go to whichever answers. Give coordinator_policy_hash: "
             "the SHA-256 of the Coordinator's policy, which Contrast v1.6 and older embedded in the CLI release (the "
-            "release's coordinator-policy-hash, or the value you passed as --coordinator-policy-hash to `contrast set`)")
+            "release's coordinator-policy-hash, or the value you passed as --coordinator-policy-hash to `contrast set`)"
+        )
 
     def owner_key(self):
         raw = _read(self.owner_key_file)
@@ -122,8 +122,10 @@ class Workspace:
         for index, share in enumerate(matching):
             try:
                 encrypted = base64.b64decode(share["EncryptedSeed"], validate=True)
-                seed = key.decrypt(encrypted, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
-                                                           label=SEEDSHARE_LABEL))
+                seed = key.decrypt(
+                    encrypted,
+                    padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=SEEDSHARE_LABEL),
+                )
             except (ValueError, KeyError, TypeError, binascii.Error):
                 problems.append(f"share {index + 1} does not decrypt")
                 continue
@@ -139,16 +141,21 @@ class Workspace:
     def client_identity(self) -> ClientIdentity:
         """A self-signed certificate on the seedshare owner key: the Coordinator authorizes the key."""
         key = self.owner_key()
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Contrast")])
         cert = (
-            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=2)).not_valid_after(now + datetime.timedelta(hours=2))
+            .not_valid_before(now - datetime.timedelta(hours=2))
+            .not_valid_after(now + datetime.timedelta(hours=2))
             .sign(key, hashes.SHA256())
         )
-        key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                    serialization.NoEncryption())
+        key_pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        )
         return ClientIdentity(cert.public_bytes(serialization.Encoding.PEM), key_pem)
 
 
@@ -185,10 +192,14 @@ def coordinator_hashes_in(policies, source: str) -> CoordinatorPolicies:
     if all(isinstance(entry, list) for entry in entries):
         return CoordinatorPolicies([], "Policies maps hashes to names, the form of Contrast v0.7 and older")
     if not all(isinstance(entry, dict) for entry in entries):
-        raise WorkspaceError(f"{source}: Policies mixes forms; each entry must be an object (or, in old manifests, a "
-                             "list of names)")
-    hashes = [policy_hash(key, f"{source}: the Policies key of a coordinator entry") for key, entry in policies.items()
-              if entry.get("Role") == COORDINATOR_ROLE]
+        raise WorkspaceError(
+            f"{source}: Policies mixes forms; each entry must be an object (or, in old manifests, a list of names)"
+        )
+    hashes = [
+        policy_hash(key, f"{source}: the Policies key of a coordinator entry")
+        for key, entry in policies.items()
+        if entry.get("Role") == COORDINATOR_ROLE
+    ]
     if hashes:
         return CoordinatorPolicies(hashes, f"{len(hashes)} with Role {COORDINATOR_ROLE!r}")
     if any("Role" in entry for entry in entries):

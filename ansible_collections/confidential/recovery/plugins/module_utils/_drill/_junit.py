@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -27,8 +26,12 @@ def junit_xml(result: dict) -> str:
     classname = f"drill.{scenario}"
     outcome = verdict(result)
     suites = ElementTree.Element("testsuites")
-    suite = ElementTree.SubElement(suites, "testsuite", name=f"drill {scenario} on {result.get('target') or 'lab'}",
-                                   timestamp=str(result.get("started_at") or ""))
+    suite = ElementTree.SubElement(
+        suites,
+        "testsuite",
+        name=f"drill {scenario} on {result.get('target') or 'lab'}",
+        timestamp=str(result.get("started_at") or ""),
+    )
     failures = skipped = 0
     for stage in result["stages"]:
         name = stage["stage"] + (f" [{stage['node']}]" if stage.get("node") else "")
@@ -36,12 +39,20 @@ def junit_xml(result: dict) -> str:
         failed, skip = stage["status"] == "failed", stage["status"] == "skipped"
         failures += failed
         skipped += skip
-        _case(suite, classname, name, stage["end"] - stage["start"], detail if failed else None, detail if skip else None)
+        _case(
+            suite, classname, name, stage["end"] - stage["start"], detail if failed else None, detail if skip else None
+        )
     target = result.get("rto_target_seconds")
     if target is not None:
         missed = outcome["rto_seconds"] is None or outcome["rto_seconds"] > target
         failures += missed
-        _case(suite, classname, f"rto within {target:g} s", outcome["rto_seconds"] or 0.0, outcome["reason"] if missed else None)
+        _case(
+            suite,
+            classname,
+            f"rto within {target:g} s",
+            outcome["rto_seconds"] or 0.0,
+            outcome["reason"] if missed else None,
+        )
     cases = len(suite)
     suite.set("tests", str(cases))
     suite.set("failures", str(failures))

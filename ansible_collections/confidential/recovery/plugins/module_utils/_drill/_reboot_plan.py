@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -18,8 +17,17 @@ from .._files import write_atomically
 # Schema 2 added the API each instance is reached through; a schema-1 plan does not say which API it was made against.
 PLAN_SCHEMA = 2
 # The locator fields that name one instance; credentials may differ between the two runs.
-IDENTITY_KEYS = ("source", "project", "zone", "instance", "region", "instance_id", "subscription_id",
-                 "resource_group", "scale_set")
+IDENTITY_KEYS = (
+    "source",
+    "project",
+    "zone",
+    "instance",
+    "region",
+    "instance_id",
+    "subscription_id",
+    "resource_group",
+    "scale_set",
+)
 # Where the instance's API is: a plan made against a double (or another AWS profile) with the same names must not
 # authorise the real cloud. Absent means the cloud's public API.
 API_KEYS = ("api_endpoint", "endpoint_url", "base_url", "profile")
@@ -31,19 +39,29 @@ class PlanError(Exception):
 
 def identity(target: dict) -> dict:
     locator = target.get("locator") or {}
-    return {"name": target["name"], **{key: locator[key] for key in IDENTITY_KEYS if locator.get(key)},
-            "api": {key: locator[key] for key in API_KEYS if locator.get(key)}}
+    return {
+        "name": target["name"],
+        **{key: locator[key] for key in IDENTITY_KEYS if locator.get(key)},
+        "api": {key: locator[key] for key in API_KEYS if locator.get(key)},
+    }
 
 
 def fingerprint(cluster: str, targets: list[dict]) -> str:
-    canonical = json.dumps({"cluster": cluster, "instances": sorted((identity(t) for t in targets), key=lambda i: i["name"])},
-                           sort_keys=True)
+    canonical = json.dumps(
+        {"cluster": cluster, "instances": sorted((identity(t) for t in targets), key=lambda i: i["name"])},
+        sort_keys=True,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def new_plan(cluster: str, targets: list[dict], now: datetime.datetime) -> dict:
-    return {"schema": PLAN_SCHEMA, "cluster": cluster, "planned_at": now.isoformat(timespec="seconds"),
-            "instances": [identity(t) for t in targets], "fingerprint": fingerprint(cluster, targets)}
+    return {
+        "schema": PLAN_SCHEMA,
+        "cluster": cluster,
+        "planned_at": now.isoformat(timespec="seconds"),
+        "instances": [identity(t) for t in targets],
+        "fingerprint": fingerprint(cluster, targets),
+    }
 
 
 def write(path: str, plan: dict) -> None:
@@ -75,21 +93,27 @@ def checked(path: str, cluster: str, targets: list[dict], now: datetime.datetime
     if not isinstance(plan, dict) or plan.get("schema") != PLAN_SCHEMA:
         raise PlanError(f"{path} is not a drill plan of schema {PLAN_SCHEMA}: {_rerun(path)}")
     if plan.get("used_at"):
-        raise PlanError(f"the plan {path} was used by the drill at {plan['used_at']}; each reboot run needs a fresh "
-                        f"one: {_rerun(path)}")
+        raise PlanError(
+            f"the plan {path} was used by the drill at {plan['used_at']}; each reboot run needs a fresh "
+            f"one: {_rerun(path)}"
+        )
     if plan.get("cluster") != cluster or plan.get("fingerprint") != fingerprint(cluster, targets):
         planned = ", ".join(_where(i) for i in plan.get("instances") or [] if isinstance(i, dict))
         asked = ", ".join(_where(identity(t)) for t in targets)
-        raise PlanError(f"the plan {path} is for cluster {plan.get('cluster')!r}, instances {planned or 'none'}; this "
-                        f"run would reboot {asked} of {cluster!r}. Nothing was rebooted: {_rerun(path)}")
+        raise PlanError(
+            f"the plan {path} is for cluster {plan.get('cluster')!r}, instances {planned or 'none'}; this "
+            f"run would reboot {asked} of {cluster!r}. Nothing was rebooted: {_rerun(path)}"
+        )
     try:
         planned_at = datetime.datetime.fromisoformat(plan["planned_at"])
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"the plan {path} has no valid planned_at: {_rerun(path)}") from exc
     age = (now - planned_at).total_seconds()
     if age > max_age or age < -60:
-        raise PlanError(f"the plan {path} was made at {plan['planned_at']}, {age:.0f} s ago, more than the "
-                        f"{max_age:.0f} s it stays valid: {_rerun(path)}")
+        raise PlanError(
+            f"the plan {path} was made at {plan['planned_at']}, {age:.0f} s ago, more than the "
+            f"{max_age:.0f} s it stays valid: {_rerun(path)}"
+        )
     return plan
 
 

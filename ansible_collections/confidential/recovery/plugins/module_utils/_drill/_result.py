@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -87,16 +86,27 @@ def verdict(result: dict) -> dict:
         names = ", ".join(f"{s['stage']}{' on ' + s['node'] if s.get('node') else ''}" for s in failed)
         return {"passed": False, "rto_seconds": None, "rto_target_seconds": target, "reason": f"failed: {names}"}
     if target is not None and rto > target:
-        return {"passed": False, "rto_seconds": rto, "rto_target_seconds": target,
-                "reason": f"RTO {rto:.1f} s missed the target of {target:.1f} s"}
-    reason = f"RTO {rto:.1f} s" + (f" within the target of {target:.1f} s" if target is not None else " (no target set)")
+        return {
+            "passed": False,
+            "rto_seconds": rto,
+            "rto_target_seconds": target,
+            "reason": f"RTO {rto:.1f} s missed the target of {target:.1f} s",
+        }
+    reason = f"RTO {rto:.1f} s" + (
+        f" within the target of {target:.1f} s" if target is not None else " (no target set)"
+    )
     return {"passed": True, "rto_seconds": rto, "rto_target_seconds": target, "reason": reason}
 
 
 def history_entry(result: dict) -> dict:
     outcome = verdict(result)
-    return {"started_at": result.get("started_at"), "scenario": result["scenario"]["name"], "target": result.get("target"),
-            "rto_seconds": outcome["rto_seconds"], "passed": outcome["passed"]}
+    return {
+        "started_at": result.get("started_at"),
+        "scenario": result["scenario"]["name"],
+        "target": result.get("target"),
+        "rto_seconds": outcome["rto_seconds"],
+        "passed": outcome["passed"],
+    }
 
 
 def read_history(path: str) -> list[dict]:

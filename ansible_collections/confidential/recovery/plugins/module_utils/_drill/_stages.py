@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -29,40 +28,85 @@ def _seconds(value) -> float | None:
         return None
 
 
-def _span(stage: str, start: float | None, end: float | None, broke_at: float, status: str = "ok", node=None,
-          detail: str | None = None) -> dict | None:
+def _span(
+    stage: str,
+    start: float | None,
+    end: float | None,
+    broke_at: float,
+    status: str = "ok",
+    node=None,
+    detail: str | None = None,
+) -> dict | None:
     if start is None or end is None:
         return None
-    return {"stage": stage, "node": node, "start": round(max(0.0, start - broke_at), 3),
-            "end": round(max(0.0, end - broke_at, start - broke_at), 3), "status": status, "detail": detail}
+    return {
+        "stage": stage,
+        "node": node,
+        "start": round(max(0.0, start - broke_at), 3),
+        "end": round(max(0.0, end - broke_at, start - broke_at), 3),
+        "status": status,
+        "detail": detail,
+    }
 
 
 def _constellation(summary: dict, broke_at: float) -> list[dict]:
     started = _seconds(summary.get("started_at"))
     loop_start = _seconds(summary.get("push_loop_started_at"))
-    stages = [_span("detection", broke_at, loop_start or started, broke_at,
-                    detail="playbook start, discovery, reachability and lookups")]
+    stages = [
+        _span(
+            "detection",
+            broke_at,
+            loop_start or started,
+            broke_at,
+            detail="playbook start, discovery, reachability and lookups",
+        )
+    ]
     for node in summary.get("nodes") or []:
         for step in node.get("timeline") or []:
             if loop_start is not None:
-                stages.append(_span(step["stage"], loop_start + step["start"], loop_start + step["end"], broke_at,
-                                    step.get("status", "ok"), node.get("node")))
+                stages.append(
+                    _span(
+                        step["stage"],
+                        loop_start + step["start"],
+                        loop_start + step["end"],
+                        broke_at,
+                        step.get("status", "ok"),
+                        node.get("node"),
+                    )
+                )
     lb_push = summary.get("load_balancer_push") or {}
     lb_start, lb_elapsed = _seconds(lb_push.get("started_at")), _seconds(lb_push.get("elapsed"))
     if lb_start is not None and lb_elapsed is not None:
-        stages.append(_span("pushes", lb_start, lb_start + lb_elapsed, broke_at, node=None,
-                            detail=f"{lb_push.get('pushed')} key(s) through the load balancer {lb_push.get('endpoint')} "
-                                   f"in {lb_push.get('attempts')} attempt(s)"))
+        stages.append(
+            _span(
+                "pushes",
+                lb_start,
+                lb_start + lb_elapsed,
+                broke_at,
+                node=None,
+                detail=f"{lb_push.get('pushed')} key(s) through the load balancer {lb_push.get('endpoint')} "
+                f"in {lb_push.get('attempts')} attempt(s)",
+            )
+        )
     to_quorum = _seconds(summary.get("seconds_to_quorum"))
     quorum_at = loop_start + to_quorum if loop_start is not None and to_quorum is not None else None
     if quorum_at is not None:
-        stages.append(_span("quorum", loop_start, quorum_at, broke_at, detail=f"{summary.get('keys_pushed')} key(s) pushed"))
+        stages.append(
+            _span("quorum", loop_start, quorum_at, broke_at, detail=f"{summary.get('keys_pushed')} key(s) pushed")
+        )
     elif summary.get("status") == "failed" and loop_start is not None:
         stages.append(_span("quorum", loop_start, started, broke_at, "failed", detail=summary.get("error")))
     to_all = _seconds(summary.get("seconds_to_all_ready"))
     if quorum_at is not None and to_all is not None and started is not None:
-        stages.append(_span("all_ready", quorum_at, started + to_all, broke_at,
-                            detail=f"control plane {summary.get('control_plane_ready')}/{summary.get('control_plane_total')} Ready"))
+        stages.append(
+            _span(
+                "all_ready",
+                quorum_at,
+                started + to_all,
+                broke_at,
+                detail=f"control plane {summary.get('control_plane_ready')}/{summary.get('control_plane_total')} Ready",
+            )
+        )
     return stages
 
 
@@ -88,21 +132,42 @@ def attestation_rows(summary: dict) -> list[dict]:
             continue
         platform = evidence.get("platform") if isinstance(evidence.get("platform"), dict) else {}
         tcb = platform.get("reported_tcb") or {}
-        parts = [f"TCB bl {tcb.get('bootloader')} tee {tcb.get('tee')} snp {tcb.get('snp')} ucode {tcb.get('microcode')}"
-                 if tcb else "", f"PCR 4 {str((evidence.get('measurements') or {}).get('4', '-'))[:16]}..."]
-        rows.append({"node": node.get("node"), "variant": evidence.get("variant", ""),
-                     "summary": "; ".join(part for part in parts if part)})
+        parts = [
+            f"TCB bl {tcb.get('bootloader')} tee {tcb.get('tee')} snp {tcb.get('snp')} ucode {tcb.get('microcode')}"
+            if tcb
+            else "",
+            f"PCR 4 {str((evidence.get('measurements') or {}).get('4', '-'))[:16]}...",
+        ]
+        rows.append(
+            {
+                "node": node.get("node"),
+                "variant": evidence.get("variant", ""),
+                "summary": "; ".join(part for part in parts if part),
+            }
+        )
     return rows
 
 
-def from_recovery_report(report: dict, broke_at: float, scenario: dict, target: str = "lab",
-                         started_at: str = "", rto_target: float | None = None) -> dict:
+def from_recovery_report(
+    report: dict,
+    broke_at: float,
+    scenario: dict,
+    target: str = "lab",
+    started_at: str = "",
+    rto_target: float | None = None,
+) -> dict:
     """The schema-1 drill result of one recover.yml run, ``broke_at`` being when the drill broke the cluster."""
     stages = []
     if report.get("constellation"):
         stages += _constellation(report["constellation"], broke_at)
     if report.get("contrast"):
         stages += _contrast(report["contrast"], broke_at)
-    return {"schema": SCHEMA, "scenario": scenario, "target": target, "started_at": started_at,
-            "rto_target_seconds": rto_target, "stages": [stage for stage in stages if stage is not None],
-            "attestation": attestation_rows(report.get("constellation") or {})}
+    return {
+        "schema": SCHEMA,
+        "scenario": scenario,
+        "target": target,
+        "started_at": started_at,
+        "rto_target_seconds": rto_target,
+        "stages": [stage for stage in stages if stage is not None],
+        "attestation": attestation_rows(report.get("constellation") or {}),
+    }

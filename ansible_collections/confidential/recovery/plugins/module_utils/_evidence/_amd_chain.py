@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -73,8 +72,9 @@ def load_certificate(data: bytes):
                 return x509.load_pem_x509_certificate(data)
             return x509.load_der_x509_certificate(data)
         except ValueError as exc:
-            raise ChainError(f"cannot parse an AMD certificate ({exc}); AMD's RSA-PSS certificates need cryptography 43 "
-                             "or newer") from exc
+            raise ChainError(
+                f"cannot parse an AMD certificate ({exc}); AMD's RSA-PSS certificates need cryptography 43 or newer"
+            ) from exc
 
 
 def _cn(name) -> str:
@@ -86,7 +86,7 @@ def _der_value(der: bytes) -> bytes:
     """The contents of a short DER TLV (an INTEGER or an IA5String of a KDS extension)."""
     if len(der) < 2 or der[1] >= 0x80:
         raise ChainError("a KDS certificate extension is not a short DER value")
-    return der[2:2 + der[1]]
+    return der[2 : 2 + der[1]]
 
 
 def _extension(cert, oid: str) -> bytes | None:
@@ -116,8 +116,12 @@ def _check_pss_link(child, parent, what: str) -> None:
     if not isinstance(algorithm, padding.PSS) or not isinstance(child.signature_hash_algorithm, hashes.SHA384):
         raise ChainError(f"{what}: not signed with RSASSA-PSS and SHA-384")
     try:
-        parent.public_key().verify(child.signature, child.tbs_certificate_bytes,
-                                   padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48), hashes.SHA384())
+        parent.public_key().verify(
+            child.signature,
+            child.tbs_certificate_bytes,
+            padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48),
+            hashes.SHA384(),
+        )
     except InvalidSignature as exc:
         raise ChainError(f"{what}: the signature does not verify") from exc
     if child.issuer != parent.subject:
@@ -126,8 +130,10 @@ def _check_pss_link(child, parent, what: str) -> None:
 
 def _check_validity(cert, now: datetime.datetime, what: str) -> None:
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-        raise ChainError(f"{what} is valid from {cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}, "
-                         f"not at {now:%Y-%m-%d %H:%M} UTC")
+        raise ChainError(
+            f"{what} is valid from {cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}, "
+            f"not at {now:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def pinned_chain(product: str, kind: str):
@@ -146,8 +152,10 @@ def _product_of(leaf, kind: str) -> str:
     issuer = _cn(leaf.issuer)
     prefix = "SEV-VLEK-" if kind == VLEK else "SEV-"
     if not issuer.startswith(prefix):
-        raise ChainError(f"the {kind.upper()} is issued by {issuer!r}, not by an AMD {'ASVK' if kind == VLEK else 'ASK'}")
-    return issuer[len(prefix):]
+        raise ChainError(
+            f"the {kind.upper()} is issued by {issuer!r}, not by an AMD {'ASVK' if kind == VLEK else 'ASK'}"
+        )
+    return issuer[len(prefix) :]
 
 
 def is_pinned_ark(pem: bytes) -> bool:
@@ -157,8 +165,12 @@ def is_pinned_ark(pem: bytes) -> bool:
 
 
 @raises_only(ChainError, "the SEV-SNP signing key or its chain")
-def verify_signing_key(leaf_bytes: bytes, now: datetime.datetime, intermediate_bytes: bytes | None = None,
-                       trust_anchor: bytes | None = None) -> SigningKey:
+def verify_signing_key(
+    leaf_bytes: bytes,
+    now: datetime.datetime,
+    intermediate_bytes: bytes | None = None,
+    trust_anchor: bytes | None = None,
+) -> SigningKey:
     """Check a VCEK or VLEK and its chain to the pinned ARK; return the key with its TCB and hardware ID.
 
     An intermediate that came with the evidence is used only if the root signed it (upstream ignores the ARK that
@@ -191,11 +203,21 @@ def verify_signing_key(leaf_bytes: bytes, now: datetime.datetime, intermediate_b
     _check_pss_link(intermediate, ark, intermediate_name)
     _check_pss_link(leaf, intermediate, f"the {kind.upper()}")
     _check_pss_link(ark, ark, _cn(ark.subject))
-    for cert, what in ((leaf, f"the {kind.upper()}"), (intermediate, _cn(intermediate.subject)), (ark, _cn(ark.subject))):
+    for cert, what in (
+        (leaf, f"the {kind.upper()}"),
+        (intermediate, _cn(intermediate.subject)),
+        (ark, _cn(ark.subject)),
+    ):
         _check_validity(cert, now, what)
     hw_id = _extension(leaf, _HW_ID)
     csp_id = _extension(leaf, _CSP_ID)
     if kind == VCEK and (hw_id is None or len(hw_id) != 64):
         raise ChainError("the VCEK lacks its 64-byte hardware ID")
-    return SigningKey(certificate=leaf, kind=kind, product=product, tcb=_tcb_of(leaf), hw_id=hw_id,
-                      csp_id=_der_value(csp_id).decode("ascii", "replace") if csp_id else None)
+    return SigningKey(
+        certificate=leaf,
+        kind=kind,
+        product=product,
+        tcb=_tcb_of(leaf),
+        hw_id=hw_id,
+        csp_id=_der_value(csp_id).decode("ascii", "replace") if csp_id else None,
+    )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -48,8 +47,10 @@ class KdsCollateral:
         relative, path = location
         url = self.base_url + path
         if not self.directory:
-            raise KdsError(f"{what} is needed and did not come with the evidence: set attestation_collateral_dir "
-                           f"(and attestation_collateral_download, or save {url} as {relative} there)")
+            raise KdsError(
+                f"{what} is needed and did not come with the evidence: set attestation_collateral_dir "
+                f"(and attestation_collateral_download, or save {url} as {relative} there)"
+            )
         target = os.path.join(self.directory, relative)
         try:
             cached = read_cached(self.directory, relative)
@@ -58,8 +59,10 @@ class KdsCollateral:
         if cached is not None:
             return cached
         if not self.download:
-            raise KdsError(f"{what} is not in the collateral directory ({target}); save {url} there, or allow "
-                           "attestation_collateral_download")
+            raise KdsError(
+                f"{what} is not in the collateral directory ({target}); save {url} there, or allow "
+                "attestation_collateral_download"
+            )
         data = self._fetch(url, what)
         keep(self.directory, relative, data)
         return data

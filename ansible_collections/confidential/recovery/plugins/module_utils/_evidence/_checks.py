@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -21,13 +20,22 @@ except ImportError:  # pragma: no cover - the modules report the missing library
 
 # What a reader of hostile bytes or JSON can trip over in the libraries it calls, beyond its own checks: lazily parsed
 # certificates, struct unpacking, decoding, a value of the wrong JSON type.
-MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, struct.error,
-             UnicodeError) + _CRYPTOGRAPHY_ERRORS
+MALFORMED = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    struct.error,
+    UnicodeError,
+) + _CRYPTOGRAPHY_ERRORS
 
 
 def raises_only(error, what: str):
     """Decorate a reader of untrusted input so that it raises only ``error``: anything in MALFORMED becomes ``error``
     naming ``what`` and the cause. Its own ``error`` passes unchanged."""
+
     def decorate(reader):
         @functools.wraps(reader)
         def guarded(*args, **kwargs):
@@ -37,7 +45,9 @@ def raises_only(error, what: str):
                 raise
             except MALFORMED as exc:
                 raise error(f"{what} is malformed ({type(exc).__name__}: {str(exc)[:160]})") from exc
+
         return guarded
+
     return decorate
 
 

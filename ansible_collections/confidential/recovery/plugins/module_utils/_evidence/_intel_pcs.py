@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -58,8 +57,9 @@ def fmspc_of(quote) -> str:
 
 
 class PcsCollateral:
-    def __init__(self, directory: str | None, download: bool = False, base_url: str = INTEL_PCS_URL,
-                 timeout: float = 30):
+    def __init__(
+        self, directory: str | None, download: bool = False, base_url: str = INTEL_PCS_URL, timeout: float = 30
+    ):
         self.directory, self.download, self.base_url, self.timeout = directory, download, base_url.rstrip("/"), timeout
 
     def tdx(self, quote) -> str:
@@ -69,9 +69,11 @@ class PcsCollateral:
         fmspc = fmspc_of(quote)
         relative = os.path.join("pcs", "tdx", f"{fmspc}.json")
         if not self.directory:
-            raise CollateralError(f"the quote's TCB needs Intel's collateral for FMSPC {fmspc}: set "
-                                  f"attestation_collateral_dir and save it as {relative} there (or allow "
-                                  "attestation_collateral_download)")
+            raise CollateralError(
+                f"the quote's TCB needs Intel's collateral for FMSPC {fmspc}: set "
+                f"attestation_collateral_dir and save it as {relative} there (or allow "
+                "attestation_collateral_download)"
+            )
         path = os.path.join(self.directory, relative)
         try:
             cached = read_cached(self.directory, relative)
@@ -80,8 +82,10 @@ class PcsCollateral:
         if cached is not None:
             return cached.decode("utf-8", errors="replace")
         if not self.download:
-            raise CollateralError(f"no collateral for FMSPC {fmspc} at {path}; save Intel's collateral there, or allow "
-                                  f"attestation_collateral_download to fetch it from {self.base_url}")
+            raise CollateralError(
+                f"no collateral for FMSPC {fmspc} at {path}; save Intel's collateral there, or allow "
+                f"attestation_collateral_download to fetch it from {self.base_url}"
+            )
         collateral = self._fetch(quote.raw, fmspc)
         keep(self.directory, relative, collateral.encode())
         return collateral
@@ -92,11 +96,14 @@ class PcsCollateral:
 
         try:
             collateral = asyncio.run(fetch())
-        except asyncio.TimeoutError as exc:
-            raise CollateralError(f"fetching the collateral for FMSPC {fmspc} from {self.base_url} took longer than "
-                                  f"{self.timeout:g} s") from exc
+        except TimeoutError as exc:
+            raise CollateralError(
+                f"fetching the collateral for FMSPC {fmspc} from {self.base_url} took longer than {self.timeout:g} s"
+            ) from exc
         except (ValueError, RuntimeError) as exc:
-            raise CollateralError(f"fetching the collateral for FMSPC {fmspc} from {self.base_url} failed: {exc}") from exc
+            raise CollateralError(
+                f"fetching the collateral for FMSPC {fmspc} from {self.base_url} failed: {exc}"
+            ) from exc
         document = collateral.to_json()
         json.loads(document)  # dcap-qvl's own JSON; a failure here is a bug worth a traceback
         return document

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -28,14 +27,12 @@ except ImportError as _exc:  # pragma: no cover - exercised only without the dep
 
 
 def spki_der(cert) -> bytes:
-    return cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def check_self_signed(cert, now: datetime.datetime | None = None) -> None:
     """The leaf must verify as its own root and be inside its validity window."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
         raise AttestationFailed(
             f"certificate is not valid now ({cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ} .. "

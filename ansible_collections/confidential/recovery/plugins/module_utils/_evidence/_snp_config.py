@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -16,8 +15,10 @@ TCB_KEYS = ("bootloaderVersion", "teeVersion", "snpVersion", "microcodeVersion")
 def _version(section: dict, config_key: str, key: str, error) -> int:
     value = section.get(key)
     if value == "latest":
-        raise error(f"attestation.{config_key}.{key} is 'latest': give the number (the CLI resolves 'latest' from "
-                    "Constellation's signed CDN list; this collection does not fetch it)")
+        raise error(
+            f"attestation.{config_key}.{key} is 'latest': give the number (the CLI resolves 'latest' from "
+            "Constellation's signed CDN list; this collection does not fetch it)"
+        )
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 255:
         raise error(f"attestation.{config_key}.{key} must be a number from 0 to 255, got {value!r}")
     return value
@@ -34,4 +35,4 @@ def first_certificate(pem_chain: bytes) -> bytes | None:
     end = b"-----END CERTIFICATE-----"
     if end not in pem_chain:
         return None
-    return pem_chain[:pem_chain.index(end) + len(end)] + b"\n"
+    return pem_chain[: pem_chain.index(end) + len(end)] + b"\n"

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -63,12 +62,12 @@ class Tcb:
         return self.parts[7]
 
     @classmethod
-    def from_parts(cls, parts) -> "Tcb":
+    def from_parts(cls, parts) -> Tcb:
         return cls(int.from_bytes(bytes(parts), "little"))
 
-    def at_least(self, minimum: "Tcb") -> bool:
+    def at_least(self, minimum: Tcb) -> bool:
         """Component-wise, over all eight bytes, as go-sev-guest compares TCBs."""
-        return all(mine >= theirs for mine, theirs in zip(self.parts, minimum.parts))
+        return all(mine >= theirs for mine, theirs in zip(self.parts, minimum.parts, strict=False))
 
     def __str__(self) -> str:
         return f"bl {self.bootloader}, tee {self.tee}, snp {self.snp}, ucode {self.microcode}"
@@ -78,11 +77,11 @@ class Tcb:
 
 
 def _u32(data: bytes, offset: int) -> int:
-    return int.from_bytes(data[offset:offset + 4], "little")
+    return int.from_bytes(data[offset : offset + 4], "little")
 
 
 def _u64(data: bytes, offset: int) -> int:
-    return int.from_bytes(data[offset:offset + 8], "little")
+    return int.from_bytes(data[offset : offset + 8], "little")
 
 
 @dataclass(frozen=True)
@@ -130,12 +129,20 @@ class SnpReport:
     def summary(self) -> dict:
         """What an operator audits: the fields that identify the guest, the platform and its firmware."""
         return {
-            "version": self.version, "guest_svn": self.guest_svn, "policy": f"{self.policy:#x}", "vmpl": self.vmpl,
-            "measurement": self.measurement.hex(), "host_data": self.host_data.hex(),
-            "report_data": self.report_data.hex(), "id_key_digest": self.id_key_digest.hex(),
-            "chip_id": self.chip_id.hex(), "reported_tcb": self.reported_tcb.as_dict(),
-            "current_tcb": self.current_tcb.as_dict(), "committed_tcb": self.committed_tcb.as_dict(),
-            "launch_tcb": self.launch_tcb.as_dict(), "platform_info": f"{self.platform_info:#x}",
+            "version": self.version,
+            "guest_svn": self.guest_svn,
+            "policy": f"{self.policy:#x}",
+            "vmpl": self.vmpl,
+            "measurement": self.measurement.hex(),
+            "host_data": self.host_data.hex(),
+            "report_data": self.report_data.hex(),
+            "id_key_digest": self.id_key_digest.hex(),
+            "chip_id": self.chip_id.hex(),
+            "reported_tcb": self.reported_tcb.as_dict(),
+            "current_tcb": self.current_tcb.as_dict(),
+            "committed_tcb": self.committed_tcb.as_dict(),
+            "launch_tcb": self.launch_tcb.as_dict(),
+            "platform_info": f"{self.platform_info:#x}",
         }
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -78,12 +77,20 @@ class TdxQuote:
 
     def summary(self) -> dict:
         return {
-            "version": self.version, "tee_tcb_svn": self.tee_tcb_svn.hex(), "mr_seam": self.mr_seam.hex(),
-            "mr_signer_seam": self.mr_signer_seam.hex(), "td_attributes": self.td_attributes.hex(), "xfam": self.xfam.hex(),
-            "mr_td": self.mr_td.hex(), "mr_config_id": self.mr_config_id.hex(), "mr_owner": self.mr_owner.hex(),
-            "mr_owner_config": self.mr_owner_config.hex(), "rtmrs": [r.hex() for r in self.rtmrs],
-            "report_data": self.report_data.hex(), "qe_vendor_id": self.qe_vendor_id.hex(),
-            **dict(zip(HEADER_SVN_NAMES, self.header_svns)),
+            "version": self.version,
+            "tee_tcb_svn": self.tee_tcb_svn.hex(),
+            "mr_seam": self.mr_seam.hex(),
+            "mr_signer_seam": self.mr_signer_seam.hex(),
+            "td_attributes": self.td_attributes.hex(),
+            "xfam": self.xfam.hex(),
+            "mr_td": self.mr_td.hex(),
+            "mr_config_id": self.mr_config_id.hex(),
+            "mr_owner": self.mr_owner.hex(),
+            "mr_owner_config": self.mr_owner_config.hex(),
+            "rtmrs": [r.hex() for r in self.rtmrs],
+            "report_data": self.report_data.hex(),
+            "qe_vendor_id": self.qe_vendor_id.hex(),
+            **dict(zip(HEADER_SVN_NAMES, self.header_svns, strict=False)),
         }
 
 
@@ -94,7 +101,7 @@ class _Cursor:
     def take(self, size: int, what: str) -> bytes:
         if self.offset + size > len(self.data):
             raise QuoteFormatError(f"the quote ends inside its {what}")
-        chunk = self.data[self.offset:self.offset + size]
+        chunk = self.data[self.offset : self.offset + size]
         self.offset += size
         return chunk
 
@@ -103,9 +110,17 @@ class _Cursor:
 
 
 def _qe_report(raw: bytes) -> QeReport:
-    return QeReport(raw=raw, cpu_svn=raw[0:16], misc_select=struct.unpack_from("<I", raw, 16)[0], attributes=raw[48:64],
-                    mr_enclave=raw[64:96], mr_signer=raw[128:160], isv_prod_id=struct.unpack_from("<H", raw, 256)[0],
-                    isv_svn=struct.unpack_from("<H", raw, 258)[0], report_data=raw[320:384])
+    return QeReport(
+        raw=raw,
+        cpu_svn=raw[0:16],
+        misc_select=struct.unpack_from("<I", raw, 16)[0],
+        attributes=raw[48:64],
+        mr_enclave=raw[64:96],
+        mr_signer=raw[128:160],
+        isv_prod_id=struct.unpack_from("<H", raw, 256)[0],
+        isv_svn=struct.unpack_from("<H", raw, 258)[0],
+        report_data=raw[320:384],
+    )
 
 
 @raises_only(QuoteFormatError, "the TDX quote")
@@ -137,11 +152,27 @@ def parse_quote(data: bytes) -> TdxQuote:
         raise QuoteFormatError(f"certification data type {inner_type} is not a PCK chain ({CERTIFICATION_PCK_CHAIN})")
     pck_chain = cursor.take(inner_size, "PCK certificate chain").rstrip(b"\x00")
     return TdxQuote(
-        raw=bytes(data), version=version, tee_type=tee_type, header_svns=struct.unpack_from("<HH", data, 8),
-        qe_vendor_id=data[12:28], tee_tcb_svn=data[0x30:0x40], mr_seam=data[0x40:0x70], mr_signer_seam=data[0x70:0xA0],
-        seam_attributes=data[0xA0:0xA8], td_attributes=data[0xA8:0xB0], xfam=data[0xB0:0xB8], mr_td=data[0xB8:0xE8],
-        mr_config_id=data[0xE8:0x118], mr_owner=data[0x118:0x148], mr_owner_config=data[0x148:0x178],
-        rtmrs=tuple(data[offset:offset + 48] for offset in RTMR_OFFSETS), report_data=data[0x238:0x278],
-        signature=signature, attestation_key=attestation_key, qe_report=qe_report, qe_report_signature=qe_report_signature,
-        qe_auth_data=qe_auth_data, pck_chain_pem=pck_chain,
+        raw=bytes(data),
+        version=version,
+        tee_type=tee_type,
+        header_svns=struct.unpack_from("<HH", data, 8),
+        qe_vendor_id=data[12:28],
+        tee_tcb_svn=data[0x30:0x40],
+        mr_seam=data[0x40:0x70],
+        mr_signer_seam=data[0x70:0xA0],
+        seam_attributes=data[0xA0:0xA8],
+        td_attributes=data[0xA8:0xB0],
+        xfam=data[0xB0:0xB8],
+        mr_td=data[0xB8:0xE8],
+        mr_config_id=data[0xE8:0x118],
+        mr_owner=data[0x118:0x148],
+        mr_owner_config=data[0x148:0x178],
+        rtmrs=tuple(data[offset : offset + 48] for offset in RTMR_OFFSETS),
+        report_data=data[0x238:0x278],
+        signature=signature,
+        attestation_key=attestation_key,
+        qe_report=qe_report,
+        qe_report_signature=qe_report_signature,
+        qe_auth_data=qe_auth_data,
+        pck_chain_pem=pck_chain,
     )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -79,8 +78,9 @@ class TdxPolicy:
 
 
 def _p256(raw: bytes):
-    return ec.EllipticCurvePublicNumbers(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"),
-                                         ec.SECP256R1()).public_key()
+    return ec.EllipticCurvePublicNumbers(
+        int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"), ec.SECP256R1()
+    ).public_key()
 
 
 def _verify_p256(key, signature: bytes, message: bytes, what: str) -> None:
@@ -111,9 +111,14 @@ def verify_pck_chain(pem_chain: bytes, now: datetime.datetime, trust_anchor: byt
     except ValueError as exc:
         raise TdxVerificationError(f"the PCK certificate chain is not PEM: {exc}") from exc
     if len(certs) < 2:
-        raise TdxVerificationError(f"the PCK certificate chain has {len(certs)} certificate(s); it needs the leaf and its CA")
+        raise TdxVerificationError(
+            f"the PCK certificate chain has {len(certs)} certificate(s); it needs the leaf and its CA"
+        )
     root = x509.load_pem_x509_certificate(trust_anchor or INTEL_SGX_ROOT_CA.encode())
-    if trust_anchor is None and hashlib.sha256(root.public_bytes(serialization.Encoding.DER)).hexdigest() != INTEL_SGX_ROOT_CA_SHA256:
+    if (
+        trust_anchor is None
+        and hashlib.sha256(root.public_bytes(serialization.Encoding.DER)).hexdigest() != INTEL_SGX_ROOT_CA_SHA256
+    ):
         raise TdxVerificationError("the pinned Intel SGX Root CA does not match its SHA-256 pin")
     leaf, intermediate = certs[0], certs[1]
     for child, parent in ((leaf, intermediate), (intermediate, root)):
@@ -123,8 +128,10 @@ def verify_pck_chain(pem_chain: bytes, now: datetime.datetime, trust_anchor: byt
             raise TdxVerificationError(f"{_name(child)} is not issued by {_name(parent)}") from exc
     for cert in (leaf, intermediate, root):
         if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-            raise TdxVerificationError(f"{_name(cert)} is valid from {cert.not_valid_before_utc:%Y-%m-%d} to "
-                                       f"{cert.not_valid_after_utc:%Y-%m-%d}, not at {now:%Y-%m-%d %H:%M} UTC")
+            raise TdxVerificationError(
+                f"{_name(cert)} is valid from {cert.not_valid_before_utc:%Y-%m-%d} to "
+                f"{cert.not_valid_after_utc:%Y-%m-%d}, not at {now:%Y-%m-%d %H:%M} UTC"
+            )
     if not isinstance(leaf.public_key(), ec.EllipticCurvePublicKey):
         raise TdxVerificationError("the PCK key is not ECDSA")
     return leaf
@@ -144,20 +151,31 @@ def _signature_checks(quote: TdxQuote, now: datetime.datetime, trust_anchor: byt
     except (TdxVerificationError, ValueError) as exc:
         checks.append(Check("quote_signature", False, str(exc)))
     try:
-        _verify_p256(pck.public_key(), quote.qe_report_signature, quote.qe_report.raw, "the QE report's signature by the PCK")
+        _verify_p256(
+            pck.public_key(), quote.qe_report_signature, quote.qe_report.raw, "the QE report's signature by the PCK"
+        )
         checks.append(Check("qe_report_signature", True))
     except TdxVerificationError as exc:
         checks.append(Check("qe_report_signature", False, str(exc)))
     expected = hashlib.sha256(quote.attestation_key + quote.qe_auth_data).digest() + bytes(32)
-    checks.append(check("qe_binding", None if hmac.compare_digest(quote.qe_report.report_data, expected) else
-                        "the QE report does not bind the attestation key (REPORTDATA != SHA-256(key || auth data))"))
+    checks.append(
+        check(
+            "qe_binding",
+            None
+            if hmac.compare_digest(quote.qe_report.report_data, expected)
+            else "the QE report does not bind the attestation key (REPORTDATA != SHA-256(key || auth data))",
+        )
+    )
     return checks
 
 
 def _tcb_check(quote: TdxQuote, collateral_json: str | None, policy: TdxPolicy, now: datetime.datetime) -> Check:
     if not collateral_json:
-        return Check("tcb_status", False, "no collateral: the TCB status cannot be evaluated (give the Intel PCS/PCCS "
-                                          "collateral for this quote)")
+        return Check(
+            "tcb_status",
+            False,
+            "no collateral: the TCB status cannot be evaluated (give the Intel PCS/PCCS collateral for this quote)",
+        )
     if not HAS_DCAP_QVL:
         return Check("tcb_status", False, "the TCB status needs the Python package dcap-qvl")
     try:
@@ -168,7 +186,9 @@ def _tcb_check(quote: TdxQuote, collateral_json: str | None, policy: TdxPolicy, 
     status = verified.status
     advisories = f" (advisories: {', '.join(verified.advisory_ids)})" if verified.advisory_ids else ""
     if status not in policy.accepted_tcb_statuses:
-        return Check("tcb_status", False, f"TCB status {status}{advisories}; accepted: {', '.join(policy.accepted_tcb_statuses)}")
+        return Check(
+            "tcb_status", False, f"TCB status {status}{advisories}; accepted: {', '.join(policy.accepted_tcb_statuses)}"
+        )
     return Check("tcb_status", True, f"{status}{advisories}")
 
 
@@ -179,14 +199,18 @@ def _u64(raw: bytes) -> int:
 def _equal(name: str, actual: bytes, expected: bytes | None) -> Check:
     if expected is None:
         return Check(name, None, "not asked for by the policy")
-    return check(name, None if hmac.compare_digest(actual, expected) else f"{name} is {actual.hex()}, not {expected.hex()}")
+    return check(
+        name, None if hmac.compare_digest(actual, expected) else f"{name} is {actual.hex()}, not {expected.hex()}"
+    )
 
 
 def _header_svn_checks(quote: TdxQuote, policy: TdxPolicy) -> list[Check]:
-    svns = dict(zip(HEADER_SVN_NAMES, quote.header_svns))
+    svns = dict(zip(HEADER_SVN_NAMES, quote.header_svns, strict=False))
     checks = []
     for name, minimum in (("qe_svn", policy.minimum_qe_svn), ("pce_svn", policy.minimum_pce_svn)):
-        problem = None if minimum is None or svns[name] >= minimum else f"{name}: {svns[name]} is below the minimum {minimum}"
+        problem = (
+            None if minimum is None or svns[name] >= minimum else f"{name}: {svns[name]} is below the minimum {minimum}"
+        )
         checks.append(check(f"minimum_{name}", problem, asked=minimum is not None))
     return checks
 
@@ -195,15 +219,20 @@ def _value_checks(quote: TdxQuote, policy: TdxPolicy) -> list[Check]:
     attributes, xfam = _u64(quote.td_attributes), _u64(quote.xfam)
     attribute_problem = None
     if attributes & ~TD_ATTRIBUTES_ALLOWED:
-        attribute_problem = f"TD attributes {quote.td_attributes.hex()} set bits outside DEBUG, SEPT_VE_DISABLE, PKS, PERFMON"
+        attribute_problem = (
+            f"TD attributes {quote.td_attributes.hex()} set bits outside DEBUG, SEPT_VE_DISABLE, PKS, PERFMON"
+        )
     elif attributes & TD_ATTRIBUTES_DEBUG and not policy.allow_debug:
         attribute_problem = f"TD attributes {quote.td_attributes.hex()} allow debugging"
     xfam_problem = None
     if xfam & XFAM_REQUIRED != XFAM_REQUIRED or xfam & ~XFAM_ALLOWED:
-        xfam_problem = f"XFAM {quote.xfam.hex()} is not a valid TDX XFAM (x87 and SSE set, nothing outside {XFAM_ALLOWED:#x})"
+        xfam_problem = (
+            f"XFAM {quote.xfam.hex()} is not a valid TDX XFAM (x87 and SSE set, nothing outside {XFAM_ALLOWED:#x})"
+        )
     svn_problem = None
     if policy.minimum_tee_tcb_svn is not None and any(
-            got < want for got, want in zip(quote.tee_tcb_svn, policy.minimum_tee_tcb_svn)):
+        got < want for got, want in zip(quote.tee_tcb_svn, policy.minimum_tee_tcb_svn, strict=False)
+    ):
         svn_problem = f"TEE_TCB_SVN {quote.tee_tcb_svn.hex()} is below the minimum {policy.minimum_tee_tcb_svn.hex()}"
     checks = [
         _equal("qe_vendor_id", quote.qe_vendor_id, policy.qe_vendor_id),
@@ -214,13 +243,23 @@ def _value_checks(quote: TdxQuote, policy: TdxPolicy) -> list[Check]:
         _equal("mr_td", quote.mr_td, policy.mr_td),
     ]
     checks += [_equal(f"rtmr{i}", quote.rtmrs[i], policy.rtmrs[i]) for i in range(4)]
-    checks += [_equal(name, getattr(quote, name), getattr(policy, name))
-               for name in ("mr_seam", "td_attributes", "xfam", "mr_config_id", "mr_owner", "mr_owner_config", "report_data")]
+    checks += [
+        _equal(name, getattr(quote, name), getattr(policy, name))
+        for name in ("mr_seam", "td_attributes", "xfam", "mr_config_id", "mr_owner", "mr_owner_config", "report_data")
+    ]
     return checks
 
 
-def check_quote(quote: TdxQuote, collateral_json: str | None, policy: TdxPolicy, now: datetime.datetime,
-                trust_anchor: bytes | None = None) -> list[Check]:
+def check_quote(
+    quote: TdxQuote,
+    collateral_json: str | None,
+    policy: TdxPolicy,
+    now: datetime.datetime,
+    trust_anchor: bytes | None = None,
+) -> list[Check]:
     """Every check with its verdict: the chain and signatures, the TCB status, then the reference values."""
-    return (_signature_checks(quote, now, trust_anchor) + [_tcb_check(quote, collateral_json, policy, now)]
-            + _value_checks(quote, policy))
+    return (
+        _signature_checks(quote, now, trust_anchor)
+        + [_tcb_check(quote, collateral_json, policy, now)]
+        + _value_checks(quote, policy)
+    )

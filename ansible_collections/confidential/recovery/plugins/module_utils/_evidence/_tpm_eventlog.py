@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -39,7 +38,7 @@ class Event:
 
 
 def _digest_sizes(spec: bytes) -> dict[int, int]:
-    reader = Reader(spec[len(_SPEC_ID):], "the event log", "<")
+    reader = Reader(spec[len(_SPEC_ID) :], "the event log", "<")
     reader.take(4 + 4)  # platformClass, spec version, errata, uintnSize
     return {reader.u16(): reader.u16() for _algorithm in range(reader.u32())}
 
@@ -79,7 +78,11 @@ def replay(events: list[Event], bank: int, pcrs: dict[int, bytes]) -> None:
             if event.pcr != index:
                 continue
             if event.type == EV_NO_ACTION:
-                if index == 0 and event.data.startswith(_STARTUP_LOCALITY) and len(event.data) == len(_STARTUP_LOCALITY) + 1:
+                if (
+                    index == 0
+                    and event.data.startswith(_STARTUP_LOCALITY)
+                    and len(event.data) == len(_STARTUP_LOCALITY) + 1
+                ):
                     value = bytes(size - 1) + event.data[-1:]
                 continue
             if bank not in event.digests:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -40,7 +39,7 @@ class KubeAuth:
     validate_certs: bool | None = None
 
     @classmethod
-    def from_params(cls, params: dict) -> "KubeAuth":
+    def from_params(cls, params: dict) -> KubeAuth:
         return cls(**{name: params.get(name) for name in AUTH_ARG_SPEC})
 
     @property

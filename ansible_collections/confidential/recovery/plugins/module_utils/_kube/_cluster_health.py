@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -24,6 +23,7 @@ try:
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
 except ImportError as _exc:  # pragma: no cover - exercised only without the dependency
+
     class ApiException(Exception):  # type: ignore[no-redef]
         """Stands in for kubernetes' ApiException when the library is missing; never raised."""
 
@@ -54,11 +54,15 @@ def api_client(auth: KubeAuth, timeout: float):
     configuration = k8s_client.Configuration()
     if auth.kubeconfig or not auth.host:
         try:
-            k8s_config.load_kube_config(config_file=auth.kubeconfig, context=auth.context, client_configuration=configuration)
+            k8s_config.load_kube_config(
+                config_file=auth.kubeconfig, context=auth.context, client_configuration=configuration
+            )
         except (OSError, k8s_config.ConfigException) as exc:
             raise ClusterUnreachable(f"cannot load {auth.describe()}: {_first_line(exc)}") from exc
         except Exception as exc:  # noqa: BLE001 - YAML, type and key errors of a malformed file
-            raise ClusterUnreachable(f"{auth.describe()} is malformed ({exc.__class__.__name__}: {_first_line(exc)})") from exc
+            raise ClusterUnreachable(
+                f"{auth.describe()} is malformed ({exc.__class__.__name__}: {_first_line(exc)})"
+            ) from exc
     if auth.host:
         configuration.host = auth.host
     if auth.api_key:
@@ -79,10 +83,12 @@ def unverified_api(auth: KubeAuth, configuration) -> dict | None:
     """A caveat when the API's certificate is not checked (validate_certs: false, or insecure-skip-tls-verify)."""
     if configuration.verify_ssl:
         return None
-    return {"condition": "kube_api_unverified",
-            "message": f"{auth.describe()} does not verify the Kubernetes API's certificate (insecure-skip-tls-verify or "
-                       "validate_certs: false): a spoofed API server could fake the etcd quorum signal that ends the "
-                       "key pushes, and it receives the bearer token"}
+    return {
+        "condition": "kube_api_unverified",
+        "message": f"{auth.describe()} does not verify the Kubernetes API's certificate (insecure-skip-tls-verify or "
+        "validate_certs: false): a spoofed API server could fake the etcd quorum signal that ends the "
+        "key pushes, and it receives the bearer token",
+    }
 
 
 def warned(module, caveats: list[dict]) -> list[dict]:
@@ -115,8 +121,14 @@ def _first_line(exc) -> str:
 def etcd_ready(api, timeout: float) -> tuple[bool, str]:
     """GET /readyz/etcd: the API server's own check that it can reach an etcd with quorum."""
     try:
-        response = api.call_api("/readyz/etcd", "GET", auth_settings=["BearerToken"], _preload_content=False,
-                                _request_timeout=timeout, _return_http_data_only=True)
+        response = api.call_api(
+            "/readyz/etcd",
+            "GET",
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _request_timeout=timeout,
+            _return_http_data_only=True,
+        )
         body = " ".join(response.data.decode(errors="replace").split())
         return body == "ok", body
     except ApiException as exc:
@@ -136,9 +148,15 @@ def cluster_health(auth: KubeAuth, timeout: float) -> dict:
     api = api_client(auth, timeout)
     try:
         quorum, detail = etcd_ready(api, timeout)
-        result = {"quorum": quorum, "etcd_readyz": detail, "ready_nodes": [], "not_ready_nodes": [],
-                  "control_plane_ready": 0, "control_plane_total": 0,
-                  "api_reachable": not detail.startswith("Kubernetes API unreachable")}
+        result = {
+            "quorum": quorum,
+            "etcd_readyz": detail,
+            "ready_nodes": [],
+            "not_ready_nodes": [],
+            "control_plane_ready": 0,
+            "control_plane_total": 0,
+            "api_reachable": not detail.startswith("Kubernetes API unreachable"),
+        }
         if not quorum:
             return result
         try:
@@ -148,8 +166,11 @@ def cluster_health(auth: KubeAuth, timeout: float) -> dict:
             result["etcd_readyz"] = f"listing nodes failed: HTTP {exc.status} {exc.reason}"
             return result
         except Exception as exc:  # noqa: BLE001 - urllib3 timeouts and resets: the API stalled after /readyz
-            result.update(quorum=False, api_reachable=False,
-                          etcd_readyz=f"Kubernetes API unreachable: {exc.__class__.__name__}: {_first_line(exc)}")
+            result.update(
+                quorum=False,
+                api_reachable=False,
+                etcd_readyz=f"Kubernetes API unreachable: {exc.__class__.__name__}: {_first_line(exc)}",
+            )
             return result
         for node in nodes:
             ready = _is_ready(node)

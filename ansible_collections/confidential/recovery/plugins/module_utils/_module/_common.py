@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -59,6 +58,9 @@ def load_pem(data: bytes) -> bytes:
 
 def pcs_collateral(params: dict) -> _intel_pcs.PcsCollateral:
     """Intel's TDX collateral as the options say: the directory, and Intel PCS or a PCCS only if allowed."""
-    return _intel_pcs.PcsCollateral(params.get("attestation_collateral_dir"),
-                                    params.get("attestation_collateral_download", False),
-                                    params.get("attestation_pccs_url") or _intel_pcs.INTEL_PCS_URL, params["timeout"])
+    return _intel_pcs.PcsCollateral(
+        params.get("attestation_collateral_dir"),
+        params.get("attestation_collateral_download", False),
+        params.get("attestation_pccs_url") or _intel_pcs.INTEL_PCS_URL,
+        params["timeout"],
+    )

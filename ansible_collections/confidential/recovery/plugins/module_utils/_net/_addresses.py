@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -52,7 +51,7 @@ def split_host_port(text, default_port: int, what: str = "address") -> tuple[str
         close = value.find("]")
         if close < 0:
             raise AddressError(f"{what} {text!r} opens '[' without closing it")
-        host, rest = value[1:close], value[close + 1:]
+        host, rest = value[1:close], value[close + 1 :]
         if rest and not rest.startswith(":"):
             raise AddressError(f"{what} {text!r}: expected ':port' after ']'")
         port = check_port(rest[1:], f"port of {what} {text!r}") if rest else default_port

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -136,14 +135,14 @@ def connect(
         raw = socket.create_connection((host, port), timeout=timeout)
     except ConnectionRefusedError as exc:
         raise ConnectionRefused(f"{address}: connection refused") from exc
-    except (socket.timeout, TimeoutError) as exc:
+    except TimeoutError as exc:
         raise Unreachable(f"{address}: TCP connect timed out after {timeout:g}s") from exc
     except OSError as exc:
         raise Unreachable(f"{address}: {exc.strerror or exc}") from exc
     raw.settimeout(timeout)
     try:
         tls = ctx.wrap_socket(raw, server_hostname=encode_nonce_sni(nonce))
-    except (socket.timeout, TimeoutError) as exc:
+    except TimeoutError as exc:
         raw.close()
         raise HandshakeTimeout(
             f"{address}: TCP connected but no TLS handshake within {timeout:g}s "
@@ -152,8 +151,12 @@ def connect(
     except (ssl.SSLError, OSError) as exc:
         raw.close()
         if _is_dropped(exc):
-            raise HandshakeDropped(f"{address}: the peer closed the connection during the TLS handshake ({exc})") from exc
-        raise HandshakeFailed(f"{address}: TLS handshake failed, the peer does not speak TLS as expected: {exc}") from exc
+            raise HandshakeDropped(
+                f"{address}: the peer closed the connection during the TLS handshake ({exc})"
+            ) from exc
+        raise HandshakeFailed(
+            f"{address}: TLS handshake failed, the peer does not speak TLS as expected: {exc}"
+        ) from exc
     conn = AttestedConnection(sock=tls, nonce=nonce, peer_cert_der=b"", alpn=tls.selected_alpn_protocol())
     try:
         der = tls.getpeercert(binary_form=True)
@@ -179,7 +182,9 @@ def _validated(validator, der: bytes, nonce: bytes, address: str) -> dict:
         raise
     except Exception as exc:  # noqa: BLE001 - the typed errors are converted by the validators; this is the rest
         text = str(exc)[:300]
-        raise AttestationFailed(f"{address}: the attestation document is malformed ({type(exc).__name__}: {text})") from exc
+        raise AttestationFailed(
+            f"{address}: the attestation document is malformed ({type(exc).__name__}: {text})"
+        ) from exc
 
 
 def _is_dropped(exc: BaseException) -> bool:

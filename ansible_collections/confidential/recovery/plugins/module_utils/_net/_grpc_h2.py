@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
@@ -14,7 +13,6 @@ Constellation recovery stream. Messages are framed as gRPC length-prefixed messa
 
 from __future__ import annotations
 
-import socket
 import struct
 import time
 import urllib.parse
@@ -43,9 +41,23 @@ INTERNAL = 13
 UNAVAILABLE = 14
 
 CODE_NAMES = {
-    0: "OK", 1: "Canceled", 2: "Unknown", 3: "InvalidArgument", 4: "DeadlineExceeded", 5: "NotFound",
-    6: "AlreadyExists", 7: "PermissionDenied", 8: "ResourceExhausted", 9: "FailedPrecondition", 10: "Aborted",
-    11: "OutOfRange", 12: "Unimplemented", 13: "Internal", 14: "Unavailable", 15: "DataLoss", 16: "Unauthenticated",
+    0: "OK",
+    1: "Canceled",
+    2: "Unknown",
+    3: "InvalidArgument",
+    4: "DeadlineExceeded",
+    5: "NotFound",
+    6: "AlreadyExists",
+    7: "PermissionDenied",
+    8: "ResourceExhausted",
+    9: "FailedPrecondition",
+    10: "Aborted",
+    11: "OutOfRange",
+    12: "Unimplemented",
+    13: "Internal",
+    14: "Unavailable",
+    15: "DataLoss",
+    16: "Unauthenticated",
 }
 
 
@@ -70,7 +82,9 @@ class _Call:
     def __init__(self, sock, authority: str, path: str, timeout: float):
         self.sock = sock
         self.deadline = time.monotonic() + timeout
-        self.conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        self.conn = h2.connection.H2Connection(
+            config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
+        )
         self.conn.initiate_connection()
         self.stream_id = self.conn.get_next_available_stream_id()
         headers = [
@@ -142,7 +156,7 @@ class _Call:
         self._settimeout()
         try:
             data = self.sock.recv(65535)
-        except (socket.timeout, TimeoutError) as exc:
+        except TimeoutError as exc:
             raise GrpcError(DEADLINE_EXCEEDED, "context deadline exceeded") from exc
         except OSError as exc:
             raise GrpcError(UNAVAILABLE, f"connection error: {exc}") from exc
@@ -170,7 +184,10 @@ class _Call:
             elif isinstance(event, h2.events.ConnectionTerminated):
                 self.ended = True
                 if self.status is None:
-                    self.status, self.message = UNAVAILABLE, f"connection terminated by peer (error code {event.error_code})"
+                    self.status, self.message = (
+                        UNAVAILABLE,
+                        f"connection terminated by peer (error code {event.error_code})",
+                    )
         self._flush()
 
     def _split_messages(self) -> None:
@@ -180,8 +197,8 @@ class _Call:
                 return
             if compressed:
                 raise GrpcError(INTERNAL, "server sent a compressed message without negotiating compression")
-            self._messages.append(self._buffer[5:5 + length])
-            self._buffer = self._buffer[5 + length:]
+            self._messages.append(self._buffer[5 : 5 + length])
+            self._buffer = self._buffer[5 + length :]
 
     def next_message(self) -> bytes | None:
         """The next response message, or None once the server has ended the stream."""

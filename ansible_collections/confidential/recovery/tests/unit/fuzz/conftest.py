@@ -16,9 +16,17 @@ from hypothesis import HealthCheck, settings
 # The evidence builders and real fixtures of the backend tests are the seeds the mutations start from.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins" / "module_utils"))
 
-_COMMON = dict(deadline=None, database=None, print_blob=True,
-               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
-                                      HealthCheck.function_scoped_fixture])
+_COMMON = dict(
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 _EXAMPLES = os.environ.get("FUZZ_EXAMPLES")
 settings.register_profile("ci", max_examples=int(_EXAMPLES or 120), derandomize=True, **_COMMON)
 settings.register_profile("long", max_examples=int(_EXAMPLES or 5000), **_COMMON)

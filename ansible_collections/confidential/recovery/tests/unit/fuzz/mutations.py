@@ -10,10 +10,15 @@ import json
 from hypothesis import strategies as st
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2 ** 70), 2 ** 70) | st.floats(allow_nan=False) | st.text(max_size=80)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=80)
     | st.sampled_from(["", "00", "ff" * 32, "AAAA", "=", "0x1", "-1", "NaN"]),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
-    max_leaves=12)
+    max_leaves=12,
+)
 
 
 def _flip(seed: bytes, edits) -> bytes:
@@ -28,12 +33,17 @@ def mutated_bytes(seed: bytes, max_random: int = 2048):
     options = [
         st.binary(max_size=max_random),
         st.integers(0, len(seed)).map(lambda n: seed[:n]),
-        st.tuples(st.integers(0, len(seed)), st.binary(min_size=1, max_size=64)).map(lambda t: seed[:t[0]] + t[1] + seed[t[0]:]),
-        st.tuples(st.integers(0, len(seed)), st.integers(0, len(seed))).map(lambda t: seed[:t[0]] + seed[t[1]:]),
+        st.tuples(st.integers(0, len(seed)), st.binary(min_size=1, max_size=64)).map(
+            lambda t: seed[: t[0]] + t[1] + seed[t[0] :]
+        ),
+        st.tuples(st.integers(0, len(seed)), st.integers(0, len(seed))).map(lambda t: seed[: t[0]] + seed[t[1] :]),
     ]
     if seed:
-        options.append(st.lists(st.tuples(st.integers(0, len(seed) - 1), st.integers(0, 255)), min_size=1, max_size=8)
-                       .map(lambda edits: _flip(seed, edits)))
+        options.append(
+            st.lists(st.tuples(st.integers(0, len(seed) - 1), st.integers(0, 255)), min_size=1, max_size=8).map(
+                lambda edits: _flip(seed, edits)
+            )
+        )
     return st.one_of(options)
 
 
@@ -140,13 +150,13 @@ def _scramble(draw, message, descriptor) -> None:
     elif descriptor.type == descriptor.TYPE_ENUM:
         setattr(message, name, draw(st.sampled_from([v.number for v in descriptor.enum_type.values])))
     elif descriptor.cpp_type in (descriptor.CPPTYPE_UINT32,):
-        setattr(message, name, draw(st.integers(0, 2 ** 32 - 1)))
+        setattr(message, name, draw(st.integers(0, 2**32 - 1)))
     elif descriptor.cpp_type in (descriptor.CPPTYPE_UINT64,):
-        setattr(message, name, draw(st.integers(0, 2 ** 64 - 1)))
+        setattr(message, name, draw(st.integers(0, 2**64 - 1)))
     elif descriptor.cpp_type in (descriptor.CPPTYPE_INT32,):
-        setattr(message, name, draw(st.integers(-(2 ** 31), 2 ** 31 - 1)))
+        setattr(message, name, draw(st.integers(-(2**31), 2**31 - 1)))
     elif descriptor.cpp_type in (descriptor.CPPTYPE_INT64,):
-        setattr(message, name, draw(st.integers(-(2 ** 63), 2 ** 63 - 1)))
+        setattr(message, name, draw(st.integers(-(2**63), 2**63 - 1)))
 
 
 def only(typed_errors, call, *args, **kwargs):

@@ -11,30 +11,39 @@ import json
 import types
 
 import pytest
-from hypothesis import given, strategies as st
-
 import test_aws_nitro_tpm_validator as nitro
 import test_azure_tdx_validator as azure_tdx
 import test_gcp_sev_es_validator as gcp_es
 import test_qemu_tdx_validator as qemu_tdx
+from hypothesis import given
+from hypothesis import strategies as st
 from mutations import mutated_bytes, mutated_json, only
 from snp_documents import (
-    SoftwareSnp, aws_config, aws_instance_info, azure_config, azure_instance_info, gcp_config, gcp_instance_info,
+    SoftwareSnp,
+    aws_config,
+    aws_instance_info,
+    azure_config,
+    azure_instance_info,
+    gcp_config,
+    gcp_instance_info,
     save_gce_key,
 )
 from tdx_documents import COLLATERAL
 from vtpm_documents import AK, NONCE, PCRS, node_certificate
 
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    constellation_validator,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _tdx_verify
-from ansible_collections.confidential.recovery.plugins.module_utils._evidence._choices import CONSTELLATION_OIDS
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
-from ansible_collections.confidential.recovery.plugins.module_utils._evidence._peer_certificate import peer_document
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._checks import CheckFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._choices import CONSTELLATION_OIDS
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._peer_certificate import peer_document
 
 SNP = SoftwareSnp()
 SNP_VLEK = SoftwareSnp(vlek=True)  # AWS signs with a VLEK
-QEMU_VTPM = {"attestation": {"qemuVTPM": {"measurements": {
-    i: {"expected": PCRS[i].hex(), "warnOnly": False} for i in (4, 9)}}}}
+QEMU_VTPM = {
+    "attestation": {"qemuVTPM": {"measurements": {i: {"expected": PCRS[i].hex(), "warnOnly": False} for i in (4, 9)}}}
+}
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +61,11 @@ def collateral(tmp_path_factory):
 def tcb_up_to_date():
     """dcap-qvl's verdict on the software TDX platform's quotes, which no Intel key signed."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_tdx_verify.dcap_qvl, "verify",
-                      lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]))
+        patch.setattr(
+            _tdx_verify.dcap_qvl,
+            "verify",
+            lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]),
+        )
         yield
 
 
@@ -70,20 +82,29 @@ CASES = {
     "qemu-vtpm": lambda d: (constellation_validator("qemu-vtpm", QEMU_VTPM, "conf.yaml", _quiet), node_certificate()),
     "azure-sev-snp": lambda d: (
         constellation_validator("azure-sev-snp", azure_config(SNP), "conf.yaml", _quiet, trust_anchor=SNP.pem(SNP.ark)),
-        node_certificate(oid=CONSTELLATION_OIDS["azure-sev-snp"], instance_info=azure_instance_info(SNP))),
+        node_certificate(oid=CONSTELLATION_OIDS["azure-sev-snp"], instance_info=azure_instance_info(SNP)),
+    ),
     "aws-sev-snp": lambda d: (
-        constellation_validator("aws-sev-snp", aws_config(SNP_VLEK), "conf.yaml", _quiet,
-                                trust_anchor=SNP_VLEK.pem(SNP_VLEK.ark)),
-        node_certificate(oid=CONSTELLATION_OIDS["aws-sev-snp"], instance_info=aws_instance_info(SNP_VLEK))),
+        constellation_validator(
+            "aws-sev-snp", aws_config(SNP_VLEK), "conf.yaml", _quiet, trust_anchor=SNP_VLEK.pem(SNP_VLEK.ark)
+        ),
+        node_certificate(oid=CONSTELLATION_OIDS["aws-sev-snp"], instance_info=aws_instance_info(SNP_VLEK)),
+    ),
     "gcp-sev-snp": lambda d: (
-        constellation_validator("gcp-sev-snp", gcp_config(), "conf.yaml", _quiet, trust_anchor=SNP.pem(SNP.ark),
-                                collateral_dir=str(d)),
-        node_certificate(oid=CONSTELLATION_OIDS["gcp-sev-snp"], instance_info=gcp_instance_info(SNP))),
+        constellation_validator(
+            "gcp-sev-snp", gcp_config(), "conf.yaml", _quiet, trust_anchor=SNP.pem(SNP.ark), collateral_dir=str(d)
+        ),
+        node_certificate(oid=CONSTELLATION_OIDS["gcp-sev-snp"], instance_info=gcp_instance_info(SNP)),
+    ),
     "gcp-sev-es": _gcp_sev_es,
     "aws-nitro-tpm": lambda d: (
         constellation_validator("aws-nitro-tpm", nitro.CONF, "conf.yaml", _quiet, collateral_dir=str(d)),
-        node_certificate(oid=CONSTELLATION_OIDS["aws-nitro-tpm"], instance_info=nitro.IDENTITY)),
-    "azure-tdx": lambda d: (azure_tdx.validator(d), node_certificate(oid=azure_tdx.OID, instance_info=azure_tdx.instance_info())),
+        node_certificate(oid=CONSTELLATION_OIDS["aws-nitro-tpm"], instance_info=nitro.IDENTITY),
+    ),
+    "azure-tdx": lambda d: (
+        azure_tdx.validator(d),
+        node_certificate(oid=azure_tdx.OID, instance_info=azure_tdx.instance_info()),
+    ),
     "qemu-tdx": lambda d: (qemu_tdx.validator(d), qemu_tdx.certificate()),
 }
 
@@ -117,7 +138,10 @@ def test_mutated_documents(variant, data):
             parsed = json.loads(info)
         except ValueError:
             parsed = None
-        changed = data.draw(mutated_json(parsed).map(lambda v: json.dumps(v).encode()) if isinstance(parsed, dict)
-                            else mutated_bytes(info, max_random=512))
+        changed = data.draw(
+            mutated_json(parsed).map(lambda v: json.dumps(v).encode())
+            if isinstance(parsed, dict)
+            else mutated_bytes(info, max_random=512)
+        )
         candidate = json.dumps(dict(doc, **{key: base64.b64encode(changed).decode()})).encode()
     only(CheckFailed, document.validate, candidate, NONCE)

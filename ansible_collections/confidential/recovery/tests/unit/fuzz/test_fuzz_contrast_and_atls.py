@@ -12,32 +12,42 @@ import json
 import types
 
 import pytest
-from cryptography import x509
-from hypothesis import given, strategies as st
-
 import test_contrast_tdx_validator as contrast_tdx
 from contrast_documents import POLICY_HASH, coordinator_certificate, reference_entry
+from cryptography import x509
+from hypothesis import given
+from hypothesis import strategies as st
 from mutations import JSON_VALUES, mutated_bytes, mutated_json, mutated_message, only
 from snp_documents import SoftwareSnp
 from tdx_documents import COLLATERAL
 from vtpm_documents import atls_certificate
 
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    ConstellationDummyValidator,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast import (
-    _snp as _contrast_snp, _tdx as _contrast_tdx,
+    _snp as _contrast_snp,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast import (
+    _tdx as _contrast_tdx,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._validators import (
+    ContrastInsecureValidator,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _tdx_verify
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_kds import KdsCollateral
-from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._choices import CONTRAST_OIDS
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import ConstellationDummyValidator
-from ansible_collections.confidential.recovery.plugins.module_utils._contrast._validators import ContrastInsecureValidator
-from ansible_collections.confidential.recovery.plugins.module_utils._evidence._peer_certificate import peer_document, spki_der
-from ansible_collections.confidential.recovery.plugins.module_utils._generated import sevsnp_pb2, tdx_pb2
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._intel_pcs import PcsCollateral
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._peer_certificate import (
+    peer_document,
+    spki_der,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._generated import sevsnp_pb2, tdx_pb2
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
 
 NONCE = b"f" * 32
 SNP = SoftwareSnp()
-NOW = datetime.datetime.now(datetime.timezone.utc)
+NOW = datetime.datetime.now(datetime.UTC)
 
 
 def _document(certificate: bytes, oid: str):
@@ -50,8 +60,16 @@ SNP_MESSAGE = sevsnp_pb2.Attestation.FromString(SNP_RAW)
 
 
 def check_snp(raw: bytes, entries=None):
-    return _contrast_snp.validate(raw, SNP_SPKI, NONCE, entries or [reference_entry()], [POLICY_HASH], NOW,
-                                  trust_anchor=SNP.pem(SNP.ark), collateral=KdsCollateral(None))
+    return _contrast_snp.validate(
+        raw,
+        SNP_SPKI,
+        NONCE,
+        entries or [reference_entry()],
+        [POLICY_HASH],
+        NOW,
+        trust_anchor=SNP.pem(SNP.ark),
+        collateral=KdsCollateral(None),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +80,23 @@ def tdx(tmp_path_factory):
     (directory / "pcs" / "tdx" / "B0C06F000000.json").write_text(COLLATERAL)
     spki, raw = _document(contrast_tdx.coordinator_tdx_certificate(contrast_tdx.PLATFORM, NONCE), CONTRAST_OIDS["tdx"])
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_tdx_verify.dcap_qvl, "verify",
-                      lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]))
+        patch.setattr(
+            _tdx_verify.dcap_qvl,
+            "verify",
+            lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]),
+        )
 
         def check(candidate: bytes, entries=None):
-            return _contrast_tdx.validate(candidate, spki, NONCE, entries or [contrast_tdx.entry()], [POLICY_HASH], NOW,
-                                          collateral=PcsCollateral(str(directory)),
-                                          trust_anchor=contrast_tdx.PLATFORM.root_pem)
+            return _contrast_tdx.validate(
+                candidate,
+                spki,
+                NONCE,
+                entries or [contrast_tdx.entry()],
+                [POLICY_HASH],
+                NOW,
+                collateral=PcsCollateral(str(directory)),
+                trust_anchor=contrast_tdx.PLATFORM.root_pem,
+            )
 
         yield check, raw
 
@@ -109,7 +137,10 @@ INSECURE_SEED = {"reportData": base64.b64encode(bytes(64)).decode(), "hostData":
 DUMMY_SEED = {"UserData": base64.b64encode(bytes(32)).decode(), "Nonce": base64.b64encode(NONCE).decode()}
 
 
-@given(mutated_json(INSECURE_SEED).map(lambda v: json.dumps(v).encode()) | mutated_bytes(json.dumps(INSECURE_SEED).encode()))
+@given(
+    mutated_json(INSECURE_SEED).map(lambda v: json.dumps(v).encode())
+    | mutated_bytes(json.dumps(INSECURE_SEED).encode())
+)
 def test_contrast_insecure_document(document):
     validator = ContrastInsecureValidator([POLICY_HASH])
     only(AttestationFailed, validator.validate, _certificate_with(CONTRAST_OIDS["insecure"], document), NONCE)
@@ -130,8 +161,18 @@ def test_atls_certificate_and_extension(der):
 
 @given(JSON_VALUES)
 def test_the_reference_values_list_itself(values):
-    only(_contrast_snp.ContrastSnpError, _contrast_snp.validate, SNP_RAW, SNP_SPKI, NONCE, values, [POLICY_HASH], NOW,
-         trust_anchor=SNP.pem(SNP.ark), collateral=KdsCollateral(None))
+    only(
+        _contrast_snp.ContrastSnpError,
+        _contrast_snp.validate,
+        SNP_RAW,
+        SNP_SPKI,
+        NONCE,
+        values,
+        [POLICY_HASH],
+        NOW,
+        trust_anchor=SNP.pem(SNP.ark),
+        collateral=KdsCollateral(None),
+    )
 
 
 def test_a_certificate_that_cryptography_cannot_read_is_an_attestation_failure():

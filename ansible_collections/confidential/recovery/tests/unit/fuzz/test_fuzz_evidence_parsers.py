@@ -9,23 +9,29 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import given
-
 from mutations import mutated_bytes, only
 from snp_documents import SoftwareSnp
 from tdx_documents import QUOTE
 from vtpm_documents import AK, NONCE, PCRS, _public, _quote
 
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_chain import (
-    ChainError, verify_signing_key,
+    ChainError,
+    verify_signing_key,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._snp_report import (
-    ReportFormatError, parse_report,
+    ReportFormatError,
+    parse_report,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import (
-    QuoteFormatError, parse_quote,
+    QuoteFormatError,
+    parse_quote,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm import (
-    ALG_SHA256, TpmError, parse_attest, parse_public, verify_quote,
+    ALG_SHA256,
+    TpmError,
+    parse_attest,
+    parse_public,
+    verify_quote,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm_eventlog import parse_event_log
 
@@ -37,7 +43,7 @@ ATTEST, RAW_SIG = _quote(NONCE, PCRS)
 AK_PUBLIC = _public(AK)
 PLATFORM = SoftwareSnp()
 DER = Encoding.DER
-NOW = datetime.datetime(2026, 12, 6, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2026, 12, 6, tzinfo=datetime.UTC)
 
 
 def test_the_seeds_are_accepted():
@@ -46,8 +52,7 @@ def test_the_seeds_are_accepted():
     parse_quote(QUOTE)
     assert parse_event_log(EVENT_LOG)
     verify_quote(parse_public(AK_PUBLIC), ATTEST, RAW_SIG, ALG_SHA256, PCRS, NONCE)
-    verify_signing_key(PLATFORM.vcek.public_bytes(DER), NOW,
-                       PLATFORM.ask.public_bytes(DER), PLATFORM.pem(PLATFORM.ark))
+    verify_signing_key(PLATFORM.vcek.public_bytes(DER), NOW, PLATFORM.ask.public_bytes(DER), PLATFORM.pem(PLATFORM.ark))
 
 
 @given(mutated_bytes(SNP_REPORT))
@@ -60,8 +65,7 @@ def test_amd_signing_key_chain(data):
     only(ChainError, verify_signing_key, data, NOW)
 
 
-@given(mutated_bytes(PLATFORM.vcek.public_bytes(DER)),
-       mutated_bytes(PLATFORM.ask.public_bytes(DER)))
+@given(mutated_bytes(PLATFORM.vcek.public_bytes(DER)), mutated_bytes(PLATFORM.ask.public_bytes(DER)))
 def test_amd_chain_with_its_intermediate(leaf, intermediate):
     only(ChainError, verify_signing_key, leaf, NOW, intermediate, PLATFORM.pem(PLATFORM.ark))
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import h2.config
 import h2.connection
-from hypothesis import given, strategies as st
-
+from hypothesis import given
+from hypothesis import strategies as st
 from mutations import mutated_bytes, only
 
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _rpc as _constellation_rpc
-from ansible_collections.confidential.recovery.plugins.module_utils._contrast import _userapi as _contrast_userapi
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast import _userapi as _contrast_userapi
 from ansible_collections.confidential.recovery.plugins.module_utils._generated import recover_stream_pb2, userapi_pb2
 from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import GrpcError, frame, unary_call
 
@@ -44,7 +44,9 @@ def server_reply(messages, trailers=(("grpc-status", "0"),)) -> bytes:
     client.initiate_connection()
     client.send_headers(1, [(":method", "POST"), (":scheme", "https"), (":path", "/p"), (":authority", "a")])
     # A hostile server sends whatever headers it likes: no validation on its side.
-    server = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False, validate_outbound_headers=False))
+    server = h2.connection.H2Connection(
+        config=h2.config.H2Configuration(client_side=False, validate_outbound_headers=False)
+    )
     server.initiate_connection()
     server.receive_data(client.data_to_send())
     server.send_headers(1, [(":status", "200"), ("content-type", "application/grpc")])
@@ -58,14 +60,19 @@ def server_reply(messages, trailers=(("grpc-status", "0"),)) -> bytes:
 
 
 UNARY = server_reply([b"\x0a\x03abc"])
-STREAM = server_reply([recover_stream_pb2.RecoverResponse(disk_uuid="5c0f8a7e-0000-4000-8000-000000000001").SerializeToString()])
+STREAM = server_reply(
+    [recover_stream_pb2.RecoverResponse(disk_uuid="5c0f8a7e-0000-4000-8000-000000000001").SerializeToString()]
+)
 MANIFESTS = server_reply([userapi_pb2.GetManifestsResponse(Manifests=[b"{}"], RootCA=b"ca").SerializeToString()])
 
 
 def chunked(data: bytes):
     """``data`` cut into the pieces recv() hands over."""
     return st.lists(st.integers(1, max(1, len(data))), max_size=6).map(
-        lambda cuts: [data[a:b] for a, b in zip([0] + sorted(cuts), sorted(cuts) + [len(data)]) if data[a:b]])
+        lambda cuts: [
+            data[a:b] for a, b in zip([0] + sorted(cuts), sorted(cuts) + [len(data)], strict=False) if data[a:b]
+        ]
+    )
 
 
 def test_the_genuine_replies_are_read():
@@ -81,10 +88,13 @@ def test_unary_replies(data):
 
 
 HEADER_NAMES = st.sampled_from(["grpc-status", "grpc-message", "content-type", "x-odd"]) | st.text(
-    alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
+    alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12
+)
 
 
-@given(st.lists(st.binary(max_size=64), max_size=3), st.lists(st.tuples(HEADER_NAMES, st.text(max_size=24)), max_size=3))
+@given(
+    st.lists(st.binary(max_size=64), max_size=3), st.lists(st.tuples(HEADER_NAMES, st.text(max_size=24)), max_size=3)
+)
 def test_replies_with_odd_messages_and_trailers(messages, trailers):
     reply = server_reply(messages, trailers)
     only(GrpcError, unary_call, ScriptedPeer([reply]), "a:1", "/p", b"request", 5)

@@ -11,32 +11,34 @@ import json
 import h2.config
 import h2.connection
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from contrast_documents import coordinator_certificate
+from cryptography.hazmat.primitives.serialization import Encoding
 from snp_documents import SoftwareSnp
 from test_fuzz_grpc_framing import MASTER, ScriptedPeer, server_reply
 from vtpm_documents import AK, NONCE, PCRS, _public, document
 
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _rpc as _constellation_rpc
-from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_chain import (
-    ChainError, verify_signing_key,
-)
-from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._evidence._peer_certificate import peer_document
-from ansible_collections.confidential.recovery.plugins.plugin_utils._constellation_state import (
-    StateError, parse_workspace_file,
-)
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._vtpm import (
-    VtpmDocumentError, parse_document,
+    VtpmDocumentError,
+    parse_document,
 )
-from ansible_collections.confidential.recovery.plugins.module_utils._generated import recover_stream_pb2
-from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import GrpcError, frame, unary_call
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_chain import (
+    ChainError,
+    verify_signing_key,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._evidence._peer_certificate import peer_document
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm import TpmError, parse_public
+from ansible_collections.confidential.recovery.plugins.module_utils._generated import recover_stream_pb2
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
+from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import GrpcError, frame, unary_call
+from ansible_collections.confidential.recovery.plugins.plugin_utils._constellation_state import (
+    StateError,
+    parse_workspace_file,
+)
 
 SNP = SoftwareSnp()
 VCEK = SNP.vcek.public_bytes(Encoding.DER)
-NOW = datetime.datetime.now(datetime.timezone.utc)
+NOW = datetime.datetime.now(datetime.UTC)
 P384_OID = b"\x06\x05\x2b\x81\x04\x00\x22"
 V3 = b"\xa0\x03\x02\x01\x02"
 
@@ -46,11 +48,17 @@ def _replace_once(data: bytes, old: bytes, new: bytes) -> bytes:
     return data.replace(old, new, 1)
 
 
-@pytest.mark.parametrize("leaf", [
-    _replace_once(VCEK, P384_OID, b"\x06\x05\x00\x81\x04\x00\x22"),  # a curve cryptography does not know
-    _replace_once(VCEK, P384_OID + b"\x03\x62\x00\x04", P384_OID + b"\x03\x62\x01\x04"),  # a key that does not parse
-    _replace_once(VCEK, V3, b"\xa0\x03\x02\x01\x01"),  # X.509 version 2
-], ids=["unknown curve", "invalid key", "invalid version"])
+@pytest.mark.parametrize(
+    "leaf",
+    [
+        _replace_once(VCEK, P384_OID, b"\x06\x05\x00\x81\x04\x00\x22"),  # a curve cryptography does not know
+        _replace_once(
+            VCEK, P384_OID + b"\x03\x62\x00\x04", P384_OID + b"\x03\x62\x01\x04"
+        ),  # a key that does not parse
+        _replace_once(VCEK, V3, b"\xa0\x03\x02\x01\x01"),  # X.509 version 2
+    ],
+    ids=["unknown curve", "invalid key", "invalid version"],
+)
 def test_a_signing_key_certificate_cryptography_cannot_read(leaf):
     with pytest.raises(ChainError):
         verify_signing_key(leaf, NOW, SNP.ask.public_bytes(Encoding.DER), SNP.pem(SNP.ark))
@@ -59,7 +67,7 @@ def test_a_signing_key_certificate_cryptography_cannot_read(leaf):
 def test_an_rsa_key_with_an_even_exponent():
     public = bytearray(_public(AK))
     exponent_offset = 2 + 2 + 2 + 4 + 2 + 2 + 2 + 2  # type, nameAlg, attributes, policy, symmetric, scheme, bits
-    public[exponent_offset:exponent_offset + 4] = (4).to_bytes(4, "big")
+    public[exponent_offset : exponent_offset + 4] = (4).to_bytes(4, "big")
     with pytest.raises(TpmError):
         parse_public(bytes(public))
 

@@ -39,11 +39,15 @@ def render(credential_type: dict, value: str) -> tuple[dict, dict]:
     """What AWX does: render the file templates with the inputs, then the extra vars with the file names."""
     env = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)
     inputs = {field["id"]: value for field in credential_type["inputs"]["fields"]}
-    files = {name.split(".", 1)[1]: env.from_string(template).render(**inputs)
-             for name, template in credential_type["injectors"]["file"].items()}
+    files = {
+        name.split(".", 1)[1]: env.from_string(template).render(**inputs)
+        for name, template in credential_type["injectors"]["file"].items()
+    }
     tower = {"filename": {name: f"/tmp/awx_42_{name}" for name in files}}
-    extra_vars = {name: env.from_string(template).render(tower=tower, **inputs)
-                  for name, template in credential_type["injectors"]["extra_vars"].items()}
+    extra_vars = {
+        name: env.from_string(template).render(tower=tower, **inputs)
+        for name, template in credential_type["injectors"]["extra_vars"].items()
+    }
     return files, extra_vars
 
 
@@ -67,7 +71,9 @@ def test_every_input_is_secret_and_required(path):
 @pytest.mark.parametrize("path", TYPES, ids=lambda p: p.stem)
 def test_the_injected_variables_are_role_options(path):
     _files, extra_vars = render(load(path), SECRET)
-    assert set(extra_vars) <= role_options(), "an injected variable no role reads would leave the job without its secret"
+    assert set(extra_vars) <= role_options(), (
+        "an injected variable no role reads would leave the job without its secret"
+    )
 
 
 @pytest.mark.parametrize("path", TYPES, ids=lambda p: p.stem)

@@ -8,7 +8,6 @@ import types
 
 import pytest
 from moto import mock_aws
-
 from tdx_documents import COLLATERAL
 
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _tdx_verify
@@ -28,15 +27,21 @@ def tdx_collateral(tmp_path):
 @pytest.fixture
 def tcb_out_of_date(monkeypatch):
     """dcap-qvl's verdict OutOfDate (a platform whose TCB Intel has superseded)."""
-    monkeypatch.setattr(_tdx_verify.dcap_qvl, "verify",
-                        lambda quote, collateral, now: types.SimpleNamespace(status="OutOfDate", advisory_ids=["INTEL-SA-00837"]))
+    monkeypatch.setattr(
+        _tdx_verify.dcap_qvl,
+        "verify",
+        lambda quote, collateral, now: types.SimpleNamespace(status="OutOfDate", advisory_ids=["INTEL-SA-00837"]),
+    )
 
 
 @pytest.fixture
 def tcb_up_to_date(monkeypatch):
     """dcap-qvl's verdict UpToDate, for quotes that the software platform re-signed under a test root."""
-    monkeypatch.setattr(_tdx_verify.dcap_qvl, "verify",
-                        lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]))
+    monkeypatch.setattr(
+        _tdx_verify.dcap_qvl,
+        "verify",
+        lambda quote, collateral, now: types.SimpleNamespace(status="UpToDate", advisory_ids=[]),
+    )
 
 
 @pytest.fixture

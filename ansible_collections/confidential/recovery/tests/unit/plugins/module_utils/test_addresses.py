@@ -7,26 +7,34 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.confidential.recovery.plugins.module_utils._net._addresses import (
-    AddressError, check_port, join_host_port, split_host_port,
+    AddressError,
+    check_port,
+    join_host_port,
+    split_host_port,
 )
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("10.0.0.5", ("10.0.0.5", 1313)),
-    ("10.0.0.5:7777", ("10.0.0.5", 7777)),
-    ("coordinator.example.com:1313", ("coordinator.example.com", 1313)),
-    ("::1", ("::1", 1313)),
-    ("fe80::1", ("fe80::1", 1313)),
-    ("[::1]", ("::1", 1313)),
-    ("[::1]:1313", ("::1", 1313)),
-    ("[2001:db8::7]:4000", ("2001:db8::7", 4000)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10.0.0.5", ("10.0.0.5", 1313)),
+        ("10.0.0.5:7777", ("10.0.0.5", 7777)),
+        ("coordinator.example.com:1313", ("coordinator.example.com", 1313)),
+        ("::1", ("::1", 1313)),
+        ("fe80::1", ("fe80::1", 1313)),
+        ("[::1]", ("::1", 1313)),
+        ("[::1]:1313", ("::1", 1313)),
+        ("[2001:db8::7]:4000", ("2001:db8::7", 4000)),
+    ],
+)
 def test_split_host_port(text, expected):
     assert split_host_port(text, 1313) == expected
 
 
-@pytest.mark.parametrize("text", ["[::1", "[::1]x", "[10.0.0.1]:1", "host:0", "host:70000", "host:abc", "", "bad host",
-                                  "-bad.example", "1.2.3.4.5"])
+@pytest.mark.parametrize(
+    "text",
+    ["[::1", "[::1]x", "[10.0.0.1]:1", "host:0", "host:70000", "host:abc", "", "bad host", "-bad.example", "1.2.3.4.5"],
+)
 def test_split_host_port_rejects(text):
     with pytest.raises(AddressError):
         split_host_port(text, 1313)

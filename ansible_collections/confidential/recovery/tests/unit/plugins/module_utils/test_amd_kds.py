@@ -9,19 +9,20 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from contrast_documents import POLICY_HASH, coordinator_certificate, reference_entry
+from cryptography.hazmat.primitives.serialization import Encoding
 from snp_documents import CHIP_ID, TCB, SoftwareSnp
 
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._validators import contrast_validator
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_kds import KdsCollateral
 from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._contrast._validators import contrast_validator
 
 NONCE = b"k" * 32
 PLATFORM = SoftwareSnp()
-VCEK_PATH = (f"/vcek/v1/Milan/{CHIP_ID.hex()}?blSPL={TCB['bootloader']}&teeSPL={TCB['tee']}&snpSPL={TCB['snp']}"
-             f"&ucodeSPL={TCB['microcode']}")
+VCEK_PATH = (
+    f"/vcek/v1/Milan/{CHIP_ID.hex()}?blSPL={TCB['bootloader']}&teeSPL={TCB['tee']}&snpSPL={TCB['snp']}"
+    f"&ucodeSPL={TCB['microcode']}"
+)
 
 
 @pytest.fixture
@@ -51,8 +52,9 @@ def kds():
 
 
 def validate(collateral: KdsCollateral):
-    validator = contrast_validator("snp", [POLICY_HASH], {"snp": [reference_entry()]},
-                                   trust_anchor=PLATFORM.pem(PLATFORM.ark), kds=collateral)
+    validator = contrast_validator(
+        "snp", [POLICY_HASH], {"snp": [reference_entry()]}, trust_anchor=PLATFORM.pem(PLATFORM.ark), kds=collateral
+    )
     return validator.validate(coordinator_certificate(PLATFORM, NONCE, crl=None, with_vcek=False), NONCE)
 
 
@@ -63,7 +65,9 @@ def test_without_a_collateral_directory_the_missing_vcek_is_named():
 
 def test_offline_by_default_the_file_and_the_url_are_named(tmp_path, kds):
     url, asked = kds
-    with pytest.raises(AttestationFailed, match=r"kds/vcek/v1/Milan/.*\.der\); save http://127.0.0.1:\d+/vcek/v1/Milan/"):
+    with pytest.raises(
+        AttestationFailed, match=r"kds/vcek/v1/Milan/.*\.der\); save http://127.0.0.1:\d+/vcek/v1/Milan/"
+    ):
         validate(KdsCollateral(str(tmp_path), download=False, base_url=url))
     assert asked == [], "nothing may be fetched unless the user allows it"
 

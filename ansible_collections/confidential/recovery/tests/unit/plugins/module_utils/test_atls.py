@@ -17,8 +17,15 @@ class Raising:
         raise self.error
 
 
-@pytest.mark.parametrize("error", [KeyError("PCRs"), ZeroDivisionError("modulus 0"), IndexError("x" * 5000),
-                                   TypeError("list indices must be integers")])
+@pytest.mark.parametrize(
+    "error",
+    [
+        KeyError("PCRs"),
+        ZeroDivisionError("modulus 0"),
+        IndexError("x" * 5000),
+        TypeError("list indices must be integers"),
+    ],
+)
 def test_an_unforeseen_error_in_a_validator_is_an_attestation_failure(error):
     with pytest.raises(_atls.AttestationFailed) as caught:
         _atls._validated(Raising(error), b"der", b"nonce", "127.0.0.1:9999")

@@ -6,28 +6,43 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
-from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._attestation_config import (
-    AttestationConfigError, reference_measurements,
-)
 from vtpm_documents import NONCE, PCRS, node_certificate
+
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._attestation_config import (
+    AttestationConfigError,
+    reference_measurements,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    constellation_validator,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
 
 QEMU_VTPM_OID = "1.3.9900.5.1"
 
 
 def conf(warn_only_9=False, pcr4=None):
     """A constellation-conf.yaml as the user keeps it, reduced to its attestation section."""
-    return yaml.safe_load(yaml.safe_dump({"version": "v4", "attestation": {"qemuVTPM": {"measurements": {
-        4: {"expected": (pcr4 or PCRS[4]).hex(), "warnOnly": False},
-        9: {"expected": (b"\x99" * 32 if warn_only_9 else PCRS[9]).hex(), "warnOnly": warn_only_9},
-    }}}}))
+    return yaml.safe_load(
+        yaml.safe_dump(
+            {
+                "version": "v4",
+                "attestation": {
+                    "qemuVTPM": {
+                        "measurements": {
+                            4: {"expected": (pcr4 or PCRS[4]).hex(), "warnOnly": False},
+                            9: {"expected": (b"\x99" * 32 if warn_only_9 else PCRS[9]).hex(), "warnOnly": warn_only_9},
+                        }
+                    }
+                },
+            }
+        )
+    )
 
 
 def validator(config, warnings=None):
-    return constellation_validator("qemu-vtpm", config, "constellation-conf.yaml",
-                                   (warnings if warnings is not None else []).append)
+    return constellation_validator(
+        "qemu-vtpm", config, "constellation-conf.yaml", (warnings if warnings is not None else []).append
+    )
 
 
 def test_a_qemu_vtpm_node_passes_and_its_measurements_are_reported():
@@ -68,8 +83,20 @@ def test_auto_says_which_variant_it_picked_from_which_key():
 
 def test_a_configuration_that_enforces_no_measurement_is_a_caveat():
     warnings = []
-    every_one_warn_only = yaml.safe_load(yaml.safe_dump({"attestation": {"qemuVTPM": {"measurements": {
-        4: {"expected": PCRS[4].hex(), "warnOnly": True}, 9: {"expected": PCRS[9].hex(), "warnOnly": True}}}}}))
+    every_one_warn_only = yaml.safe_load(
+        yaml.safe_dump(
+            {
+                "attestation": {
+                    "qemuVTPM": {
+                        "measurements": {
+                            4: {"expected": PCRS[4].hex(), "warnOnly": True},
+                            9: {"expected": PCRS[9].hex(), "warnOnly": True},
+                        }
+                    }
+                }
+            }
+        )
+    )
     checker = validator(every_one_warn_only, warnings)
     assert any("every measurement of qemu-vtpm is warnOnly" in w for w in warnings)
     assert [c["condition"] for c in checker.caveats] == ["no_hardware_root", "measurements_warn_only"]
@@ -106,11 +133,17 @@ def test_variants_without_a_validator_are_refused():
         constellation_validator("azure-trustedlaunch", conf())
 
 
-@pytest.mark.parametrize(("config", "message"), [
-    ({}, "no attestation section"),
-    ({"attestation": {"azureSEVSNP": {"measurements": {4: "00" * 32}}}}, "configures attestation azureSEVSNP, not qemuVTPM"),
-    ({"attestation": {"qemuVTPM": {"measurements": {4: "00"}}}}, "32 or 48"),
-])
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({}, "no attestation section"),
+        (
+            {"attestation": {"azureSEVSNP": {"measurements": {4: "00" * 32}}}},
+            "configures attestation azureSEVSNP, not qemuVTPM",
+        ),
+        ({"attestation": {"qemuVTPM": {"measurements": {4: "00"}}}}, "32 or 48"),
+    ],
+)
 def test_the_config_must_give_reference_values_for_the_variant(config, message):
     with pytest.raises(AttestationConfigError, match=message):
         reference_measurements(config, "qemu-vtpm", "constellation-conf.yaml")
@@ -122,11 +155,14 @@ def test_auto_takes_the_variant_from_the_config():
     assert evidence["variant"] == "qemu-vtpm"
 
 
-@pytest.mark.parametrize(("config", "message"), [
-    ({"attestation": {"qemuVTPM": {}, "azureSEVSNP": {}}}, "exactly one variant, found azureSEVSNP, qemuVTPM"),
-    ({"attestation": {"ibmSEL": {}}}, "attestation.ibmSEL is no variant this collection knows"),
-    ({}, "exactly one variant, found nothing"),
-])
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"attestation": {"qemuVTPM": {}, "azureSEVSNP": {}}}, "exactly one variant, found azureSEVSNP, qemuVTPM"),
+        ({"attestation": {"ibmSEL": {}}}, "attestation.ibmSEL is no variant this collection knows"),
+        ({}, "exactly one variant, found nothing"),
+    ],
+)
 def test_auto_needs_exactly_one_known_variant(config, message):
     with pytest.raises(AttestationConfigError, match=message):
         constellation_validator("auto", config, "constellation-conf.yaml")

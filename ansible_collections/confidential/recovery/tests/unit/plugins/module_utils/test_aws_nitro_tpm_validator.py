@@ -8,15 +8,24 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from vtpm_documents import NONCE, PCRS, node_certificate
 
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    constellation_validator,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
 
 OID = "1.3.9900.2.1"
-IDENTITY = json.dumps({"accountId": "123456789012", "imageId": "ami-0abcdef1234567890", "instanceId": "i-0123456789abcdef0",
-                       "instanceType": "m6a.xlarge", "region": "eu-west-1", "availabilityZone": "eu-west-1a"}).encode()
+IDENTITY = json.dumps(
+    {
+        "accountId": "123456789012",
+        "imageId": "ami-0abcdef1234567890",
+        "instanceId": "i-0123456789abcdef0",
+        "instanceType": "m6a.xlarge",
+        "region": "eu-west-1",
+        "availabilityZone": "eu-west-1a",
+    }
+).encode()
 CONF = {"attestation": {"awsNitroTPM": {"measurements": {4: {"expected": PCRS[4].hex(), "warnOnly": False}}}}}
 
 

@@ -14,14 +14,27 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._azure_snp import (
-    AzureInstanceInfo, AzureSnpError, check_id_key_digest, check_runtime_data, parse_config, parse_instance_info, trusted_ak,
+    AzureInstanceInfo,
+    AzureSnpError,
+    check_id_key_digest,
+    check_runtime_data,
+    parse_config,
+    parse_instance_info,
+    trusted_ak,
 )
 
 SNP = Path(__file__).parent / "fixtures" / "snp"
-NOW = datetime.datetime(2026, 11, 25, tzinfo=datetime.timezone.utc)
-DIGEST = bytes.fromhex("0356215882a825279a85b300b0b742931d113bf7e32dde2e50ffde7ec743ca491ecdd7f336dc28a6e0b2bb57af7a44a3")
-SECTION = {"bootloaderVersion": 3, "teeVersion": 0, "snpVersion": 8, "microcodeVersion": 115,
-           "firmwareSignerConfig": {"acceptedKeyDigests": [DIGEST.hex()], "enforcementPolicy": "MAAFallback"}}
+NOW = datetime.datetime(2026, 11, 25, tzinfo=datetime.UTC)
+DIGEST = bytes.fromhex(
+    "0356215882a825279a85b300b0b742931d113bf7e32dde2e50ffde7ec743ca491ecdd7f336dc28a6e0b2bb57af7a44a3"
+)
+SECTION = {
+    "bootloaderVersion": 3,
+    "teeVersion": 0,
+    "snpVersion": 8,
+    "microcodeVersion": 115,
+    "firmwareSignerConfig": {"acceptedKeyDigests": [DIGEST.hex()], "enforcementPolicy": "MAAFallback"},
+}
 
 
 def _b64url(number: int) -> str:
@@ -30,8 +43,12 @@ def _b64url(number: int) -> str:
 
 def runtime_data(key) -> bytes:
     numbers = key.public_key().public_numbers()
-    return json.dumps({"keys": [{"kid": "HCLAkPub", "key_ops": ["encrypt"], "kty": "RSA", "e": "AQAB",
-                                 "n": _b64url(numbers.n)}], "vm-configuration": {"secure-boot": True}}).encode()
+    return json.dumps(
+        {
+            "keys": [{"kid": "HCLAkPub", "key_ops": ["encrypt"], "kty": "RSA", "e": "AQAB", "n": _b64url(numbers.n)}],
+            "vm-configuration": {"secure-boot": True},
+        }
+    ).encode()
 
 
 def test_the_config_gives_the_minimum_tcb_and_the_digest_rule():
@@ -41,18 +58,23 @@ def test_the_config_gives_the_minimum_tcb_and_the_digest_rule():
     assert config.accepted_key_digests == (DIGEST,) and config.enforcement == "maafallback"
 
 
-@pytest.mark.parametrize(("policy", "expected"), [(True, "equal"), (False, "warnonly"), ("WarnOnly", "warnonly"), ("EQUAL", "equal")])
+@pytest.mark.parametrize(
+    ("policy", "expected"), [(True, "equal"), (False, "warnonly"), ("WarnOnly", "warnonly"), ("EQUAL", "equal")]
+)
 def test_enforcement_policy_forms(policy, expected):
     section = dict(SECTION, firmwareSignerConfig={"acceptedKeyDigests": [], "enforcementPolicy": policy})
     assert parse_config(section).enforcement == expected
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"snpVersion": "latest"}, "give the number"),
-    ({"teeVersion": 300}, "0 to 255"),
-    ({"firmwareSignerConfig": {"acceptedKeyDigests": ["abcd"]}}, "not 48 bytes"),
-    ({"firmwareSignerConfig": {"enforcementPolicy": "Sometimes"}}, "not Equal, MAAFallback or WarnOnly"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"snpVersion": "latest"}, "give the number"),
+        ({"teeVersion": 300}, "0 to 255"),
+        ({"firmwareSignerConfig": {"acceptedKeyDigests": ["abcd"]}}, "not 48 bytes"),
+        ({"firmwareSignerConfig": {"enforcementPolicy": "Sometimes"}}, "not Equal, MAAFallback or WarnOnly"),
+    ],
+)
 def test_config_errors_are_clear(change, message):
     with pytest.raises(AzureSnpError, match=message):
         parse_config(dict(SECTION, **change))
@@ -91,9 +113,13 @@ def test_instance_info_needs_the_azure_section():
 
 def test_the_snp_evidence_is_checked_before_the_key_is_trusted():
     """A real Milan report and VCEK: the chain and signature hold, but the guest allows debugging."""
-    info = AzureInstanceInfo(report_signer=(SNP / "milan-vcek.der").read_bytes(), cert_chain=b"",
-                             attestation_report=(SNP / "milan-report.bin").read_bytes() + bytes(20),
-                             runtime_data=b"{}", maa_token="")
+    info = AzureInstanceInfo(
+        report_signer=(SNP / "milan-vcek.der").read_bytes(),
+        cert_chain=b"",
+        attestation_report=(SNP / "milan-report.bin").read_bytes() + bytes(20),
+        runtime_data=b"{}",
+        maa_token="",
+    )
     config = parse_config(dict(SECTION, bootloaderVersion=2, snpVersion=5, microcodeVersion=68))
     ak = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
     with pytest.raises(AzureSnpError, match="allows debugging"):

@@ -11,15 +11,16 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-
 from snp_documents import runtime_data
 from tdx_documents import SoftwareTdx, flip_quote_signature
 from vtpm_documents import AK, NONCE, PCRS, b64, node_certificate
 
-from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    constellation_validator,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._variants import VariantConfigError
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import parse_quote
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
 
 OID = "1.3.9900.4.3"
 PLATFORM = SoftwareTdx()
@@ -33,16 +34,28 @@ def instance_info(ak_public=None, changes=None, after_signing=lambda raw: raw) -
 
 
 def conf(**changes):
-    section = {"measurements": {i: {"expected": PCRS[i].hex(), "warnOnly": False} for i in (4, 9, 11)},
-               "qeSVN": 0, "pceSVN": 0, "teeTCBSVN": QUOTE.tee_tcb_svn.hex(), "qeVendorID": QUOTE.qe_vendor_id.hex(),
-               "xfam": QUOTE.xfam.hex(), "mrSeam": QUOTE.mr_seam.hex()}
+    section = {
+        "measurements": {i: {"expected": PCRS[i].hex(), "warnOnly": False} for i in (4, 9, 11)},
+        "qeSVN": 0,
+        "pceSVN": 0,
+        "teeTCBSVN": QUOTE.tee_tcb_svn.hex(),
+        "qeVendorID": QUOTE.qe_vendor_id.hex(),
+        "xfam": QUOTE.xfam.hex(),
+        "mrSeam": QUOTE.mr_seam.hex(),
+    }
     section.update(changes)
     return {"attestation": {"azureTDX": section}}
 
 
 def validator(collateral_dir, config=None):
-    return constellation_validator("azure-tdx", config or conf(), "conf.yaml", lambda message: None,
-                                   trust_anchor=PLATFORM.root_pem, collateral_dir=str(collateral_dir))
+    return constellation_validator(
+        "azure-tdx",
+        config or conf(),
+        "conf.yaml",
+        lambda message: None,
+        trust_anchor=PLATFORM.root_pem,
+        collateral_dir=str(collateral_dir),
+    )
 
 
 def test_genuine_evidence_passes(tdx_collateral, tcb_up_to_date):
@@ -50,15 +63,18 @@ def test_genuine_evidence_passes(tdx_collateral, tcb_up_to_date):
     assert evidence["variant"] == "azure-tdx" and evidence["platform"]["xfam"] == QUOTE.xfam.hex()
 
 
-@pytest.mark.parametrize(("tamper", "message"), [
-    ("runtime data naming another key", "not the one the HCL runtime data names"),
-    ("tee tcb svn below minimum", "TEE_TCB_SVN .* is below the minimum"),
-    ("another xfam", "xfam is e702060000000000, not"),
-    ("debug attributes", "allow debugging"),
-    ("wrong measurement", "untrusted measurement value .* at index 9"),
-    ("quote signature", "quote_signature"),
-    ("stale nonce", "another nonce"),
-])
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        ("runtime data naming another key", "not the one the HCL runtime data names"),
+        ("tee tcb svn below minimum", "TEE_TCB_SVN .* is below the minimum"),
+        ("another xfam", "xfam is e702060000000000, not"),
+        ("debug attributes", "allow debugging"),
+        ("wrong measurement", "untrusted measurement value .* at index 9"),
+        ("quote signature", "quote_signature"),
+        ("stale nonce", "another nonce"),
+    ],
+)
 def test_each_tampered_form_fails_and_names_the_check(tdx_collateral, tcb_up_to_date, tamper, message):
     config, info, pcrs = conf(), instance_info(), None
     if tamper == "runtime data naming another key":
@@ -75,7 +91,9 @@ def test_each_tampered_form_fails_and_names_the_check(tdx_collateral, tcb_up_to_
         info = instance_info(after_signing=flip_quote_signature)
     nonce = b"s" * 32 if tamper == "stale nonce" else NONCE
     with pytest.raises(AttestationFailed, match=message):
-        validator(tdx_collateral, config).validate(node_certificate(nonce=nonce, oid=OID, instance_info=info, pcrs=pcrs), NONCE)
+        validator(tdx_collateral, config).validate(
+            node_certificate(nonce=nonce, oid=OID, instance_info=info, pcrs=pcrs), NONCE
+        )
 
 
 def test_an_out_of_date_tcb_is_refused(tdx_collateral, tcb_out_of_date):
@@ -88,11 +106,17 @@ def test_without_collateral_the_node_is_refused_and_the_file_is_named(tmp_path):
         validator(tmp_path).validate(node_certificate(oid=OID, instance_info=instance_info()), NONCE)
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"qeSVN": "latest"}, "qeSVN is 'latest'"),
-    ({"xfam": "e702"}, "xfam must be 8 bytes"),
-    ({"intelRootKey": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}, "intelRootKey is not Intel's"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"qeSVN": "latest"}, "qeSVN is 'latest'"),
+        ({"xfam": "e702"}, "xfam must be 8 bytes"),
+        (
+            {"intelRootKey": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
+            "intelRootKey is not Intel's",
+        ),
+    ],
+)
 def test_config_errors_are_named(tmp_path, change, message):
     with pytest.raises(VariantConfigError, match=message):
         constellation_validator("azure-tdx", conf(**change), "conf.yaml", collateral_dir=str(tmp_path))

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._kube._cluster_health import (
-    ClusterUnreachable, api_client, check_api_credentials, cluster_health,
-)
 from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC, KubeAuth
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._cluster_health import (
+    ClusterUnreachable,
+    api_client,
+    check_api_credentials,
+    cluster_health,
+)
 
 VALID_SHAPE = """apiVersion: v1
 kind: Config
@@ -24,12 +27,15 @@ current-context: x
 """
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("{{{{ not yaml", "malformed|cannot load"),
-    ("just a string", "malformed|cannot load"),
-    ("apiVersion: v1\nkind: Config\ncontexts: 42\n", "malformed|cannot load"),
-    ("apiVersion: v1\nkind: Config\n", "cannot load|malformed"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{{{{ not yaml", "malformed|cannot load"),
+        ("just a string", "malformed|cannot load"),
+        ("apiVersion: v1\nkind: Config\ncontexts: 42\n", "malformed|cannot load"),
+        ("apiVersion: v1\nkind: Config\n", "cannot load|malformed"),
+    ],
+)
 def test_malformed_kubeconfig_is_a_clear_error(tmp_path, content, message):
     path = tmp_path / "admin.conf"
     path.write_text(content)
@@ -74,11 +80,19 @@ def test_overrides_win_over_the_kubeconfig(tmp_path):
     assert configuration.host == "https://127.0.0.4:6443"
 
 
-@pytest.mark.parametrize(("option", "variable"), [
-    ("kubeconfig", "K8S_AUTH_KUBECONFIG"), ("context", "K8S_AUTH_CONTEXT"), ("host", "K8S_AUTH_HOST"),
-    ("api_key", "K8S_AUTH_API_KEY"), ("ca_cert", "K8S_AUTH_SSL_CA_CERT"), ("client_cert", "K8S_AUTH_CERT_FILE"),
-    ("client_key", "K8S_AUTH_KEY_FILE"), ("validate_certs", "K8S_AUTH_VERIFY_SSL"),
-])
+@pytest.mark.parametrize(
+    ("option", "variable"),
+    [
+        ("kubeconfig", "K8S_AUTH_KUBECONFIG"),
+        ("context", "K8S_AUTH_CONTEXT"),
+        ("host", "K8S_AUTH_HOST"),
+        ("api_key", "K8S_AUTH_API_KEY"),
+        ("ca_cert", "K8S_AUTH_SSL_CA_CERT"),
+        ("client_cert", "K8S_AUTH_CERT_FILE"),
+        ("client_key", "K8S_AUTH_KEY_FILE"),
+        ("validate_certs", "K8S_AUTH_VERIFY_SSL"),
+    ],
+)
 def test_kubernetes_core_environment_variables(monkeypatch, option, variable):
     monkeypatch.setenv(variable, "from-the-environment")
     fallback, names = AUTH_ARG_SPEC[option]["fallback"]
@@ -95,8 +109,9 @@ def test_an_unverified_api_is_a_caveat_from_the_kubeconfig_or_the_option(tmp_pat
     caveats = check_api_credentials(KubeAuth(kubeconfig=str(insecure)))
     assert [c["condition"] for c in caveats] == ["kube_api_unverified"]
     assert "insecure-skip-tls-verify" in caveats[0]["message"] and str(insecure) in caveats[0]["message"]
-    assert [c["condition"] for c in check_api_credentials(KubeAuth(host="https://127.0.0.3:6443", validate_certs=False))] \
-        == ["kube_api_unverified"]
+    assert [
+        c["condition"] for c in check_api_credentials(KubeAuth(host="https://127.0.0.3:6443", validate_certs=False))
+    ] == ["kube_api_unverified"]
 
 
 def test_a_verified_api_has_no_caveat(tmp_path):

@@ -10,11 +10,13 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from vtpm_documents import NONCE, PCRS, SPKI_HASH, document, references
 
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._vtpm import (
-    VtpmDocumentError, ak_from_document, validate,
+    VtpmDocumentError,
+    ak_from_document,
+    validate,
 )
-from vtpm_documents import NONCE, PCRS, SPKI_HASH, document, references
 
 
 def test_a_document_for_this_nonce_validates_and_returns_its_user_data():
@@ -43,7 +45,9 @@ def test_an_enforced_measurement_mismatch_rejects_and_a_warn_only_one_warns():
     changed = {**PCRS, 9: b"\x09" * 32, 4: b"\x04" * 32}
     with pytest.raises(VtpmDocumentError, match="at index 4"):
         validate(document(quoted_pcrs=changed, sent_pcrs=changed), NONCE, ak_from_document, references(pcr9=True))
-    result = validate(document(quoted_pcrs=changed, sent_pcrs=changed), NONCE, ak_from_document, references(pcr4=True, pcr9=True))
+    result = validate(
+        document(quoted_pcrs=changed, sent_pcrs=changed), NONCE, ak_from_document, references(pcr4=True, pcr9=True)
+    )
     assert len(result.warnings) == 2 and "at index 9" in result.warnings[1]
 
 
@@ -59,13 +63,23 @@ def test_the_variant_decides_which_attestation_key_to_trust():
         validate(document(), NONCE, lambda doc, extra: (other.public_key(), {}), references())
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    (b"not json", "not JSON"),
-    (b"{}", "no Attestation"),
-    (json.dumps({"Attestation": {"quotes": []}}).encode(), "no quote"),
-    (json.dumps({"Attestation": {"ak_pub": "!!", "quotes": [{"quote": "", "raw_sig": "", "pcrs": {"hash": 11}}]},
-                 "UserData": ""}).encode(), "ak_pub is not valid base64"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"not json", "not JSON"),
+        (b"{}", "no Attestation"),
+        (json.dumps({"Attestation": {"quotes": []}}).encode(), "no quote"),
+        (
+            json.dumps(
+                {
+                    "Attestation": {"ak_pub": "!!", "quotes": [{"quote": "", "raw_sig": "", "pcrs": {"hash": 11}}]},
+                    "UserData": "",
+                }
+            ).encode(),
+            "ak_pub is not valid base64",
+        ),
+    ],
+)
 def test_malformed_documents_are_refused_clearly(raw, message):
     with pytest.raises(VtpmDocumentError, match=message):
         validate(raw, NONCE, ak_from_document, references())

@@ -7,21 +7,21 @@ the measurement and policy, REPORT_DATA bound to the connection and HOST_DATA th
 from __future__ import annotations
 
 import pytest
-
 from contrast_documents import POLICY_HASH, coordinator_certificate, reference_entry
 from snp_documents import SoftwareSnp
 
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast import _snp as _contrast_snp
-from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast._validators import contrast_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
 
 NONCE = b"c" * 32
 PLATFORM = SoftwareSnp()
 
 
 def validator(entries=None, hashes=(POLICY_HASH,), platform=PLATFORM):
-    return contrast_validator("snp", list(hashes), {"snp": entries or [reference_entry()]},
-                              trust_anchor=platform.pem(platform.ark))
+    return contrast_validator(
+        "snp", list(hashes), {"snp": entries or [reference_entry()]}, trust_anchor=platform.pem(platform.ark)
+    )
 
 
 def test_a_genuine_coordinator_passes():
@@ -35,22 +35,25 @@ def test_any_entry_may_accept_the_report():
     validator(entries).validate(coordinator_certificate(PLATFORM, NONCE), NONCE)
 
 
-@pytest.mark.parametrize(("tamper", "message"), [
-    ("stale nonce", "REPORT_DATA does not bind this connection"),
-    ("debug policy", "allows debugging"),
-    ("wrong measurement", "the launch measurement is"),
-    ("tcb below minimum", "is below the minimum"),
-    ("another policy hash", "wrong policy hash for Coordinator"),
-    ("id key of another policy", "ID key digest .* is not a trusted one"),
-    ("revoked ask", "AMD revoked the VCEK issuer"),
-    ("no crl", "AMD.s CRL is needed and did not come with the evidence"),
-    ("expired crl", "the AMD CRL expired"),
-    ("chip not allowed", "is not in AllowedChipIDs"),
-    ("platform feature not allowed", "the platform enables SMTEnabled"),
-    ("apeip", "APEIP"),
-    ("mitigation vector", "MinimumMitigationVector"),
-    ("report signature", "signature does not verify"),
-])
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        ("stale nonce", "REPORT_DATA does not bind this connection"),
+        ("debug policy", "allows debugging"),
+        ("wrong measurement", "the launch measurement is"),
+        ("tcb below minimum", "is below the minimum"),
+        ("another policy hash", "wrong policy hash for Coordinator"),
+        ("id key of another policy", "ID key digest .* is not a trusted one"),
+        ("revoked ask", "AMD revoked the VCEK issuer"),
+        ("no crl", "AMD.s CRL is needed and did not come with the evidence"),
+        ("expired crl", "the AMD CRL expired"),
+        ("chip not allowed", "is not in AllowedChipIDs"),
+        ("platform feature not allowed", "the platform enables SMTEnabled"),
+        ("apeip", "APEIP"),
+        ("mitigation vector", "MinimumMitigationVector"),
+        ("report signature", "signature does not verify"),
+    ],
+)
 def test_each_tampered_form_fails_and_names_the_check(tamper, message):
     entries, hashes, kwargs, nonce = None, (POLICY_HASH,), {}, NONCE
     if tamper == "stale nonce":
@@ -60,8 +63,11 @@ def test_each_tampered_form_fails_and_names_the_check(tamper, message):
     elif tamper == "wrong measurement":
         entries = [reference_entry(TrustedMeasurement="00" * 48)]
     elif tamper == "tcb below minimum":
-        entries = [reference_entry(MinimumTCB={"BootloaderVersion": 3, "TEEVersion": 0, "SNPVersion": 9,
-                                               "MicrocodeVersion": 115})]
+        entries = [
+            reference_entry(
+                MinimumTCB={"BootloaderVersion": 3, "TEEVersion": 0, "SNPVersion": 9, "MicrocodeVersion": 115}
+            )
+        ]
     elif tamper == "another policy hash":
         hashes = ("ab" * 32,)
     elif tamper == "id key of another policy":
@@ -88,9 +94,12 @@ def test_each_tampered_form_fails_and_names_the_check(tamper, message):
 
 
 def test_amds_roots_refuse_a_platform_that_is_not_amds():
-    with pytest.raises(AttestationFailed, match="the SEV-Milan that came with the evidence: the signature does not verify"):
+    with pytest.raises(
+        AttestationFailed, match="the SEV-Milan that came with the evidence: the signature does not verify"
+    ):
         contrast_validator("snp", [POLICY_HASH], {"snp": [reference_entry()]}).validate(
-            coordinator_certificate(PLATFORM, NONCE), NONCE)
+            coordinator_certificate(PLATFORM, NONCE), NONCE
+        )
 
 
 def test_an_expired_vcek_is_refused():
@@ -115,12 +124,15 @@ def test_a_minimum_tcb_without_one_of_its_parts_is_refused(part):
         validator([incomplete]).validate(coordinator_certificate(PLATFORM, NONCE), NONCE)
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"TrustedMeasurement": "ab" * 47}, "TrustedMeasurement has 47 bytes, not 48"),
-    ({"GuestPolicy": ["Debug"]}, "GuestPolicy is not a JSON object"),
-    ({"GuestPolicy": {"ABIMinor": "x"}}, "entry 0 is malformed"),
-    ({"PlatformInfo": 3}, "entry 0 is malformed"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"TrustedMeasurement": "ab" * 47}, "TrustedMeasurement has 47 bytes, not 48"),
+        ({"GuestPolicy": ["Debug"]}, "GuestPolicy is not a JSON object"),
+        ({"GuestPolicy": {"ABIMinor": "x"}}, "entry 0 is malformed"),
+        ({"PlatformInfo": 3}, "entry 0 is malformed"),
+    ],
+)
 def test_an_entry_with_an_unreadable_field_is_refused(changes, message):
     with pytest.raises(AttestationFailed, match=message):
         validator([reference_entry(**changes)]).validate(coordinator_certificate(PLATFORM, NONCE), NONCE)
@@ -129,5 +141,7 @@ def test_an_entry_with_an_unreadable_field_is_refused(changes, message):
 def test_without_a_coordinator_policy_hash_nothing_is_accepted():
     with pytest.raises(NotImplementedError, match="no Coordinator policy hash"):
         validator(hashes=()).validate(coordinator_certificate(PLATFORM, NONCE), NONCE)
-    with pytest.raises(_contrast_snp.ContrastSnpError, match="no Coordinator policy hash"):  # the check itself refuses too
+    with pytest.raises(
+        _contrast_snp.ContrastSnpError, match="no Coordinator policy hash"
+    ):  # the check itself refuses too
         _contrast_snp.validate(b"", b"spki", NONCE, [{}], [], now=None, collateral=None)

@@ -7,18 +7,16 @@ test_tdx.py runs that evaluation on Intel's real collateral."""
 
 from __future__ import annotations
 
-
-import pytest
-
 import contrast_documents
+import pytest
 from contrast_documents import POLICY_HASH, coordinator_tdx_certificate
 from tdx_documents import QUOTE, SoftwareTdx, flip_quote_signature
 
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast import _tdx as _contrast_tdx
-from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._contrast._validators import contrast_validator
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast._tdx import abi_bytes
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._validators import contrast_validator
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import parse_quote
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
 
 NONCE = b"t" * 32
 PLATFORM = SoftwareTdx()
@@ -26,16 +24,27 @@ GENUINE = parse_quote(QUOTE)
 
 
 def entry(**changes) -> dict:
-    values = {"MrTd": GENUINE.mr_td.hex(), "Rtmrs": [r.hex() for r in GENUINE.rtmrs], "MrSeam": GENUINE.mr_seam.hex(),
-              "Xfam": GENUINE.xfam.hex(), "MinimumTeeTcbSvn": GENUINE.tee_tcb_svn.hex(), "MinimumQeSvn": 0,
-              "MinimumPceSvn": 0}
+    values = {
+        "MrTd": GENUINE.mr_td.hex(),
+        "Rtmrs": [r.hex() for r in GENUINE.rtmrs],
+        "MrSeam": GENUINE.mr_seam.hex(),
+        "Xfam": GENUINE.xfam.hex(),
+        "MinimumTeeTcbSvn": GENUINE.tee_tcb_svn.hex(),
+        "MinimumQeSvn": 0,
+        "MinimumPceSvn": 0,
+    }
     values.update(changes)
     return values
 
 
 def validator(directory, entries=None, hashes=(POLICY_HASH,)):
-    return contrast_validator("tdx", list(hashes), {"tdx": entries or [entry()]}, trust_anchor=PLATFORM.root_pem,
-                              collateral_dir=str(directory))
+    return contrast_validator(
+        "tdx",
+        list(hashes),
+        {"tdx": entries or [entry()]},
+        trust_anchor=PLATFORM.root_pem,
+        collateral_dir=str(directory),
+    )
 
 
 def test_the_protobuf_rebuilds_the_exact_quote():
@@ -48,14 +57,17 @@ def test_a_genuine_coordinator_passes(tdx_collateral, tcb_up_to_date):
     assert evidence["variant"] == "tdx" and evidence["platform"]["mr_config_id"].startswith(POLICY_HASH)
 
 
-@pytest.mark.parametrize(("tamper", "message"), [
-    ("stale nonce", "report_data: report_data is"),
-    ("wrong mrtd", "mr_td: mr_td is"),
-    ("wrong rtmr", "rtmr1: rtmr1 is"),
-    ("another policy hash", "wrong policy hash for Coordinator"),
-    ("debug attributes", "allow debugging"),
-    ("tee tcb svn below minimum", "below the minimum"),
-])
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        ("stale nonce", "report_data: report_data is"),
+        ("wrong mrtd", "mr_td: mr_td is"),
+        ("wrong rtmr", "rtmr1: rtmr1 is"),
+        ("another policy hash", "wrong policy hash for Coordinator"),
+        ("debug attributes", "allow debugging"),
+        ("tee tcb svn below minimum", "below the minimum"),
+    ],
+)
 def test_each_tampered_form_fails_and_names_the_check(tdx_collateral, tcb_up_to_date, tamper, message):
     entries, hashes, nonce, changes = None, (POLICY_HASH,), NONCE, None
     if tamper == "stale nonce":
@@ -71,7 +83,9 @@ def test_each_tampered_form_fails_and_names_the_check(tdx_collateral, tcb_up_to_
     elif tamper == "tee tcb svn below minimum":
         entries = [entry(MinimumTeeTcbSvn="ff" + "00" * 15)]
     with pytest.raises(AttestationFailed, match=message):
-        validator(tdx_collateral, entries, hashes).validate(coordinator_tdx_certificate(PLATFORM, nonce, changes=changes), NONCE)
+        validator(tdx_collateral, entries, hashes).validate(
+            coordinator_tdx_certificate(PLATFORM, nonce, changes=changes), NONCE
+        )
 
 
 def test_without_collateral_the_coordinator_is_refused(tmp_path):
@@ -82,35 +96,49 @@ def test_without_collateral_the_coordinator_is_refused(tmp_path):
 REAL_PIID = "07828474603e7019dc930775ffe8cdd2"  # the platform instance ID in the real quote's PCK extension
 
 
-@pytest.mark.parametrize("changes", [
-    {"AllowedPIIDs": [REAL_PIID.upper(), "00" * 16]},
-    {"MinTCBEvaluationDataNumber": 17},
-    {"TdAttributes": None},  # a newer manifest: the required attributes are Contrast's fixed SEPT_VE_DISABLE
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"AllowedPIIDs": [REAL_PIID.upper(), "00" * 16]},
+        {"MinTCBEvaluationDataNumber": 17},
+        {"TdAttributes": None},  # a newer manifest: the required attributes are Contrast's fixed SEPT_VE_DISABLE
+    ],
+)
 def test_platform_requirements_the_platform_meets_pass(tdx_collateral, tcb_up_to_date, changes):
     values = {k: v for k, v in entry(**changes).items() if v is not None}
     evidence = validator(tdx_collateral, [values]).validate(coordinator_tdx_certificate(PLATFORM, NONCE), NONCE)
     assert evidence["variant"] == "tdx"
 
 
-@pytest.mark.parametrize(("changes", "quote_changes", "message"), [
-    ({"AllowedPIIDs": ["00" * 16]}, None, f"allowed_piids: the platform instance ID {REAL_PIID} is not in AllowedPIIDs"),
-    ({"MinTCBEvaluationDataNumber": 18}, None, "evaluation data number 17, below the minimum 18"),
-    ({"MemoryIntegrity": True}, None, "memory_integrity: the PCK certificate's SGX type is 1"),
-    ({"SMTDisabled": True}, None, "smt_disabled"),
-    ({"StaticPlatform": True}, None, "static_platform"),
-    ({}, {0xA8: bytes.fromhex("0000001040000000")}, "td_attributes: td_attributes is 0000001040000000"),  # PKS on
-])
-def test_platform_requirements_the_platform_misses_are_named(tdx_collateral, tcb_up_to_date, changes, quote_changes,
-                                                             message):
+@pytest.mark.parametrize(
+    ("changes", "quote_changes", "message"),
+    [
+        (
+            {"AllowedPIIDs": ["00" * 16]},
+            None,
+            f"allowed_piids: the platform instance ID {REAL_PIID} is not in AllowedPIIDs",
+        ),
+        ({"MinTCBEvaluationDataNumber": 18}, None, "evaluation data number 17, below the minimum 18"),
+        ({"MemoryIntegrity": True}, None, "memory_integrity: the PCK certificate's SGX type is 1"),
+        ({"SMTDisabled": True}, None, "smt_disabled"),
+        ({"StaticPlatform": True}, None, "static_platform"),
+        ({}, {0xA8: bytes.fromhex("0000001040000000")}, "td_attributes: td_attributes is 0000001040000000"),  # PKS on
+    ],
+)
+def test_platform_requirements_the_platform_misses_are_named(
+    tdx_collateral, tcb_up_to_date, changes, quote_changes, message
+):
     with pytest.raises(AttestationFailed, match=message):
         validator(tdx_collateral, [entry(**changes)]).validate(
-            coordinator_tdx_certificate(PLATFORM, NONCE, changes=quote_changes), NONCE)
+            coordinator_tdx_certificate(PLATFORM, NONCE, changes=quote_changes), NONCE
+        )
 
 
 def test_a_quote_whose_signature_is_broken_is_refused(tdx_collateral, tcb_up_to_date):
     with pytest.raises(AttestationFailed, match="quote_signature"):
-        validator(tdx_collateral).validate(coordinator_tdx_certificate(PLATFORM, NONCE, after_signing=flip_quote_signature), NONCE)
+        validator(tdx_collateral).validate(
+            coordinator_tdx_certificate(PLATFORM, NONCE, after_signing=flip_quote_signature), NONCE
+        )
 
 
 def test_an_out_of_date_tcb_is_refused(tdx_collateral, tcb_out_of_date):
@@ -121,7 +149,8 @@ def test_an_out_of_date_tcb_is_refused(tdx_collateral, tcb_out_of_date):
 def test_a_platform_under_another_root_than_intels_is_refused(tdx_collateral, tcb_up_to_date):
     with pytest.raises(AttestationFailed, match="pck_chain"):
         contrast_validator("tdx", [POLICY_HASH], {"tdx": [entry()]}, collateral_dir=str(tdx_collateral)).validate(
-            coordinator_tdx_certificate(PLATFORM, NONCE), NONCE)
+            coordinator_tdx_certificate(PLATFORM, NONCE), NONCE
+        )
 
 
 def genuine_evidence():
@@ -136,13 +165,19 @@ def test_an_entry_without_a_required_field_is_refused_and_the_message_names_it(t
         validator(tdx_collateral, [incomplete]).validate(genuine_evidence(), NONCE)
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"Rtmrs": [r.hex() for r in GENUINE.rtmrs[:3]]}, "Rtmrs must list 4 RTMRs"),
-    ({"Rtmrs": [GENUINE.rtmrs[0].hex(), "", GENUINE.rtmrs[2].hex(), GENUINE.rtmrs[3].hex()]}, r"Rtmrs\[1\] is missing"),
-    ({"MrTd": "00" * 47}, "MrTd has 47 bytes, not 48"),
-    ({"Xfam": 7}, "Xfam is not hex"),
-    ({"MinimumQeSvn": [1]}, "MinimumQeSvn is not a number"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"Rtmrs": [r.hex() for r in GENUINE.rtmrs[:3]]}, "Rtmrs must list 4 RTMRs"),
+        (
+            {"Rtmrs": [GENUINE.rtmrs[0].hex(), "", GENUINE.rtmrs[2].hex(), GENUINE.rtmrs[3].hex()]},
+            r"Rtmrs\[1\] is missing",
+        ),
+        ({"MrTd": "00" * 47}, "MrTd has 47 bytes, not 48"),
+        ({"Xfam": 7}, "Xfam is not hex"),
+        ({"MinimumQeSvn": [1]}, "MinimumQeSvn is not a number"),
+    ],
+)
 def test_an_entry_with_an_incomplete_or_unreadable_field_is_refused(tdx_collateral, tcb_up_to_date, changes, message):
     with pytest.raises(AttestationFailed, match=message):
         validator(tdx_collateral, [entry(**changes)]).validate(genuine_evidence(), NONCE)
@@ -161,5 +196,7 @@ def test_an_entry_that_is_not_an_object_accepts_nothing(tdx_collateral, tcb_up_t
 def test_without_a_coordinator_policy_hash_nothing_is_accepted(tdx_collateral, tcb_up_to_date):
     with pytest.raises(NotImplementedError, match="no Coordinator policy hash"):
         validator(tdx_collateral, hashes=()).validate(genuine_evidence(), NONCE)
-    with pytest.raises(_contrast_tdx.ContrastTdxError, match="no Coordinator policy hash"):  # the check itself refuses too
+    with pytest.raises(
+        _contrast_tdx.ContrastTdxError, match="no Coordinator policy hash"
+    ):  # the check itself refuses too
         _contrast_tdx.validate(b"", b"spki", NONCE, [{}], [], now=None, collateral=None)

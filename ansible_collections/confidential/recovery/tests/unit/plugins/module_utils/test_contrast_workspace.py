@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast._workspace import (
-    Workspace, WorkspaceError,
+    Workspace,
+    WorkspaceError,
 )
 
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=b"seedshare")
@@ -25,16 +26,31 @@ def owner():
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def write_workspace(tmp_path, owner, seed: bytes, salt: bytes, label_oaep=OAEP, key_pem: bytes | None = None) -> Workspace:
+def write_workspace(
+    tmp_path, owner, seed: bytes, salt: bytes, label_oaep=OAEP, key_pem: bytes | None = None
+) -> Workspace:
     public_hex = owner.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1).hex()
-    shares = {"SeedShares": [{"PublicKey": public_hex, "EncryptedSeed": base64.b64encode(owner.public_key().encrypt(seed, label_oaep)).decode()}],
-              "salt": base64.b64encode(salt).decode()}
+    shares = {
+        "SeedShares": [
+            {
+                "PublicKey": public_hex,
+                "EncryptedSeed": base64.b64encode(owner.public_key().encrypt(seed, label_oaep)).decode(),
+            }
+        ],
+        "salt": base64.b64encode(salt).decode(),
+    }
     (tmp_path / "seed-shares.json").write_text(json.dumps(shares, indent=2))
-    (tmp_path / "seedshare-owner.pem").write_bytes(key_pem or owner.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+    (tmp_path / "seedshare-owner.pem").write_bytes(
+        key_pem
+        or owner.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        )
+    )
     policies = {"ab" * 32: {"SANs": ["coordinator"], "Role": "coordinator"}, "cd" * 32: {"SANs": ["web"]}}
     (tmp_path / "manifest.json").write_text(json.dumps({"Policies": policies}))
-    return Workspace(str(tmp_path / "manifest.json"), str(tmp_path / "seed-shares.json"), str(tmp_path / "seedshare-owner.pem"))
+    return Workspace(
+        str(tmp_path / "manifest.json"), str(tmp_path / "seed-shares.json"), str(tmp_path / "seedshare-owner.pem")
+    )
 
 
 def test_decrypts_the_seed_and_salt(tmp_path, owner):
@@ -52,13 +68,19 @@ def test_share_encrypted_without_the_seedshare_label_is_rejected(tmp_path, owner
 def test_share_for_another_owner_is_not_used(tmp_path, owner):
     ws = write_workspace(tmp_path, owner, bytes(64), bytes(32))
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    (tmp_path / "seedshare-owner.pem").write_bytes(other.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+    (tmp_path / "seedshare-owner.pem").write_bytes(
+        other.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        )
+    )
     with pytest.raises(WorkspaceError, match="no matching seed share found"):
         ws.seed_and_salt()
 
 
-@pytest.mark.parametrize(("seed", "salt", "message"), [(bytes(32), bytes(32), "decrypts to 32 bytes, want 64"), (bytes(64), bytes(16), "salt is 16 bytes")])
+@pytest.mark.parametrize(
+    ("seed", "salt", "message"),
+    [(bytes(32), bytes(32), "decrypts to 32 bytes, want 64"), (bytes(64), bytes(16), "salt is 16 bytes")],
+)
 def test_lengths_are_checked_before_anything_is_sent(tmp_path, owner, seed, salt, message):
     with pytest.raises(WorkspaceError, match=message):
         write_workspace(tmp_path, owner, seed, salt).seed_and_salt()
@@ -66,7 +88,8 @@ def test_lengths_are_checked_before_anything_is_sent(tmp_path, owner, seed, salt
 
 def test_an_ec_key_is_an_invalid_key_type(tmp_path, owner):
     ec_pem = ec.generate_private_key(ec.SECP384R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
     ws = write_workspace(tmp_path, owner, bytes(64), bytes(32), key_pem=ec_pem)
     with pytest.raises(WorkspaceError, match="invalid key type"):
         ws.seed_and_salt()
@@ -77,11 +100,13 @@ def test_client_certificate_is_self_signed_on_the_owner_key(tmp_path, owner):
     cert = x509.load_pem_x509_certificate(identity.cert_pem)
     key = serialization.load_pem_private_key(identity.key_pem, password=None)
     der = serialization.PublicFormat.PKCS1
-    assert cert.public_key().public_bytes(serialization.Encoding.DER, der) == owner.public_key().public_bytes(serialization.Encoding.DER, der)
+    assert cert.public_key().public_bytes(serialization.Encoding.DER, der) == owner.public_key().public_bytes(
+        serialization.Encoding.DER, der
+    )
     assert key.private_numbers() == owner.private_numbers()
     cert.verify_directly_issued_by(cert)
     assert cert.subject.rfc4514_string() == "CN=Contrast"
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     assert cert.not_valid_before_utc < now < cert.not_valid_after_utc
     assert cert.not_valid_after_utc - cert.not_valid_before_utc == datetime.timedelta(hours=4)
 
@@ -90,11 +115,14 @@ def test_coordinator_policy_hashes_come_from_the_manifest(tmp_path, owner):
     assert write_workspace(tmp_path, owner, bytes(64), bytes(32)).coordinator_policy_hashes() == ["ab" * 32]
 
 
-@pytest.mark.parametrize(("doc", "message"), [
-    ({"SeedShares": 42, "salt": base64.b64encode(bytes(32)).decode()}, "SeedShares must be a list, got int"),
-    ({"SeedShares": [], "salt": 7}, "salt must be a base64 string"),
-    ([1, 2], "not a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"SeedShares": 42, "salt": base64.b64encode(bytes(32)).decode()}, "SeedShares must be a list, got int"),
+        ({"SeedShares": [], "salt": 7}, "salt must be a base64 string"),
+        ([1, 2], "not a JSON object"),
+    ],
+)
 def test_malformed_seed_shares_are_clear_errors(tmp_path, owner, doc, message):
     ws = write_workspace(tmp_path, owner, bytes(64), bytes(32))
     (tmp_path / "seed-shares.json").write_text(json.dumps(doc))
@@ -132,22 +160,35 @@ def manifest_with(tmp_path, policies) -> Workspace:
     return Workspace(str(tmp_path / "manifest.json"))
 
 
-@pytest.mark.parametrize("policies, expected", [
-    ({COORDINATOR: {"SANs": ["coordinator"], "Role": "coordinator"}, WORKLOAD: {"SANs": ["web"]}}, [COORDINATOR]),
-    ({COORDINATOR.upper(): {"SANs": ["coordinator"], "Role": "coordinator"},
-      OTHER_COORDINATOR: {"SANs": ["coordinator"], "Role": "coordinator"}}, [COORDINATOR, OTHER_COORDINATOR]),
-])
+@pytest.mark.parametrize(
+    "policies, expected",
+    [
+        ({COORDINATOR: {"SANs": ["coordinator"], "Role": "coordinator"}, WORKLOAD: {"SANs": ["web"]}}, [COORDINATOR]),
+        (
+            {
+                COORDINATOR.upper(): {"SANs": ["coordinator"], "Role": "coordinator"},
+                OTHER_COORDINATOR: {"SANs": ["coordinator"], "Role": "coordinator"},
+            },
+            [COORDINATOR, OTHER_COORDINATOR],
+        ),
+    ],
+)
 def test_the_coordinator_policies_of_a_manifest_with_roles(tmp_path, policies, expected):
     assert manifest_with(tmp_path, policies).coordinator_policy_hashes() == expected
 
 
-@pytest.mark.parametrize("policies, form", [
-    ({COORDINATOR: ["coordinator"], WORKLOAD: ["web", "*"]}, "hashes to names, the form of Contrast v0.7"),
-    ({COORDINATOR: {"SANs": ["coordinator"]}, WORKLOAD: {"SANs": ["web"], "WorkloadSecretID": "web"}},
-     "no Role, the form of Contrast v0.8 to v1.6"),
-    ({WORKLOAD: {"SANs": ["web"], "Role": ""}}, "no Policies entry has Role 'coordinator'"),
-    ({}, "it has no Policies"),
-])
+@pytest.mark.parametrize(
+    "policies, form",
+    [
+        ({COORDINATOR: ["coordinator"], WORKLOAD: ["web", "*"]}, "hashes to names, the form of Contrast v0.7"),
+        (
+            {COORDINATOR: {"SANs": ["coordinator"]}, WORKLOAD: {"SANs": ["web"], "WorkloadSecretID": "web"}},
+            "no Role, the form of Contrast v0.8 to v1.6",
+        ),
+        ({WORKLOAD: {"SANs": ["web"], "Role": ""}}, "no Policies entry has Role 'coordinator'"),
+        ({}, "it has no Policies"),
+    ],
+)
 def test_a_manifest_that_names_no_coordinator_is_refused_with_how_to_give_the_hash(tmp_path, policies, form):
     with pytest.raises(WorkspaceError, match="Give coordinator_policy_hash") as refused:
         manifest_with(tmp_path, policies).coordinator_policy_hashes()
@@ -167,11 +208,14 @@ def test_an_explicit_hash_that_is_not_a_sha256_is_refused(tmp_path, explicit):
         manifest_with(tmp_path, {WORKLOAD: ["web"]}).coordinator_policy_hashes(explicit)
 
 
-@pytest.mark.parametrize("policies, message", [
-    (["coordinator"], "Policies is not a JSON object"),
-    ({COORDINATOR: {"Role": "coordinator"}, WORKLOAD: ["web"]}, "Policies mixes forms"),
-    ({"not-a-hash": {"Role": "coordinator"}}, "is not a policy hash"),
-])
+@pytest.mark.parametrize(
+    "policies, message",
+    [
+        (["coordinator"], "Policies is not a JSON object"),
+        ({COORDINATOR: {"Role": "coordinator"}, WORKLOAD: ["web"]}, "Policies mixes forms"),
+        ({"not-a-hash": {"Role": "coordinator"}}, "is not a policy hash"),
+    ],
+)
 def test_a_malformed_policies_field_is_named(tmp_path, policies, message):
     with pytest.raises(WorkspaceError, match=message):
         manifest_with(tmp_path, policies).coordinator_policy_hashes()

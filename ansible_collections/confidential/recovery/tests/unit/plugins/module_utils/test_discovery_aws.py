@@ -8,9 +8,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from botocore.awsrequest import AWSResponse
-
 from aws_cluster import REGION, current_cluster, stray_instance, upgraded_cluster
+from botocore.awsrequest import AWSResponse
 
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _aws as _discovery_aws
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import DiscoveryError
@@ -36,8 +35,10 @@ def error_first(client, code: str, status: int, times: int = 1) -> list[str]:
         calls.append(request.url)
         if len(calls) > times:
             return None  # on to moto
-        body = (f"<Response><Errors><Error><Code>{code}</Code><Message>{code} for this test</Message></Error></Errors>"
-                "<RequestID>c0ffee</RequestID></Response>").encode()
+        body = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{code} for this test</Message></Error></Errors>"
+            "<RequestID>c0ffee</RequestID></Response>"
+        ).encode()
         return AWSResponse(request.url, status, {}, _Raw(body))
 
     client.meta.events.register_first("before-send.ec2.DescribeInstances", answer)
@@ -66,7 +67,9 @@ def test_an_upgraded_cluster_with_old_names_and_no_node_group_tag_is_found(aws_e
 
 def test_an_empty_cluster_says_where_it_looked(aws_env):
     current_cluster("9f3c1a7e")
-    with pytest.raises(DiscoveryError, match="no running instance carries constellation-uid=deadbeef in AWS region eu-west-1"):
+    with pytest.raises(
+        DiscoveryError, match="no running instance carries constellation-uid=deadbeef in AWS region eu-west-1"
+    ):
         _discovery_aws.instances(ec2(), "deadbeef", REGION)
 
 
@@ -81,8 +84,11 @@ def test_throttling_is_retried(aws_env):
 def test_access_denied_names_the_permission(aws_env):
     client = ec2()
     calls = error_first(client, "UnauthorizedOperation", 403, times=10)
-    with pytest.raises(DiscoveryError, match=r"AWS denied ec2:DescribeInstances in eu-west-1 \(UnauthorizedOperation\).*"
-                                             r"needs ec2:DescribeInstances"):
+    with pytest.raises(
+        DiscoveryError,
+        match=r"AWS denied ec2:DescribeInstances in eu-west-1 \(UnauthorizedOperation\).*"
+        r"needs ec2:DescribeInstances",
+    ):
         _discovery_aws.instances(client, "9f3c1a7e", REGION)
     assert len(calls) == 1  # a denial is not retried
 
@@ -99,8 +105,10 @@ def test_an_unknown_profile_is_named(aws_env):
         _discovery_aws.session(profile="nobody")
 
 
-ZAP_WAITING = ('{"level":"INFO","ts":"2023-03-01T10:00:00Z","logger":"setupManager","msg":"Preparing existing state disk",'
-               '"uuid":"2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"}\r\n')
+ZAP_WAITING = (
+    '{"level":"INFO","ts":"2023-03-01T10:00:00Z","logger":"setupManager","msg":"Preparing existing state disk",'
+    '"uuid":"2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"}\r\n'
+)
 
 
 def test_the_console_output_is_read_and_decoded(aws_env, monkeypatch):
@@ -131,13 +139,19 @@ def test_a_full_console_buffer_is_marked_truncated(aws_env, monkeypatch):
 def test_the_console_of_an_unknown_instance_is_named(aws_env):
     from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import read_console
 
-    with pytest.raises(DiscoveryError, match=r"AWS ec2:GetConsoleOutput in eu-west-1 failed \(InvalidInstanceID.NotFound\)"):
+    with pytest.raises(
+        DiscoveryError, match=r"AWS ec2:GetConsoleOutput in eu-west-1 failed \(InvalidInstanceID.NotFound\)"
+    ):
         read_console({"source": "aws-console-output", "instance_id": "i-0123456789abcdef0", "region": REGION})
 
 
 def test_an_instance_without_an_ip_yet_is_listed_without_one():
-    raw = {"InstanceId": "i-0abc", "State": {"Name": "pending"}, "Placement": {"AvailabilityZone": "eu-west-1a"},
-           "Tags": [{"Key": "constellation-role", "Value": "control-plane"}]}
+    raw = {
+        "InstanceId": "i-0abc",
+        "State": {"Name": "pending"},
+        "Placement": {"AvailabilityZone": "eu-west-1a"},
+        "Tags": [{"Key": "constellation-role", "Value": "control-plane"}],
+    }
     instance = _discovery_aws._instance(raw, REGION)  # pylint: disable=protected-access
     assert instance.private_ip is None and instance.status == "pending" and instance.role == "control-plane"
 
@@ -152,11 +166,19 @@ def test_a_v2_2_to_v2_15_disk_uuid_comes_from_the_clusters_cloudwatch_group(aws_
     first, second = _discovery_aws.instances(ec2(), "9f3c1a7e", REGION)[:2]
     logs = boto3.client("logs", region_name=REGION)
     logs.create_log_group(logGroupName="constell-9f3c1a7e")
-    for instance, disk in ((first, "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"), (second, "0c6f2a1e-5d1b-4a7e-9c3f-7b2d8e4a1f60")):
+    for instance, disk in (
+        (first, "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"),
+        (second, "0c6f2a1e-5d1b-4a7e-9c3f-7b2d8e4a1f60"),
+    ):
         logs.create_log_stream(logGroupName="constell-9f3c1a7e", logStreamName=instance.name)
-        logs.put_log_events(logGroupName="constell-9f3c1a7e", logStreamName=instance.name, logEvents=[
-            {"timestamp": int(time.time() * 1000) - 2000, "message": "bootstrapper started running..."},
-            {"timestamp": int(time.time() * 1000) - 1000, "message": f"Disk UUID: {disk}"}])
+        logs.put_log_events(
+            logGroupName="constell-9f3c1a7e",
+            logStreamName=instance.name,
+            logEvents=[
+                {"timestamp": int(time.time() * 1000) - 2000, "message": "bootstrapper started running..."},
+                {"timestamp": int(time.time() * 1000) - 1000, "message": f"Disk UUID: {disk}"},
+            ],
+        )
 
     logged = read_cloud_log(dict(first.boot_log, log_name="constell-9f3c1a7e"))
 
@@ -170,5 +192,7 @@ def test_a_cluster_without_a_cloudwatch_group_says_which_clis_had_one(aws_env):
 
     current_cluster("9f3c1a7e")
     instance = _discovery_aws.instances(ec2(), "9f3c1a7e", REGION)[0]
-    with pytest.raises(DiscoveryError, match="no CloudWatch log group constell-9f3c1a7e .*only clusters of CLI v2.2 to v2.15"):
+    with pytest.raises(
+        DiscoveryError, match="no CloudWatch log group constell-9f3c1a7e .*only clusters of CLI v2.2 to v2.15"
+    ):
         read_cloud_log(dict(instance.boot_log, log_name="constell-9f3c1a7e"))

@@ -9,19 +9,24 @@ import json
 import pytest
 
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._disk_uuid import (
-    NoDiskUuid, find_disk_uuid,
+    NoDiskUuid,
+    find_disk_uuid,
 )
 
 UUID = "2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e"
 
 
 def test_slog_preparing_line_with_grouped_uuid():
-    line = json.dumps({"time": "t", "level": "INFO", "msg": "Preparing existing state disk", "setupManager": {"uuid": UUID}})
+    line = json.dumps(
+        {"time": "t", "level": "INFO", "msg": "Preparing existing state disk", "setupManager": {"uuid": UUID}}
+    )
     assert find_disk_uuid("noise\n" + line) == (UUID, "Preparing existing state disk")
 
 
 def test_zap_preparing_line_with_flat_uuid_is_lowercased():
-    line = json.dumps({"level": "INFO", "logger": "setupManager", "msg": "Preparing existing state disk", "uuid": UUID.upper()})
+    line = json.dumps(
+        {"level": "INFO", "logger": "setupManager", "msg": "Preparing existing state disk", "uuid": UUID.upper()}
+    )
     assert find_disk_uuid(line)[0] == UUID
 
 

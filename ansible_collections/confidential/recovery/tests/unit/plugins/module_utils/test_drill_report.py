@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from xml.etree import ElementTree
 from html.parser import HTMLParser
+from xml.etree import ElementTree
 
 import pytest
 
@@ -15,7 +15,12 @@ from ansible_collections.confidential.recovery.plugins.module_utils._backends im
 from ansible_collections.confidential.recovery.plugins.module_utils._drill._html import drill_html
 from ansible_collections.confidential.recovery.plugins.module_utils._drill._junit import junit_xml
 from ansible_collections.confidential.recovery.plugins.module_utils._drill._result import (
-    HISTORY_KEEP, DrillResultError, checked, read_history, verdict, with_entry,
+    HISTORY_KEEP,
+    DrillResultError,
+    checked,
+    read_history,
+    verdict,
+    with_entry,
 )
 
 
@@ -32,17 +37,27 @@ def drill(**changes) -> dict:
         {"stage": "workloads", "node": None, "start": 28.7, "end": 31.0},
         {"stage": "verify", "node": None, "start": 31.0, "end": 31.5, "detail": "manifest unchanged"},
     ]
-    result = {"schema": 1, "scenario": {"name": "lose-k-of-n", "parameters": {"k": 2, "n": 3}}, "target": "lab",
-              "started_at": "2026-12-05T03:00:00Z", "rto_target_seconds": 60.0, "stages": stages,
-              "attestation": [{"node": "cp-0", "variant": "qemu-vtpm", "summary": "PCR 4 fa40da13..."}]}
+    result = {
+        "schema": 1,
+        "scenario": {"name": "lose-k-of-n", "parameters": {"k": 2, "n": 3}},
+        "target": "lab",
+        "started_at": "2026-12-05T03:00:00Z",
+        "rto_target_seconds": 60.0,
+        "stages": stages,
+        "attestation": [{"node": "cp-0", "variant": "qemu-vtpm", "summary": "PCR 4 fa40da13..."}],
+    }
     result.update(changes)
     return checked(result)
 
 
 def test_a_recovered_drill_within_its_target_passes():
     outcome = verdict(drill())
-    assert outcome == {"passed": True, "rto_seconds": 31.5, "rto_target_seconds": 60.0,
-                       "reason": "RTO 31.5 s within the target of 60.0 s"}
+    assert outcome == {
+        "passed": True,
+        "rto_seconds": 31.5,
+        "rto_target_seconds": 60.0,
+        "reason": "RTO 31.5 s within the target of 60.0 s",
+    }
 
 
 def test_a_missed_target_fails_and_says_by_how_much():
@@ -58,16 +73,25 @@ def test_a_failed_stage_fails_the_drill_and_has_no_rto():
     assert outcome["reason"] == "failed: pushes on cp-0"
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"stages": []}, "no stages"),
-    ({"stages": ["quorum"]}, r"stages\[0\] must be a mapping, not 'quorum'"),
-    ({"stages": [{"stage": "coffee", "start": 0, "end": 1}]}, r"stages\[0\].stage 'coffee' is not one of detection"),
-    ({"stages": [{"stage": "quorum", "start": 3, "end": 1}]}, r"stages\[0\] ends \(1.0\) before it starts \(3.0\)"),
-    ({"stages": [{"stage": "quorum", "start": "soon", "end": 1}]}, r"stages\[0\].start must be a number of seconds"),
-    ({"stages": [{"stage": "quorum", "start": 0, "end": 1, "status": "meh"}]}, r"stages\[0\].status 'meh'"),
-    ({"scenario": {}}, "scenario.name is missing"),
-    ({"rto_target_seconds": -1}, "rto_target_seconds must be a number"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"stages": []}, "no stages"),
+        ({"stages": ["quorum"]}, r"stages\[0\] must be a mapping, not 'quorum'"),
+        (
+            {"stages": [{"stage": "coffee", "start": 0, "end": 1}]},
+            r"stages\[0\].stage 'coffee' is not one of detection",
+        ),
+        ({"stages": [{"stage": "quorum", "start": 3, "end": 1}]}, r"stages\[0\] ends \(1.0\) before it starts \(3.0\)"),
+        (
+            {"stages": [{"stage": "quorum", "start": "soon", "end": 1}]},
+            r"stages\[0\].start must be a number of seconds",
+        ),
+        ({"stages": [{"stage": "quorum", "start": 0, "end": 1, "status": "meh"}]}, r"stages\[0\].status 'meh'"),
+        ({"scenario": {}}, "scenario.name is missing"),
+        ({"rto_target_seconds": -1}, "rto_target_seconds must be a number"),
+    ],
+)
 def test_a_malformed_result_names_the_field(change, message):
     with pytest.raises(DrillResultError, match=message):
         drill(**change)
@@ -82,7 +106,10 @@ def test_junit_has_a_case_per_stage_and_one_for_the_target():
     assert [c.get("name") for c in cases][:3] == ["detection", "attestation [cp-0]", "attestation [cp-1]"]
     assert len(cases) == 11 and suite.get("tests") == "11" and suite.get("skipped") == "1"
     target = cases[-1]
-    assert target.get("name") == "rto within 30 s" and target.find("failure").get("message") == "RTO 31.5 s missed the target of 30.0 s"
+    assert (
+        target.get("name") == "rto within 30 s"
+        and target.find("failure").get("message") == "RTO 31.5 s missed the target of 30.0 s"
+    )
     assert suite.get("failures") == "1" and cases[-2].find("skipped") is not None
     assert float(cases[6].get("time")) == pytest.approx(24.2)
 
@@ -163,8 +190,18 @@ class _Exit(Exception):
 class _Module:
     def __init__(self, check_mode=False, **params):
         self.check_mode = check_mode
-        self.params = {"result": None, "recovery_report": None, "broke_at": None, "scenario": None, "target": "lab",
-                       "started_at": None, "rto_target": None, "name": "drill-report", "history_file": None, **params}
+        self.params = {
+            "result": None,
+            "recovery_report": None,
+            "broke_at": None,
+            "scenario": None,
+            "target": "lab",
+            "started_at": None,
+            "rto_target": None,
+            "name": "drill-report",
+            "history_file": None,
+            **params,
+        }
         self.result = None
 
     def exit_json(self, **result):
@@ -185,7 +222,9 @@ def run(module):
 def test_the_module_writes_the_three_reports_and_the_history(tmp_path):
     history = tmp_path / "history.json"
     for _run in range(2):
-        outcome = run(_Module(result=drill(), output_dir=str(tmp_path / "out"), history_file=str(history), rto_target=20))
+        outcome = run(
+            _Module(result=drill(), output_dir=str(tmp_path / "out"), history_file=str(history), rto_target=20)
+        )
     assert outcome["changed"] and not outcome["passed"] and outcome["history_length"] == 2
     saved = json.loads((tmp_path / "out" / "drill-report.json").read_text())
     assert saved["verdict"]["reason"] == "RTO 31.5 s missed the target of 20.0 s" and saved["rto_target_seconds"] == 20
@@ -195,15 +234,25 @@ def test_the_module_writes_the_three_reports_and_the_history(tmp_path):
 
 
 def test_check_mode_writes_nothing(tmp_path):
-    outcome = run(_Module(check_mode=True, result=drill(), output_dir=str(tmp_path / "out"),
-                          history_file=str(tmp_path / "history.json")))
+    outcome = run(
+        _Module(
+            check_mode=True,
+            result=drill(),
+            output_dir=str(tmp_path / "out"),
+            history_file=str(tmp_path / "history.json"),
+        )
+    )
     assert not outcome["changed"] and outcome["passed"]
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_bad_result_fails_the_module_with_the_field(tmp_path):
-    outcome = run(_Module(result={"scenario": {"name": "x"}, "stages": [{"stage": "quorum", "start": 2, "end": 1}]},
-                          output_dir=str(tmp_path)))
+    outcome = run(
+        _Module(
+            result={"scenario": {"name": "x"}, "stages": [{"stage": "quorum", "start": 2, "end": 1}]},
+            output_dir=str(tmp_path),
+        )
+    )
     assert outcome["failed"] and "stages[0] ends (1.0) before it starts (2.0)" in outcome["msg"]
 
 
@@ -212,12 +261,28 @@ def test_the_module_reads_the_stages_off_a_recovery_report(tmp_path):
 
     saved = tmp_path / "recovery-report.json"
     saved.write_text(json.dumps(recovery_report()))
-    outcome = run(_Module(recovery_report=str(saved), broke_at=BROKE_AT, scenario={"name": "full-outage"},
-                          started_at="2026-12-05T03:00:00Z", output_dir=str(tmp_path / "out"), rto_target=30))
+    outcome = run(
+        _Module(
+            recovery_report=str(saved),
+            broke_at=BROKE_AT,
+            scenario={"name": "full-outage"},
+            started_at="2026-12-05T03:00:00Z",
+            output_dir=str(tmp_path / "out"),
+            rto_target=30,
+        )
+    )
     assert outcome["rto_seconds"] == 34.9 and outcome["reason"] == "RTO 34.9 s missed the target of 30.0 s"
 
 
 def test_an_unreadable_recovery_report_is_named(tmp_path):
-    outcome = run(_Module(recovery_report=str(tmp_path / "missing.json"), broke_at=0.0, scenario={"name": "x"},
-                          output_dir=str(tmp_path)))
-    assert outcome["failed"] and "cannot read the recovery report" in outcome["msg"] and "missing.json" in outcome["msg"]
+    outcome = run(
+        _Module(
+            recovery_report=str(tmp_path / "missing.json"),
+            broke_at=0.0,
+            scenario={"name": "x"},
+            output_dir=str(tmp_path),
+        )
+    )
+    assert (
+        outcome["failed"] and "cannot read the recovery report" in outcome["msg"] and "missing.json" in outcome["msg"]
+    )

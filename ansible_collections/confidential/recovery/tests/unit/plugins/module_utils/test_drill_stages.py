@@ -11,23 +11,49 @@ BROKE_AT = 1_796_440_000.0
 
 
 def recovery_report(quorum=True, contrast_failed=False) -> dict:
-    node = {"node": "cp-0", "outcome": "pushed", "timeline": [
-        {"stage": "attestation", "start": 0.05, "end": 0.08, "status": "ok"},
-        {"stage": "pushes", "start": 0.08, "end": 0.16, "status": "ok"}],
-        "attestation": {"variant": "azure-sev-snp", "measurements": {"4": "fa40da13a356ac6d" + "00" * 24},
-                        "platform": {"reported_tcb": {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}}}}
-    healed = {"node": "cp-1", "outcome": "self_healed", "timeline": [
-        {"stage": "attestation", "start": 0.06, "end": 0.09, "status": "ok"}], "attestation": None}
-    constellation = {"status": "ok" if quorum else "failed", "started_at": BROKE_AT + 4.0,
-                     "push_loop_started_at": BROKE_AT + 6.5, "seconds_to_quorum": 1.2 if quorum else None,
-                     "seconds_to_all_ready": 27.0 if quorum else None, "keys_pushed": 1, "control_plane_ready": 2,
-                     "control_plane_total": 2, "nodes": [node, healed], "error": None if quorum else "push loop: no quorum"}
-    contrast = {"stages": [{"stage": "recover", "status": "ok"},
-                           {"stage": "restart", "status": "failed" if contrast_failed else "ok", "reason": "timeout"},
-                           {"stage": "verify", "status": "not_run" if contrast_failed else "ok"}],
-                "stage_times": {"recover": [BROKE_AT + 31.0, BROKE_AT + 31.7],
-                                "restart": [BROKE_AT + 31.7, None if contrast_failed else BROKE_AT + 34.0],
-                                "verify": [None, None] if contrast_failed else [BROKE_AT + 34.0, BROKE_AT + 34.9]}}
+    node = {
+        "node": "cp-0",
+        "outcome": "pushed",
+        "timeline": [
+            {"stage": "attestation", "start": 0.05, "end": 0.08, "status": "ok"},
+            {"stage": "pushes", "start": 0.08, "end": 0.16, "status": "ok"},
+        ],
+        "attestation": {
+            "variant": "azure-sev-snp",
+            "measurements": {"4": "fa40da13a356ac6d" + "00" * 24},
+            "platform": {"reported_tcb": {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}},
+        },
+    }
+    healed = {
+        "node": "cp-1",
+        "outcome": "self_healed",
+        "timeline": [{"stage": "attestation", "start": 0.06, "end": 0.09, "status": "ok"}],
+        "attestation": None,
+    }
+    constellation = {
+        "status": "ok" if quorum else "failed",
+        "started_at": BROKE_AT + 4.0,
+        "push_loop_started_at": BROKE_AT + 6.5,
+        "seconds_to_quorum": 1.2 if quorum else None,
+        "seconds_to_all_ready": 27.0 if quorum else None,
+        "keys_pushed": 1,
+        "control_plane_ready": 2,
+        "control_plane_total": 2,
+        "nodes": [node, healed],
+        "error": None if quorum else "push loop: no quorum",
+    }
+    contrast = {
+        "stages": [
+            {"stage": "recover", "status": "ok"},
+            {"stage": "restart", "status": "failed" if contrast_failed else "ok", "reason": "timeout"},
+            {"stage": "verify", "status": "not_run" if contrast_failed else "ok"},
+        ],
+        "stage_times": {
+            "recover": [BROKE_AT + 31.0, BROKE_AT + 31.7],
+            "restart": [BROKE_AT + 31.7, None if contrast_failed else BROKE_AT + 34.0],
+            "verify": [None, None] if contrast_failed else [BROKE_AT + 34.0, BROKE_AT + 34.9],
+        },
+    }
     return {"constellation": constellation, "contrast": contrast}
 
 
@@ -49,8 +75,13 @@ def test_every_measured_stage_is_placed_after_the_break():
         ("verify", None, 34.0, 34.9, "ok"),
     ]
     assert verdict(result)["rto_seconds"] == 34.9
-    assert result["attestation"] == [{"node": "cp-0", "variant": "azure-sev-snp",
-                                      "summary": "TCB bl 3 tee 0 snp 8 ucode 115; PCR 4 fa40da13a356ac6d..."}]
+    assert result["attestation"] == [
+        {
+            "node": "cp-0",
+            "variant": "azure-sev-snp",
+            "summary": "TCB bl 3 tee 0 snp 8 ucode 115; PCR 4 fa40da13a356ac6d...",
+        }
+    ]
 
 
 def test_no_quorum_is_a_failed_stage_and_nothing_after_it_is_invented():
@@ -72,8 +103,18 @@ def test_a_failed_workload_restart_fails_the_drill_and_verify_is_not_drawn():
 
 def test_through_the_load_balancer_the_pushes_are_one_stage_of_the_whole_loop():
     report = recovery_report()
-    report["constellation"].update(nodes=[], push_loop_started_at=BROKE_AT + 6.5, seconds_to_quorum=9.0, load_balancer_push={
-        "started_at": BROKE_AT + 6.5, "elapsed": 8.4, "pushed": 2, "attempts": 5, "endpoint": "10.0.0.1:9999"})
+    report["constellation"].update(
+        nodes=[],
+        push_loop_started_at=BROKE_AT + 6.5,
+        seconds_to_quorum=9.0,
+        load_balancer_push={
+            "started_at": BROKE_AT + 6.5,
+            "elapsed": 8.4,
+            "pushed": 2,
+            "attempts": 5,
+            "endpoint": "10.0.0.1:9999",
+        },
+    )
     result = checked(from_recovery_report(report, BROKE_AT, {"name": "lb-flapping"}, rto_target=60))
     pushes = [s for s in result["stages"] if s["stage"] == "pushes"]
     assert [(s["node"], s["start"], s["end"]) for s in pushes] == [(None, 6.5, 14.9)]

@@ -23,11 +23,15 @@ def plant_links(directory, name, victim):
         os.symlink(victim, directory / pattern.format(name=name))
 
 
-@pytest.mark.parametrize("write", [
-    lambda path: _files.write_atomically(str(path), b"new"),
-    lambda path: _reboot_plan.write(str(path), {"schema": 1}),
-    lambda path: _collateral_cache.keep(str(path.parent), path.name, b"new"),
-], ids=["write_atomically", "reboot_plan", "collateral_cache"])
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda path: _files.write_atomically(str(path), b"new"),
+        lambda path: _reboot_plan.write(str(path), {"schema": 1}),
+        lambda path: _collateral_cache.keep(str(path.parent), path.name, b"new"),
+    ],
+    ids=["write_atomically", "reboot_plan", "collateral_cache"],
+)
 def test_a_planted_link_is_not_followed(tmp_path, write):
     victim = tmp_path / "victim"
     victim.write_text("precious")
@@ -37,8 +41,11 @@ def test_a_planted_link_is_not_followed(tmp_path, write):
     write(target)
     assert victim.read_text() == "precious"
     assert target.exists() and not target.is_symlink()
-    leftovers = {p.name for p in target.parent.iterdir()} - {target.name} - {
-        pattern.format(name=target.name) for pattern in PLANTED.values()}
+    leftovers = (
+        {p.name for p in target.parent.iterdir()}
+        - {target.name}
+        - {pattern.format(name=target.name) for pattern in PLANTED.values()}
+    )
     assert not leftovers  # no temporary file stays behind
 
 

@@ -10,13 +10,14 @@ import json
 from pathlib import Path
 
 import pytest
-
 from snp_documents import GCP_INSTANCE, save_gce_key
-from vtpm_documents import AK, NONCE, PCRS, document, atls_certificate
+from vtpm_documents import AK, NONCE, PCRS, atls_certificate, document
 
-from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    constellation_validator,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm_eventlog import parse_event_log
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
 
 OID = "1.3.9900.3.1"
 EVENT_LOG = (Path(__file__).parent / "fixtures" / "tpm" / "cos-85-amd-sev.eventlog").read_bytes()
@@ -38,14 +39,28 @@ def replayed(log: bytes) -> dict[int, bytes]:
 
 def certificate(log=EVENT_LOG, instance_info=INSTANCE_INFO):
     pcrs = replayed(log)
-    return atls_certificate(OID, lambda spki_hash: document(user_data=spki_hash, instance_info=instance_info,
-                                                            quoted_pcrs=pcrs, sent_pcrs=pcrs, event_log=log)), pcrs
+    return atls_certificate(
+        OID,
+        lambda spki_hash: document(
+            user_data=spki_hash, instance_info=instance_info, quoted_pcrs=pcrs, sent_pcrs=pcrs, event_log=log
+        ),
+    ), pcrs
 
 
 def validator(collateral_dir, pcrs):
-    conf = {"attestation": {"gcpSEVES": {"measurements": {
-        0: {"expected": pcrs[0].hex(), "warnOnly": False}, 4: {"expected": pcrs[4].hex(), "warnOnly": False}}}}}
-    return constellation_validator("gcp-sev-es", conf, "conf.yaml", lambda message: None, collateral_dir=str(collateral_dir))
+    conf = {
+        "attestation": {
+            "gcpSEVES": {
+                "measurements": {
+                    0: {"expected": pcrs[0].hex(), "warnOnly": False},
+                    4: {"expected": pcrs[4].hex(), "warnOnly": False},
+                }
+            }
+        }
+    }
+    return constellation_validator(
+        "gcp-sev-es", conf, "conf.yaml", lambda message: None, collateral_dir=str(collateral_dir)
+    )
 
 
 @pytest.fixture
@@ -57,7 +72,10 @@ def collateral(tmp_path):
 def test_a_gce_sev_vm_passes(collateral):
     cert, pcrs = certificate()
     evidence = validator(collateral, pcrs).validate(cert, NONCE)
-    assert evidence["variant"] == "gcp-sev-es" and evidence["platform"]["instance"] == "my-project/europe-west3-b/constell-control-plane-0"
+    assert (
+        evidence["variant"] == "gcp-sev-es"
+        and evidence["platform"]["instance"] == "my-project/europe-west3-b/constell-control-plane-0"
+    )
 
 
 def _with_technology(log: bytes, technology: int) -> bytes:
@@ -65,9 +83,9 @@ def _with_technology(log: bytes, technology: int) -> bytes:
     events_start = log.index(b"GCE NonHostInfo\x00")
     changed = bytearray(log)
     changed[events_start + 16] = technology
-    data = bytes(changed[events_start:events_start + 32])
-    old_sha256 = hashlib.sha256(log[events_start:events_start + 32]).digest()
-    old_sha1 = hashlib.sha1(log[events_start:events_start + 32]).digest()  # the log also carries a SHA-1 bank
+    data = bytes(changed[events_start : events_start + 32])
+    old_sha256 = hashlib.sha256(log[events_start : events_start + 32]).digest()
+    old_sha1 = hashlib.sha1(log[events_start : events_start + 32]).digest()  # the log also carries a SHA-1 bank
     changed = bytes(changed).replace(old_sha256, hashlib.sha256(data).digest(), 1)
     return changed.replace(old_sha1, hashlib.sha1(data).digest(), 1)
 
@@ -99,7 +117,7 @@ def _with_firmware_version(log: bytes, version: str) -> bytes:
     event = next(e for e in parse_event_log(log) if e.pcr == 0 and e.type == 0x8)
     prefix = "GCE Virtual Firmware v".encode("utf-16-le")
     assert event.data.startswith(prefix)
-    data = prefix + version.encode("utf-16-le") + event.data[len(prefix) + 2 * len(version):]
+    data = prefix + version.encode("utf-16-le") + event.data[len(prefix) + 2 * len(version) :]
     assert len(data) == len(event.data)
     changed = log.replace(event.data, data, 1)
     changed = changed.replace(hashlib.sha256(event.data).digest(), hashlib.sha256(data).digest(), 1)
@@ -115,7 +133,9 @@ def test_firmware_that_is_not_gces_v1_or_later_is_refused(collateral):
 
 def test_a_document_without_an_event_log_is_refused(collateral):
     pcrs = replayed(EVENT_LOG)
-    cert = atls_certificate(OID, lambda spki_hash: document(user_data=spki_hash, instance_info=INSTANCE_INFO,
-                                                            quoted_pcrs=pcrs, sent_pcrs=pcrs))
+    cert = atls_certificate(
+        OID,
+        lambda spki_hash: document(user_data=spki_hash, instance_info=INSTANCE_INFO, quoted_pcrs=pcrs, sent_pcrs=pcrs),
+    )
     with pytest.raises(AttestationFailed, match="event log"):
         validator(collateral, pcrs).validate(cert, NONCE)

@@ -7,20 +7,27 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-
-from snp_documents import flip_report_signature, SoftwareSnp, gcp_config, gcp_instance_info, save_gce_key
+from snp_documents import SoftwareSnp, flip_report_signature, gcp_config, gcp_instance_info, save_gce_key
 from vtpm_documents import AK, NONCE, node_certificate
 
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    constellation_validator,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
 
 OID = "1.3.9900.3.2"
 PLATFORM = SoftwareSnp()
 
 
 def validator(collateral_dir, platform=PLATFORM):
-    return constellation_validator("gcp-sev-snp", gcp_config(), "conf.yaml", lambda message: None,
-                                   trust_anchor=platform.pem(platform.ark), collateral_dir=str(collateral_dir))
+    return constellation_validator(
+        "gcp-sev-snp",
+        gcp_config(),
+        "conf.yaml",
+        lambda message: None,
+        trust_anchor=platform.pem(platform.ark),
+        collateral_dir=str(collateral_dir),
+    )
 
 
 @pytest.fixture
@@ -30,7 +37,9 @@ def collateral(tmp_path):
 
 
 def test_genuine_evidence_passes_with_the_saved_compute_engine_key(collateral):
-    evidence = validator(collateral).validate(node_certificate(oid=OID, instance_info=gcp_instance_info(PLATFORM)), NONCE)
+    evidence = validator(collateral).validate(
+        node_certificate(oid=OID, instance_info=gcp_instance_info(PLATFORM)), NONCE
+    )
     assert evidence["variant"] == "gcp-sev-snp"
     assert evidence["platform"]["instance"] == "my-project/europe-west3-b/constell-control-plane-0"
 
@@ -46,13 +55,16 @@ def test_a_key_compute_engine_does_not_know_is_refused(tmp_path):
         validator(tmp_path).validate(node_certificate(oid=OID, instance_info=gcp_instance_info(PLATFORM)), NONCE)
 
 
-@pytest.mark.parametrize(("tamper", "message"), [
-    ("report for another connection", "REPORT_DATA does not bind this connection"),
-    ("debug policy", "allows debugging"),
-    ("launch tcb below minimum", r"launch TCB .* is below the minimum"),
-    ("stale nonce", "REPORT_DATA does not bind this connection"),
-    ("report signature", "signature does not verify with the VCEK"),
-])
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        ("report for another connection", "REPORT_DATA does not bind this connection"),
+        ("debug policy", "allows debugging"),
+        ("launch tcb below minimum", r"launch TCB .* is below the minimum"),
+        ("stale nonce", "REPORT_DATA does not bind this connection"),
+        ("report signature", "signature does not verify with the VCEK"),
+    ],
+)
 def test_each_tampered_form_fails_and_names_the_check(collateral, tamper, message):
     platform, report, nonce = PLATFORM, {}, NONCE
     instance_info = gcp_instance_info(PLATFORM)

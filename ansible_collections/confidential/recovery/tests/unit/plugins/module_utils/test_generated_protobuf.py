@@ -42,7 +42,8 @@ def test_gencode_is_not_newer_than_the_declared_floor(path):
     match = re.search(r"^# Protobuf Python Version: ([0-9.]+)$", path.read_text(), re.M)
     assert match, f"{path.name} does not say which protobuf generated it"
     assert version(match.group(1)) <= declared_protobuf_floor(), (
-        f"{path.name} was generated for protobuf {match.group(1)}, newer than requirements.txt admits: run make proto")
+        f"{path.name} was generated for protobuf {match.group(1)}, newer than requirements.txt admits: run make proto"
+    )
 
 
 def test_gencode_imports_on_this_runtime():
@@ -56,17 +57,22 @@ def test_gencode_imports_on_this_runtime():
 def test_gencode_matches_its_proto_file(proto, tmp_path):
     """The checked-in module carries exactly the descriptor that protoc makes of proto/*.proto today."""
     grpc_tools = pytest.importorskip("grpc_tools.protoc")
-    from google.protobuf import descriptor_pb2
     import importlib
-
     from importlib.resources import files
+
+    from google.protobuf import descriptor_pb2
 
     well_known = files("grpc_tools") / "_proto"  # google/protobuf/*.proto, which sevsnp.proto imports
     out = tmp_path / "set.pb"
-    assert grpc_tools.main(["protoc", f"-I{proto.parent}", f"-I{well_known}", f"--descriptor_set_out={out}", proto.name]) == 0
+    assert (
+        grpc_tools.main(["protoc", f"-I{proto.parent}", f"-I{well_known}", f"--descriptor_set_out={out}", proto.name])
+        == 0
+    )
     compiled = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file[0]
     without_json_names(compiled.message_type)  # a descriptor set carries them; gencode leaves them out
-    gencode = importlib.import_module(f"ansible_collections.confidential.recovery.plugins.module_utils._generated.{proto.stem}_pb2")
+    gencode = importlib.import_module(
+        f"ansible_collections.confidential.recovery.plugins.module_utils._generated.{proto.stem}_pb2"
+    )
     checked_in = descriptor_pb2.FileDescriptorProto.FromString(gencode.DESCRIPTOR.serialized_pb)
     assert checked_in == compiled, f"{proto.name} changed since the gencode was made: run make proto"
 
@@ -81,7 +87,8 @@ def test_without_protobuf_the_backends_report_it():
         "from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _rpc as rpc\n"
         "print(rpc.HAS_PROTOBUF, type(rpc.PROTOBUF_IMPORT_ERROR).__name__)\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False,
-                            cwd=str(COLLECTION.parents[2]))
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, cwd=str(COLLECTION.parents[2])
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "ModuleNotFoundError"]

@@ -7,16 +7,16 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from aws_cluster import REGION, current_cluster
 from moto.ec2.models.instances import Instance as MotoInstance
 
-from aws_cluster import REGION, current_cluster
-
-from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _aws as _discovery_aws
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._instance_reboot import (
-    RebootRefused, reboot,
+    RebootRefused,
+    reboot,
 )
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _aws as _discovery_aws
 
-NOW = datetime.datetime(2026, 12, 5, 3, 0, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2026, 12, 5, 3, 0, tzinfo=datetime.UTC)
 UID = "9f3c1a7e"
 
 
@@ -51,7 +51,8 @@ def test_only_the_named_control_plane_instances_are_rebooted(rebooted, tmp_path)
 
     assert sorted(rebooted) == sorted(t["locator"]["instance_id"] for t in chosen) and len(targets) == 5
     assert [o["how"] for o in outcome["rebooted"]] == [
-        f"EC2 RebootInstances of {t['locator']['instance_id']} in {REGION}" for t in chosen]
+        f"EC2 RebootInstances of {t['locator']['instance_id']} in {REGION}" for t in chosen
+    ]
 
 
 def test_without_the_confirmation_nothing_is_rebooted(rebooted, tmp_path):

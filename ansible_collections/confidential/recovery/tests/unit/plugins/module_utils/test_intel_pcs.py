@@ -7,17 +7,18 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import FMSPC
 from pcs_double import PcsDouble
 from tdx_documents import COLLATERAL, COLLATERAL_NOW, QUOTE
 
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._intel_pcs import (
-    CollateralError, PcsCollateral,
+    CollateralError,
+    PcsCollateral,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import parse_quote
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_verify import (
-    TdxPolicy, check_quote,
+    TdxPolicy,
+    check_quote,
 )
 
 KEPT = f"pcs/tdx/{FMSPC}.json"
@@ -53,8 +54,12 @@ def test_download_fetches_the_platform_collateral_keeps_it_and_the_quote_verifie
     quote = parse_quote(QUOTE)
     fetched = PcsCollateral(str(tmp_path), download=True, base_url=pcs.url).tdx(quote)
 
-    assert pcs.requests == ["/sgx/certification/v4/pckcrl", "/tdx/certification/v4/tcb",
-                            "/tdx/certification/v4/qe/identity", "/sgx/certification/v4/rootcacrl"]
+    assert pcs.requests == [
+        "/sgx/certification/v4/pckcrl",
+        "/tdx/certification/v4/tcb",
+        "/tdx/certification/v4/qe/identity",
+        "/sgx/certification/v4/rootcacrl",
+    ]
     assert (tmp_path / KEPT).read_text() == fetched
     assert json.loads(fetched)["tcb_info"] == json.loads(COLLATERAL)["tcb_info"]
     tcb = {c.name: c for c in check_quote(quote, fetched, TdxPolicy(), COLLATERAL_NOW)}["tcb_status"]

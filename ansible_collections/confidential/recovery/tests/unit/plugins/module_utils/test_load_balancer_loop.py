@@ -11,7 +11,9 @@ import pytest
 
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._push import (
-    Endpoint, PushError, push_through_load_balancer,
+    Endpoint,
+    PushError,
+    push_through_load_balancer,
 )
 
 SECRET = MasterSecret(bytes(range(32)), bytes(range(32, 64)))
@@ -92,7 +94,9 @@ def test_the_cluster_saying_quorum_ends_the_loop_instead_of_the_deadline(droppin
         looks.append(timeout)
         return "etcd quorum is back (Kubernetes API)" if len(looks) >= 3 else None
 
-    run = push_through_load_balancer(endpoint, "auto", SECRET, interval=0.01, max_pushes=3, deadline_seconds=600, done=done)
+    run = push_through_load_balancer(
+        endpoint, "auto", SECRET, interval=0.01, max_pushes=3, deadline_seconds=600, done=done
+    )
     assert run.stop_reason == "etcd quorum is back (Kubernetes API)" and run.pushed == 0
     assert dropping_server.connections == 3
 
@@ -119,7 +123,9 @@ def test_refusals_are_retried_while_the_cluster_says_it_is_not_back():
         looks.append(timeout)
         return "etcd quorum is back (Kubernetes API)" if len(looks) >= 5 else None
 
-    run = push_through_load_balancer(endpoint, "auto", SECRET, interval=0.01, max_pushes=None, deadline_seconds=60, done=done)
+    run = push_through_load_balancer(
+        endpoint, "auto", SECRET, interval=0.01, max_pushes=None, deadline_seconds=60, done=done
+    )
 
     assert run.stop_reason == "etcd quorum is back (Kubernetes API)" and run.attempts == 5
 
@@ -128,5 +134,6 @@ def test_refusals_until_the_deadline_fail_with_the_cause():
     endpoint = Endpoint("127.0.0.1", _refusing_port(), NeverCalled(), 1)
 
     with pytest.raises(PushError, match="gave up after 0.3s with 0 key.*refuse"):
-        push_through_load_balancer(endpoint, "auto", SECRET, interval=0.05, max_pushes=None, deadline_seconds=0.3,
-                                   done=lambda timeout: None)
+        push_through_load_balancer(
+            endpoint, "auto", SECRET, interval=0.05, max_pushes=None, deadline_seconds=0.3, done=lambda timeout: None
+        )

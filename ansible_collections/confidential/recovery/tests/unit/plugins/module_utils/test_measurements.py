@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._measurements import (
-    MeasurementsError, compare, parse_measurements,
+    MeasurementsError,
+    compare,
+    parse_measurements,
 )
 
 # The shape of constellation-conf.yaml's attestation.azureSEVSNP.measurements (Constellation v2.x defaults).
@@ -41,7 +43,9 @@ def test_an_enforced_mismatch_is_an_error_and_a_warn_only_one_a_warning():
 
 
 def test_a_missing_enforced_value_is_an_error():
-    errors, _warnings = compare(parse_measurements(CONFIG), {1: _separator_pcr(), 4: bytes.fromhex(CONFIG[4]["expected"])})
+    errors, _warnings = compare(
+        parse_measurements(CONFIG), {1: _separator_pcr(), 4: bytes.fromhex(CONFIG[4]["expected"])}
+    )
     assert errors == ["missing measurement value for index 8"]
 
 
@@ -50,14 +54,17 @@ def test_the_legacy_form_is_enforced():
     assert expected[9].warn_only is False and expected[9].expected == b"\xab" * 48
 
 
-@pytest.mark.parametrize(("config", "message"), [
-    ({}, "non-empty"),
-    ({"x": "00" * 32}, "not a number"),
-    ({4: "00" * 31}, "32 or 48"),
-    ({4: "zz" * 32}, "not hex"),
-    ({4: {"warnOnly": True}}, "no 'expected'"),
-    ({4: {"expected": "00" * 32, "warnOnly": "yes"}}, "true or false"),
-])
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({}, "non-empty"),
+        ({"x": "00" * 32}, "not a number"),
+        ({4: "00" * 31}, "32 or 48"),
+        ({4: "zz" * 32}, "not hex"),
+        ({4: {"warnOnly": True}}, "no 'expected'"),
+        ({4: {"expected": "00" * 32, "warnOnly": "yes"}}, "true or false"),
+    ],
+)
 def test_malformed_references_are_clear_errors(config, message):
     with pytest.raises(MeasurementsError, match=message):
         parse_measurements(config)

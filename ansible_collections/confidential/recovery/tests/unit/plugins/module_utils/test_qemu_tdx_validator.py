@@ -12,13 +12,14 @@ import json
 
 import pytest
 import yaml
-
 from tdx_documents import SoftwareTdx
 from vtpm_documents import NONCE, atls_certificate, b64
 
-from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    constellation_validator,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import parse_quote
+from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
 
 OID = "1.3.9900.5.99"
 PLATFORM = SoftwareTdx()
@@ -36,19 +37,28 @@ def certificate(nonce=NONCE, changes=None):
 
 
 def conf(mrtd=MRTD):
-    return yaml.safe_load(yaml.safe_dump({"attestation": {"qemuTDX": {"measurements": {
-        0: {"expected": mrtd.hex(), "warnOnly": False}}}}}))
+    return yaml.safe_load(
+        yaml.safe_dump({"attestation": {"qemuTDX": {"measurements": {0: {"expected": mrtd.hex(), "warnOnly": False}}}}})
+    )
 
 
 def validator(collateral_dir, config=None):
-    return constellation_validator("qemu-tdx", config or conf(), "conf.yaml", lambda message: None,
-                                   trust_anchor=PLATFORM.root_pem, collateral_dir=str(collateral_dir))
+    return constellation_validator(
+        "qemu-tdx",
+        config or conf(),
+        "conf.yaml",
+        lambda message: None,
+        trust_anchor=PLATFORM.root_pem,
+        collateral_dir=str(collateral_dir),
+    )
 
 
 def test_a_bound_quote_with_the_expected_mrtd_passes(tdx_collateral, tcb_up_to_date):
     evidence = validator(tdx_collateral).validate(certificate(), NONCE)
     assert evidence["variant"] == "qemu-tdx" and evidence["measurements"]["0"] == MRTD.hex()
-    assert set(evidence["measurements"]) == {"0", "1", "2", "3", "4"} and evidence["platform"]["tcb_status"] == "UpToDate"
+    assert (
+        set(evidence["measurements"]) == {"0", "1", "2", "3", "4"} and evidence["platform"]["tcb_status"] == "UpToDate"
+    )
 
 
 def test_the_real_tcb_evaluation_refuses_a_quote_intel_did_not_sign(tdx_collateral):
@@ -57,12 +67,15 @@ def test_the_real_tcb_evaluation_refuses_a_quote_intel_did_not_sign(tdx_collater
     assert failure.value.check == "tcb_status"
 
 
-@pytest.mark.parametrize(("tamper", "check", "message"), [
-    ("wrong measurement", "measurements", "untrusted measurement value .* at index 0"),
-    ("stale nonce", "report_data", "REPORTDATA does not bind this connection"),
-    ("debug attributes", "quote", "allow debugging"),
-    ("no collateral", "tcb_status", f"no collateral for FMSPC {FMSPC}"),
-])
+@pytest.mark.parametrize(
+    ("tamper", "check", "message"),
+    [
+        ("wrong measurement", "measurements", "untrusted measurement value .* at index 0"),
+        ("stale nonce", "report_data", "REPORTDATA does not bind this connection"),
+        ("debug attributes", "quote", "allow debugging"),
+        ("no collateral", "tcb_status", f"no collateral for FMSPC {FMSPC}"),
+    ],
+)
 def test_each_tampered_form_fails_its_check(tdx_collateral, tcb_up_to_date, tmp_path_factory, tamper, check, message):
     config, nonce, changes, directory = None, NONCE, None, tdx_collateral
     if tamper == "wrong measurement":

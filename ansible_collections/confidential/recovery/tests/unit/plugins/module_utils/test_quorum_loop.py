@@ -6,10 +6,20 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.confidential.recovery.plugins.module_utils._net._deadline import Deadline, ProgressLog
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._quorum_loop import (
-    ALL, FAILED, HOSTILE, QUORUM, QUORUM_THEN_ALL, REFUSED, WAITING, ControlPlaneNode, ProbeResult, PushOutcome, QuorumLoop,
+    ALL,
+    FAILED,
+    HOSTILE,
+    QUORUM,
+    QUORUM_THEN_ALL,
+    REFUSED,
+    WAITING,
+    ControlPlaneNode,
+    ProbeResult,
+    PushOutcome,
+    QuorumLoop,
 )
+from ansible_collections.confidential.recovery.plugins.module_utils._net._deadline import Deadline, ProgressLog
 
 
 class FakeClock:
@@ -50,9 +60,17 @@ class SimulatedCluster:
             self.script[self.health_calls](self)
         if self.stall:
             self.clock.advance(timeout)
-            return {"quorum": False, "etcd_readyz": "Kubernetes API unreachable: ReadTimeoutError", "api_reachable": False}
+            return {
+                "quorum": False,
+                "etcd_readyz": "Kubernetes API unreachable: ReadTimeoutError",
+                "api_reachable": False,
+            }
         if self.api_down:
-            return {"quorum": False, "etcd_readyz": "Kubernetes API unreachable: connection refused", "api_reachable": False}
+            return {
+                "quorum": False,
+                "etcd_readyz": "Kubernetes API unreachable: connection refused",
+                "api_reachable": False,
+            }
         return {"quorum": self.quorum(), "etcd_readyz": "ok" if self.quorum() else "[-]etcd failed"}
 
     def probe(self, node, timeout):
@@ -83,14 +101,35 @@ class SimulatedCluster:
         return PushOutcome(True, seconds=0.01, protocol="unary")
 
 
-def run_loop(cluster, clock, stop_at=QUORUM, wait=60.0, check_mode=False, call_timeout=5.0, quorum_grace=60.0,
-             release=None, reach_timeout=None):
+def run_loop(
+    cluster,
+    clock,
+    stop_at=QUORUM,
+    wait=60.0,
+    check_mode=False,
+    call_timeout=5.0,
+    quorum_grace=60.0,
+    release=None,
+    reach_timeout=None,
+):
     deadline = Deadline(wait, clock=clock)
     nodes = [ControlPlaneNode(name=name, address=f"127.0.0.{i + 10}") for i, name in enumerate(sorted(cluster.states))]
-    loop = QuorumLoop(nodes, probe=cluster.probe, push=cluster.push, health=cluster.health, stop_at=stop_at,
-                      deadline=deadline, call_timeout=call_timeout, poll_interval=1.0, progress=ProgressLog(deadline),
-                      quorum_grace=quorum_grace, check_mode=check_mode, sleep=clock.advance, release=release,
-                      reach_timeout=reach_timeout)
+    loop = QuorumLoop(
+        nodes,
+        probe=cluster.probe,
+        push=cluster.push,
+        health=cluster.health,
+        stop_at=stop_at,
+        deadline=deadline,
+        call_timeout=call_timeout,
+        poll_interval=1.0,
+        progress=ProgressLog(deadline),
+        quorum_grace=quorum_grace,
+        check_mode=check_mode,
+        sleep=clock.advance,
+        release=release,
+        reach_timeout=reach_timeout,
+    )
     return loop.run(), loop
 
 
@@ -156,8 +195,12 @@ def test_quorum_then_all_reaches_quorum_with_the_fewest_keys_then_pushes_the_res
     cluster = SimulatedCluster(five(), clock)
     released = []
 
-    ok, loop = run_loop(cluster, clock, stop_at=QUORUM_THEN_ALL, release=lambda targets: released.append(
-        sorted(n.name for n in targets)))
+    ok, loop = run_loop(
+        cluster,
+        clock,
+        stop_at=QUORUM_THEN_ALL,
+        release=lambda targets: released.append(sorted(n.name for n in targets)),
+    )
 
     assert ok and cluster.pushes == ["cp-0", "cp-1", "cp-2", "cp-3", "cp-4"]
     assert [n.timeline[-1]["start"] for n in loop.nodes if n.name in ("cp-3", "cp-4")] == [1.0, 1.0]
@@ -247,7 +290,11 @@ def test_each_node_keeps_when_it_was_attested_and_pushed():
     timelines = {node["name"]: node["timeline"] for node in loop.result()["nodes"]}
     # cp-0 took a key, rebooted, was attested again and pushed again.
     assert [(t["stage"], t["status"]) for t in timelines["cp-0"]] == [
-        ("attestation", "ok"), ("pushes", "ok"), ("attestation", "ok"), ("pushes", "ok")]
+        ("attestation", "ok"),
+        ("pushes", "ok"),
+        ("attestation", "ok"),
+        ("pushes", "ok"),
+    ]
     assert timelines["cp-0"][2]["start"] > timelines["cp-0"][1]["end"]
     assert timelines["cp-4"] and {t["status"] for t in timelines["cp-4"]} == {"failed"}  # judged, never pushed
     assert all(t["end"] >= t["start"] for line in timelines.values() for t in line)

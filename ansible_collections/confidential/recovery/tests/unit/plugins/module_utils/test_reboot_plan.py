@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.confidential.recovery.plugins.module_utils._drill import _reboot_plan
 
-NOW = datetime.datetime(2026, 12, 6, 3, 0, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2026, 12, 6, 3, 0, tzinfo=datetime.UTC)
 GCE = {"source": "gcp-serial-port", "project": "prod", "zone": "europe-west3-a", "instance": "cp-0"}
 
 
@@ -25,13 +25,16 @@ def planned(tmp_path, planned_target) -> str:
     return path
 
 
-@pytest.mark.parametrize("made_with, used_with", [
-    ({"api_endpoint": "http://127.0.0.1:8089"}, {}),  # made against a double, would reboot the real cloud
-    ({}, {"api_endpoint": "http://127.0.0.1:8089"}),
-    ({"endpoint_url": "http://127.0.0.1:5000"}, {"endpoint_url": "http://127.0.0.1:5001"}),
-    ({"profile": "staging"}, {"profile": "production"}),
-    ({"base_url": "http://127.0.0.1:8090"}, {}),
-])
+@pytest.mark.parametrize(
+    "made_with, used_with",
+    [
+        ({"api_endpoint": "http://127.0.0.1:8089"}, {}),  # made against a double, would reboot the real cloud
+        ({}, {"api_endpoint": "http://127.0.0.1:8089"}),
+        ({"endpoint_url": "http://127.0.0.1:5000"}, {"endpoint_url": "http://127.0.0.1:5001"}),
+        ({"profile": "staging"}, {"profile": "production"}),
+        ({"base_url": "http://127.0.0.1:8090"}, {}),
+    ],
+)
 def test_a_plan_made_through_another_api_is_refused(tmp_path, made_with, used_with):
     path = planned(tmp_path, target(**made_with))
     with pytest.raises(_reboot_plan.PlanError, match="Nothing was rebooted") as refused:

@@ -8,15 +8,18 @@ from __future__ import annotations
 import copy
 
 import pytest
-
 import test_aws_nitro_tpm_validator as nitro
 import test_azure_tdx_validator as azure_tdx
 import test_qemu_tdx_validator as qemu_tdx
 from snp_documents import SoftwareSnp, aws_config, azure_config, gcp_config
 from vtpm_documents import PCRS
 
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import constellation_validator
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._attestation_config import AttestationConfigError
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._attestation_config import (
+    AttestationConfigError,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._validators import (
+    constellation_validator,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._variants import VariantConfigError
 
 SNP = SoftwareSnp()
@@ -31,17 +34,25 @@ REQUIRED = {
     "azure-sev-snp": (azure_config(SNP), "azureSEVSNP", ("measurements",) + SNP_TCB),
     "aws-sev-snp": (aws_config(SNP), "awsSEVSNP", ("measurements",) + SNP_TCB),
     "gcp-sev-snp": (gcp_config(), "gcpSEVSNP", ("measurements",) + SNP_TCB),
-    "azure-tdx": (azure_tdx.conf(), "azureTDX", ("measurements", "qeSVN", "pceSVN", "teeTCBSVN", "qeVendorID", "xfam",
-                                                 "mrSeam")),
+    "azure-tdx": (
+        azure_tdx.conf(),
+        "azureTDX",
+        ("measurements", "qeSVN", "pceSVN", "teeTCBSVN", "qeVendorID", "xfam", "mrSeam"),
+    ),
     "qemu-tdx": (qemu_tdx.conf(), "qemuTDX", ("measurements",)),
 }
 CASES = [(variant, setting) for variant, (_conf, _key, settings) in REQUIRED.items() for setting in settings]
 
 
 def build(variant: str, config: dict, tmp_path):
-    return constellation_validator(variant, config, "constellation-conf.yaml", lambda message: None,
-                                   trust_anchor=SNP.pem(SNP.ark) if "snp" in variant else None,
-                                   collateral_dir=str(tmp_path))
+    return constellation_validator(
+        variant,
+        config,
+        "constellation-conf.yaml",
+        lambda message: None,
+        trust_anchor=SNP.pem(SNP.ark) if "snp" in variant else None,
+        collateral_dir=str(tmp_path),
+    )
 
 
 @pytest.mark.parametrize("variant", sorted(REQUIRED))

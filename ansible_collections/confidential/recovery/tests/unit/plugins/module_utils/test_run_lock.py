@@ -24,7 +24,9 @@ def test_second_run_is_refused_with_the_holder_named(tmp_path):
 
 
 def test_a_dead_holder_is_taken_over(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     lock = RunLock(str(tmp_path / ".lock"))
     old, _stale = lock.acquire(int(dead.stdout), wait=0)
     mine, stale = RunLock(str(tmp_path / ".lock")).acquire(os.getpid(), wait=0)

@@ -16,19 +16,26 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _amd_chain
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_chain import (
-    ChainError, verify_signing_key,
+    ChainError,
+    verify_signing_key,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._snp_report import (
-    POLICY_DEBUG, ReportFormatError, Tcb, parse_report,
+    POLICY_DEBUG,
+    ReportFormatError,
+    Tcb,
+    parse_report,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._snp_verify import (
-    SnpPolicy, SnpVerificationError, verify_report, verify_signature,
+    SnpPolicy,
+    SnpVerificationError,
+    verify_report,
+    verify_signature,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "snp"
 REPORT = (FIXTURES / "milan-report.bin").read_bytes()
 VCEK = (FIXTURES / "milan-vcek.der").read_bytes()
-NOW = datetime.datetime(2026, 11, 25, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2026, 11, 25, tzinfo=datetime.UTC)
 BOUND = bytes.fromhex("0102030405") + bytes(59)
 
 
@@ -78,26 +85,33 @@ def test_every_failed_check_is_named():
 
 
 def test_an_untrusted_id_key_is_refused_when_an_id_block_is_required():
-    policy = SnpPolicy(allow_debug=True, report_data=BOUND, require_id_block=True, trusted_id_key_digests=(b"\x01" * 48,))
+    policy = SnpPolicy(
+        allow_debug=True, report_data=BOUND, require_id_block=True, trusted_id_key_digests=(b"\x01" * 48,)
+    )
     with pytest.raises(SnpVerificationError, match="ID key digest"):
         verify_report(parse_report(REPORT), verify_signing_key(VCEK, NOW), policy)
 
 
 def test_an_expired_vcek_is_refused():
     with pytest.raises(ChainError, match="valid from 2022-09-24 to 2029-09-24"):
-        verify_signing_key(VCEK, datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc))
+        verify_signing_key(VCEK, datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC))
 
 
 def _certificate(subject: str, issuer: str, key, signing_key, pss: bool = True):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (x509.CertificateBuilder()
-               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-               .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-               .public_key(key.public_key()).serial_number(1)
-               .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1)))
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+    )
     if pss:
-        return builder.sign(signing_key, hashes.SHA384(),
-                            rsa_padding=padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48))
+        return builder.sign(
+            signing_key, hashes.SHA384(), rsa_padding=padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48)
+        )
     return builder.sign(signing_key, hashes.SHA384())
 
 
@@ -128,12 +142,15 @@ def test_a_root_that_does_not_match_its_pin_is_refused(monkeypatch):
         verify_signing_key(VCEK, NOW)
 
 
-@pytest.mark.parametrize(("mutate", "message"), [
-    (lambda r: r[:100], "1184 bytes"),
-    (lambda r: (9).to_bytes(4, "little") + r[4:], "version 9"),
-    (lambda r: r[:0x400] + b"\x01" + r[0x401:], "must be zero"),
-    (lambda r: r[:0x34] + (2).to_bytes(4, "little") + r[0x38:], "not ECDSA P-384"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda r: r[:100], "1184 bytes"),
+        (lambda r: (9).to_bytes(4, "little") + r[4:], "version 9"),
+        (lambda r: r[:0x400] + b"\x01" + r[0x401:], "must be zero"),
+        (lambda r: r[:0x34] + (2).to_bytes(4, "little") + r[0x38:], "not ECDSA P-384"),
+    ],
+)
 def test_malformed_reports_are_refused_clearly(mutate, message):
     with pytest.raises(ReportFormatError, match=message):
         parse_report(mutate(REPORT))

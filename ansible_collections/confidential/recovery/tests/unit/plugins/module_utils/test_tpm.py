@@ -10,10 +10,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm import (
-    ALG_SHA1, ALG_SHA256, ALG_SHA384, TpmError, parse_public, verify_quote,
+    ALG_SHA1,
+    ALG_SHA256,
+    ALG_SHA384,
+    TpmError,
+    parse_public,
+    verify_quote,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm_eventlog import (
-    parse_event_log, replay,
+    parse_event_log,
+    replay,
 )
 
 FIXTURE = (Path(__file__).parent / "fixtures" / "tpm" / "gce-cos-85-nonce9009.pb").read_bytes()
@@ -41,7 +47,7 @@ def _fields(data: bytes):
             yield key >> 3, varint()
         elif key & 7 == 2:
             size = varint()
-            yield key >> 3, data[offset:offset + size]
+            yield key >> 3, data[offset : offset + size]
             offset += size
         else:
             raise ValueError(f"wire type {key & 7} is not used by the fixture")
