@@ -265,12 +265,19 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._attestation_info import run
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
+from ansible_collections.confidential.recovery.plugins.module_utils._module._attestation_options import (
+    ATTESTATION,
+    CONSTELLATION_ATTESTATION,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._module._options import module_arguments
 
 
 def main():
     tcb = dict(type="dict")
     module = AnsibleModule(
-        argument_spec=dict(
+        **module_arguments(
+            ATTESTATION,
+            CONSTELLATION_ATTESTATION,
             endpoint=dict(type="str"),
             peer=dict(type="str", choices=["constellation_node", "contrast_coordinator"], default="constellation_node"),
             port=dict(type="int"),
@@ -319,11 +326,8 @@ def main():
                 ),
             ),
             now=dict(type="str"),
+            # Only a live peer or a certificate needs a variant (required_by below).
             attestation=dict(type="str", choices=_choices.ATTESTATION_CHOICES),
-            attestation_config=dict(type="path"),
-            attestation_trust_anchor=dict(type="path"),
-            attestation_collateral_dir=dict(type="path"),
-            timeout=dict(type="float", default=30),
         ),
         required_one_of=[("endpoint", "certificate", "snp_report", "tdx_quote")],
         mutually_exclusive=[("endpoint", "certificate", "snp_report", "tdx_quote")],

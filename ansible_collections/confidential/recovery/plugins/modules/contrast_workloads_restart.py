@@ -134,13 +134,14 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast._workloads import restart_workloads
 from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
-from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC, KubeAuth
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH, KubeAuth
+from ansible_collections.confidential.recovery.plugins.module_utils._module._options import module_arguments
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            **AUTH_ARG_SPEC,
+        **module_arguments(
+            K8S_AUTH,
             namespaces=dict(type="list", elements="str", default=[]),
             only_if_mesh_ca_changed=dict(type="bool", default=True),
             wait=dict(type="bool", default=True),

@@ -170,11 +170,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._coordinator_recover import run
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast._module import require_libraries
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
+from ansible_collections.confidential.recovery.plugins.module_utils._module._attestation_options import ATTESTATION
+from ansible_collections.confidential.recovery.plugins.module_utils._module._options import module_arguments
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        **module_arguments(
+            ATTESTATION,
             coordinator=dict(type="str", required=True),
             coordinator_policy_hash=dict(type="str"),
             workspace_dir=dict(type="path", default="."),
@@ -182,7 +185,6 @@ def main():
             seed_shares=dict(type="path"),
             seedshare_owner_key=dict(type="path", no_log=False),
             verify_dir=dict(type="path"),
-            attestation=dict(type="str", required=True, choices=_choices.ATTESTATION_CHOICES),
             attestation_collateral_dir=dict(type="path"),
             attestation_collateral_download=dict(type="bool", default=False),
             attestation_kds_url=dict(type="str", default="https://kdsintf.amd.com"),
@@ -190,7 +192,6 @@ def main():
             attestation_trust_anchor=dict(type="path"),
             record_mesh_ca=dict(type="bool", default=True),
             force=dict(type="bool", default=False),
-            timeout=dict(type="float", default=30),
         ),
         supports_check_mode=True,
     )

@@ -190,18 +190,20 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._node_recover import run
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
-    SECRET_CONSTRAINTS,
+    PUSHING,
     master_secret,
     require_libraries,
-    secret_argument_spec,
     validator,
 )
-from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH
+from ansible_collections.confidential.recovery.plugins.module_utils._module._options import module_arguments
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=secret_argument_spec(
+        **module_arguments(
+            *PUSHING,
+            K8S_AUTH,
             endpoint=dict(type="str", required=True),
             port=dict(type="int"),
             mode=dict(type="str", choices=["direct", "load_balancer"], default="direct"),
@@ -210,10 +212,8 @@ def main():
             interval=dict(type="float", default=5),
             max_pushes=dict(type="int"),
             deadline=dict(type="float", default=600),
-            **AUTH_ARG_SPEC,
         ),
         supports_check_mode=True,
-        **SECRET_CONSTRAINTS,
     )
     require_libraries(module)
     run(module, validator(module), master_secret(module))

@@ -263,19 +263,22 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._quorum_recover import run
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
-    SECRET_CONSTRAINTS,
+    PUSHING,
     master_secret,
     require_libraries,
-    secret_argument_spec,
     validator,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
-from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH
+from ansible_collections.confidential.recovery.plugins.module_utils._module._options import PROGRESS, module_arguments
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=secret_argument_spec(
+        **module_arguments(
+            *PUSHING,
+            K8S_AUTH,
+            PROGRESS,
             nodes=dict(
                 type="list",
                 elements="dict",
@@ -288,16 +291,13 @@ def main():
             ),
             port=dict(type="int"),
             protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
-            **AUTH_ARG_SPEC,
             stop_at=dict(type="str", choices=["quorum", "all", "quorum_then_all"], default="quorum"),
             wait_timeout=dict(type="float", default=300),
             poll_interval=dict(type="float", default=0.5),
             quorum_grace=dict(type="float", default=60),
             reach_timeout=dict(type="float"),
-            progress_file=dict(type="path"),
         ),
         supports_check_mode=True,
-        **SECRET_CONSTRAINTS,
     )
     require_libraries(module)
     if not _cluster_health.HAS_KUBERNETES:

@@ -174,26 +174,30 @@ from ansible_collections.confidential.recovery.plugins.module_utils._constellati
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
 from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
-from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import AUTH_ARG_SPEC
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH
+from ansible_collections.confidential.recovery.plugins.module_utils._module._attestation_options import (
+    ATTESTATION,
+    CONSTELLATION_ATTESTATION,
+)
+from ansible_collections.confidential.recovery.plugins.module_utils._module._options import PROGRESS, module_arguments
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        **module_arguments(
+            ATTESTATION,
+            CONSTELLATION_ATTESTATION,
+            K8S_AUTH,
+            PROGRESS,
             check=dict(type="str", choices=["node", "cluster"], required=True),
             endpoint=dict(type="str"),
             port=dict(type="int"),
             protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
-            **AUTH_ARG_SPEC,
             wait_for=dict(type="str", choices=["quorum", "all_ready"]),
             wait_timeout=dict(type="float", default=300),
             poll_interval=dict(type="float", default=0.5),
-            progress_file=dict(type="path"),
+            # Only check=node attests a peer (required_if below).
             attestation=dict(type="str", choices=_choices.ATTESTATION_CHOICES),
-            attestation_config=dict(type="path"),
-            attestation_trust_anchor=dict(type="path"),
-            attestation_collateral_dir=dict(type="path"),
-            timeout=dict(type="float", default=30),
         ),
         required_if=[("check", "node", ("endpoint", "attestation"))],
         supports_check_mode=True,

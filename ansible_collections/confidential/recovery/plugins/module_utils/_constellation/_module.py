@@ -7,9 +7,11 @@ master secret. Contrast code has no place here: a Constellation module bundles n
 
 from __future__ import annotations
 
-from .._evidence import _choices, _intel_pcs
+from .._evidence import _choices
 from .._module import _common
+from .._module._attestation_options import ATTESTATION, COLLATERAL_DOWNLOAD, CONSTELLATION_ATTESTATION
 from .._module._common import PROTOBUF_REQUIREMENT, load_pem, load_yaml, pcs_collateral, read_option_file
+from .._module._options import OptionGroup
 from .._net import _grpc_h2
 from . import _attestation_config
 from . import _keys as _constellation_keys
@@ -29,30 +31,22 @@ DEPENDENCIES = (
 )
 
 
-def secret_argument_spec(**extra) -> dict:
-    """The options of the doc fragments constellation_secret and attestation, plus ``extra``."""
-    spec = dict(
+SECRET = OptionGroup(
+    "confidential.recovery.constellation_secret",
+    dict(
         master_secret_file=dict(type="path"),
         master_secret=dict(type="raw", no_log=True),
         cluster_id=dict(type="str"),
         measurement_salt=dict(type="str"),
-        attestation=dict(type="str", required=True, choices=_choices.ATTESTATION_CHOICES),
-        attestation_config=dict(type="path"),
-        attestation_trust_anchor=dict(type="path"),
-        attestation_collateral_dir=dict(type="path"),
-        attestation_collateral_download=dict(type="bool", default=False),
-        attestation_pccs_url=dict(type="str", default=_intel_pcs.INTEL_PCS_URL),
-        timeout=dict(type="float", default=30),
-    )
-    spec.update(extra)
-    return spec
-
-
-SECRET_CONSTRAINTS = dict(
-    required_one_of=[("master_secret_file", "master_secret")],
-    mutually_exclusive=[("master_secret_file", "master_secret")],
-    required_together=[("cluster_id", "measurement_salt")],
+    ),
+    dict(
+        required_one_of=[("master_secret_file", "master_secret")],
+        mutually_exclusive=[("master_secret_file", "master_secret")],
+        required_together=[("cluster_id", "measurement_salt")],
+    ),
 )
+# What every module that pushes keys takes: the master secret and a Constellation attestation variant.
+PUSHING = (SECRET, ATTESTATION, CONSTELLATION_ATTESTATION, COLLATERAL_DOWNLOAD)
 
 
 def require_libraries(module, names=("cryptography", "h2", "protobuf")) -> None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from ansible.module_utils.basic import env_fallback
 
+from .._module._options import OptionGroup
+
 
 def _env(name: str) -> tuple:
     return (env_fallback, [name])
@@ -25,6 +27,9 @@ AUTH_ARG_SPEC = dict(
     client_key=dict(type="path", aliases=["key_file"], no_log=False, fallback=_env("K8S_AUTH_KEY_FILE")),
     validate_certs=dict(type="bool", aliases=["verify_ssl"], fallback=_env("K8S_AUTH_VERIFY_SSL")),
 )
+
+
+K8S_AUTH = OptionGroup("confidential.recovery.k8s_auth", AUTH_ARG_SPEC)
 
 
 @dataclass(frozen=True)
