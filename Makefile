@@ -27,7 +27,7 @@ LAB_ATTESTATION ?= $(ATTESTATION)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: fuzz chromium molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
+.PHONY: architecture fuzz chromium molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
 
 venv: $(DEPS_STAMP)
 
@@ -172,6 +172,14 @@ benchmark: collection
 
 lab-down:
 	$(BIN)/conflab down --dir $(LAB_DIR)
+
+# The picture of the collection's layers in docs/architecture.md, drawn from the code's imports with Debian's graphviz.
+architecture: $(DEPS_STAMP)
+	tools/need-debian-package.sh dot graphviz
+	mkdir -p build
+	$(PY) tools/architecture_graph.py > build/architecture.dot
+	dot -Tsvg build/architecture.dot -o docs/images/architecture.svg
+	@echo "docs/images/architecture.svg drawn from build/architecture.dot"
 
 clean: lab-down
 	rm -rf build $(COLLECTIONS) $(VENV) $(PROTOC_VENV) $(LOWEST_VENV) $(SRC)/tests/output

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
 # Do not import it from other collections or from your own plugins and modules.
-"""Backend of the recovery_status module: one look, or a wait that ends by its deadline."""
+"""Backend of the recovery_status_info module: one look, or a wait that ends by its deadline."""
 
 from __future__ import annotations
 

@@ -26,7 +26,9 @@ def documented_options(fragment: str) -> dict:
     """The options a fragment documents: confidential.recovery.NAME[.SECTION] is ModuleDocFragment.SECTION of NAME."""
     _namespace, _collection, name, *section = fragment.split(".")
     module = importlib.import_module(f"ansible_collections.confidential.recovery.plugins.doc_fragments.{name}")
-    return yaml.safe_load(getattr(module.ModuleDocFragment, section[0].upper() if section else "DOCUMENTATION"))["options"]
+    return yaml.safe_load(getattr(module.ModuleDocFragment, section[0].upper() if section else "DOCUMENTATION"))[
+        "options"
+    ]
 
 
 @pytest.mark.parametrize("group", GROUPS, ids=[g.fragment for g in GROUPS])
