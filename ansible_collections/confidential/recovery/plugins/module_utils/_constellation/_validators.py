@@ -116,6 +116,7 @@ class ConstellationValidator:
             "platform": result.platform,
             "hardware_root": self.variant not in NO_HARDWARE_ROOT,
             "caveats": [c["condition"] for c in self.caveats],
+            "selected_by": self.selection,
         }
 
 

@@ -79,6 +79,9 @@ def test_auto_says_which_variant_it_picked_from_which_key():
     assert picked.variant == "qemu-vtpm"
     assert picked.selection == "picked by attestation: auto from attestation.qemuVTPM in constellation-conf.yaml"
     assert any(picked.selection in w and "no hardware root" in w for w in warnings)
+    # Every node's evidence, and so the report, says it too.
+    assert picked.validate(node_certificate(), NONCE)["selected_by"] == picked.selection
+    assert validator(conf()).validate(node_certificate(), NONCE)["selected_by"] == "attestation: qemu-vtpm"
 
 
 def test_a_configuration_that_enforces_no_measurement_is_a_caveat():
