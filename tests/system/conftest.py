@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from labdriver import REPO, Lab
+from labdriver import REPO, Lab, start_lab
 
 pytestmark = pytest.mark.integration
 
@@ -31,12 +31,6 @@ def pytest_runtest_makereport(item, call):
 def collection_installed():
     if not (REPO / "collections" / "ansible_collections" / "confidential" / "recovery" / "MANIFEST.json").exists():
         pytest.fail("the collection is not installed: run the tests through `make test`")
-
-
-def start_lab(tmp_path_factory, name: str, prefix: str, nodes: int, *extra: str) -> Lab:
-    lab = Lab(tmp_path_factory.mktemp(name), prefix, nodes)
-    lab.up("--rejoin-interval", "3", "--workers", "1", *extra)
-    return lab
 
 
 @pytest.fixture(scope="module")

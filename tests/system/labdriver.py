@@ -223,3 +223,10 @@ class BackgroundRun:
             self.handle.close()
         report = json.loads(self.report_file.read_text()) if self.report_file.exists() else None
         return PlaybookRun(rc, self.log.read_text(), report, round(time.monotonic() - self.started, 1))
+
+
+def start_lab(tmp_path_factory, name: str, prefix: str, nodes: int, *extra: str) -> Lab:
+    """A lab of ``nodes`` control-plane nodes and one worker on ``prefix``.0/24, up and healthy."""
+    lab = Lab(tmp_path_factory.mktemp(name), prefix, nodes)
+    lab.up("--rejoin-interval", "3", "--workers", "1", *extra)
+    return lab

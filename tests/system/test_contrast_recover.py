@@ -10,9 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import start_lab
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from labdriver import start_lab
 from leakcheck import OAEP, leaked, owner_key, seed_and_salt
 from leakcheck import contrast_secret_forms as secret_forms
 

@@ -11,8 +11,7 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
-from conftest import start_lab
-from labdriver import BIN, REPO, ansible_env, conflab
+from labdriver import BIN, REPO, ansible_env, conflab, start_lab
 
 DRILL = REPO / "ansible_collections" / "confidential" / "recovery" / "playbooks" / "drill.yml"
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import start_lab
-from labdriver import REPO, ansible_env
+from labdriver import REPO, ansible_env, start_lab
 from leakcheck import contrast_secret_forms, leaked
 from reporting import assert_no_constellation_leak, node, outcomes
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import start_lab
+from labdriver import start_lab
 from leakcheck import constellation_secret_forms, leaked
 from reporting import assert_every_control_plane_node_recovered, disk_uuids, node, outcomes
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import start_lab
+from labdriver import start_lab
 from reporting import assert_every_control_plane_node_recovered
 
 

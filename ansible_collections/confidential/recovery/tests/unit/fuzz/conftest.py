@@ -8,13 +8,8 @@ HYPOTHESIS_PROFILE picks one; FUZZ_EXAMPLES overrides the number of examples of 
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 from hypothesis import HealthCheck, settings
-
-# The evidence builders and real fixtures of the backend tests are the seeds the mutations start from.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins" / "module_utils"))
 
 _COMMON = dict(
     deadline=None,

@@ -10,11 +10,11 @@ import base64
 import json
 import types
 
+import aws_nitro_tpm_evidence as nitro
+import azure_tdx_evidence as azure_tdx
+import gcp_sev_es_evidence as gcp_es
 import pytest
-import test_aws_nitro_tpm_validator as nitro
-import test_azure_tdx_validator as azure_tdx
-import test_gcp_sev_es_validator as gcp_es
-import test_qemu_tdx_validator as qemu_tdx
+import qemu_tdx_evidence as qemu_tdx
 from hypothesis import given
 from hypothesis import strategies as st
 from mutations import mutated_bytes, mutated_json, only

@@ -11,9 +11,9 @@ import hashlib
 import json
 import types
 
+import contrast_tdx_evidence as contrast_tdx
 import pytest
-import test_contrast_tdx_validator as contrast_tdx
-from contrast_documents import POLICY_HASH, coordinator_certificate, reference_entry
+from contrast_documents import POLICY_HASH, coordinator_certificate, coordinator_tdx_certificate, reference_entry
 from cryptography import x509
 from hypothesis import given
 from hypothesis import strategies as st
@@ -78,7 +78,7 @@ def tdx(tmp_path_factory):
     directory = tmp_path_factory.mktemp("pcs")
     (directory / "pcs" / "tdx").mkdir(parents=True)
     (directory / "pcs" / "tdx" / "B0C06F000000.json").write_text(COLLATERAL)
-    spki, raw = _document(contrast_tdx.coordinator_tdx_certificate(contrast_tdx.PLATFORM, NONCE), CONTRAST_OIDS["tdx"])
+    spki, raw = _document(coordinator_tdx_certificate(contrast_tdx.PLATFORM, NONCE), CONTRAST_OIDS["tdx"])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
             _tdx_verify.dcap_qvl,

@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
+from fixture_files import FIXTURES
 from hypothesis import given
 from mutations import mutated_bytes, only
 from snp_documents import SoftwareSnp
@@ -35,7 +35,6 @@ from ansible_collections.confidential.recovery.plugins.module_utils._evidence._t
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm_eventlog import parse_event_log
 
-FIXTURES = Path(__file__).resolve().parent.parent / "plugins" / "module_utils" / "fixtures"
 SNP_REPORT = (FIXTURES / "snp" / "milan-report.bin").read_bytes()
 VCEK = (FIXTURES / "snp" / "milan-vcek.der").read_bytes()
 EVENT_LOG = (FIXTURES / "tpm" / "cos-85-amd-sev.eventlog").read_bytes()

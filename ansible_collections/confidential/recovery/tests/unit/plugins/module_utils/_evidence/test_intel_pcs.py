@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FMSPC
 from pcs_double import PcsDouble
-from tdx_documents import COLLATERAL, COLLATERAL_NOW, QUOTE
+from tdx_documents import COLLATERAL, COLLATERAL_NOW, FMSPC, QUOTE
 
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._intel_pcs import (
     CollateralError,

@@ -10,41 +10,13 @@ from __future__ import annotations
 import contrast_documents
 import pytest
 from contrast_documents import POLICY_HASH, coordinator_tdx_certificate
-from tdx_documents import QUOTE, SoftwareTdx, flip_quote_signature
+from contrast_tdx_evidence import GENUINE, NONCE, PLATFORM, entry, validator
+from tdx_documents import QUOTE, flip_quote_signature
 
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast import _tdx as _contrast_tdx
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast._tdx import abi_bytes
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast._validators import contrast_validator
-from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import parse_quote
 from ansible_collections.confidential.recovery.plugins.module_utils._net._atls import AttestationFailed
-
-NONCE = b"t" * 32
-PLATFORM = SoftwareTdx()
-GENUINE = parse_quote(QUOTE)
-
-
-def entry(**changes) -> dict:
-    values = {
-        "MrTd": GENUINE.mr_td.hex(),
-        "Rtmrs": [r.hex() for r in GENUINE.rtmrs],
-        "MrSeam": GENUINE.mr_seam.hex(),
-        "Xfam": GENUINE.xfam.hex(),
-        "MinimumTeeTcbSvn": GENUINE.tee_tcb_svn.hex(),
-        "MinimumQeSvn": 0,
-        "MinimumPceSvn": 0,
-    }
-    values.update(changes)
-    return values
-
-
-def validator(directory, entries=None, hashes=(POLICY_HASH,)):
-    return contrast_validator(
-        "tdx",
-        list(hashes),
-        {"tdx": entries or [entry()]},
-        trust_anchor=PLATFORM.root_pem,
-        collateral_dir=str(directory),
-    )
 
 
 def test_the_protobuf_rebuilds_the_exact_quote():

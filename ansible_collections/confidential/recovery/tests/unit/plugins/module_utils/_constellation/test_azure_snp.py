@@ -8,10 +8,10 @@ import base64
 import datetime
 import hashlib
 import json
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fixture_files import FIXTURES as FIXTURE_ROOT
 
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._azure_snp import (
     AzureInstanceInfo,
@@ -23,7 +23,7 @@ from ansible_collections.confidential.recovery.plugins.module_utils._constellati
     trusted_ak,
 )
 
-SNP = Path(__file__).parent / "fixtures" / "snp"
+SNP = FIXTURE_ROOT / "snp"
 NOW = datetime.datetime(2026, 11, 25, tzinfo=datetime.UTC)
 DIGEST = bytes.fromhex(
     "0356215882a825279a85b300b0b742931d113bf7e32dde2e50ffde7ec743ca491ecdd7f336dc28a6e0b2bb57af7a44a3"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import base64
 import datetime
-from pathlib import Path
 
 import pytest
 import yaml
+from fixture_files import FIXTURES as FIXTURE_ROOT
 from snp_documents import SoftwareSnp
 from tdx_documents import COLLATERAL, COLLATERAL_NOW, QUOTE
 from vtpm_documents import NONCE, PCRS, node_certificate
@@ -27,7 +27,7 @@ from ansible_collections.confidential.recovery.plugins.module_utils._constellati
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tdx_quote import parse_quote
 
-FIXTURES = Path(__file__).parent / "fixtures" / "snp"
+FIXTURES = FIXTURE_ROOT / "snp"
 REPORT = (FIXTURES / "milan-report.bin").read_bytes()
 VCEK = (FIXTURES / "milan-vcek.der").read_bytes()
 NOW = datetime.datetime(2026, 11, 25, tzinfo=datetime.UTC)

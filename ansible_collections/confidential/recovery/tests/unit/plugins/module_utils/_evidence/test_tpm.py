@@ -4,10 +4,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fixture_files import FIXTURES as FIXTURE_ROOT
 
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._tpm import (
     ALG_SHA1,
@@ -22,7 +21,7 @@ from ansible_collections.confidential.recovery.plugins.module_utils._evidence._t
     replay,
 )
 
-FIXTURE = (Path(__file__).parent / "fixtures" / "tpm" / "gce-cos-85-nonce9009.pb").read_bytes()
+FIXTURE = (FIXTURE_ROOT / "tpm" / "gce-cos-85-nonce9009.pb").read_bytes()
 NONCE = bytes([0x90, 0x09])
 
 

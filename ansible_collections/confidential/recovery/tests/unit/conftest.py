@@ -1,18 +1,22 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Fixtures shared by the backend tests: TDX collateral, and an AWS account on moto."""
+"""Shared by every unit test: the evidence builders and doubles (``builders/``) on the import path, TDX collateral,
+and an AWS account on moto."""
 
 from __future__ import annotations
 
+import sys
 import types
+from pathlib import Path
 
 import pytest
 from moto import mock_aws
-from tdx_documents import COLLATERAL
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "builders"))
+
+from tdx_documents import COLLATERAL, FMSPC  # noqa: E402 - found through the path set just above
 
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _tdx_verify
-
-FMSPC = "B0C06F000000"  # the platform of the real quote, and of the software platform's PCK extension
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from ansible_collections.confidential.recovery.plugins.module_utils._evidence._t
     parse_quote,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "tdx"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tdx"
+FMSPC = "B0C06F000000"  # the platform of the real quote, and of the software platform's PCK extension
 QUOTE = (FIXTURES / "tdx-quote.bin").read_bytes()
 COLLATERAL = (FIXTURES / "tdx-quote-collateral.json").read_text()
 OUTDATED_QUOTE = (FIXTURES / "tdx-quote-outdated.bin").read_bytes()  # a version 5 quote

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-COLLECTION = Path(__file__).resolve().parents[4]
+COLLECTION = Path(__file__).resolve().parents[5]
 GENERATED = sorted((COLLECTION / "plugins" / "module_utils" / "_generated").glob("*_pb2.py"))
 
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -13,6 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
+from fixture_files import FIXTURES as FIXTURE_ROOT
 
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _amd_chain
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence._amd_chain import (
@@ -32,7 +32,7 @@ from ansible_collections.confidential.recovery.plugins.module_utils._evidence._s
     verify_signature,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "snp"
+FIXTURES = FIXTURE_ROOT / "snp"
 REPORT = (FIXTURES / "milan-report.bin").read_bytes()
 VCEK = (FIXTURES / "milan-vcek.der").read_bytes()
 NOW = datetime.datetime(2026, 11, 25, tzinfo=datetime.UTC)

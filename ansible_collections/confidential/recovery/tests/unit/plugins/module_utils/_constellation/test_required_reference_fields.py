@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import copy
 
+import aws_nitro_tpm_evidence as nitro
+import azure_tdx_evidence as azure_tdx
 import pytest
-import test_aws_nitro_tpm_validator as nitro
-import test_azure_tdx_validator as azure_tdx
-import test_qemu_tdx_validator as qemu_tdx
+import qemu_tdx_evidence as qemu_tdx
 from snp_documents import SoftwareSnp, aws_config, azure_config, gcp_config
 from vtpm_documents import PCRS
 

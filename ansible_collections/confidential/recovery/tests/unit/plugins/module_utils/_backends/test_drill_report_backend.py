@@ -257,7 +257,7 @@ def test_a_bad_result_fails_the_module_with_the_field(tmp_path):
 
 
 def test_the_module_reads_the_stages_off_a_recovery_report(tmp_path):
-    from test_drill_stages import BROKE_AT, recovery_report
+    from recovery_reports import BROKE_AT, recovery_report
 
     saved = tmp_path / "recovery-report.json"
     saved.write_text(json.dumps(recovery_report()))

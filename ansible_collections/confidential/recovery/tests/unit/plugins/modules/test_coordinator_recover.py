@@ -1,0 +1,62 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""coordinator_recover's main(): the Coordinator is required, and check mode proves the seed share decrypts, then
+sends nothing."""
+
+from __future__ import annotations
+
+import pytest
+from contrast_workspace import write_workspace
+from cryptography.hazmat.primitives.asymmetric import rsa
+from module_arguments import refuse
+
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast import _userapi
+from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import GrpcError
+from ansible_collections.confidential.recovery.plugins.modules import coordinator_recover
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    write_workspace(tmp_path, rsa.generate_private_key(public_exponent=65537, key_size=2048), b"s" * 64, b"t" * 32)
+    return str(tmp_path)
+
+
+def in_recovery_mode(_api):
+    raise GrpcError(9, _userapi.RECOVERY_MODE)
+
+
+def test_the_coordinator_is_required(run_module, workspace):
+    result = run_module(coordinator_recover, {"workspace_dir": workspace, "attestation": "lab"})
+    assert result["failed"] and "coordinator" in result["msg"]
+
+
+def test_an_unknown_attestation_variant_is_refused(run_module, workspace):
+    result = run_module(
+        coordinator_recover, {"coordinator": "127.0.0.1", "workspace_dir": workspace, "attestation": "x"}
+    )
+    assert result["failed"] and "attestation" in result["msg"]
+
+
+def test_check_mode_would_recover_a_coordinator_in_recovery_mode_and_sends_no_seed(run_module, workspace, monkeypatch):
+    monkeypatch.setattr(_userapi.UserApi, "get_manifests", in_recovery_mode)
+    monkeypatch.setattr(_userapi.UserApi, "recover", refuse)
+    args = {"coordinator": "127.0.0.1", "workspace_dir": workspace, "attestation": "lab"}
+    result = run_module(coordinator_recover, args, check_mode=True)
+    assert result["rc"] == 0 and not result.get("failed"), result["msg"]
+    assert result["status"] == "would_recover" and result["changed"] is True
+    assert result["msg"].startswith("would recover 127.0.0.1:1313")
+
+
+def test_check_mode_names_a_seed_share_that_does_not_decrypt(run_module, workspace, monkeypatch, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    write_workspace(other, rsa.generate_private_key(public_exponent=65537, key_size=2048), b"s" * 64, b"t" * 32)
+    monkeypatch.setattr(_userapi.UserApi, "get_manifests", in_recovery_mode)
+    args = {
+        "coordinator": "127.0.0.1",
+        "workspace_dir": workspace,
+        "seedshare_owner_key": str(other / "seedshare-owner.pem"),
+        "attestation": "lab",
+    }
+    result = run_module(coordinator_recover, args, check_mode=True)
+    assert result["failed"] and "seed" in result["msg"]

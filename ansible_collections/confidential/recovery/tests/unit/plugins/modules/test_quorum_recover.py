@@ -1,0 +1,54 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""quorum_recover's main(): the node list's spec, and a check mode that attests every waiting node and pushes none."""
+
+from __future__ import annotations
+
+from module_arguments import MASTER_SECRET, kubeconfig, no_quorum, refuse
+
+from ansible_collections.confidential.recovery.plugins.module_utils._backends import _quorum_recover
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._quorum_loop import (
+    WAITING,
+    ProbeResult,
+)
+from ansible_collections.confidential.recovery.plugins.modules import quorum_recover
+
+NODES = [{"name": f"cp-{i}", "address": f"127.0.0.{i + 2}"} for i in range(3)]
+
+
+def arguments(tmp_path, **changes) -> dict:
+    return {
+        "nodes": NODES,
+        "attestation": "lab",
+        "master_secret": MASTER_SECRET,
+        "kubeconfig": kubeconfig(tmp_path),
+    } | changes
+
+
+def test_a_node_without_an_address_is_refused(run_module, tmp_path):
+    result = run_module(quorum_recover, arguments(tmp_path, nodes=[{"name": "cp-0"}]))
+    assert result["failed"] and "address" in result["msg"]
+
+
+def test_an_unknown_stop_is_refused(run_module, tmp_path):
+    result = run_module(quorum_recover, arguments(tmp_path, stop_at="never"))
+    assert result["failed"] and "stop_at" in result["msg"]
+
+
+def test_check_mode_names_the_nodes_it_would_push_to_and_pushes_none(run_module, tmp_path, monkeypatch):
+    probed = []
+
+    def waiting(wiring, node, timeout):
+        probed.append(node.name)
+        return ProbeResult(WAITING, f"{node.address} waits for a key and passed attestation")
+
+    monkeypatch.setattr(_quorum_recover.Wiring, "probe", waiting)
+    monkeypatch.setattr(_quorum_recover.Wiring, "push", refuse)
+    monkeypatch.setattr(_quorum_recover.Wiring, "health", no_quorum)
+    result = run_module(quorum_recover, arguments(tmp_path, wait_timeout=5), check_mode=True)
+    assert result["rc"] == 0 and not result.get("failed"), result["msg"]
+    # Quorum of three is two: check mode plans the pushes a real run would make, then stops.
+    assert len(result["would_push"]) == 2 and set(result["would_push"]) < {"cp-0", "cp-1", "cp-2"}
+    assert result["keys_pushed"] == 0
+    assert result["changed"] is True and sorted(set(probed)) == ["cp-0", "cp-1", "cp-2"]
+    assert "kube_api_unverified" in {caveat["condition"] for caveat in result["assurance"]}
