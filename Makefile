@@ -27,14 +27,18 @@ LAB_ATTESTATION ?= $(ATTESTATION)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: architecture fuzz chromium molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
+.PHONY: architecture fuzz chromium debian-packages test-quick quick-unit molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
 
 venv: $(DEPS_STAMP)
 
+# uv installs the pinned requirements into the venv: the same resolution as pip, downloaded in parallel (about 10 s
+# instead of 80 s on a fresh machine).
+UV_PIN := uv==0.13.9
+UV_INSTALL = $(1)/bin/python -m pip install --quiet --disable-pip-version-check '$(UV_PIN)' && \
+  $(1)/bin/uv pip install --quiet --compile-bytecode --python $(1)/bin/python
 $(DEPS_STAMP): $(SRC)/requirements.txt requirements-dev.txt lab/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -e lab
+	$(call UV_INSTALL,$(VENV)) -r requirements-dev.txt -e lab
 	$(BIN)/etcd --version | head -n 1
 	touch $@
 
@@ -84,8 +88,24 @@ drill: collection
 	else $(BIN)/conflab down --dir $(LAB_DIR); echo "Lab stopped. make drill KEEP=1 keeps it running."; fi; \
 	exit $$status
 
-test: collection changelog-lint lint docs-lint sanity lowest-deps ee-context integration-targets molecule chromium
-	$(BIN)/pytest
+# Everything, in about a third of the serial time: pytest (system tests on PYTEST_WORKERS xdist workers, one test file
+# per worker, one lab address prefix per file) beside the static checks, the lowest-dependency unit tests and the
+# integration targets and molecule (tools/run-test-suite.sh; their logs in build/test-logs/).
+PYTEST_WORKERS ?= 3
+test: collection debian-packages
+	PYTEST_WORKERS=$(PYTEST_WORKERS) MAKE="$(MAKE)" tools/run-test-suite.sh
+
+# The edit loop: unit tests, lint and sanity, side by side.
+test-quick: collection
+	$(MAKE) --no-print-directory -o collection -j3 -O changelog-lint lint sanity quick-unit
+
+quick-unit: $(DEPS_STAMP)
+	$(BIN)/pytest -q -n 2 $(SRC)/tests/unit
+
+# What make test needs from Debian, in one go: chromium (the drill report's browser test), shellcheck (sanity).
+debian-packages:
+	tools/need-debian-package.sh chromium
+	tools/need-debian-package.sh shellcheck
 
 # The drill report's browser test drives Debian's chromium through Playwright (Playwright's own browser download
 # is out of reach here).
@@ -115,7 +135,7 @@ LOWEST_ANSIBLE := ansible-core==2.18.0
 lowest-deps:
 	test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv $(LOWEST_VENV)
 	sed -E 's/>=([^,]+).*/==\1/' $(SRC)/requirements.txt > $(LOWEST_VENV)/lowest.txt
-	$(LOWEST_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(LOWEST_VENV)/lowest.txt '$(LOWEST_ANSIBLE)' \
+	$(call UV_INSTALL,$(LOWEST_VENV)) -r $(LOWEST_VENV)/lowest.txt '$(LOWEST_ANSIBLE)' \
 	  $$(grep -E '^(pytest|pytest-timeout|moto\[server\]|hypothesis)==' requirements-dev.txt)
 	$(LOWEST_VENV)/bin/python -c 'import google.protobuf, cryptography, ansible; print("lowest: protobuf", google.protobuf.__version__, "cryptography", cryptography.__version__, "ansible-core", ansible.__version__)'
 	$(LOWEST_VENV)/bin/pytest -q $(SRC)/tests/unit
