@@ -33,7 +33,7 @@ run_part lab-targets nice -n 5 "$MAKE" --no-print-directory -o collection ee-con
 
 echo "== pytest on $WORKERS workers; in the background: ${background[*]} (logs in $LOGS/)"
 started=$SECONDS
-.venv/bin/pytest -n "$WORKERS" --dist loadfile
+.venv/bin/pytest -n "$WORKERS" --dist loadfile --no-loadscope-reorder
 pytest_rc=$?
 pytest_seconds=$((SECONDS - started))
 echo "== pytest done (rc $pytest_rc, ${pytest_seconds} s); waiting for: ${background[*]}"

@@ -2,15 +2,44 @@
 # SPDX-License-Identifier: Apache-2.0
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from labdriver import REPO, Lab, start_lab
 
 pytestmark = pytest.mark.integration
 
 
+HERE = Path(__file__).resolve().parent
+# The system-test files, longest first (seconds of a serial run on 2 CPUs, 2026-12-06). make test hands whole files
+# to its xdist workers in collection order (--no-loadscope-reorder): starting the longest first keeps one long file
+# from starting last and running alone at the end.
+LONGEST_FIRST = (
+    "test_drill.py",  # 225
+    "test_hardware_attestation.py",  # 217
+    "test_faults_peers.py",  # ~210
+    "test_faults_runs.py",  # ~200
+    "test_constellation_recover.py",  # 174
+    "test_faults_nodes.py",  # ~160
+    "test_contrast_recover.py",  # 115
+    "test_rpc_generations.py",  # 52
+    "test_fleet.py",  # 28
+)
+
+
+def _rank(item) -> int:
+    path = Path(str(item.fspath))
+    if path.parent != HERE:
+        return len(LONGEST_FIRST) + 1
+    return LONGEST_FIRST.index(path.name) if path.name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(items):
+    """This conftest sees every collected item: mark only the system tests, and put them first, longest first."""
     for item in items:
-        item.add_marker(pytest.mark.integration)
+        if Path(str(item.fspath)).parent == HERE:
+            item.add_marker(pytest.mark.integration)
+    items.sort(key=_rank)  # stable: the order within a file, and of all other tests, stays
 
 
 @pytest.hookimpl(hookwrapper=True)

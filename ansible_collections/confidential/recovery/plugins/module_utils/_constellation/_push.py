@@ -12,6 +12,7 @@ not an error, so reruns are idempotent.
 from __future__ import annotations
 
 import random
+import ssl
 import time
 from dataclasses import dataclass, field
 
@@ -75,6 +76,11 @@ class PushResult:
 
 def describe_grpc(error: GrpcError, endpoint: Endpoint) -> str:
     return f"{endpoint.address}: recovery call failed: {error}"
+
+
+# The peer closed the connection before it answered. Through a load balancer this is the node behind it going away
+# (an earlier push has just unlocked it): whether this key arrived is unknown, and trying again is safe.
+CONNECTION_LOST = (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError)
 
 
 def describe_push_failure(error: Exception, endpoint: Endpoint) -> str:
@@ -197,8 +203,8 @@ def push_through_load_balancer(
 
     Unavailable (refused, nothing behind the LB) is retried once after ``interval``, and, with ``done``, until
     ``done`` says the cluster is back or the deadline passes (a flapping pool refuses between good spells). A handshake
-    that times out or is dropped (the LB still routes to a node that just left) is retried until
-    the deadline; a peer that does not speak TLS, fails attestation or answers with anything else
+    that times out or is dropped, or a connection closed before the answer (the LB still routes to a node that just
+    left), is retried until the deadline; a peer that does not speak TLS, fails attestation or answers with anything else
     stops the run at once, with its cause. Unlike upstream, a run stops after ``max_pushes``, when
     ``done(timeout)`` (the cluster's own word, for example etcd quorum) returns a reason, and every
     connection is bounded by the deadline.
@@ -241,6 +247,10 @@ def push_through_load_balancer(
         except (HandshakeTimeout, HandshakeDropped) as exc:
             last_cause = str(exc)
             _sleep(deadline, interval, progress, f"load balancer not ready ({exc}); retrying in {interval:g}s")
+            continue
+        except CONNECTION_LOST as exc:
+            last_cause = f"{endpoint.address} closed the connection before answering ({exc.__class__.__name__})"
+            _sleep(deadline, interval, progress, f"{last_cause}; retrying in {interval:g}s")
             continue
         except AtlsError as exc:
             raise PushError(f"{exc}; stopping: retrying cannot help", pushed=run.pushed) from exc

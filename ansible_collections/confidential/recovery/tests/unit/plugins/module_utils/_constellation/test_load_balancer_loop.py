@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 
 import pytest
 
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _push
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._push import (
     Endpoint,
@@ -137,3 +139,28 @@ def test_refusals_until_the_deadline_fail_with_the_cause():
         push_through_load_balancer(
             endpoint, "auto", SECRET, interval=0.05, max_pushes=None, deadline_seconds=0.3, done=lambda timeout: None
         )
+
+
+@pytest.mark.parametrize("lost", [ssl.SSLEOFError(8, "EOF occurred in violation of protocol"), ConnectionResetError()])
+def test_a_connection_closed_before_the_answer_is_retried_and_not_counted(monkeypatch, lost):
+    answers = [lost, ("unary", None)]
+
+    def push(endpoint, protocol, master, disk_uuid):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(_push, "push_detecting", push)
+    lines = []
+    run = push_through_load_balancer(
+        Endpoint("127.0.0.1", 1, NeverCalled(), 1.0),
+        "auto",
+        SECRET,
+        0.01,
+        1,
+        10,
+        progress=lines.append,
+    )
+    assert run.pushed == 1 and run.attempts == 2 and answers == []
+    assert "closed the connection before answering" in lines[0]
