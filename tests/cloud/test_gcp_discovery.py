@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The gcp provider with the real google-cloud-compute client against the lab's Compute API double on loopback:
+"""The gcp provider with the Compute Engine REST client (google-auth) against the lab's Compute API double on loopback:
 each CLI generation's cluster, paging, and the failure modes (denied, throttled, empty, a node without an IP,
 no credentials)."""
 

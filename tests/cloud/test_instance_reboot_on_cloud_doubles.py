@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""instance_reboot's backend with the real google-cloud-compute and azure-mgmt clients against the cloud doubles:
+"""instance_reboot's backend with the Compute Engine REST client and the real azure-mgmt clients against the cloud doubles:
 check mode plans and touches nothing, the reboot run needs the confirmation and that plan, and only the named
 instances are reset."""
 

@@ -26,14 +26,14 @@ description:
     serial console is read); cluster variables C(constellation_cluster_group), C(constellation_workspace),
     C(constellation_cluster_endpoint), C(constellation_cluster_id), C(constellation_measurement_salt),
     C(constellation_cluster_name), C(constellation_cluster_uid).
-  - Providers are V(aws) (EC2 through boto3), V(gcp) (Compute Engine through google-cloud-compute),
+  - Providers are V(aws) (EC2 through boto3), V(gcp) (the Compute Engine REST API through google-auth),
     V(azure) (scale sets through azure-mgmt-compute and azure-mgmt-network), V(lab) (the lab twin's
     C(lab-cloud.json)) and V(static) (the instances listed in O(instances)).
 author: confidential.recovery maintainers (@confidential-recovery)
 requirements:
   - PyYAML
   - boto3 (for O(provider=aws))
-  - google-cloud-compute (for O(provider=gcp))
+  - google-auth and google-api-core (for O(provider=gcp))
   - azure-identity, azure-mgmt-compute and azure-mgmt-network (for O(provider=azure))
 extends_documentation_fragment:
   - constructed

@@ -26,7 +26,7 @@ extends_documentation_fragment:
   - confidential.recovery.attributes.controller
   - confidential.recovery.attributes.read_only
 requirements:
-  - google-cloud-compute (for a GCP serial console)
+  - google-auth and google-api-core (for a GCP serial console)
   - google-cloud-logging (for GCP cloud logging)
   - boto3 (for an AWS console and CloudWatch)
   - azure-identity and azure-mgmt-compute (for an Azure console)
@@ -130,7 +130,7 @@ from ansible_collections.confidential.recovery.plugins.module_utils._cloud impor
 
 # The library each cloud console needs: (pip name, available, import error).
 CONSOLE_LIBRARIES = {
-    "gcp-serial-port": ("google-cloud-compute", _discovery_gcp.HAS_GOOGLE, _discovery_gcp.GOOGLE_IMPORT_ERROR),
+    "gcp-serial-port": ("google-api-core", _discovery_gcp.HAS_GOOGLE, _discovery_gcp.GOOGLE_IMPORT_ERROR),
     "aws-console-output": ("boto3", _discovery_aws.HAS_BOTO3, _discovery_aws.BOTO3_IMPORT_ERROR),
     "azure-boot-diagnostics": (
         "azure-identity and azure-mgmt-compute",

@@ -11,7 +11,7 @@ version_added: 0.2.0
 description:
   - Breaks a real cluster for a disaster-recovery drill by rebooting the control-plane instances in O(instances),
     in parallel, each through its cloud's API with the SDK clients discovery uses. GCP C(instances.reset)
-    (google-cloud-compute, waiting for the zone operation), AWS C(ec2:RebootInstances) (boto3), Azure scale-set VM
+    (the Compute Engine REST API, waiting for the zone operation), AWS C(ec2:RebootInstances) (boto3), Azure scale-set VM
     C(restart) (azure-mgmt-compute, waiting for the long-running operation).
   - A rebooted Constellation control-plane node comes back with its state disk locked; without etcd quorum it waits
     for its key, which is what the drill's recovery then pushes.
@@ -74,7 +74,7 @@ options:
     type: float
     default: 120
 requirements:
-  - google-cloud-compute for GCP, boto3 for AWS, azure-identity and azure-mgmt-compute for Azure (as for discovery)
+  - google-auth and google-api-core for GCP, boto3 for AWS, azure-identity and azure-mgmt-compute for Azure (as for discovery)
 notes:
   - Credentials come as for discovery. On GCP the identity needs C(compute.instances.reset), on AWS
     C(ec2:RebootInstances), on Azure C(Microsoft.Compute/virtualMachineScaleSets/virtualMachines/restart/action).

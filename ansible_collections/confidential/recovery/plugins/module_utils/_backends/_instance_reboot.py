@@ -4,7 +4,7 @@
 # Do not import it from other collections or from your own plugins and modules.
 """Backend of the instance_reboot module: reboot a drill's named control-plane instances through their cloud's API.
 
-- GCP: ``instances.reset`` (google-cloud-compute), waiting for the zone operation;
+- GCP: ``instances.reset`` (Compute Engine REST), waiting for the zone operation;
 - AWS: ``ec2:RebootInstances`` (boto3);
 - Azure: the scale-set VM's ``restart`` (azure-mgmt-compute), waiting for the long-running operation.
 
@@ -34,12 +34,11 @@ def _gcp(locator: dict, timeout: float) -> str:
     where = f"{locator['project']}/{locator['zone']}/{locator['instance']}"
     try:
         operation = _discovery_gcp.client_for(locator, _discovery_gcp.WRITE_SCOPES).reset(
-            project=locator["project"], zone=locator["zone"], instance=locator["instance"], timeout=timeout
+            locator["project"], locator["zone"], locator["instance"], timeout
         )
-        operation.result(timeout=timeout)
     except _discovery_gcp.api_exceptions.GoogleAPICallError as exc:
         raise _discovery_gcp.explain(exc, locator["project"], f"resetting {where}", "compute.instances.reset") from exc
-    return f"GCP instances.reset of {where} ({operation.name})"
+    return f"GCP instances.reset of {where} ({operation.get('name')})"
 
 
 def _aws(locator: dict, timeout: float) -> str:

@@ -41,23 +41,33 @@ class ConsoleText:
     truncated: bool = False  # the cloud no longer had the oldest part
 
 
+def _serial_page(answer: dict, where: str) -> tuple[str, int, int]:
+    """(contents, start, next) of one getSerialPortOutput answer; the offsets come as decimal strings (int64)."""
+    contents = answer.get("contents") or ""
+    try:
+        first, following = int(answer.get("start") or 0), int(answer.get("next") or 0)
+    except (TypeError, ValueError) as exc:
+        raise DiscoveryError(f"the serial console of {where} came with malformed offsets") from exc
+    if not isinstance(contents, str):
+        raise DiscoveryError(f"the serial console of {where} is not text")
+    return contents, first, following
+
+
 def _gcp(boot_log: dict, timeout: float) -> ConsoleText:
     compute = _discovery_gcp.client_for(boot_log)
     where = f"{boot_log['project']}/{boot_log['zone']}/{boot_log['instance']}"
     chunks, start, truncated = [], 0, False
     try:
         for _page in range(MAX_PAGES):
-            request = _discovery_gcp.compute_v1.GetSerialPortOutputInstanceRequest(
-                project=boot_log["project"], zone=boot_log["zone"], instance=boot_log["instance"], port=1, start=start
+            answer = compute.serial_port_output(
+                boot_log["project"], boot_log["zone"], boot_log["instance"], start, timeout
             )
-            answer = compute.get_serial_port_output(
-                request=request, retry=_discovery_gcp.retry_policy(timeout), timeout=timeout
-            )
-            truncated = truncated or answer.start > start
-            chunks.append(answer.contents)
-            if not answer.contents or answer.next_ <= start:
+            contents, first, following = _serial_page(answer, where)
+            truncated = truncated or first > start
+            chunks.append(contents)
+            if not contents or following <= start:
                 break
-            start = answer.next_
+            start = following
     except _discovery_gcp.api_exceptions.GoogleAPICallError as exc:
         raise _discovery_gcp.explain(
             exc, boot_log["project"], f"reading the serial console of {where}", "compute.instances.getSerialPortOutput"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
 # Do not import it from other collections or from your own plugins and modules.
-"""The cluster's Compute Engine instances, found with google-cloud-compute.
+"""The cluster's Compute Engine instances, found through the Compute Engine REST API (compute/v1, JSON).
 
 ``instances.aggregatedList`` over the project, filtered by the label ``constellation-uid`` (the filter form
 Constellation's own node operator uses), the role and node group from the labels ``constellation-role`` and
@@ -10,20 +10,27 @@ Constellation's own node operator uses), the role and node group from the labels
 labels: when no instance has the label, the instances are listed again and matched by their metadata.
 Rate limiting (429) and unavailability (503) are retried by google-api-core's Retry (exponential backoff with
 jitter), within ``retry_seconds``.
+
+The calls go through google-auth's AuthorizedSession, the transport google-cloud-compute itself uses; the client
+library is not imported because importing it loads all of its 100-odd service clients (1.9 s of every
+ansible-playbook start, against 0.3 s for google-auth and google-api-core). Its HTTP errors become the same
+google-api-core exceptions (``from_http_response``).
 """
 
 from __future__ import annotations
+
+import time
 
 from ._discovery import DiscoveryError, Instance, require_instances, role_from
 
 try:
     import google.auth
     import google.auth.exceptions
+    import requests
     from google.api_core import exceptions as api_exceptions
     from google.api_core import retry as api_retry
-    from google.api_core.client_options import ClientOptions
     from google.auth.credentials import AnonymousCredentials
-    from google.cloud import compute_v1
+    from google.auth.transport.requests import AuthorizedSession
     from google.oauth2 import service_account
 
     HAS_GOOGLE = True
@@ -46,7 +53,7 @@ def credentials(
     scopes = scopes or SCOPES
     if not HAS_GOOGLE:
         raise DiscoveryError(
-            f"the gcp provider needs google-cloud-compute (pip install google-cloud-compute): {GOOGLE_IMPORT_ERROR}"
+            f"the gcp provider needs google-auth and google-api-core (pip install google-api-core): {GOOGLE_IMPORT_ERROR}"
         )
     if auth_kind == "anonymous":
         if not api_endpoint:
@@ -70,9 +77,91 @@ def credentials(
     return found
 
 
-def client(creds, api_endpoint: str | None = None):
-    options = ClientOptions(api_endpoint=api_endpoint) if api_endpoint else None
-    return compute_v1.InstancesClient(credentials=creds, client_options=options)
+COMPUTE_ENDPOINT = "https://compute.googleapis.com"
+
+
+class Compute:
+    """The Compute Engine calls of discovery, the boot log and a drill: aggregatedList, getSerialPortOutput, reset
+    and zoneOperations.get, each answer a JSON object."""
+
+    def __init__(self, creds, api_endpoint: str | None = None):
+        self.session = AuthorizedSession(creds)
+        self.base = f"{(api_endpoint or COMPUTE_ENDPOINT).rstrip('/')}/compute/v1/projects"
+
+    def call(self, method: str, path: str, params: dict | None = None, timeout: float = 60.0, retry_seconds=None):
+        url = f"{self.base}/{path}"
+
+        def once() -> dict:
+            try:
+                response = self.session.request(method, url, params=params, timeout=timeout)
+            except requests.exceptions.RequestException as exc:
+                raise DiscoveryError(f"cannot reach the Compute Engine API at {url}: {exc}") from exc
+            if response.status_code >= 400:
+                raise api_exceptions.from_http_response(response)
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                raise api_exceptions.GoogleAPICallError(f"{method} {url} answered HTTP 200 without a JSON object")
+            return body
+
+        return retry_policy(retry_seconds or timeout)(once)()
+
+    def aggregated_instances(self, project: str, expression: str, retry_seconds: float):
+        """Every instance of the project that matches the filter, page by page."""
+        params = {"filter": expression} if expression else {}
+        for _page in range(MAX_PAGES):
+            body = self.call("GET", f"{project}/aggregated/instances", params, retry_seconds=retry_seconds)
+            for scoped in _object(body.get("items"), "items").values():
+                for instance in _list(_object(scoped, "a zone's entry").get("instances"), "instances"):
+                    yield _object(instance, "instance")
+            token = body.get("nextPageToken")
+            if not token:
+                return
+            params = dict(params, pageToken=str(token))
+        raise DiscoveryError(f"the instance list of project {project} did not end within {MAX_PAGES} pages")
+
+    def serial_port_output(self, project: str, zone: str, instance: str, start: int, timeout: float) -> dict:
+        path = f"{project}/zones/{zone}/instances/{instance}/serialPort"
+        return self.call("GET", path, {"port": 1, "start": start}, timeout=timeout)
+
+    def reset(self, project: str, zone: str, instance: str, timeout: float) -> dict:
+        """Reset the instance and wait for the zone operation to finish (its error raised as GCP's)."""
+        operation = self.call("POST", f"{project}/zones/{zone}/instances/{instance}/reset", timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while operation.get("status") != "DONE":
+            if time.monotonic() >= deadline:
+                raise api_exceptions.DeadlineExceeded(f"the reset of {instance} did not finish within {timeout:g} s")
+            time.sleep(1)
+            operation = self.call("GET", f"{project}/zones/{zone}/operations/{operation.get('name')}", timeout=timeout)
+        errors = _object(operation.get("error"), "error").get("errors")
+        if errors:
+            raise api_exceptions.GoogleAPICallError(f"the reset of {instance} failed: {errors}")
+        return operation
+
+
+MAX_PAGES = 1000  # 500 instances a page: a bound no real project reaches
+
+
+def _object(value, what: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise api_exceptions.GoogleAPICallError(f"the Compute Engine API answered a malformed {what}")
+    return value
+
+
+def _list(value, what: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise api_exceptions.GoogleAPICallError(f"the Compute Engine API answered malformed {what}")
+    return value
+
+
+def client(creds, api_endpoint: str | None = None) -> Compute:
+    return Compute(creds, api_endpoint)
 
 
 def client_for(locator: dict, scopes: list[str] | None = None):
@@ -110,56 +199,67 @@ def explain(exc, project: str, action: str = "", permission: str = "compute.inst
     return DiscoveryError(f"GCP failed {action}: {exc}")
 
 
-def _metadata(raw) -> dict:
-    return {item.key: item.value for item in raw.metadata.items} if raw.metadata else {}
+def _text(raw: dict, key: str) -> str:
+    value = raw.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _metadata(raw: dict) -> dict:
+    items = _list(_object(raw.get("metadata"), "metadata").get("items"), "metadata items")
+    return {item["key"]: item.get("value") for item in items if isinstance(item, dict) and "key" in item}
+
+
+def _labels(raw: dict) -> dict:
+    return _object(raw.get("labels"), "labels")
 
 
 def _instance(raw, project: str, role: str | None, node_group: str) -> Instance | None:
     if role is None:
         return None
-    zone = raw.zone.rsplit("/", 1)[-1]
-    interfaces = list(raw.network_interfaces)
-    nic0 = next((nic for nic in interfaces if nic.name == "nic0"), interfaces[0] if interfaces else None)
+    if not isinstance(raw, dict) or not _text(raw, "name"):
+        raise api_exceptions.GoogleAPICallError("the Compute Engine API answered an instance without a name")
+    name = _text(raw, "name")
+    zone = _text(raw, "zone").rsplit("/", 1)[-1]
+    interfaces = [nic for nic in _list(raw.get("networkInterfaces"), "network interfaces") if isinstance(nic, dict)]
+    nic0 = next((nic for nic in interfaces if nic.get("name") == "nic0"), interfaces[0] if interfaces else None)
     return Instance(
-        name=raw.name,
+        name=name,
         role=role,
-        private_ip=(nic0.network_i_p if nic0 else None) or None,
+        private_ip=(_text(nic0, "networkIP") if nic0 else None) or None,
         node_group=node_group,
-        status=raw.status,
+        status=_text(raw, "status"),
         cloud={
             "provider": "gcp",
             "project": project,
             "zone": zone,
-            "instance": raw.name,
-            "provider_id": f"gce://{project}/{zone}/{raw.name}",
+            "instance": name,
+            "provider_id": f"gce://{project}/{zone}/{name}",
         },
         boot_log={
             "source": "gcp-serial-port",
             "project": project,
             "zone": zone,
-            "instance": raw.name,
-            "instance_id": str(raw.id) if raw.id else "",
+            "instance": name,
+            "instance_id": str(raw.get("id") or ""),
         },
     )
 
 
-def _listed(compute, project: str, expression: str, retry_seconds: float):
-    request = compute_v1.AggregatedListInstancesRequest(project=project, filter=expression)
-    for _scope, scoped in compute.aggregated_list(request=request, retry=retry_policy(retry_seconds)):
-        yield from scoped.instances
+def _listed(compute: Compute, project: str, expression: str, retry_seconds: float):
+    yield from compute.aggregated_instances(project, expression, retry_seconds)
 
 
 def instances(compute, project: str, uid: str, retry_seconds: float = 60.0) -> list[Instance]:
     found = []
     try:
         for raw in _listed(compute, project, f"labels.constellation-uid:{uid}", retry_seconds):
-            labels = dict(raw.labels)
+            labels = _labels(raw)
             found.append(
                 _instance(
                     raw,
                     project,
                     role_from(labels.get("constellation-role")),
-                    labels.get("constellation-node-group", ""),
+                    str(labels.get("constellation-node-group") or ""),
                 )
             )
         if not found:  # CLI v2.0 and v2.1: uid and role in the instance metadata
