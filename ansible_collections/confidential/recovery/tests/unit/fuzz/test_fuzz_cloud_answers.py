@@ -1,0 +1,37 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The cloud APIs' answers, mutated: the Compute Engine instance list, serial console and zone operation each give a
+result or a DiscoveryError / google-api-core error, never anything else."""
+
+from __future__ import annotations
+
+import pytest
+from gce_answers import NODE, compute
+from hypothesis import given
+from mutations import mutated_json, mutated_json_bytes, only
+
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _gcp
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import _serial_page
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import DiscoveryError
+
+LIST = {"items": {"zones/europe-west3-b": {"instances": [NODE, dict(NODE, name="cp-1")]}}, "nextPageToken": ""}
+SERIAL = {"contents": "Disk UUID: 2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e", "start": "0", "next": "48"}
+OPERATION = {"name": "op-1", "status": "DONE", "error": {"errors": []}}
+
+
+@given(mutated_json_bytes(LIST))
+def test_gcp_instance_list(body):
+    only(DiscoveryError, _gcp.instances, compute((200, body)), "p", "uid", retry_seconds=1)
+
+
+@given(mutated_json(SERIAL))
+def test_gcp_serial_console_page(answer):
+    if isinstance(answer, dict):
+        only(DiscoveryError, _serial_page, answer, "p/z/i")
+
+
+@given(mutated_json_bytes(OPERATION))
+def test_gcp_reset_operation(body):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_gcp.time, "sleep", lambda seconds: None)  # an operation that never ends polls until 10 ms pass
+        only((DiscoveryError, _gcp.api_exceptions.GoogleAPICallError), compute((200, body)).reset, "p", "z", "i", 0.01)
