@@ -27,8 +27,8 @@ run_part() {
 }
 
 background=(checks lowest-deps lab-targets)
-run_part checks nice -n 10 "$MAKE" --no-print-directory -o collection changelog-lint lint docs-lint sanity &
-run_part lowest-deps nice -n 10 "$MAKE" --no-print-directory lowest-deps &
+run_part checks nice -n 15 "$MAKE" --no-print-directory -o collection changelog-lint lint docs-lint sanity &
+run_part lowest-deps nice -n 15 "$MAKE" --no-print-directory lowest-deps &
 run_part lab-targets nice -n 5 "$MAKE" --no-print-directory -o collection ee-context integration-targets molecule &
 
 echo "== pytest on $WORKERS workers; in the background: ${background[*]} (logs in $LOGS/)"

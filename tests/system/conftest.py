@@ -15,13 +15,15 @@ HERE = Path(__file__).resolve().parent
 # to its xdist workers in collection order (--no-loadscope-reorder): starting the longest first keeps one long file
 # from starting last and running alone at the end.
 LONGEST_FIRST = (
-    "test_drill.py",  # 225
-    "test_hardware_attestation.py",  # 217
     "test_faults_peers.py",  # ~210
     "test_faults_runs.py",  # ~200
-    "test_constellation_recover.py",  # 174
+    "test_hardware_attestation.py",  # 217
     "test_faults_nodes.py",  # ~160
+    "test_drill.py",  # ~150
+    "test_constellation_recover.py",  # ~115
     "test_contrast_recover.py",  # 115
+    "test_drill_cloud.py",  # ~55
+    "test_constellation_reach.py",  # ~65
     "test_rpc_generations.py",  # 52
     "test_fleet.py",  # 28
 )

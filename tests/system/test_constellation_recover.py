@@ -129,61 +129,6 @@ def test_stop_at_all_pushes_every_waiting_node(constellation_lab):
     assert set(lab.control_plane_states().values()) == {"unlocked"}
 
 
-def test_load_balancer_mode_recovers_through_the_cluster_endpoint(constellation_lab):
-    lab = constellation_lab
-    lab.break_control_plane()
-
-    run = lab.run("-e", "constellation_recover_mode=load_balancer", "-e", "constellation_recover_lb_interval=1")
-
-    assert run.rc == 0, run.output[-4000:]
-    summary = run.report["constellation"]
-    assert summary["quorum"] is True and summary["all_ready"] is True
-    assert summary["keys_pushed"] >= 3
-    assert set(lab.control_plane_states().values()) == {"unlocked"}
-
-
-def test_unreachable_node_addresses_fall_back_to_the_load_balancer(constellation_lab):
-    lab = constellation_lab
-    lab.break_control_plane()
-    # The nodes' private addresses as seen from a controller outside the cluster network: nothing answers there.
-    # Beside the lab's own inventory, since the workspace files are found relative to it.
-    inventory = lab.directory / "outside.constellation.yml"
-    inventory.write_text(
-        (lab.directory / "inventory.constellation.yml").read_text() + "compose:\n  ansible_host: \"'127.20.0.250'\"\n"
-    )
-    try:
-        run = lab.run(
-            "-e",
-            "constellation_recover_reach_timeout=1",
-            "-e",
-            "constellation_recover_lb_interval=1",
-            inventory=inventory,
-        )
-    finally:
-        inventory.unlink()
-
-    assert run.rc == 0, run.output[-4000:]
-    summary = run.report["constellation"]
-    assert summary["mode"] == "load_balancer", summary
-    assert "none of the 5 control-plane nodes answered" in summary["mode_reason"]
-    assert "none of the 5 control-plane nodes answered" in run.output
-    assert summary["quorum"] is True and summary["all_ready"] is True
-    assert set(lab.control_plane_states().values()) == {"unlocked"}
-
-
-def test_reachable_nodes_are_recovered_directly_in_auto_mode(constellation_lab):
-    lab = constellation_lab
-    lab.break_control_plane()
-
-    run = lab.run()
-
-    assert run.rc == 0, run.output[-4000:]
-    summary = run.report["constellation"]
-    assert summary["mode"] == "direct" and summary["mode_reason"].startswith("5 of 5 control-plane nodes answered"), (
-        summary
-    )
-
-
 def test_inline_master_secret_as_a_dictionary(constellation_lab):
     lab = constellation_lab
     if set(lab.control_plane_states().values()) != {"waiting"}:

@@ -10,10 +10,8 @@ import subprocess
 from xml.etree import ElementTree
 
 import pytest
-import yaml
-from labdriver import BIN, REPO, ansible_env, conflab, start_lab
-
-DRILL = REPO / "ansible_collections" / "confidential" / "recovery" / "playbooks" / "drill.yml"
+from drillkit import DRILL, drill, stages
+from labdriver import BIN, ansible_env, conflab, start_lab
 
 
 @pytest.fixture(scope="module")
@@ -23,19 +21,6 @@ def drill_lab(tmp_path_factory, collection_installed):
         yield lab
     finally:
         lab.down()
-
-
-def drill(lab, scenario: str, *extra: str):
-    run = lab.run("-e", f"drill_lab_dir={lab.directory}", "-e", f"drill_scenario={scenario}", *extra, playbook=DRILL)
-    reports = lab.directory / "drills"
-    result = (
-        json.loads((reports / "drill-report.json").read_text()) if (reports / "drill-report.json").exists() else None
-    )
-    return run, result, reports
-
-
-def stages(result, name):
-    return [s for s in result["stages"] if s["stage"] == name]
 
 
 # The drill recovers with recover.yml's defaults: every waiting node gets its key.
@@ -103,64 +88,6 @@ def test_a_missed_rto_target_fails_the_drill_after_writing_its_reports(drill_lab
         .find(".//testcase[@name='rto within 0.5 s']/failure")
     )
     assert failure is not None
-
-
-def cluster_name(lab) -> str:
-    return yaml.safe_load((lab.directory / "constellation-state.yaml").read_text())["infrastructure"]["name"]
-
-
-def resets(lab) -> list[str]:
-    log = lab.directory / "cloud-operations.log"
-    return [json.loads(line)["instance"] for line in log.read_text().splitlines()] if log.exists() else []
-
-
-def test_a_cloud_drill_reboots_only_the_planned_instances_and_only_when_confirmed(drill_lab):
-    """The lab is a GCP project: the cloud target resets instances through its Compute API double."""
-    two = (
-        "-e",
-        "drill_target=cloud",
-        "-e",
-        '{"drill_parameters": {"nodes": ["conflab-control-plane-1", "conflab-control-plane-2"]}}',
-    )
-    (drill_lab.directory / "drills" / "reboot-plan.json").unlink(missing_ok=True)
-
-    unplanned = drill_lab.run(
-        "-e",
-        f"drill_lab_dir={drill_lab.directory}",
-        "-e",
-        "drill_scenario=lose-k-of-n",
-        "-e",
-        f"drill_confirm={cluster_name(drill_lab)}",
-        *two,
-        playbook=DRILL,
-    )
-    assert unplanned.rc != 0 and "no reviewed plan at" in unplanned.output and resets(drill_lab) == []
-
-    planned = drill_lab.run(
-        "-e",
-        f"drill_lab_dir={drill_lab.directory}",
-        "-e",
-        "drill_scenario=lose-k-of-n",
-        *two,
-        playbook=DRILL,
-        check=True,
-    )
-    assert planned.rc == 0, planned.output[-3000:]
-    assert "Planned, nothing rebooted: conflab-control-plane-1, conflab-control-plane-2" in planned.output
-    assert resets(drill_lab) == [] and set(drill_lab.control_plane_states().values()) == {"unlocked"}
-
-    unconfirmed = drill_lab.run(
-        "-e", f"drill_lab_dir={drill_lab.directory}", "-e", "drill_scenario=lose-k-of-n", *two, playbook=DRILL
-    )
-    assert unconfirmed.rc != 0 and "set drill_confirm to the cluster's name" in unconfirmed.output
-    assert resets(drill_lab) == []
-
-    run, result, _reports = drill(drill_lab, "lose-k-of-n", "-e", f"drill_confirm={cluster_name(drill_lab)}", *two)
-
-    assert run.rc == 0, run.output[-4000:]
-    assert sorted(resets(drill_lab)) == ["conflab-control-plane-1", "conflab-control-plane-2"]
-    assert result["target"] == "cloud" and result["verdict"]["passed"]
-    assert {s["node"] for s in stages(result, "pushes")} <= {"conflab-control-plane-1", "conflab-control-plane-2"}
 
 
 def test_the_drill_starts_its_own_lab_and_stops_it(tmp_path, collection_installed):
