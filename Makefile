@@ -88,7 +88,7 @@ drill: collection
 	else $(BIN)/conflab down --dir $(LAB_DIR); echo "Lab stopped. make drill KEEP=1 keeps it running."; fi; \
 	exit $$status
 
-# Everything, in about a third of the serial time: pytest (system tests on PYTEST_WORKERS xdist workers, one test file
+# Everything, in under half the serial time: pytest (system tests on PYTEST_WORKERS xdist workers, one test file
 # per worker, one lab address prefix per file) beside the static checks, the lowest-dependency unit tests and the
 # integration targets and molecule (tools/run-test-suite.sh; their logs in build/test-logs/).
 PYTEST_WORKERS ?= 3
