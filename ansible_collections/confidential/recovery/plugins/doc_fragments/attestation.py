@@ -71,8 +71,8 @@ options:
     description:
       - A directory of evidence saved beforehand, so that attestation needs no cloud call.
       - For V(gcp-sev-snp) and V(gcp-sev-es), C(gce/<project>/<zone>/<instance>.pem) holds the instance's vTPM signing key as Compute
-        Engine reports it (C(gcloud compute instances get-shielded-identity INSTANCE --zone ZONE
-        --format='value(signingKey.ekPub)')). A node whose key is missing is refused, and the message names the file.
+        Engine reports it, the C(signingKey.ekPub) field that C(gcloud compute instances get-shielded-identity INSTANCE --zone ZONE)
+        prints. A node whose key is missing is refused, and the message names the file.
       - For V(aws-nitro-tpm), C(aws/<region>/<image id>.json) holds the output of C(aws ec2 describe-images) for the
         image the nodes boot.
       - For V(qemu-tdx) and V(azure-tdx), C(pcs/tdx/<FMSPC>.json) holds Intel's collateral for the platform in the

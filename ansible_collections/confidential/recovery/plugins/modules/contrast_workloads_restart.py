@@ -52,7 +52,7 @@ seealso:
 EXAMPLES = r"""
 - name: Restart the mesh workloads
   confidential.recovery.contrast_workloads_restart:
-    kubeconfig: ~/.kube/config
+    kubeconfig: "{{ constellation_workspace }}/constellation-admin.conf"
     only_if_mesh_ca_changed: "{{ coordinator.mesh_ca_changed }}"
 """
 

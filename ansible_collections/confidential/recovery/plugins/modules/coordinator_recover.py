@@ -23,6 +23,23 @@ extends_documentation_fragment:
   - confidential.recovery.attributes.controller
   - confidential.recovery.attestation
 options:
+  attestation:
+    description:
+      - Attestation variant the Coordinator must prove over aTLS before the seed is sent.
+      - V(snp) verifies its SEV-SNP report against the manifest's C(ReferenceValues.snp) (AMD chain and CRL,
+        measurement, guest policy, minimum TCB, ID-key digest, platform features, chip IDs), REPORT_DATA bound to the
+        connection and HOST_DATA equal to the Coordinator's policy hash. This is the variant of Contrast on AKS
+        (Azure's confidential containers) and on bare metal with AMD SEV-SNP.
+      - V(tdx) verifies its TDX quote against C(ReferenceValues.tdx), with Intel's collateral from
+        O(attestation_collateral_dir), and MRCONFIGID equal to the Coordinator's policy hash.
+      - An entry without a value upstream Contrast requires (SNP C(ProductName), C(TrustedMeasurement),
+        C(MinimumTCB); TDX C(MrTd), C(MrSeam), C(Xfam), C(Rtmrs)) is refused by name.
+      - V(lab) accepts the lab twin's C(insecure) attestation. It proves nothing about the hardware; the module warns
+        on every use.
+      - The Constellation variant names (such as V(azure-sev-snp)) are not Contrast platforms and are refused here.
+    type: str
+    required: true
+    choices: [lab, snp, tdx]
   attestation_collateral_dir:
     description:
       - A directory of evidence saved beforehand. For O(attestation=tdx), C(pcs/tdx/<FMSPC>.json) holds Intel's
@@ -116,12 +133,28 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Recover the Coordinator and verify its manifest
+- name: Recover the Coordinator of a Contrast deployment on AKS (SEV-SNP) and verify its manifest
   confidential.recovery.coordinator_recover:
     coordinator: "{{ coordinator_ip }}:1313"
-    workspace_dir: /secure/contrast-workspace
-    attestation: lab
+    workspace_dir: "{{ contrast_workspace }}"
+    attestation: snp
   register: coordinator
+
+- name: The same on bare metal with Intel TDX, with Intel's collateral fetched once and kept
+  confidential.recovery.coordinator_recover:
+    coordinator: "{{ coordinator_ip }}:1313"
+    workspace_dir: "{{ contrast_workspace }}"
+    attestation: tdx
+    attestation_collateral_dir: "{{ contrast_workspace }}/collateral"
+    attestation_collateral_download: true
+  register: coordinator
+
+- name: Rehearse it (check mode attests the Coordinator and decrypts the seed locally; nothing is sent)
+  confidential.recovery.coordinator_recover:
+    coordinator: "{{ coordinator_ip }}:1313"
+    workspace_dir: "{{ contrast_workspace }}"
+    attestation: snp
+  check_mode: true
 """
 
 RETURN = r"""
@@ -178,6 +211,7 @@ def main():
     module = AnsibleModule(
         **module_arguments(
             ATTESTATION,
+            attestation=dict(type="str", required=True, choices=_choices.CONTRAST_ATTESTATION_CHOICES),
             coordinator=dict(type="str", required=True),
             coordinator_policy_hash=dict(type="str"),
             workspace_dir=dict(type="path", default="."),

@@ -90,6 +90,7 @@ EXAMPLES = r"""
     cluster_id: "{{ state.clusterValues.clusterID }}"
     measurement_salt: "{{ state.clusterValues.measurementSalt }}"
     attestation: aws-sev-snp
+    attestation_config: "{{ workspace }}/constellation-conf.yaml"
 
 - name: Recover through the load balancer until quorum (3 of 5)
   confidential.recovery.node_recover:
@@ -97,6 +98,9 @@ EXAMPLES = r"""
     endpoint: "{{ state.infrastructure.clusterEndpoint }}"
     master_secret: "{{ vaulted_master_secret }}"
     attestation: gcp-sev-snp
+    attestation_config: "{{ workspace }}/constellation-conf.yaml"
+    # each node's vTPM key as Compute Engine reports it: gce/<project>/<zone>/<instance>.pem
+    attestation_collateral_dir: "{{ workspace }}/collateral"
     max_pushes: 3
 
 - name: Pre-v2.0 node with the disk UUID from its boot log

@@ -122,6 +122,7 @@ EXAMPLES = r"""
     cluster_id: "{{ state.clusterValues.clusterID }}"
     measurement_salt: "{{ state.clusterValues.measurementSalt }}"
     attestation: azure-sev-snp
+    attestation_config: constellation-conf.yaml
     wait_timeout: 600
 """
 

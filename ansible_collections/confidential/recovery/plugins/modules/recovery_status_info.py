@@ -74,6 +74,7 @@ EXAMPLES = r"""
     check: node
     endpoint: 10.9.0.5
     attestation: aws-sev-snp
+    attestation_config: constellation-conf.yaml
   register: probe
 
 - name: Wait, at most 10 minutes, until every node is Ready

@@ -39,7 +39,9 @@ AUTO = "auto"  # Constellation: the variant constellation-conf.yaml configures
 HARDWARE_VARIANTS = sorted(v for v in CONSTELLATION_OIDS if v != "dummy")
 
 
-ATTESTATION_CHOICES = [LAB, AUTO] + HARDWARE_VARIANTS + ["snp", "tdx"]
+CONSTELLATION_ATTESTATION_CHOICES = [LAB, AUTO] + HARDWARE_VARIANTS
+CONTRAST_ATTESTATION_CHOICES = [LAB, "snp", "tdx"]  # the Coordinator's platforms that have a validator
+ATTESTATION_CHOICES = CONSTELLATION_ATTESTATION_CHOICES + ["snp", "tdx"]
 
 
 LAB_WARNING = (
