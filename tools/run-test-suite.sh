@@ -15,7 +15,7 @@ MAKE=${MAKE:-make}
 WORKERS=${PYTEST_WORKERS:-3}
 LOGS=build/test-logs
 mkdir -p "$LOGS"
-rm -f "$LOGS"/*.log "$LOGS"/*.rc "$LOGS"/*.seconds
+rm -f "$LOGS"/*.log "$LOGS"/*.rc "$LOGS"/*.seconds "$LOGS"/pytest-files.json
 
 run_part() {
   local name=$1
@@ -37,6 +37,17 @@ started=$SECONDS
 pytest_rc=$?
 pytest_seconds=$((SECONDS - started))
 echo "== pytest done (rc $pytest_rc, ${pytest_seconds} s); waiting for: ${background[*]}"
+# Where the time went (conftest.py records it): each worker's last end, and the longest files.
+.venv/bin/python - "$LOGS/pytest-files.json" <<'PY' || true
+import json, sys
+rows = json.load(open(sys.argv[1]))
+ends = {}
+for row in rows:
+    ends[row["worker"]] = max(ends.get(row["worker"], 0), row["end"])
+print("workers end at:", ", ".join(f"{w} {e:.0f} s" for w, e in sorted(ends.items())))
+for row in sorted(rows, key=lambda r: -r["seconds"])[:12]:
+    print(f'{row["seconds"]:7.1f} s  {row["worker"]}  {row["start"]:6.0f}-{row["end"]:<6.0f} {row["file"]}')
+PY
 wait
 
 status=$pytest_rc

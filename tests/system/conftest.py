@@ -25,6 +25,7 @@ LONGEST_FIRST = (
     "test_drill_cloud.py",  # ~55
     "test_constellation_reach.py",  # ~65
     "test_rpc_generations.py",  # 52
+    "test_awx_job.py",  # 25
     "test_fleet.py",  # 28
 )
 

@@ -7,24 +7,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import jinja2.sandbox
 import pytest
 import yaml
+from awx_injectors import inject, load, render
 
 COLLECTION = Path(__file__).resolve().parents[4]
 TYPES = sorted((COLLECTION / "extensions" / "awx" / "credential_types").glob("*.yml"))
 SECRET = "-----BEGIN RSA PRIVATE KEY-----\nnot-a-real-key\n-----END RSA PRIVATE KEY-----"
-
-
-class UnsafeLoader(yaml.SafeLoader):
-    """Reads Ansible's !unsafe tag as the plain string that AWX receives."""
-
-
-UnsafeLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
-
-
-def load(path: Path) -> dict:
-    return yaml.load(path.read_text(), Loader=UnsafeLoader)  # noqa: S506 - SafeLoader plus one scalar tag
 
 
 def role_options() -> set[str]:
@@ -33,22 +22,6 @@ def role_options() -> set[str]:
         for entry_point in yaml.safe_load(spec.read_text())["argument_specs"].values():
             options |= set(entry_point.get("options") or {})
     return options
-
-
-def render(credential_type: dict, value: str) -> tuple[dict, dict]:
-    """What AWX does: render the file templates with the inputs, then the extra vars with the file names."""
-    env = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)
-    inputs = {field["id"]: value for field in credential_type["inputs"]["fields"]}
-    files = {
-        name.split(".", 1)[1]: env.from_string(template).render(**inputs)
-        for name, template in credential_type["injectors"]["file"].items()
-    }
-    tower = {"filename": {name: f"/tmp/awx_42_{name}" for name in files}}
-    extra_vars = {
-        name: env.from_string(template).render(tower=tower, **inputs)
-        for name, template in credential_type["injectors"]["extra_vars"].items()
-    }
-    return files, extra_vars
 
 
 @pytest.mark.parametrize("path", TYPES, ids=lambda p: p.stem)
@@ -82,3 +55,19 @@ def test_templates_are_marked_unsafe_for_ansible(path):
     for line in path.read_text().splitlines():
         if re.search(r"\{\{.*\}\}", line):
             assert "!unsafe" in line, line
+
+
+@pytest.mark.parametrize("path", TYPES, ids=lambda p: p.stem)
+def test_the_files_are_written_for_the_job_owner_only(path, tmp_path):
+    extra_vars = inject(path, SECRET, tmp_path)
+    for value in set(extra_vars.values()):
+        written = Path(value)
+        assert written.read_text() == SECRET and written.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_kubeconfig_reaches_both_stages():
+    _files, extra_vars = render(
+        load(COLLECTION / "extensions" / "awx" / "credential_types" / "kubernetes_admin_kubeconfig.yml"), SECRET
+    )
+    assert set(extra_vars) == {"constellation_recover_kubeconfig", "contrast_recover_kubeconfig"}
+    assert len(set(extra_vars.values())) == 1
