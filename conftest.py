@@ -15,9 +15,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 TIMELINE = Path(__file__).resolve().parent / "build" / "test-logs" / "pytest-files.json"
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: the lowest-dependency run has no xdist
 def pytest_xdist_make_scheduler(config, log):
     if config.getoption("dist") != "loadfile":
         return None
