@@ -75,9 +75,60 @@ options:
         prints. A node whose key is missing is refused, and the message names the file.
       - For V(aws-nitro-tpm), C(aws/<region>/<image id>.json) holds the output of C(aws ec2 describe-images) for the
         image the nodes boot.
+      - With O(attestation_gce_api), the GCP variants ask Compute Engine for the key instead, and with
+        O(attestation_aws_api) V(aws-nitro-tpm) asks EC2 for the image; this directory is then read only when the cloud
+        cannot be asked.
       - For V(qemu-tdx) and V(azure-tdx), C(pcs/tdx/<FMSPC>.json) holds Intel's collateral for the platform in the
         form dcap-qvl reads (TCB info, QE identity, CRLs and their issuer chains, from Intel PCS or a PCCS).
     type: path
+  attestation_gce_api:
+    description:
+      - How to reach Compute Engine, for V(gcp-sev-snp) and V(gcp-sev-es). The instance's vTPM signing key is then asked
+        for at attestation time (C(instances.getShieldedInstanceIdentity), as upstream's validator does), so no key has to
+        be saved beforehand. The confidential.recovery.constellation inventory's C(constellation_boot_log) host variable
+        of a GCP node holds these fields, and the constellation_recover role passes them.
+      - Only an instance of O(attestation_gce_api.project) is asked for; a node whose document names another project is
+        refused. An answer that there is no such instance, or no key, refuses the node. When Compute Engine cannot be
+        asked (no answer, no credentials, no permission), the key saved in O(attestation_collateral_dir) is used.
+      - The credentials need C(compute.instances.getShieldedInstanceIdentity) (in the role C(roles/compute.viewer)).
+    type: dict
+    suboptions:
+      project:
+        description: The cluster's project.
+        type: str
+        required: true
+      auth_kind:
+        description: V(application) (Application Default Credentials), V(serviceaccount), or V(anonymous) (only for a double).
+        type: str
+        choices: [application, serviceaccount, anonymous]
+        default: application
+      service_account_file:
+        description: The service account's JSON key file, for O(attestation_gce_api.auth_kind=serviceaccount).
+        type: path
+      api_endpoint:
+        description: The Compute API's address, when not C(https://compute.googleapis.com) (a Private Service Connect endpoint, or a double).
+        type: str
+  attestation_aws_api:
+    description:
+      - How V(aws-nitro-tpm) reaches EC2, to ask C(DescribeImages) whether the image a node's identity document names
+        supports NitroTPM, as upstream's validator does; no answer has to be saved beforehand. The
+        confidential.recovery.constellation inventory's C(constellation_boot_log) host variable of an AWS node holds
+        these fields, and the constellation_recover role passes them. Credentials come from boto3's usual chain.
+      - Only the cluster's region is asked; a node whose document names another region is refused, and so is an image
+        EC2 does not know. When EC2 cannot be asked (no answer, no credentials, no permission), the answer saved in
+        O(attestation_collateral_dir) is used. The credentials need C(ec2:DescribeImages).
+    type: dict
+    suboptions:
+      region:
+        description: The cluster's region.
+        type: str
+        required: true
+      profile:
+        description: The AWS profile to use.
+        type: str
+      endpoint_url:
+        description: The EC2 endpoint, when not the region's public one (a VPC endpoint, or a double).
+        type: str
 """
 
     # The modules that push keys: they may fetch what attestation needs, when the user allows it.

@@ -81,8 +81,8 @@ COMPUTE_ENDPOINT = "https://compute.googleapis.com"
 
 
 class Compute:
-    """The Compute Engine calls of discovery, the boot log and a drill: aggregatedList, getSerialPortOutput, reset
-    and zoneOperations.get, each answer a JSON object."""
+    """The Compute Engine calls of discovery, the boot log, attestation and a drill: aggregatedList,
+    getSerialPortOutput, getShieldedInstanceIdentity, reset and zoneOperations.get, each answer a JSON object."""
 
     def __init__(self, creds, api_endpoint: str | None = None):
         self.session = AuthorizedSession(creds)
@@ -125,6 +125,12 @@ class Compute:
     def serial_port_output(self, project: str, zone: str, instance: str, start: int, timeout: float) -> dict:
         path = f"{project}/zones/{zone}/instances/{instance}/serialPort"
         return self.call("GET", path, {"port": 1, "start": start}, timeout=timeout)
+
+    def shielded_instance_identity(self, project: str, zone: str, instance: str, timeout: float) -> dict:
+        """instances.getShieldedInstanceIdentity: the instance's vTPM keys as Compute Engine holds them."""
+        return self.call(
+            "GET", f"{project}/zones/{zone}/instances/{instance}/getShieldedInstanceIdentity", timeout=timeout
+        )
 
     def reset(self, project: str, zone: str, instance: str, timeout: float) -> dict:
         """Reset the instance and wait for the zone operation to finish (its error raised as GCP's)."""

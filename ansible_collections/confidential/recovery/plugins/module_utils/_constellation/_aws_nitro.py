@@ -6,9 +6,9 @@
 internal/attestation/aws/nitrotpm).
 
 InstanceInfo is the EC2 instance identity document, unsigned; upstream asks EC2 DescribeImages for its imageId and
-requires TpmSupport "v2.0". Here the DescribeImages answer is read from the collateral directory, where the user
-saved it beforehand (``aws/<region>/<image id>.json``); nothing here calls the EC2 API. The attestation key is
-trusted as the document carries it, as upstream does.
+requires TpmSupport "v2.0". With the inventory's AWS access the question goes to EC2 live (LiveImages); the answer
+saved beforehand in the collateral directory (``aws/<region>/<image id>.json``, SavedImages) is the offline fallback,
+used only when EC2 cannot be asked. The attestation key is trusted as the document carries it, as upstream does.
 """
 
 from __future__ import annotations
@@ -46,28 +46,65 @@ def image_of(instance_info: bytes) -> tuple[str, str]:
     return region, image
 
 
-def check_image(instance_info: bytes, collateral_dir: str | None) -> None:
+class Ec2Unreachable(Exception):
+    """EC2 could not be asked: no answer, no credentials, or no permission to describe the image."""
+
+
+class SavedImages:
+    """DescribeImages answers saved beforehand: aws/<region>/<image id>.json in the collateral directory."""
+
+    def __init__(self, collateral_dir: str | None):
+        self.collateral_dir = collateral_dir
+
+    def answer(self, region: str, image: str) -> dict:
+        capture = f"aws ec2 describe-images --region {region} --image-ids {image} --output json"
+        relative = os.path.join("aws", region, f"{image}.json")
+        if not self.collateral_dir:
+            raise AwsNitroError(
+                f"whether {image} supports NitroTPM comes from EC2: give the inventory's AWS access "
+                f"(attestation_aws_api), or set attestation_collateral_dir and save the output of `{capture}` as "
+                f"{relative} in it"
+            )
+        path = os.path.join(self.collateral_dir, relative)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except OSError as exc:
+            raise AwsNitroError(
+                f"no DescribeImages answer for {image} at {path} ({exc.strerror}): save the output of `{capture}` there"
+            ) from exc
+        except ValueError as exc:
+            raise AwsNitroError(f"{path} is not JSON") from exc
+
+
+class LiveImages:
+    """EC2's DescribeImages answer now, through ``ask(region, image)``. The node's own document names the image and
+    region, so only the cluster's region is asked; SavedImages answers only when EC2 cannot be asked."""
+
+    def __init__(self, ask, region: str, saved: SavedImages):
+        self.ask, self.region, self.saved = ask, region, saved
+
+    def answer(self, region: str, image: str) -> dict:
+        if region != self.region:
+            raise AwsNitroError(
+                f"the node's identity document names region {region}, but the cluster runs in {self.region}"
+            )
+        try:
+            return self.ask(region, image)
+        except Ec2Unreachable as exc:
+            try:
+                return self.saved.answer(region, image)
+            except AwsNitroError as saved_exc:
+                raise AwsNitroError(f"EC2 could not be asked ({exc}), and {saved_exc}") from exc
+
+
+def check_image(instance_info: bytes, images) -> None:
+    """The image the identity document names supports NitroTPM, by ``images.answer(region, image)``."""
     region, image = image_of(instance_info)
-    capture = f"aws ec2 describe-images --region {region} --image-ids {image} --output json"
-    relative = os.path.join("aws", region, f"{image}.json")
-    if not collateral_dir:
-        raise AwsNitroError(
-            f"whether {image} supports NitroTPM comes from EC2: set attestation_collateral_dir and save "
-            f"the output of `{capture}` as {relative} in it"
-        )
-    path = os.path.join(collateral_dir, relative)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            answer = json.load(handle)
-    except OSError as exc:
-        raise AwsNitroError(
-            f"no DescribeImages answer for {image} at {path} ({exc.strerror}): save the output of `{capture}` there"
-        ) from exc
-    except ValueError as exc:
-        raise AwsNitroError(f"{path} is not JSON") from exc
-    images = answer.get("Images") if isinstance(answer, dict) else None
-    if not images or not isinstance(images[0], dict) or images[0].get("ImageId") != image:
-        raise AwsNitroError(f"{path} does not describe {image}")
-    support = images[0].get("TpmSupport")
+    answer = images.answer(region, image)
+    found = answer.get("Images") if isinstance(answer, dict) else None
+    if not isinstance(found, list) or not found or not isinstance(found[0], dict) or found[0].get("ImageId") != image:
+        raise AwsNitroError(f"EC2's DescribeImages answer does not describe {image}")
+    support = found[0].get("TpmSupport")
     if support != "v2.0":
         raise AwsNitroError(f"{image} has TpmSupport {support!r}, not 'v2.0': it does not boot with NitroTPM")

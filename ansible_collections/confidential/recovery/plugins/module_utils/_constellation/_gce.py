@@ -6,8 +6,9 @@
 platform state as google/go-tpm-tools v0.4.6 server/eventlog.go reads it).
 
 The attestation key a GCP variant trusts is the one Compute Engine reports for the instance
-(compute.instances.getShieldedInstanceIdentity, signingKey.ekPub). It is read from the collateral directory, where
-the user saved it beforehand; nothing here calls the Compute API.
+(compute.instances.getShieldedInstanceIdentity, signingKey.ekPub), as upstream's validator asks for it. With the
+inventory's GCP credentials it is asked for live (LiveKeys); the key saved beforehand in the collateral directory
+(SavedKeys) is the offline fallback, used only when Compute Engine cannot be asked at all.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from dataclasses import dataclass
 from .._evidence._tpm_eventlog import Event
 
 try:
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 except ImportError:  # pragma: no cover - the modules report it through missing_required_lib
-    pass
+    UnsupportedAlgorithm = ValueError
 
 # Compute Engine resource names: lowercase letters, digits, hyphens (projects may also contain dots and colons).
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.:-]{0,99}$")
@@ -54,29 +56,75 @@ class GceInstance:
         return f"{self.project}/{self.zone}/{self.instance}"
 
 
-def attestation_key(collateral_dir: str | None, instance: GceInstance):
-    """The instance's vTPM signing key as Compute Engine reported it, saved in the collateral directory."""
-    capture = (
-        f"gcloud compute instances get-shielded-identity {instance.instance} --zone {instance.zone} "
-        f"--project {instance.project} --format='value(signingKey.ekPub)'"
-    )
-    relative = os.path.join("gce", instance.project, instance.zone, f"{instance.instance}.pem")
-    if not collateral_dir:
-        raise GceError(
-            f"the instance's attestation key comes from Compute Engine: set attestation_collateral_dir and "
-            f"save the output of `{capture}` as {relative} in it"
+class ComputeEngineUnreachable(Exception):
+    """Compute Engine could not be asked: no answer, no credentials, or no permission to read the instance."""
+
+
+class SavedKeys:
+    """Each instance's key as the user saved it beforehand: gce/<project>/<zone>/<instance>.pem in the directory."""
+
+    def __init__(self, collateral_dir: str | None):
+        self.collateral_dir = collateral_dir
+
+    def key(self, instance: GceInstance):
+        capture = (
+            f"gcloud compute instances get-shielded-identity {instance.instance} --zone {instance.zone} "
+            f"--project {instance.project} --format='value(signingKey.ekPub)'"
         )
-    path = os.path.join(collateral_dir, relative)
+        relative = os.path.join("gce", instance.project, instance.zone, f"{instance.instance}.pem")
+        if not self.collateral_dir:
+            raise GceError(
+                f"the instance's attestation key comes from Compute Engine: give the inventory's GCP access "
+                f"(attestation_gce_api), or set attestation_collateral_dir and save the output of `{capture}` as "
+                f"{relative} in it"
+            )
+        path = os.path.join(self.collateral_dir, relative)
+        try:
+            with open(path, "rb") as handle:
+                return serialization.load_pem_public_key(handle.read())
+        except OSError as exc:
+            raise GceError(
+                f"no Compute Engine attestation key for {instance} at {path} ({exc.strerror}): save the output "
+                f"of `{capture}` there"
+            ) from exc
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise GceError(f"{path} is not a PEM public key") from exc
+
+
+class LiveKeys:
+    """The key Compute Engine reports for the instance now, asked through ``ask(instance)`` (an answer of
+    getShieldedInstanceIdentity). The node's own document names its instance, so only an instance of the cluster's
+    project is asked for. A definite answer (no such instance, no key) refuses; ``saved`` answers only when
+    Compute Engine cannot be asked (ComputeEngineUnreachable)."""
+
+    def __init__(self, ask, project: str, saved: SavedKeys):
+        self.ask, self.project, self.saved = ask, project, saved
+
+    def key(self, instance: GceInstance):
+        if instance.project != self.project:
+            raise GceError(
+                f"the node's document names project {instance.project}, but the cluster runs in {self.project}"
+            )
+        try:
+            answer = self.ask(instance)
+        except ComputeEngineUnreachable as exc:
+            try:
+                return self.saved.key(instance)
+            except GceError as saved_exc:
+                raise GceError(f"Compute Engine could not be asked ({exc}), and {saved_exc}") from exc
+        return key_from_identity(answer, instance)
+
+
+def key_from_identity(answer, instance: GceInstance):
+    """signingKey.ekPub of a getShieldedInstanceIdentity answer, as a public key; GceError otherwise."""
+    signing = answer.get("signingKey") if isinstance(answer, dict) else None
+    pem = signing.get("ekPub") if isinstance(signing, dict) else None
+    if not isinstance(pem, str) or not pem.strip():
+        raise GceError(f"Compute Engine reports no vTPM signing key (signingKey.ekPub) for {instance}")
     try:
-        with open(path, "rb") as handle:
-            return serialization.load_pem_public_key(handle.read())
-    except OSError as exc:
-        raise GceError(
-            f"no Compute Engine attestation key for {instance} at {path} ({exc.strerror}): save the output "
-            f"of `{capture}` there"
-        ) from exc
-    except ValueError as exc:
-        raise GceError(f"{path} is not a PEM public key") from exc
+        return serialization.load_pem_public_key(pem.encode())
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise GceError(f"Compute Engine's signingKey.ekPub for {instance} is not a PEM public key") from exc
 
 
 def _firmware_version(data: bytes) -> int | None:

@@ -20,7 +20,7 @@ from .._evidence._amd_chain import VCEK, ChainError, verify_signing_key
 from .._evidence._snp_config import first_certificate, minimum_tcb
 from .._evidence._snp_report import ReportFormatError, Tcb, parse_report
 from .._evidence._snp_verify import SnpPolicy, SnpVerificationError, verify_report
-from ._gce import GceError, GceInstance, attestation_key
+from ._gce import GceError, GceInstance
 from ._vtpm import go_bytes, instance_info_object
 
 
@@ -67,7 +67,7 @@ def trusted_ak(
     extra_data: bytes,
     config: GcpSnpConfig,
     now: datetime.datetime,
-    collateral_dir: str | None,
+    gce_keys,
     trust_anchor: bytes | None = None,
 ):
     """(the GCE attestation key, a summary of the SNP evidence), after the report verified; GcpSnpError otherwise."""
@@ -93,7 +93,7 @@ def trusted_ak(
     except (ReportFormatError, ChainError, SnpVerificationError) as exc:
         raise GcpSnpError(str(exc)) from exc
     try:
-        ak = attestation_key(collateral_dir, info.instance)
+        ak = gce_keys.key(info.instance)
     except GceError as exc:
         raise GcpSnpError(str(exc)) from exc
     summary = dict(report.summary(), product=signing_key.product, signer=signing_key.kind, instance=str(info.instance))

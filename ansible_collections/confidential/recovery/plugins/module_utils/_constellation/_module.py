@@ -7,13 +7,15 @@ master secret. Contrast code has no place here: a Constellation module bundles n
 
 from __future__ import annotations
 
+import threading
+
 from .._evidence import _choices
 from .._module import _common
 from .._module._attestation_options import ATTESTATION, COLLATERAL_DOWNLOAD, CONSTELLATION_ATTESTATION
 from .._module._common import PROTOBUF_REQUIREMENT, load_pem, load_yaml, pcs_collateral, read_option_file
 from .._module._options import OptionGroup
 from .._net import _grpc_h2
-from . import _attestation_config
+from . import _attestation_config, _aws_nitro, _gce
 from . import _keys as _constellation_keys
 from . import _rpc as _constellation_rpc
 from . import _variants as _constellation_variants
@@ -71,6 +73,8 @@ def validator(module, now=None):
             now=now,
             collateral_dir=module.params.get("attestation_collateral_dir"),
             pcs=pcs_collateral(module.params),
+            gce_keys=gce_keys(module.params),
+            ec2_images=ec2_images(module.params),
         )
     except (
         NotImplementedError,
@@ -79,6 +83,73 @@ def validator(module, now=None):
     ) as exc:
         module.fail_json(msg=str(exc))
     return None
+
+
+def gce_keys(params: dict):
+    """The GCP variants' attestation keys: asked of Compute Engine with the inventory's access when
+    attestation_gce_api gives it, else only those saved in attestation_collateral_dir."""
+    saved = _gce.SavedKeys(params.get("attestation_collateral_dir"))
+    access = params.get("attestation_gce_api")
+    if not access:
+        return saved
+    return _gce.LiveKeys(_compute_engine(access, float(params.get("timeout") or 30)), access["project"], saved)
+
+
+def _compute_engine(access: dict, timeout: float):
+    """ask(instance): the instance's getShieldedInstanceIdentity answer. Errors that say Compute Engine could not be
+    asked (no answer, no credentials, no permission) become ComputeEngineUnreachable; a missing instance refuses."""
+    from .._cloud import _discovery, _gcp
+
+    client = []
+    lock = threading.Lock()
+
+    def ask(instance):
+        try:
+            with lock:
+                if not client:
+                    client.append(_gcp.client_for(access))
+            return client[0].shielded_instance_identity(instance.project, instance.zone, instance.instance, timeout)
+        except _discovery.DiscoveryError as exc:
+            raise _gce.ComputeEngineUnreachable(str(exc)) from exc
+        except _gcp.api_exceptions.NotFound as exc:
+            raise _gce.GceError(f"Compute Engine has no instance {instance}") from exc
+        except (_gcp.api_exceptions.GoogleAPICallError, _gcp.api_exceptions.RetryError) as exc:
+            raise _gce.ComputeEngineUnreachable(f"{exc.__class__.__name__}: {str(exc)[:300]}") from exc
+
+    return ask
+
+
+def ec2_images(params: dict):
+    """aws-nitro-tpm's DescribeImages answers: asked of EC2 with the inventory's access when attestation_aws_api gives
+    it, else only those saved in attestation_collateral_dir."""
+    saved = _aws_nitro.SavedImages(params.get("attestation_collateral_dir"))
+    access = params.get("attestation_aws_api")
+    if not access:
+        return saved
+    return _aws_nitro.LiveImages(_ec2(access, float(params.get("timeout") or 30)), access["region"], saved)
+
+
+def _ec2(access: dict, timeout: float):
+    """ask(region, image): EC2's DescribeImages answer. Errors that say EC2 could not be asked become Ec2Unreachable;
+    an image EC2 does not know refuses."""
+    from .._cloud import _aws, _discovery
+
+    def ask(region, image):
+        try:
+            ec2 = _aws.client(_aws.session(profile=access.get("profile")), "ec2", region, access.get("endpoint_url"),
+                              max_attempts=3, timeout=timeout)  # fmt: skip
+            return ec2.describe_images(ImageIds=[image])
+        except _discovery.DiscoveryError as exc:
+            raise _aws_nitro.Ec2Unreachable(str(exc)) from exc
+        except _aws.botocore.exceptions.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("InvalidAMIID.NotFound", "InvalidAMIID.Malformed", "InvalidAMIID.Unavailable"):
+                raise _aws_nitro.AwsNitroError(f"EC2 has no image {image} in {region} ({code})") from exc
+            raise _aws_nitro.Ec2Unreachable(f"{code}: {str(exc)[:300]}") from exc
+        except _aws.botocore.exceptions.BotoCoreError as exc:
+            raise _aws_nitro.Ec2Unreachable(f"{exc.__class__.__name__}: {str(exc)[:300]}") from exc
+
+    return ask
 
 
 def master_secret(module):

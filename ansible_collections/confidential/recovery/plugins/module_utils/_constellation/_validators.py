@@ -129,11 +129,15 @@ def constellation_validator(
     now=None,
     collateral_dir: str | None = None,
     pcs: _intel_pcs.PcsCollateral | None = None,
+    gce_keys=None,
+    ec2_images=None,
 ):
     """The validator of ``attestation``, with the reference values of ``config`` (the parsed constellation-conf.yaml).
     ``now`` (a callable) pins the time at which certificates must be valid; by default the wall clock.
     ``collateral_dir`` holds evidence captured beforehand (gcp-sev-snp: Compute Engine's attestation keys); ``pcs``
-    reads (and, if allowed, fetches) Intel's collateral for the TDX variants (by default: only from ``collateral_dir``).
+    reads (and, if allowed, fetches) Intel's collateral for the TDX variants (by default: only from ``collateral_dir``);
+    ``gce_keys`` gives the GCP variants' attestation keys and ``ec2_images`` aws-nitro-tpm's DescribeImages answers
+    (by default: only those saved in ``collateral_dir``).
 
     Raises NotImplementedError for a variant without a validator, and AttestationConfigError or VariantConfigError
     for a configuration that gives no usable reference values.
@@ -173,6 +177,8 @@ def constellation_validator(
         trust_anchor=trust_anchor,
         collateral_dir=collateral_dir,
         pcs=pcs or _intel_pcs.PcsCollateral(collateral_dir),
+        gce_keys=gce_keys,
+        ec2_images=ec2_images,
         warn=warn,
         caveat=lambda condition, message: caveats.append(caveat(condition, message)),
         **({"now": now} if now else {}),

@@ -49,10 +49,18 @@ class VariantSettings:
     trust_anchor: bytes | None = None
     collateral_dir: str | None = None
     pcs: object = None  # _intel_pcs.PcsCollateral: Intel's collateral for the TDX variants
+    gce_keys: object = None  # _gce.LiveKeys or SavedKeys: the GCP variants' attestation keys
+    ec2_images: object = None  # _aws_nitro.LiveImages or SavedImages: aws-nitro-tpm's DescribeImages answers
     warn: object = field(default=lambda message: None)
     now: object = field(default=_utc_now)
     # caveat(condition, message): the configuration enforces less than the variant could; warned and reported.
     caveat: object = field(default=lambda condition, message: None)
+
+    def keys_of_gce(self):
+        return self.gce_keys or _gce.SavedKeys(self.collateral_dir)
+
+    def images_of_ec2(self):
+        return self.ec2_images or _aws_nitro.SavedImages(self.collateral_dir)
 
 
 @dataclass(frozen=True)
@@ -175,7 +183,7 @@ def aws_sev_snp(settings: VariantSettings):
 
 def gcp_sev_snp(settings: VariantSettings):
     def vouch(doc, extra_data, config, now, root):
-        return _gcp_snp.trusted_ak(doc.instance_info, extra_data, config, now, settings.collateral_dir, root)
+        return _gcp_snp.trusted_ak(doc.instance_info, extra_data, config, now, settings.keys_of_gce(), root)
 
     return _vouched_by_snp(settings, "gcpSEVSNP", _gcp_snp.GcpSnpError, _gcp_snp.parse_config, vouch)
 
@@ -208,7 +216,7 @@ def gcp_sev_es(settings: VariantSettings):
     def trusted(doc, _extra_data):
         try:
             instance = _gce.GceInstance.from_fields(instance_info_object(doc.instance_info, _gce.GceError))
-            return _gce.attestation_key(settings.collateral_dir, instance), {"instance": str(instance)}
+            return settings.keys_of_gce().key(instance), {"instance": str(instance)}
         except _gce.GceError as exc:
             raise VtpmDocumentError(f"GCE identity: {exc}") from exc
 
@@ -240,7 +248,7 @@ def gcp_sev_es(settings: VariantSettings):
 def aws_nitro_tpm(settings: VariantSettings):
     def check_cvm(doc):
         try:
-            _aws_nitro.check_image(doc.instance_info, settings.collateral_dir)
+            _aws_nitro.check_image(doc.instance_info, settings.images_of_ec2())
         except _aws_nitro.AwsNitroError as exc:
             raise VtpmDocumentError(f"EC2 image: {exc}") from exc
 

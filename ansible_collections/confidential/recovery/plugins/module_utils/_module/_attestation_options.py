@@ -24,6 +24,25 @@ CONSTELLATION_ATTESTATION = OptionGroup(
         attestation_config=dict(type="path"),
         attestation_trust_anchor=dict(type="path"),
         attestation_collateral_dir=dict(type="path"),
+        attestation_gce_api=dict(
+            type="dict",
+            options=dict(
+                project=dict(type="str", required=True),
+                auth_kind=dict(
+                    type="str", choices=["application", "serviceaccount", "anonymous"], default="application"
+                ),
+                service_account_file=dict(type="path"),
+                api_endpoint=dict(type="str"),
+            ),
+        ),
+        attestation_aws_api=dict(
+            type="dict",
+            options=dict(
+                region=dict(type="str", required=True),
+                profile=dict(type="str"),
+                endpoint_url=dict(type="str"),
+            ),
+        ),
     ),
 )
 COLLATERAL_DOWNLOAD = OptionGroup(

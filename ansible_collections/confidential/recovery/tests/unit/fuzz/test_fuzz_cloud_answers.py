@@ -1,7 +1,8 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
 """The cloud APIs' answers, mutated: the Compute Engine instance list, serial console and zone operation each give a
-result or a DiscoveryError / google-api-core error, never anything else."""
+result or a DiscoveryError / google-api-core error, and an instance's shielded identity a key or a GceError, never
+anything else."""
 
 from __future__ import annotations
 
@@ -13,10 +14,20 @@ from mutations import mutated_json, mutated_json_bytes, only
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _gcp
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import _serial_page
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import DiscoveryError
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _gce
 
 LIST = {"items": {"zones/europe-west3-b": {"instances": [NODE, dict(NODE, name="cp-1")]}}, "nextPageToken": ""}
 SERIAL = {"contents": "Disk UUID: 2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e", "start": "0", "next": "48"}
 OPERATION = {"name": "op-1", "status": "DONE", "error": {"errors": []}}
+IDENTITY = {
+    "kind": "compute#shieldedInstanceIdentity",
+    "signingKey": {
+        "ekPub": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE"
+        + "A" * 86
+        + "==\n-----END PUBLIC KEY-----\n"
+    },
+    "encryptionKey": {"ekPub": "", "ekCert": ""},
+}
 
 
 @given(mutated_json_bytes(LIST))
@@ -35,3 +46,8 @@ def test_gcp_reset_operation(body):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_gcp.time, "sleep", lambda seconds: None)  # an operation that never ends polls until 10 ms pass
         only((DiscoveryError, _gcp.api_exceptions.GoogleAPICallError), compute((200, body)).reset, "p", "z", "i", 0.01)
+
+
+@given(mutated_json(IDENTITY))
+def test_gce_shielded_instance_identity(answer):
+    only(_gce.GceError, _gce.key_from_identity, answer, _gce.GceInstance("p", "z", "i"))
