@@ -26,6 +26,7 @@ LONGEST_FIRST = (
     "test_constellation_reach.py",  # ~65
     "test_rpc_generations.py",  # 52
     "test_awx_job.py",  # 25
+    "test_rehearsal.py",  # 15
     "test_fleet.py",  # 28
 )
 

@@ -28,6 +28,7 @@ from .keys import MasterSecret, cluster_id
 from .recovery_servers import KEYSERVICE, RecoveryServer, WorkerStub
 from .rejoin_client import RejoinClient
 from .snp_issuer import SnpAttestationIssuer, SoftwareSnpChip
+from .verify_service import VERIFY_PORT, VerifyService
 from .vtpm_issuer import VtpmAttestationIssuer
 
 CONTROL_PLANE = "control-plane"
@@ -62,6 +63,7 @@ class Node:
             else None
         )
         self.join_service: JoinService | None = None
+        self.verify_service: VerifyService | None = None
         self.recovery = None
         self.rejoin: RejoinClient | None = None
         self._keys_lock = threading.Lock()
@@ -128,19 +130,24 @@ class Node:
             self.console.log("INFO", "Starting RejoinClient", group="rejoinClient")
         self.rejoin.start()
 
-    def _attestation_issuer(self):
-        """The aTLS certificate issuer of the lab's attestation mode; None for upstream's dummy variant."""
+    def _switched(self, switch: str):
+        return lambda: self.node["name"] in (faultfile.read(self.lab_dir).get(switch) or [])
+
+    def _issuer(self):
+        """The attestation issuer of the lab's attestation mode; None for upstream's dummy variant."""
         mode = self.lab.get("attestation")
-
-        def switched(switch: str):
-            return lambda: self.node["name"] in (faultfile.read(self.lab_dir).get(switch) or [])
-
+        wrong, malformed = self._switched("wrong_measurement"), self._switched("malformed_evidence")
         if mode == "qemu-vtpm":
-            return VtpmAttestationIssuer(switched("wrong_measurement"), switched("malformed_evidence")).issue
+            return VtpmAttestationIssuer(wrong, malformed)
         if mode == "snp":
             chip = SoftwareSnpChip(self.lab_dir, self.lab_dir / ".cluster", self.node["name"])
-            return SnpAttestationIssuer(chip, switched("wrong_measurement"), switched("malformed_evidence")).issue
+            return SnpAttestationIssuer(chip, wrong, malformed)
         return None
+
+    def _attestation_issuer(self):
+        """The aTLS certificate issuer of the recovery server; None for upstream's dummy variant."""
+        issuer = self._issuer()
+        return issuer.issue if issuer is not None else None
 
     # -- keys -------------------------------------------------------------
     def _claim_keys(self) -> bool:
@@ -204,6 +211,11 @@ class Node:
         pcr15 = hashlib.sha256(b"\x00" * 32 + hashlib.sha256(cluster_id(measurement_secret, salt)).digest()).hexdigest()
         self.console.log("INFO", "Extended PCR 15 with the cluster ID", pcr15=pcr15)
         self.console.raw(f"Disk UUID: {self.disk.uuid}")
+        self.verify_service = VerifyService(
+            self.node["ip"], self.lab.get("verify_port", VERIFY_PORT), self._issuer(), bytes.fromhex(pcr15),
+            self._switched("wrong_measurement"),
+        )  # fmt: skip
+        self.verify_service.start()
         if not self.is_control_plane:
             self.set_state("joined")
             return
@@ -213,7 +225,7 @@ class Node:
         self.set_state("unlocked")
 
     def shutdown(self) -> None:
-        for part in (self.rejoin, self.recovery, self.join_service):
+        for part in (self.rejoin, self.recovery, self.join_service, self.verify_service):
             if part is not None:
                 try:
                     part.stop()

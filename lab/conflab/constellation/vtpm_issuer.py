@@ -130,6 +130,10 @@ class VtpmAttestationIssuer:
         self._wrong_measurement = wrong_measurement
         self._malformed = malformed
 
+    @property
+    def tpm(self) -> SoftwareTpm:
+        return self._tpm
+
     def instance_info(self) -> bytes:
         return b""
 

@@ -34,15 +34,25 @@ options:
     type: str
   peer:
     description:
-      - What O(endpoint) is. A V(constellation_node) is checked with the Constellation variant of O(attestation) and
-        O(attestation_config).
+      - What O(endpoint) is. A V(constellation_node) (the recovery server of a node that waits for its key) is checked
+        with the Constellation variant of O(attestation) and O(attestation_config).
+      - A V(constellation_verify_service) is a running node's verification service (what C(constellation verify) asks,
+        plain gRPC on port 30081). Its attestation document, issued for a fresh nonce and the user data
+        C(VerifyService), is checked with the same variant and reference values. This is how a healthy cluster's nodes
+        are attested before an outage. Only the nonce is sent.
       - A V(contrast_coordinator) is checked with the Contrast variant of O(attestation) (V(snp), or V(lab)) against
         the reference values and the Coordinator policy hash of O(manifest).
     type: str
-    choices: [constellation_node, contrast_coordinator]
+    choices: [constellation_node, constellation_verify_service, contrast_coordinator]
     default: constellation_node
+  cluster_id:
+    description:
+      - For O(peer=constellation_verify_service), the cluster's ID (C(clusterValues.clusterID) of
+        C(constellation-state.yaml), hex). A running node's PCR 15 (measurement 3 on V(qemu-tdx)) must then carry it,
+        as C(constellation verify) checks, so a node of another cluster fails the C(measurements) check.
+    type: str
   port:
-    description: The port of O(endpoint). By default 9999 for a node, 1313 for a Coordinator.
+    description: The port of O(endpoint). By default 9999 for a node, 30081 for a verification service, 1313 for a Coordinator.
     type: int
   coordinator_policy_hash:
     description:
@@ -201,6 +211,16 @@ EXAMPLES = r"""
   register: audit
   failed_when: audit.verdict != 'passed'
 
+- name: Before any outage, attest a running node through its verification service (port 30081)
+  confidential.recovery.attestation_info:
+    endpoint: 10.9.0.5
+    peer: constellation_verify_service
+    attestation: azure-sev-snp
+    attestation_config: "{{ constellation_workspace }}/constellation-conf.yaml"
+    cluster_id: "{{ state.clusterValues.clusterID }}"
+  register: running
+  failed_when: running.verdict != 'passed'
+
 - name: Audit the Contrast Coordinator against the workspace manifest
   confidential.recovery.attestation_info:
     endpoint: 10.9.0.20
@@ -279,7 +299,12 @@ def main():
             ATTESTATION,
             CONSTELLATION_ATTESTATION,
             endpoint=dict(type="str"),
-            peer=dict(type="str", choices=["constellation_node", "contrast_coordinator"], default="constellation_node"),
+            peer=dict(
+                type="str",
+                choices=["constellation_node", "constellation_verify_service", "contrast_coordinator"],
+                default="constellation_node",
+            ),
+            cluster_id=dict(type="str"),
             port=dict(type="int"),
             manifest=dict(type="path"),
             coordinator_policy_hash=dict(type="str"),

@@ -18,7 +18,8 @@ import datetime
 
 from ansible.module_utils.basic import missing_required_lib
 
-from .._constellation._module import require_libraries, validator
+from .._constellation._module import cluster_id_of, require_libraries, validator
+from .._constellation._verify_service import VERIFY_PORT, VerifyServiceError, attest_running_node
 from .._contrast._validators import contrast_validator
 from .._contrast._workspace import Workspace, WorkspaceError
 from .._evidence._amd_chain import ChainError, verify_signing_key
@@ -71,6 +72,20 @@ def evaluate_certificate(validator, cert_der: bytes, nonce: bytes, source: str) 
     order = getattr(validator, "checks", ("attestation",))
     try:
         evidence = validator.validate(cert_der, nonce)
+    except AttestationFailed as exc:
+        return _result(_verdicts(order, getattr(exc, "check", order[0]), str(exc)), {}, source)
+    return _result(_verdicts(order, None), evidence, source)
+
+
+def evaluate_running_node(validator, host: str, port: int, timeout: float) -> dict:
+    """A running node's document from its verification service, checked as evaluate_certificate checks a waiting
+    node's; never raises on a failed check, EvidenceError when there is no document."""
+    order = getattr(validator, "checks", ("attestation",))
+    source = f"verification service {host}:{port}"
+    try:
+        evidence = attest_running_node(validator, host, port, timeout)
+    except VerifyServiceError as exc:
+        raise EvidenceError(str(exc)) from exc
     except AttestationFailed as exc:
         return _result(_verdicts(order, getattr(exc, "check", order[0]), str(exc)), {}, source)
     return _result(_verdicts(order, None), evidence, source)
@@ -260,6 +275,11 @@ def _certificate_der(module) -> bytes:
 
 
 NODE_PORT, COORDINATOR_PORT = 9999, 1313
+PORTS = {
+    "constellation_node": NODE_PORT,
+    "contrast_coordinator": COORDINATOR_PORT,
+    "constellation_verify_service": VERIFY_PORT,
+}
 
 
 def _coordinator_validator(module, now: datetime.datetime):
@@ -320,12 +340,17 @@ def run(module) -> None:
             )
         else:
             host = check_host(params["endpoint"], "endpoint")
-            coordinator = params["peer"] == "contrast_coordinator"
-            port = params["port"] or (COORDINATOR_PORT if coordinator else NODE_PORT)
+            peer = params["peer"]
+            port = params["port"] or PORTS[peer]
             if not 1 <= port <= 65535:
                 module.fail_json(msg=f"port must be from 1 to 65535, got {port}")
-            peer_validator = _coordinator_validator(module, now) if coordinator else validator(module, lambda: now)
-            result = evaluate_endpoint(peer_validator, host, port, params["timeout"], nonce_in_alpn=coordinator)
+            if peer == "constellation_verify_service":
+                running = validator(module, lambda: now, cluster_id=cluster_id_of(module))
+                result = evaluate_running_node(running, host, port, params["timeout"])
+            else:
+                coordinator = peer == "contrast_coordinator"
+                peer_validator = _coordinator_validator(module, now) if coordinator else validator(module, lambda: now)
+                result = evaluate_endpoint(peer_validator, host, port, params["timeout"], nonce_in_alpn=coordinator)
     except (EvidenceError, AddressError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **result)

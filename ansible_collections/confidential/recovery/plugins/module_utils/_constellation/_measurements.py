@@ -7,6 +7,7 @@ internal/attestation/measurements): an enforced mismatch rejects the peer, a war
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 
@@ -71,3 +72,13 @@ def compare(expected: dict[int, Measurement], actual: dict[int, bytes]) -> tuple
             continue
         (warnings if reference.warn_only else errors).append(line)
     return errors, warnings
+
+
+def cluster_measurement(variant: str, cluster_id: bytes) -> tuple[int, Measurement]:
+    """The measurement a running node shows once its state disk is open: the cluster ID extended into PCR 15 from
+    zero (SHA-256), or into RTMR 2, measurement index 3, for qemu-tdx (SHA-384), as `constellation verify` expects
+    it (Constellation v2.24 cli/internal/cmd/verify.go). Always enforced."""
+    digest = hashlib.sha384 if variant == "qemu-tdx" else hashlib.sha256
+    index = 3 if variant == "qemu-tdx" else 15
+    size = digest().digest_size
+    return index, Measurement(digest(bytes(size) + digest(cluster_id).digest()).digest(), warn_only=False)

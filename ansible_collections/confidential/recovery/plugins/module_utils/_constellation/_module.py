@@ -55,8 +55,9 @@ def require_libraries(module, names=("cryptography", "h2", "protobuf")) -> None:
     _common.require_libraries(module, DEPENDENCIES, names)
 
 
-def validator(module, now=None):
-    """The attestation validator the user asked for; warns on the lab variant. ``now`` pins the time of the checks."""
+def validator(module, now=None, cluster_id: bytes | None = None):
+    """The attestation validator the user asked for; warns on the lab variant. ``now`` pins the time of the checks;
+    ``cluster_id`` (a running node's) requires the measurement that carries it."""
     attestation = module.params["attestation"]
     if attestation == _choices.LAB:
         module.warn(_choices.LAB_WARNING)
@@ -75,6 +76,7 @@ def validator(module, now=None):
             pcs=pcs_collateral(module.params),
             gce_keys=gce_keys(module.params),
             ec2_images=ec2_images(module.params),
+            cluster_id=cluster_id,
         )
     except (
         NotImplementedError,
@@ -82,6 +84,18 @@ def validator(module, now=None):
         _constellation_variants.VariantConfigError,
     ) as exc:
         module.fail_json(msg=str(exc))
+    return None
+
+
+def cluster_id_of(module) -> bytes | None:
+    """The cluster ID a running node's measurements must carry (cluster_id, hex as in constellation-state.yaml)."""
+    text = module.params.get("cluster_id")
+    if not text:
+        return None
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        module.fail_json(msg="cluster_id must be hex, as clusterValues.clusterID in constellation-state.yaml")
     return None
 
 

@@ -19,6 +19,7 @@ from .._evidence._peer_certificate import b64_field, caveat, peer_document, spki
 from .._net._atls import AttestationFailed
 from . import _attestation_config
 from . import _variants as _constellation_variants
+from ._measurements import cluster_measurement
 
 # Variants whose attestation key comes from the peer's own document, vouched for by no hardware vendor: whoever answers
 # on a node's address can sign a quote over the published reference values. Upstream Constellation trusts them the same
@@ -57,6 +58,15 @@ class ConstellationDummyValidator:
     @raises_only(AttestationFailed, "the attestation document")
     def validate(self, cert_der: bytes, nonce: bytes) -> dict:
         cert, raw = peer_document(cert_der, CONSTELLATION_OIDS["dummy"])
+        return self._checked(raw, nonce, hashlib.sha256(spki_der(cert)).digest(), "certificate hash")
+
+    @raises_only(AttestationFailed, "the attestation document")
+    def validate_document(self, raw: bytes, nonce: bytes, user_data: bytes) -> dict:
+        """A document without a certificate (the verification service's), issued for ``user_data``."""
+        return self._checked(raw, nonce, user_data, "expected user data")
+
+    @staticmethod
+    def _checked(raw: bytes, nonce: bytes, expected_user_data: bytes, what: str) -> dict:
         try:
             doc = json.loads(raw)
         except ValueError as exc:
@@ -68,9 +78,8 @@ class ConstellationDummyValidator:
             raise AttestationFailed(
                 f"invalid nonce: expected {base64.b64encode(nonce).decode()}, got {base64.b64encode(got_nonce).decode()}"
             )
-        user_data = b64_field(doc.get("UserData", ""), "UserData")
-        if user_data != hashlib.sha256(spki_der(cert)).digest():
-            raise AttestationFailed("certificate hash does not match user data")
+        if b64_field(doc.get("UserData", ""), "UserData") != expected_user_data:
+            raise AttestationFailed(f"{what} does not match user data")
         return {"variant": "dummy", "oid": CONSTELLATION_OIDS["dummy"]}
 
 
@@ -100,12 +109,20 @@ class ConstellationValidator:
             cert, raw = peer_document(cert_der, CONSTELLATION_OIDS[self.variant], self.now() if self.now else None)
         except AttestationFailed as exc:
             raise _failed("certificate", str(exc)) from exc
+        return self._checked(raw, nonce, hashlib.sha256(spki_der(cert)).digest(), "certificate hash")
+
+    @raises_only(AttestationFailed, "the attestation document")
+    def validate_document(self, raw: bytes, nonce: bytes, user_data: bytes) -> dict:
+        """A document without a certificate (the verification service's), issued for ``user_data``."""
+        return self._checked(raw, nonce, user_data, "expected user data")
+
+    def _checked(self, raw: bytes, nonce: bytes, expected_user_data: bytes, what: str) -> dict:
         try:
             result = self.document.validate(raw, nonce)
         except CheckFailed as exc:
             raise _failed(exc.check, f"{self.variant}: {exc}") from exc
-        if result.user_data != hashlib.sha256(spki_der(cert)).digest():
-            raise _failed("binding", "certificate hash does not match user data")
+        if result.user_data != expected_user_data:
+            raise _failed("binding", f"{what} does not match user data")
         for warning in result.warnings:
             self.warn(f"{self.variant}: {warning} (warn-only in the reference values)")
         return {
@@ -131,13 +148,15 @@ def constellation_validator(
     pcs: _intel_pcs.PcsCollateral | None = None,
     gce_keys=None,
     ec2_images=None,
+    cluster_id: bytes | None = None,
 ):
     """The validator of ``attestation``, with the reference values of ``config`` (the parsed constellation-conf.yaml).
     ``now`` (a callable) pins the time at which certificates must be valid; by default the wall clock.
     ``collateral_dir`` holds evidence captured beforehand (gcp-sev-snp: Compute Engine's attestation keys); ``pcs``
     reads (and, if allowed, fetches) Intel's collateral for the TDX variants (by default: only from ``collateral_dir``);
     ``gce_keys`` gives the GCP variants' attestation keys and ``ec2_images`` aws-nitro-tpm's DescribeImages answers
-    (by default: only those saved in ``collateral_dir``).
+    (by default: only those saved in ``collateral_dir``). With ``cluster_id`` (a running node's document, from the
+    verification service), the measurement that carries the cluster ID is required as well.
 
     Raises NotImplementedError for a variant without a validator, and AttestationConfigError or VariantConfigError
     for a configuration that gives no usable reference values.
@@ -168,6 +187,9 @@ def constellation_validator(
         )
     warn = warn or (lambda message: None)
     measurements = _attestation_config.reference_measurements(config, attestation, source)
+    if cluster_id is not None:
+        index, measurement = cluster_measurement(attestation, cluster_id)
+        measurements = {**measurements, index: measurement}
     caveats = [no_hardware_root(attestation, selection)] if attestation in NO_HARDWARE_ROOT else []
     caveats += [c for c in (nothing_enforced(attestation, measurements, source),) if c]
     settings = _constellation_variants.VariantSettings(

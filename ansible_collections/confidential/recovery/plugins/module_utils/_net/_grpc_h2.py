@@ -79,7 +79,7 @@ def frame(body: bytes) -> bytes:
 class _Call:
     """One HTTP/2 connection carrying one gRPC call."""
 
-    def __init__(self, sock, authority: str, path: str, timeout: float):
+    def __init__(self, sock, authority: str, path: str, timeout: float, scheme: str = "https"):
         self.sock = sock
         self.deadline = time.monotonic() + timeout
         self.conn = h2.connection.H2Connection(
@@ -89,7 +89,7 @@ class _Call:
         self.stream_id = self.conn.get_next_available_stream_id()
         headers = [
             (":method", "POST"),
-            (":scheme", "https"),
+            (":scheme", scheme),
             (":path", path),
             (":authority", authority),
             ("content-type", "application/grpc"),
@@ -219,9 +219,9 @@ class _Call:
             raise GrpcError(self.status, self.message)
 
 
-def unary_call(sock, authority: str, path: str, request: bytes, timeout: float = 30.0) -> bytes:
-    """Send one request message and return the single response message's bytes."""
-    call = _Call(sock, authority, path, timeout)
+def unary_call(sock, authority: str, path: str, request: bytes, timeout: float = 30.0, scheme: str = "https") -> bytes:
+    """Send one request message and return the single response message's bytes (``scheme`` http: a plain-TCP call)."""
+    call = _Call(sock, authority, path, timeout, scheme)
     call.send_message(request, end_stream=True)
     response = call.next_message()
     call.finish()

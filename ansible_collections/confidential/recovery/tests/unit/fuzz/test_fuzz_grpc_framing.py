@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The gRPC-over-HTTP/2 reader, fed a server's mutated replies (frames, headers, trailers, message framing, in any
 chunking): a call returns its message or raises GrpcError; the v2.0 recovery stream and the Contrast user API's
-replies likewise."""
+replies, and the verification service's answer, likewise."""
 
 from __future__ import annotations
 
@@ -14,8 +14,16 @@ from mutations import mutated_bytes, only
 
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _rpc as _constellation_rpc
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._keys import MasterSecret
+from ansible_collections.confidential.recovery.plugins.module_utils._constellation._verify_service import (
+    VerifyServiceError,
+    document_of,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast import _userapi as _contrast_userapi
-from ansible_collections.confidential.recovery.plugins.module_utils._generated import recover_stream_pb2, userapi_pb2
+from ansible_collections.confidential.recovery.plugins.module_utils._generated import (
+    recover_stream_pb2,
+    userapi_pb2,
+    verify_pb2,
+)
 from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import GrpcError, frame, unary_call
 
 MASTER = MasterSecret(bytes(32), bytes(32))
@@ -115,3 +123,13 @@ def test_recovery_stream_replies(data):
 @given(mutated_bytes(userapi_pb2.GetManifestsResponse(Manifests=[b"{}"], RootCA=b"ca").SerializeToString()))
 def test_get_manifests_replies(body):
     only(GrpcError, _contrast_userapi.parse_manifests, body)
+
+
+VERIFY_ANSWER = verify_pb2.GetAttestationResponse(
+    attestation=b'{"Attestation": {}, "UserData": "VmVyaWZ5U2VydmljZQ=="}'
+)
+
+
+@given(mutated_bytes(VERIFY_ANSWER.SerializeToString()))
+def test_verification_service_answers(answer):
+    only(VerifyServiceError, document_of, answer, "127.0.0.1:30081")
