@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from labdriver import REPO, Lab, start_lab
+from labdriver import REPO, Lab, running_lab
 
 pytestmark = pytest.mark.integration
 
@@ -68,8 +68,4 @@ def collection_installed():
 
 @pytest.fixture(scope="module")
 def constellation_lab(tmp_path_factory, collection_installed):
-    lab = start_lab(tmp_path_factory, "lab5", "127.20.0", 5, "--no-contrast")
-    try:
-        yield lab
-    finally:
-        lab.down()
+    yield from running_lab(tmp_path_factory, "lab5", "127.20.0", 5, "--no-contrast")

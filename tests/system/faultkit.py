@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from labdriver import REPO, start_lab
+from labdriver import REPO, running_lab
 
 CP = [f"conflab-control-plane-{i}" for i in range(5)]
 # These faults are about the quorum loop's arithmetic (how many keys, which nodes count as up), so the runs pin
@@ -33,11 +33,7 @@ RECEIVED = "Received recover call"
 
 def fault_lab(tmp_path_factory, prefix: str):
     """The fault suite's lab: five control-plane nodes, Contrast, on ``prefix``.0/24; stopped at the end."""
-    lab = start_lab(tmp_path_factory, "lab-faults", prefix, 5)
-    try:
-        yield lab
-    finally:
-        lab.down()
+    yield from running_lab(tmp_path_factory, "lab-faults", prefix, 5)
 
 
 @pytest.fixture(scope="module")

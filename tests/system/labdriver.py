@@ -230,3 +230,12 @@ def start_lab(tmp_path_factory, name: str, prefix: str, nodes: int, *extra: str)
     lab = Lab(tmp_path_factory.mktemp(name), prefix, nodes)
     lab.up("--rejoin-interval", "3", "--workers", "1", *extra)
     return lab
+
+
+def running_lab(tmp_path_factory, name: str, prefix: str, nodes: int, *extra: str):
+    """A module fixture's lab (``yield from running_lab(...)``): started as start_lab starts it, stopped afterwards."""
+    lab = start_lab(tmp_path_factory, name, prefix, nodes, *extra)
+    try:
+        yield lab
+    finally:
+        lab.down()

@@ -15,7 +15,7 @@ from pathlib import Path
 import ansible_runner
 import pytest
 import yaml
-from labdriver import REPO, PlaybookRun, ansible_env, start_lab
+from labdriver import REPO, PlaybookRun, ansible_env, running_lab
 from reporting import assert_no_constellation_leak
 
 sys.path.insert(0, str(REPO / "ansible_collections" / "confidential" / "recovery" / "tests" / "unit" / "builders"))
@@ -28,11 +28,7 @@ CREDENTIAL_TYPES = (
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, collection_installed):
-    lab = start_lab(tmp_path_factory, "lab-awx", "127.20.21", 3)
-    try:
-        yield lab
-    finally:
-        lab.down()
+    yield from running_lab(tmp_path_factory, "lab-awx", "127.20.21", 3)
 
 
 def _credentials(lab, job_directory: Path) -> tuple[dict, list[str]]:

@@ -6,16 +6,12 @@ own address, and directly when they do."""
 from __future__ import annotations
 
 import pytest
-from labdriver import start_lab
+from labdriver import running_lab
 
 
 @pytest.fixture(scope="module")
 def reach_lab(tmp_path_factory, collection_installed):
-    lab = start_lab(tmp_path_factory, "lab-reach", "127.20.18", 5, "--no-contrast")
-    try:
-        yield lab
-    finally:
-        lab.down()
+    yield from running_lab(tmp_path_factory, "lab-reach", "127.20.18", 5, "--no-contrast")
 
 
 def test_load_balancer_mode_recovers_through_the_cluster_endpoint(reach_lab):

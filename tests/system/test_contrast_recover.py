@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from labdriver import start_lab
+from labdriver import running_lab
 from leakcheck import OAEP, leaked, owner_key, seed_and_salt
 from leakcheck import contrast_secret_forms as secret_forms
 
@@ -21,11 +21,7 @@ CONTRAST_ONLY = ("-e", "recover_constellation=false")
 
 @pytest.fixture(scope="module")
 def contrast_lab(tmp_path_factory, collection_installed):
-    lab = start_lab(tmp_path_factory, "lab-contrast", "127.20.4", 3)
-    try:
-        yield lab
-    finally:
-        lab.down()
+    yield from running_lab(tmp_path_factory, "lab-contrast", "127.20.4", 3)
 
 
 def workspace(lab):

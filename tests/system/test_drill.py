@@ -11,16 +11,12 @@ from xml.etree import ElementTree
 
 import pytest
 from drillkit import DRILL, drill, stages
-from labdriver import BIN, ansible_env, conflab, start_lab
+from labdriver import BIN, ansible_env, conflab, running_lab
 
 
 @pytest.fixture(scope="module")
 def drill_lab(tmp_path_factory, collection_installed):
-    lab = start_lab(tmp_path_factory, "drill", "127.20.12", 3)
-    try:
-        yield lab
-    finally:
-        lab.down()
+    yield from running_lab(tmp_path_factory, "drill", "127.20.12", 3)
 
 
 # The drill recovers with recover.yml's defaults: every waiting node gets its key.

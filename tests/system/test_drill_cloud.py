@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import pytest
 from drillkit import DRILL, cluster_name, drill, resets, stages
-from labdriver import start_lab
+from labdriver import running_lab
 
 
 @pytest.fixture(scope="module")
 def drill_lab(tmp_path_factory, collection_installed):
-    lab = start_lab(tmp_path_factory, "drill-cloud", "127.20.19", 3)
-    try:
-        yield lab
-    finally:
-        lab.down()
+    yield from running_lab(tmp_path_factory, "drill-cloud", "127.20.19", 3)
 
 
 def test_a_cloud_drill_reboots_only_the_planned_instances_and_only_when_confirmed(drill_lab):

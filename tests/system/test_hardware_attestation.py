@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from labdriver import start_lab
+from labdriver import running_lab
 from leakcheck import constellation_secret_forms, leaked
 from reporting import assert_every_control_plane_node_recovered, disk_uuids, node, outcomes
 
@@ -30,13 +30,9 @@ QUICK = (
 
 
 def _lab(tmp_path_factory, name: str, prefix: str, attestation: str, contrast: bool = False):
-    lab = start_lab(
+    yield from running_lab(
         tmp_path_factory, name, prefix, 3, *(() if contrast else ("--no-contrast",)), "--attestation", attestation
     )
-    try:
-        yield lab
-    finally:
-        lab.down()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from labdriver import start_lab
+from labdriver import running_lab
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 CP = [f"conflab-control-plane-{i}" for i in range(3)]
@@ -21,11 +21,9 @@ CP = [f"conflab-control-plane-{i}" for i in range(3)]
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, collection_installed):
-    lab = start_lab(tmp_path_factory, "lab-rehearsal", "127.20.22", 3, "--no-contrast", "--attestation", "qemu-vtpm")
-    try:
-        yield lab
-    finally:
-        lab.down()
+    yield from running_lab(
+        tmp_path_factory, "lab-rehearsal", "127.20.22", 3, "--no-contrast", "--attestation", "qemu-vtpm"
+    )
 
 
 def audit(lab, tmp_path, *extra: str) -> dict:
