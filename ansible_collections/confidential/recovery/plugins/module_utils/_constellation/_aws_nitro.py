@@ -17,6 +17,8 @@ import json
 import os
 import re
 
+from ._cloud_fallback import live_or_saved
+
 # The identity document's keys, as aws-sdk-go-v2's imds.InstanceIdentityDocument marshals them (UNCONFIRMED casing;
 # the camelCase of EC2's own identity document is assumed).
 IMAGE_ID_KEY, REGION_KEY = "imageId", "region"
@@ -89,13 +91,13 @@ class LiveImages:
             raise AwsNitroError(
                 f"the node's identity document names region {region}, but the cluster runs in {self.region}"
             )
-        try:
-            return self.ask(region, image)
-        except Ec2Unreachable as exc:
-            try:
-                return self.saved.answer(region, image)
-            except AwsNitroError as saved_exc:
-                raise AwsNitroError(f"EC2 could not be asked ({exc}), and {saved_exc}") from exc
+        return live_or_saved(
+            lambda: self.ask(region, image),
+            lambda: self.saved.answer(region, image),
+            Ec2Unreachable,
+            AwsNitroError,
+            "EC2",
+        )
 
 
 def check_image(instance_info: bytes, images) -> None:

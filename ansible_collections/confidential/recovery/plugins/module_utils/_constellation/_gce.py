@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from .._evidence._tpm_eventlog import Event
+from ._cloud_fallback import live_or_saved
 
 try:
     from cryptography.exceptions import UnsupportedAlgorithm
@@ -105,14 +106,13 @@ class LiveKeys:
             raise GceError(
                 f"the node's document names project {instance.project}, but the cluster runs in {self.project}"
             )
-        try:
-            answer = self.ask(instance)
-        except ComputeEngineUnreachable as exc:
-            try:
-                return self.saved.key(instance)
-            except GceError as saved_exc:
-                raise GceError(f"Compute Engine could not be asked ({exc}), and {saved_exc}") from exc
-        return key_from_identity(answer, instance)
+        return live_or_saved(
+            lambda: key_from_identity(self.ask(instance), instance),
+            lambda: self.saved.key(instance),
+            ComputeEngineUnreachable,
+            GceError,
+            "Compute Engine",
+        )
 
 
 def key_from_identity(answer, instance: GceInstance):

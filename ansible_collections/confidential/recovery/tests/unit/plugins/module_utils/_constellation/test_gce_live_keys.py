@@ -85,6 +85,18 @@ def keys(endpoint: str, collateral_dir=None, project=INSTANCE.project, timeout=2
     return gce_keys({"attestation_gce_api": access, "attestation_collateral_dir": collateral_dir, "timeout": timeout})
 
 
+def validate_gcp_sev_snp(double: ComputeEngine) -> dict:
+    """A genuine gcp-sev-snp certificate, validated with the keys Compute Engine's double reports."""
+    validator = constellation_validator(
+        "gcp-sev-snp",
+        gcp_config(),
+        "conf.yaml",
+        trust_anchor=PLATFORM.pem(PLATFORM.ark),
+        gce_keys=keys(double.endpoint),
+    )
+    return validator.validate(node_certificate(oid="1.3.9900.3.2", instance_info=gcp_instance_info(PLATFORM)), NONCE)
+
+
 def test_the_key_compute_engine_reports_is_the_one_used(compute_engine):
     double = compute_engine()
     key = keys(double.endpoint).key(INSTANCE)
@@ -94,31 +106,14 @@ def test_the_key_compute_engine_reports_is_the_one_used(compute_engine):
 
 def test_genuine_gcp_sev_snp_evidence_passes_with_the_live_key_and_no_saved_one(compute_engine):
     double = compute_engine()
-    validator = constellation_validator(
-        "gcp-sev-snp",
-        gcp_config(),
-        "conf.yaml",
-        trust_anchor=PLATFORM.pem(PLATFORM.ark),
-        gce_keys=keys(double.endpoint),
-    )
-    evidence = validator.validate(
-        node_certificate(oid="1.3.9900.3.2", instance_info=gcp_instance_info(PLATFORM)), NONCE
-    )
-    assert evidence["platform"]["instance"] == str(INSTANCE)
+    assert validate_gcp_sev_snp(double)["platform"]["instance"] == str(INSTANCE)
 
 
 def test_a_key_that_compute_engine_does_not_report_is_refused(compute_engine):
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
     double = compute_engine(body={"signingKey": {"ekPub": pem(other)}})
-    validator = constellation_validator(
-        "gcp-sev-snp",
-        gcp_config(),
-        "conf.yaml",
-        trust_anchor=PLATFORM.pem(PLATFORM.ark),
-        gce_keys=keys(double.endpoint),
-    )
     with pytest.raises(AttestationFailed, match="not the one the variant trusts"):
-        validator.validate(node_certificate(oid="1.3.9900.3.2", instance_info=gcp_instance_info(PLATFORM)), NONCE)
+        validate_gcp_sev_snp(double)
 
 
 def test_an_instance_of_another_project_is_refused_without_asking(compute_engine):
