@@ -309,6 +309,13 @@ def run(module) -> None:
     require_libraries(module, ("cryptography",))
     if params["tdx_quote"] and not HAS_DCAP_QVL:
         module.fail_json(msg=missing_required_lib("dcap-qvl>=0.7.0"), exception=str(DCAP_QVL_IMPORT_ERROR))
+    if params["cluster_id"] and not (
+        params["endpoint"] and params["peer"] == "constellation_verify_service" and params["attestation"] != LAB
+    ):
+        module.fail_json(
+            msg="cluster_id is checked only against a running node's measurements: it needs an endpoint with "
+            "peer=constellation_verify_service and a measured attestation variant, not lab"
+        )
     now = _now(module)
     try:
         if params["tdx_quote"]:

@@ -127,7 +127,11 @@ def _compute_engine(access: dict, timeout: float):
             raise _gce.ComputeEngineUnreachable(str(exc)) from exc
         except _gcp.api_exceptions.NotFound as exc:
             raise _gce.GceError(f"Compute Engine has no instance {instance}") from exc
-        except (_gcp.api_exceptions.GoogleAPICallError, _gcp.api_exceptions.RetryError) as exc:
+        except (
+            _gcp.api_exceptions.GoogleAPICallError,
+            _gcp.api_exceptions.RetryError,
+            _gcp.google.auth.exceptions.GoogleAuthError,  # credentials that cannot be refreshed
+        ) as exc:
             raise _gce.ComputeEngineUnreachable(f"{exc.__class__.__name__}: {str(exc)[:300]}") from exc
 
     return ask

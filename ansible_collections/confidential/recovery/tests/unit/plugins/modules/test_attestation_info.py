@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fixture_files import FIXTURES
 
 from ansible_collections.confidential.recovery.plugins.modules import attestation_info
@@ -37,3 +38,16 @@ def test_check_mode_verifies_a_saved_report_offline(run_module):
     checks = {check["check"]: check["verdict"] for check in result["checks"]}
     assert checks["certificate_chain"] == "passed" and checks["signature"] == "passed"
     assert checks["minimum_tcb"] == "passed" and checks["guest_policy"] == "passed"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"endpoint": "127.0.0.1", "attestation": "qemu-vtpm"},  # a waiting node shows no cluster ID yet
+        {"endpoint": "127.0.0.1", "attestation": "lab", "peer": "constellation_verify_service"},  # no measurements
+        dict(SNP),  # saved evidence
+    ],
+)
+def test_a_cluster_id_that_would_not_be_checked_is_refused(run_module, args):
+    result = run_module(attestation_info, dict(args, cluster_id="ab" * 32))
+    assert result["failed"] and "cluster_id is checked only against a running node's measurements" in result["msg"]
