@@ -12,7 +12,7 @@ COLLECTION_DIR := $(COLLECTIONS)/ansible_collections/confidential/recovery
 LAB_DIR ?= $(CURDIR)/drill-workspace
 NODES ?= 5
 # The drill's scenario (playbooks/drill.yml: lose-k-of-n, full-outage, coordinator-restart, both,
-# reboot-mid-recovery) and its RTO target in seconds; the reports go to $(LAB_DIR)/drills/.
+# reboot-mid-recovery; or rehearsal, below) and its RTO target in seconds; the reports go to $(LAB_DIR)/drills/.
 SCENARIO ?= both
 RTO_TARGET ?= 300
 # Extra ansible-playbook arguments for the drill, e.g. ARGS='-e constellation_recover_stop_at=all'; KEEP=1 leaves the lab up.
@@ -77,12 +77,23 @@ proto: $(DEPS_STAMP)
 	$(PROTOC_VENV)/bin/pip install --quiet --disable-pip-version-check '$(COLLECTION_GRPCIO_TOOLS)'
 	PYTHON=$(CURDIR)/$(PY) COLLECTION_PROTOC_PYTHON=$(CURDIR)/$(PROTOC_VENV)/bin/python tools/regen-proto.sh
 
+# SCENARIO=rehearsal runs playbooks/rehearse.yml on the healthy lab instead: it attests every node and the Coordinator
+# and checks the secrets, sending nothing. BREAK gives `conflab break` arguments to apply first, to see the rehearsal
+# catch them: BREAK='--fault conflab-control-plane-0=wrong-measurement', BREAK='--workspace foreign-master-secret'
+# or BREAK='--workspace foreign-seed-shares'.
+BREAK ?=
 drill: collection
 	$(BIN)/conflab down --dir $(LAB_DIR) >/dev/null 2>&1 || true
 	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES) --attestation $(LAB_ATTESTATION)
-	status=0; $(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml confidential.recovery.drill \
+	status=0; if [ -n "$(BREAK)" ]; then $(BIN)/conflab break --dir $(LAB_DIR) --reboot none $(BREAK) || status=$$?; fi; \
+	if [ $$status != 0 ]; then :; \
+	elif [ "$(SCENARIO)" = rehearsal ]; then mkdir -p $(LAB_DIR)/drills; \
+	  $(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml confidential.recovery.rehearse \
+	  -e @$(LAB_DIR)/recover-vars.yml -e recovery_report_rehearsal_file=$(LAB_DIR)/drills/rehearsal-report.json \
+	  $(ARGS) || status=$$?; \
+	else $(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml confidential.recovery.drill \
 	  -e @$(LAB_DIR)/recover-vars.yml -e drill_lab_dir=$(LAB_DIR) -e drill_scenario=$(SCENARIO) \
-	  -e drill_rto_target=$(RTO_TARGET) $(ARGS) || status=$$?; \
+	  -e drill_rto_target=$(RTO_TARGET) $(ARGS) || status=$$?; fi; \
 	$(BIN)/conflab status --dir $(LAB_DIR); \
 	if [ "$(KEEP)" = 1 ]; then echo "The lab keeps running (KEEP=1): make lab-down stops it."; \
 	else $(BIN)/conflab down --dir $(LAB_DIR); echo "Lab stopped. make drill KEEP=1 keeps it running."; fi; \

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import faultfile, processes
+from . import faultfile, processes, workspace_faults
 from .constellation.etcd_member import etcd_healthy
 from .constellation.keys import MasterSecret
 from .faults import KINDS as FAULT_KINDS
@@ -154,11 +154,15 @@ LAB_ARTEFACTS = ("nodes", ".cluster", "pids", "contrast", "contrast-lab")
 
 
 def forget_previous_lab(directory: Path) -> None:
-    """A new lab has a new master secret: disks and workspaces of an old lab here would never unlock."""
+    """A new lab has a new master secret: disks and workspaces of an old lab here would never unlock, and the old
+    lab's fault switches and swapped workspace files must not break the new one."""
     for name in LAB_ARTEFACTS:
         path = directory / name
         if path.is_dir():
             shutil.rmtree(path)
+    (directory / faultfile.FILE).unlink(missing_ok=True)
+    for path in directory.glob("*" + workspace_faults.ORIGINAL_SUFFIX):
+        path.unlink()
 
 
 def select_nodes(config: dict, spec: str | None) -> list[dict]:
@@ -297,6 +301,11 @@ def cmd_break(args) -> int:
     if args.restart_coordinator:
         contrast_control().restart(config)
         progress("restarted the Contrast Coordinator: it waits in recovery mode")
+    for kind in args.workspace or []:
+        path = workspace_faults.apply(directory, kind)
+        progress(
+            f"{path} now holds the file of another {'cluster' if kind == 'foreign-master-secret' else 'deployment'}"
+        )
     return 0
 
 
@@ -320,6 +329,9 @@ def cmd_repair(args) -> int:
         faultfile.update(directory, coordinator_presents=None)
         contrast_control().restore_manifest(config)
         progress("the Coordinator presents its own policy hash, and the workspace has its own manifest.json again")
+    if args.workspace:
+        for path in workspace_faults.restore(directory):
+            progress(f"{path} is the workspace's own again")
     repaired = select_nodes(config, args.nodes)
     if repaired:
         names = {node["name"] for node in repaired}
@@ -479,6 +491,13 @@ def parser() -> argparse.ArgumentParser:
         choices=("names",),
         help="names: rewrite the workspace's manifest.json in Contrast v0.7's form (no Coordinator role)",
     )
+    brk.add_argument(
+        "--workspace",
+        action="append",
+        choices=workspace_faults.KINDS,
+        help="put another cluster's master secret, or another deployment's seed-shares.json, in the workspace "
+        "(the original is kept; repair --workspace restores it)",
+    )
     brk.add_argument("--timeout", type=float, default=60.0)
     brk.set_defaults(func=cmd_break)
 
@@ -492,6 +511,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the Coordinator presents its own policy hash, the workspace's manifest.json is restored",
     )
+    repair.add_argument("--workspace", action="store_true", help="put the workspace's own files back")
     repair.add_argument("--nodes", help="N, all, or name,name: stop their fault servers and boot them (locked)")
     repair.add_argument("--timeout", type=float, default=60.0)
     repair.set_defaults(func=cmd_repair)

@@ -15,19 +15,19 @@ HERE = Path(__file__).resolve().parent
 # to its xdist workers in collection order (--no-loadscope-reorder): starting the longest first keeps one long file
 # from starting last and running alone at the end.
 LONGEST_FIRST = (
-    "test_faults_peers.py",  # ~210
-    "test_faults_runs.py",  # ~200
-    "test_hardware_attestation.py",  # 217
-    "test_faults_nodes.py",  # ~160
-    "test_drill.py",  # ~150
-    "test_constellation_recover.py",  # ~115
-    "test_contrast_recover.py",  # 115
-    "test_drill_cloud.py",  # ~55
-    "test_constellation_reach.py",  # ~65
-    "test_rpc_generations.py",  # 52
-    "test_awx_job.py",  # 25
-    "test_rehearsal.py",  # 15
-    "test_fleet.py",  # 28
+    "test_faults_runs.py",  # 404 (seconds in a full make test, 3 workers, 2026-12-06)
+    "test_faults_peers.py",  # 396
+    "test_hardware_attestation.py",
+    "test_drill.py",  # 232
+    "test_faults_nodes.py",  # 202
+    "test_constellation_recover.py",  # 126
+    "test_contrast_recover.py",  # 95
+    "test_drill_cloud.py",
+    "test_constellation_reach.py",
+    "test_rehearsal.py",  # 53 alone
+    "test_rpc_generations.py",
+    "test_awx_job.py",
+    "test_fleet.py",
 )
 
 

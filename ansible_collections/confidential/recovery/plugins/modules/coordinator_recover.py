@@ -16,7 +16,10 @@ description:
     mesh CA, manifest history and latest transition into O(verify_dir) atomically, as C(contrast verify) does.
   - Tries the current API path first and falls back to the older one only when the server answers UNIMPLEMENTED.
     A refused recovery is never retried.
-  - In check mode it probes, attests and decrypts the share locally, and sends nothing.
+  - In check mode it sends nothing. It probes and attests the Coordinator, decrypts the seed share locally and checks
+    that the manifest's C(SeedshareOwnerPubKeys) lists the owner key. A Coordinator that is not in recovery mode
+    must also serve the workspace C(manifest.json), so a rehearsal on a healthy deployment fails on what a
+    recovery would fail on.
 author: confidential.recovery maintainers (@confidential-recovery)
 extends_documentation_fragment:
   - confidential.recovery.attributes
@@ -170,7 +173,7 @@ mesh_ca_changed:
   sample: true
 manifest_verified:
   description: The active served manifest equals the workspace manifest (compared as parsed JSON).
-  returned: success
+  returned: success, and in check mode when the Coordinator is not in recovery mode
   type: bool
   sample: true
 manifest_count:
@@ -189,6 +192,11 @@ api_path:
   returned: when recovered
   type: str
   sample: /edgelesssys.contrast.userapi.UserAPI/
+seed_share_checked:
+  description: Check mode only. The seed share decrypted and the manifest authorizes the owner key.
+  returned: check mode
+  type: bool
+  sample: true
 elapsed:
   description: Seconds taken.
   returned: success

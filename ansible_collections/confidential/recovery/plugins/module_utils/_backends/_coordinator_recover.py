@@ -142,6 +142,36 @@ def _trust_anchor(module) -> bytes | None:
     return anchor
 
 
+def _check(module, recovery: CoordinatorRecovery, workspace: Workspace, state: str) -> None:
+    """Check mode: prove what a recovery would need, send nothing. The share decrypts and the manifest authorizes the
+    owner key, whatever the state; a Coordinator that is not in recovery mode must serve the workspace's manifest."""
+    workspace.seed_and_salt()
+    workspace.check_owner_authorized()
+    if state == "stale":
+        module.exit_json(
+            changed=True,
+            status=WOULD_RECOVER,
+            coordinator=recovery.address,
+            mesh_ca_changed=False,
+            seed_share_checked=True,
+            msg=f"would recover {recovery.address} (attestation passed, the seed share decrypts; check mode sent nothing)",
+        )
+    outcome = recovery.verify()
+    outcome.pop("served")
+    result = dict(outcome, changed=False, status=ALREADY, coordinator=recovery.address, seed_share_checked=True)
+    if not outcome["manifest_verified"]:
+        module.fail_json(
+            msg=f"{recovery.address} is not in recovery mode and serves a manifest that differs from "
+            f"{workspace.manifest_file}: a recovery's manifest check would fail",
+            **result,
+        )
+    module.exit_json(
+        msg=f"{recovery.address} is not in recovery mode; it serves the workspace's manifest, and the seed share "
+        "decrypts with an owner key the manifest authorizes",
+        **result,
+    )
+
+
 def run(module) -> None:
     params = module.params
     started = time.monotonic()
@@ -151,19 +181,7 @@ def run(module) -> None:
         recovery = CoordinatorRecovery(params, workspace, _trust_anchor(module))
         state = recovery.probe()
         if module.check_mode:
-            if state == "stale":
-                workspace.seed_and_salt()  # prove the share decrypts; nothing is sent
-            module.exit_json(
-                changed=state == "stale",
-                status=WOULD_RECOVER if state == "stale" else ALREADY,
-                coordinator=recovery.address,
-                mesh_ca_changed=False,
-                msg=(
-                    f"would recover {recovery.address} (attestation passed; check mode sent nothing)"
-                    if state == "stale"
-                    else f"{recovery.address} is not in recovery mode"
-                ),
-            )
+            _check(module, recovery, workspace, state)
         path = recovery.recover() if state == "stale" else ""
         outcome = recovery.verify()
         written = recovery.write_verify_outputs(outcome.pop("served"), params["record_mesh_ca"])

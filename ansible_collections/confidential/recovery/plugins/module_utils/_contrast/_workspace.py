@@ -90,6 +90,24 @@ class Workspace:
             raise WorkspaceError(f"{self.owner_key_file}: invalid key type")
         return key
 
+    def check_owner_authorized(self) -> None:
+        """The manifest's SeedshareOwnerPubKeys must hold the owner key (hex of its PKCS#1 DER): the Coordinator
+        authorizes the client certificate's key against that list and refuses any other. Checked without dialling."""
+        owners = self.manifest().get("SeedshareOwnerPubKeys")
+        if not isinstance(owners, list):
+            raise WorkspaceError(f"{self.manifest_file}: SeedshareOwnerPubKeys is not a list, so no key may recover")
+        public_hex = (
+            self.owner_key()
+            .public_key()
+            .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+            .hex()
+        )
+        if not any(isinstance(entry, str) and entry.lower() == public_hex for entry in owners):
+            raise WorkspaceError(
+                f"{self.owner_key_file} is not a seed-share owner of {self.manifest_file} (its SeedshareOwnerPubKeys "
+                f"lists {len(owners)} other key(s)): the Coordinator would refuse it"
+            )
+
     def _shares_and_salt(self) -> tuple[list, bytes]:
         try:
             doc = json.loads(_read(self.seed_shares_file))

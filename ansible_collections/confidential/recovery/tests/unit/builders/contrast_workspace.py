@@ -38,7 +38,8 @@ def write_workspace(
         )
     )
     policies = {"ab" * 32: {"SANs": ["coordinator"], "Role": "coordinator"}, "cd" * 32: {"SANs": ["web"]}}
-    (tmp_path / "manifest.json").write_text(json.dumps({"Policies": policies}))
+    manifest = {"Policies": policies, "SeedshareOwnerPubKeys": [public_hex]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     return Workspace(
         str(tmp_path / "manifest.json"), str(tmp_path / "seed-shares.json"), str(tmp_path / "seedshare-owner.pem")
     )

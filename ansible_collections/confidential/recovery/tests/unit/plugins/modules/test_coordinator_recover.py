@@ -1,9 +1,13 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""coordinator_recover's main(): the Coordinator is required, and check mode proves the seed share decrypts, then
-sends nothing."""
+"""coordinator_recover's main(): the Coordinator is required, and check mode proves the seed share decrypts and the
+manifest authorizes its owner, checks what a healthy Coordinator serves, then sends nothing."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from contrast_workspace import write_workspace
@@ -60,3 +64,46 @@ def test_check_mode_names_a_seed_share_that_does_not_decrypt(run_module, workspa
     }
     result = run_module(coordinator_recover, args, check_mode=True)
     assert result["failed"] and "seed" in result["msg"]
+
+
+def serving(manifest: dict):
+    def get_manifests(_api):
+        return SimpleNamespace(Manifests=[json.dumps(manifest).encode()], MeshCA=b"", RootCA=b"")
+
+    return get_manifests
+
+
+def test_check_mode_on_a_healthy_coordinator_that_serves_the_workspace_manifest_passes(
+    run_module, workspace, monkeypatch
+):
+    manifest = json.loads((Path(workspace) / "manifest.json").read_text())
+    monkeypatch.setattr(_userapi.UserApi, "get_manifests", serving(manifest))
+    monkeypatch.setattr(_userapi.UserApi, "recover", refuse)
+    args = {"coordinator": "127.0.0.1", "workspace_dir": workspace, "attestation": "lab"}
+    result = run_module(coordinator_recover, args, check_mode=True)
+    assert not result.get("failed"), result["msg"]
+    assert result["status"] == "already_recovered" and result["changed"] is False
+    assert result["manifest_verified"] is True and result["seed_share_checked"] is True
+    assert not (Path(workspace) / "verify").exists()
+
+
+def test_check_mode_on_a_healthy_coordinator_with_another_manifest_fails(run_module, workspace, monkeypatch):
+    monkeypatch.setattr(_userapi.UserApi, "get_manifests", serving({"Policies": {}}))
+    args = {"coordinator": "127.0.0.1", "workspace_dir": workspace, "attestation": "lab"}
+    result = run_module(coordinator_recover, args, check_mode=True)
+    assert result["failed"] and result["manifest_verified"] is False
+    assert "serves a manifest that differs" in result["msg"]
+
+
+@pytest.mark.parametrize("coordinator_state", ["stale", "ready"])
+def test_check_mode_refuses_an_owner_key_the_manifest_does_not_authorize(
+    run_module, workspace, monkeypatch, coordinator_state
+):
+    manifest_file = Path(workspace) / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    manifest_file.write_text(json.dumps(dict(manifest, SeedshareOwnerPubKeys=["ab" * 270])))
+    probe = in_recovery_mode if coordinator_state == "stale" else serving(manifest)
+    monkeypatch.setattr(_userapi.UserApi, "get_manifests", probe)
+    args = {"coordinator": "127.0.0.1", "workspace_dir": workspace, "attestation": "lab"}
+    result = run_module(coordinator_recover, args, check_mode=True)
+    assert result["failed"] and "is not a seed-share owner" in result["msg"], result["msg"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import re
 
 import pytest
 from contrast_workspace import write_workspace
@@ -122,6 +123,28 @@ def test_only_corrupt_shares_name_each_problem(tmp_path, owner):
     (tmp_path / "seed-shares.json").write_text(json.dumps(doc))
     with pytest.raises(WorkspaceError, match="share 1 does not decrypt"):
         ws.seed_and_salt()
+
+
+def test_an_owner_key_the_manifest_lists_is_authorized(tmp_path, owner):
+    write_workspace(tmp_path, owner, bytes(64), bytes(32)).check_owner_authorized()
+
+
+@pytest.mark.parametrize(
+    "owners, message",
+    [
+        ([], "lists 0 other key(s)"),
+        (["00" * 270, 7, None], "lists 3 other key(s)"),
+        ("not a list", "SeedshareOwnerPubKeys is not a list"),
+        (None, "SeedshareOwnerPubKeys is not a list"),
+    ],
+)
+def test_an_owner_key_the_manifest_does_not_list_would_be_refused(tmp_path, owner, owners, message):
+    workspace = write_workspace(tmp_path, owner, bytes(64), bytes(32))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["SeedshareOwnerPubKeys"] = owners
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(WorkspaceError, match=re.escape(message)):
+        workspace.check_owner_authorized()
 
 
 COORDINATOR, WORKLOAD, OTHER_COORDINATOR = "ab" * 32, "cd" * 32, "ef" * 32
