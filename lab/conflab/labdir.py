@@ -251,5 +251,8 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
             )
         if kubeapi:
             extra["contrast_recover_kubeconfig"] = str(directory / "constellation-admin.conf")
+            # Where the lab's `coordinator` Service is, for a run that finds the Coordinator through it (an empty
+            # contrast_recover_coordinator and recover_contrast=true).
+            extra["contrast_recover_coordinator_namespace"] = "contrast-demo"
     (directory / "recover-vars.yml").write_text(yaml.safe_dump(extra, sort_keys=False))
     (directory / "lab.json").write_text(json.dumps(config, indent=2))

@@ -84,6 +84,21 @@ def test_rerun_is_idempotent(contrast_lab):
     assert run.report["contrast"]["manifest_verified"] is True
 
 
+def test_without_an_address_the_coordinator_is_found_through_its_service(contrast_lab):
+    lab = contrast_lab
+    restart_coordinator(lab)
+
+    run = lab.run(*CONTRAST_ONLY, "-e", "contrast_recover_coordinator=", "-e", "recover_contrast=true")
+
+    assert run.rc == 0, run.output[-4000:]
+    summary = run.report["contrast"]
+    assert summary["recovered"] is True and summary["manifest_verified"] is True
+    assert summary["coordinator"] == "127.20.4.3:1313"
+    assert summary["coordinator_found_by"] == "the load balancer of Service contrast-demo/coordinator"
+    assert "found through the load balancer of Service contrast-demo/coordinator" in " ".join(run.output.split())
+    assert coordinator_state(lab) == "ready"
+
+
 def test_check_mode_sends_nothing(contrast_lab):
     lab = contrast_lab
     restart_coordinator(lab)

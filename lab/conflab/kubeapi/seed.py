@@ -46,6 +46,31 @@ def _workload(
     }
 
 
+COORDINATOR_NAMESPACE = "contrast-demo"
+
+
+def coordinator_service(config: dict) -> dict:
+    """The ``coordinator`` LoadBalancer Service of Contrast's released resources: user API 1313, mesh API 7777. Its
+    load-balancer address is the lab Coordinator's own address, as a cloud load balancer would forward it."""
+    coordinator = config["coordinator"]
+    ports = [
+        {"name": "userapi", "port": coordinator["port"], "protocol": "TCP", "targetPort": 1313},
+        {"name": "meshapi", "port": 7777, "protocol": "TCP", "targetPort": 7777},
+    ]
+    return {
+        "kind": "Service",
+        "apiVersion": "v1",
+        "metadata": {"name": "coordinator", "namespace": COORDINATOR_NAMESPACE},
+        "spec": {
+            "type": "LoadBalancer",
+            "selector": {"app.kubernetes.io/name": "coordinator"},
+            "ports": ports,
+            "publishNotReadyAddresses": True,
+        },
+        "status": {"loadBalancer": {"ingress": [{"ip": coordinator["ip"], "ipMode": "VIP"}]}},
+    }
+
+
 def seed(store: Store) -> None:
     for namespace in ("default", "kube-system", "contrast-demo"):
         store.put(

@@ -22,7 +22,7 @@ from .. import faultfile
 from ..constellation.etcd_member import etcd_healthy
 from .controllers import Controllers
 from .nodes import node_list, node_object
-from .seed import seed
+from .seed import coordinator_service, seed
 from .store import Store, status_object
 from .workloads import WorkloadApi
 
@@ -136,6 +136,8 @@ def serve(config: dict, stopped: threading.Event) -> None:
     api = KubeApi(config)
     store = Store()
     seed(store)
+    if config["coordinator"].get("enabled", True):
+        store.put(coordinator_service(config))
     controllers = Controllers(store, [n["name"] for n in config["nodes"]])
     controllers.start()
     workloads = WorkloadApi(store)

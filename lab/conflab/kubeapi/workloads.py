@@ -18,6 +18,7 @@ KINDS = {  # plural -> (kind, apiVersion, namespaced)
     "replicasets": ("ReplicaSet", "apps/v1", True),
     "statefulsets": ("StatefulSet", "apps/v1", True),
     "daemonsets": ("DaemonSet", "apps/v1", True),
+    "services": ("Service", "v1", True),
 }
 ROUTE = re.compile(
     r"^/(?:api/v1|apis/apps/v1)(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)(?:/(?P<name>[^/]+)(?:/status)?)?$"

@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - confidential.recovery.attributes
   - confidential.recovery.attributes.controller
   - confidential.recovery.attestation
+  - confidential.recovery.k8s_auth
 options:
   attestation:
     description:
@@ -89,8 +90,20 @@ options:
     description:
       - Address of the Coordinator's user API, port 1313 when omitted. C(host), C(host:port), C(1.2.3.4:1313),
         a bare IPv6 address (C(::1)) or a bracketed one with a port (C([::1]:1313)).
+      - When omitted, the module asks the Kubernetes API (the O(kubeconfig) options) for the Service
+        O(coordinator_service) in O(coordinator_namespace), as Contrast's recovery guide does, and uses its first
+        load-balancer address (IP, else host name) with the Service's port 1313 (or its port named C(userapi)).
+        A Service without a load-balancer address is refused with the ways to give one.
+      - Either way, the peer gets the seed only after its attestation validated.
     type: str
-    required: true
+  coordinator_namespace:
+    description: Namespace of the Coordinator's Service, when O(coordinator) is omitted.
+    type: str
+    default: default
+  coordinator_service:
+    description: Name of the Coordinator's Service, when O(coordinator) is omitted.
+    type: str
+    default: coordinator
   workspace_dir:
     description: The seed-share owner's workspace (defaults of the other paths are inside it).
     type: path
@@ -123,6 +136,7 @@ requirements:
   - cryptography
   - h2
   - protobuf
+  - kubernetes (only to find the Coordinator through its Service)
 notes:
   - The decrypted seed, the salt and the owner key never appear in results or logs.
 attributes:
@@ -151,6 +165,13 @@ EXAMPLES = r"""
     attestation_collateral_dir: "{{ contrast_workspace }}/collateral"
     attestation_collateral_download: true
   register: coordinator
+
+- name: Find the Coordinator through its LoadBalancer Service, as Contrast's recovery guide does
+  confidential.recovery.coordinator_recover:
+    coordinator_namespace: contrast
+    kubeconfig: "{{ constellation_workspace }}/constellation-admin.conf"
+    workspace_dir: "{{ contrast_workspace }}"
+    attestation: snp
 
 - name: Rehearse it (check mode attests the Coordinator and decrypts the seed locally; nothing is sent)
   confidential.recovery.coordinator_recover:
@@ -192,6 +213,16 @@ api_path:
   returned: when recovered
   type: str
   sample: /edgelesssys.contrast.userapi.UserAPI/
+coordinator:
+  description: The Coordinator's address, given or found.
+  returned: always
+  type: str
+  sample: 203.0.113.7:1313
+coordinator_found_by:
+  description: V(given), or which Service's load balancer gave the address.
+  returned: success
+  type: str
+  sample: the load balancer of Service contrast/coordinator
 seed_share_checked:
   description: Check mode only. The seed share decrypted and the manifest authorizes the owner key.
   returned: check mode
@@ -211,6 +242,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._coordinator_recover import run
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast._module import require_libraries
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH
 from ansible_collections.confidential.recovery.plugins.module_utils._module._attestation_options import ATTESTATION
 from ansible_collections.confidential.recovery.plugins.module_utils._module._options import module_arguments
 
@@ -219,8 +251,11 @@ def main():
     module = AnsibleModule(
         **module_arguments(
             ATTESTATION,
+            K8S_AUTH,
             attestation=dict(type="str", required=True, choices=_choices.CONTRAST_ATTESTATION_CHOICES),
-            coordinator=dict(type="str", required=True),
+            coordinator=dict(type="str"),
+            coordinator_namespace=dict(type="str", default="default"),
+            coordinator_service=dict(type="str", default="coordinator"),
             coordinator_policy_hash=dict(type="str"),
             workspace_dir=dict(type="path", default="."),
             manifest=dict(type="path"),

@@ -10,11 +10,14 @@ import json
 import os
 import time
 
+from .._contrast._module import require_libraries
 from .._contrast._userapi import ALREADY_RECOVERED, NO_MANIFEST, RECOVERY_MODE, UserApi
 from .._contrast._validators import contrast_validator
 from .._contrast._workspace import Workspace, WorkspaceError, public_key_der
 from .._evidence._amd_kds import KdsCollateral
 from .._files import write_atomically
+from .._kube._auth import KubeAuth
+from .._kube._coordinator_service import ServiceLookupError, find_coordinator
 from .._module._common import pcs_collateral, read_option_file
 from .._net._addresses import AddressError, join_host_port, split_host_port
 from .._net._atls import AtlsError
@@ -142,7 +145,7 @@ def _trust_anchor(module) -> bytes | None:
     return anchor
 
 
-def _check(module, recovery: CoordinatorRecovery, workspace: Workspace, state: str) -> None:
+def _check(module, recovery: CoordinatorRecovery, workspace: Workspace, state: str, found_by: str) -> None:
     """Check mode: prove what a recovery would need, send nothing. The share decrypts and the manifest authorizes the
     owner key, whatever the state; a Coordinator that is not in recovery mode must serve the workspace's manifest."""
     workspace.seed_and_salt()
@@ -152,13 +155,21 @@ def _check(module, recovery: CoordinatorRecovery, workspace: Workspace, state: s
             changed=True,
             status=WOULD_RECOVER,
             coordinator=recovery.address,
+            coordinator_found_by=found_by,
             mesh_ca_changed=False,
             seed_share_checked=True,
             msg=f"would recover {recovery.address} (attestation passed, the seed share decrypts; check mode sent nothing)",
         )
     outcome = recovery.verify()
     outcome.pop("served")
-    result = dict(outcome, changed=False, status=ALREADY, coordinator=recovery.address, seed_share_checked=True)
+    result = dict(
+        outcome,
+        changed=False,
+        status=ALREADY,
+        coordinator=recovery.address,
+        coordinator_found_by=found_by,
+        seed_share_checked=True,
+    )
     if not outcome["manifest_verified"]:
         module.fail_json(
             msg=f"{recovery.address} is not in recovery mode and serves a manifest that differs from "
@@ -172,20 +183,35 @@ def _check(module, recovery: CoordinatorRecovery, workspace: Workspace, state: s
     )
 
 
+def _locate(module) -> str:
+    """The user's address, else the load-balancer address of the Coordinator's Service, as upstream's guide finds it."""
+    params = module.params
+    if params["coordinator"]:
+        return "given"
+    require_libraries(module, ("kubernetes",))
+    where = f"Service {params['coordinator_namespace']}/{params['coordinator_service']}"
+    auth = KubeAuth.from_params(params)
+    params["coordinator"] = find_coordinator(
+        auth, params["coordinator_namespace"], params["coordinator_service"], params["timeout"]
+    )
+    return f"the load balancer of {where}"
+
+
 def run(module) -> None:
     params = module.params
     started = time.monotonic()
     workspace = Workspace(params["manifest"], params["seed_shares"], params["seedshare_owner_key"])
     try:
+        found_by = _locate(module)
         workspace.manifest()
         recovery = CoordinatorRecovery(params, workspace, _trust_anchor(module))
         state = recovery.probe()
         if module.check_mode:
-            _check(module, recovery, workspace, state)
+            _check(module, recovery, workspace, state, found_by)
         path = recovery.recover() if state == "stale" else ""
         outcome = recovery.verify()
         written = recovery.write_verify_outputs(outcome.pop("served"), params["record_mesh_ca"])
-    except (WorkspaceError, CoordinatorError, AtlsError, AddressError) as exc:
+    except (WorkspaceError, CoordinatorError, AtlsError, AddressError, ServiceLookupError) as exc:
         module.fail_json(msg=str(exc), coordinator=params["coordinator"])
     except NotImplementedError as exc:
         module.fail_json(msg=str(exc))
@@ -201,6 +227,7 @@ def run(module) -> None:
         changed=recovered,
         status=RECOVERED if recovered else ALREADY,
         coordinator=recovery.address,
+        coordinator_found_by=found_by,
         api_path=path or None,
         verify_files=written,
         elapsed=round(time.monotonic() - started, 3),

@@ -83,6 +83,10 @@ def test_the_examples_are_found():
     assert len(EXAMPLES) >= 20
 
 
+# What recover.yml and rehearse.yml read themselves, beside the roles' variables: which stages run.
+PLAYBOOK_VARIABLES = {"recover_constellation": {"type": "bool"}, "recover_contrast": {"type": "bool"}}
+
+
 class ReachedTheNetwork(BaseException):
     """Raised by the socket trap: the module accepted its arguments and files, and now dials out. A BaseException, so
     that no ``except Exception`` of the module hides it."""
@@ -189,7 +193,7 @@ class ExampleChecker:
         self.role_variables(variables, f"the vars of {name}")
 
     def role_variables(self, variables: dict, what: str) -> None:
-        spec = role_variable_spec()
+        spec = dict(role_variable_spec(), **PLAYBOOK_VARIABLES)
         unknown = sorted(set(variables) - set(spec))
         if unknown:
             self.fail(f"{what}: no role of this collection takes {', '.join(unknown)}")

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The cloud APIs' answers, mutated: the Compute Engine instance list, serial console and zone operation each give a
 result or a DiscoveryError / google-api-core error, and an instance's shielded identity a key or a GceError, never
-anything else."""
+anything else. The Kubernetes API's Service of the Contrast Coordinator gives an address or a ServiceLookupError."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ansible_collections.confidential.recovery.plugins.module_utils._cloud impor
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import _serial_page
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import DiscoveryError
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _gce
+from ansible_collections.confidential.recovery.plugins.module_utils._kube import _coordinator_service
 
 LIST = {"items": {"zones/europe-west3-b": {"instances": [NODE, dict(NODE, name="cp-1")]}}, "nextPageToken": ""}
 SERIAL = {"contents": "Disk UUID: 2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e", "start": "0", "next": "48"}
@@ -51,3 +52,16 @@ def test_gcp_reset_operation(body):
 @given(mutated_json(IDENTITY))
 def test_gce_shielded_instance_identity(answer):
     only(_gce.GceError, _gce.key_from_identity, answer, _gce.GceInstance("p", "z", "i"))
+
+
+COORDINATOR_SERVICE = {
+    "kind": "Service",
+    "metadata": {"name": "coordinator", "namespace": "contrast"},
+    "spec": {"type": "LoadBalancer", "ports": [{"name": "userapi", "port": 1313}, {"name": "meshapi", "port": 7777}]},
+    "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}},
+}
+
+
+@given(mutated_json(COORDINATOR_SERVICE))
+def test_kubernetes_coordinator_service(answer):
+    only(_coordinator_service.ServiceLookupError, _coordinator_service.load_balancer_address, answer, "Service x/y")

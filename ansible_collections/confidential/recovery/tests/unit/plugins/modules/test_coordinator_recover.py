@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from contrast_workspace import write_workspace
 from cryptography.hazmat.primitives.asymmetric import rsa
+from kube_api_double import KubeApiDouble
 from module_arguments import refuse
 
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast import _userapi
@@ -107,3 +108,41 @@ def test_check_mode_refuses_an_owner_key_the_manifest_does_not_authorize(
     args = {"coordinator": "127.0.0.1", "workspace_dir": workspace, "attestation": "lab"}
     result = run_module(coordinator_recover, args, check_mode=True)
     assert result["failed"] and "is not a seed-share owner" in result["msg"], result["msg"]
+
+
+def coordinator_service(ip: str) -> dict:
+    return {
+        "spec": {"type": "LoadBalancer", "ports": [{"name": "userapi", "port": 1313}]},
+        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
+    }
+
+
+def test_without_an_address_the_coordinator_is_found_through_its_service(run_module, workspace, monkeypatch, tmp_path):
+    manifest = json.loads((Path(workspace) / "manifest.json").read_text())
+    probed = []
+
+    def get_manifests(api):
+        probed.append(api.host)
+        return serving(manifest)(api)
+
+    monkeypatch.setattr(_userapi.UserApi, "get_manifests", get_manifests)
+    answers = {"/api/v1/namespaces/contrast/services/coordinator": coordinator_service("127.0.0.9")}
+    with KubeApiDouble(answers) as api:
+        args = {
+            "workspace_dir": workspace,
+            "attestation": "lab",
+            "coordinator_namespace": "contrast",
+            "kubeconfig": api.kubeconfig(tmp_path),
+        }
+        result = run_module(coordinator_recover, args, check_mode=True)
+    assert not result.get("failed"), result["msg"]
+    assert result["coordinator"] == "127.0.0.9:1313" and set(probed) == {"127.0.0.9"}
+    assert result["coordinator_found_by"] == "the load balancer of Service contrast/coordinator"
+
+
+def test_without_an_address_or_a_service_nothing_is_dialled(run_module, workspace, monkeypatch, tmp_path):
+    monkeypatch.setattr(_userapi.UserApi, "get_manifests", refuse)
+    with KubeApiDouble({}) as api:
+        args = {"workspace_dir": workspace, "attestation": "lab", "kubeconfig": api.kubeconfig(tmp_path)}
+        result = run_module(coordinator_recover, args)
+    assert result["failed"] and "Service default/coordinator does not exist" in result["msg"], result["msg"]
