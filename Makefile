@@ -27,7 +27,7 @@ LAB_ATTESTATION ?= $(ATTESTATION)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: architecture fuzz chromium debian-packages test-quick quick-unit molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
+.PHONY: sanity-cores architecture fuzz chromium debian-packages test-quick quick-unit molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
 
 venv: $(DEPS_STAMP)
 
@@ -67,6 +67,12 @@ sanity: sanity-bootstrap $(DEPS_STAMP)
 	tools/need-debian-package.sh shellcheck
 	shellcheck tools/*.sh .ci/run
 	cd $(SRC) && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+# ansible-test sanity on the other supported ansible-core releases, each in its own venv (2.20 needs Python 3.12 or
+# newer: tools/sanity-cores.sh finds one on PATH or under pyenv, and reports the release as skipped without one).
+SANITY_CORES ?= 2.18 2.20
+sanity-cores: $(DEPS_STAMP)
+	tools/sanity-cores.sh $(SANITY_CORES)
 
 # The collection's gencode must run on the lowest protobuf that requirements.txt admits: generate it with the
 # grpcio-tools of that protobuf generation, in a venv of its own.

@@ -4,8 +4,9 @@
 # make test's second half: the parts that share nothing but the CPU run side by side.
 #   - pytest (unit, lab, cloud, report and system tests) in the foreground, its output live, on $PYTEST_WORKERS
 #     xdist workers; a test file goes to one worker whole (each system-test file has its own lab address prefix);
-#   - the static checks (changelog, ansible-lint, ruff, docs, ansible-test sanity), the unit tests on the lowest
-#     dependencies, and the ansible-test integration targets then molecule, each in the background with its output
+#   - the static checks (changelog, ansible-lint, ruff, docs, ansible-test sanity), the other versions (the unit
+#     tests on the lowest dependencies, then sanity on the other ansible-core releases), and the ansible-test
+#     integration targets then molecule, each in the background with its output
 #     in build/test-logs/<part>.log, at a lower CPU priority so that the timing-bound system tests keep theirs.
 # Every part runs to its end; the script prints each part's result and time, the log tail of any part that
 # failed, and exits non-zero if any did.
@@ -26,9 +27,9 @@ run_part() {
   echo $((SECONDS - started)) >"$LOGS/$name.seconds"
 }
 
-background=(checks lowest-deps lab-targets)
+background=(checks other-versions lab-targets)
 run_part checks nice -n 15 "$MAKE" --no-print-directory -o collection changelog-lint lint docs-lint sanity &
-run_part lowest-deps nice -n 15 "$MAKE" --no-print-directory lowest-deps &
+run_part other-versions nice -n 15 "$MAKE" --no-print-directory lowest-deps sanity-cores &
 run_part lab-targets nice -n 5 "$MAKE" --no-print-directory -o collection ee-context integration-targets molecule &
 
 echo "== pytest on $WORKERS workers; in the background: ${background[*]} (logs in $LOGS/)"
