@@ -4,7 +4,8 @@
 ansible-runner (AWX's own runner, whose job events AWX stores), the secrets only in the credentials' files.
 
 The lab's workspace keeps what a project may hold (the state file, the manifest, the seed shares); its master secret,
-admin kubeconfig and seed-share owner key are taken out for the run, so that only the credentials can supply them."""
+admin kubeconfig and seed-share owner key are taken out for the run, so that only the credentials can supply them.
+The weekly rehearsal job runs the same way, with the same credentials, and keeps its report and stats."""
 
 from __future__ import annotations
 
@@ -59,21 +60,17 @@ def _job_vars(lab) -> dict:
     return template_vars
 
 
-def test_an_awx_job_recovers_with_the_credentials_and_keeps_its_report_and_stats(lab, tmp_path):
-    lab.break_control_plane()
-    lab.break_("--restart-coordinator")
-    job = tmp_path / "awx_42"
+def _run_job(lab, job: Path, playbook: str, extravars: dict):
+    """ansible-runner as an AWX job runs it: the credentials' injected files and vars, the template's vars."""
     (job / "env").mkdir(parents=True)
-    kept_report = tmp_path / "reports" / "recovery-report-42.json"
-    kept_report.parent.mkdir()
     try:
         credential_vars, secrets = _credentials(lab, job)
         env = ansible_env()
         runner = ansible_runner.run(
             private_data_dir=str(job),
-            playbook="confidential.recovery.recover",
+            playbook=playbook,
             inventory=str(lab.directory / "inventory.constellation.yml"),
-            extravars={**_job_vars(lab), **credential_vars, "recovery_report_file": str(kept_report)},
+            extravars={**_job_vars(lab), **credential_vars, **extravars},
             envvars={key: env[key] for key in ("ANSIBLE_CONFIG", "ANSIBLE_COLLECTIONS_PATH", "PATH")},
             project_dir=str(lab.directory),
             quiet=True,
@@ -81,12 +78,33 @@ def test_an_awx_job_recovers_with_the_credentials_and_keeps_its_report_and_stats
         )
     finally:
         _restore(lab)
+    return runner, secrets
+
+
+def _published(runner, name: str) -> dict:
+    stats = [event for event in runner.events if event["event"] == "playbook_on_stats"]
+    assert len(stats) == 1
+    return stats[0]["event_data"]["artifact_data"][name]
+
+
+def _assert_no_secret_in(record: str, secrets: list[str]) -> None:
+    for secret in secrets:  # the lines long enough to be key material: base64 of keys, certificates, the secret
+        for line in (line.strip() for line in secret.splitlines()):
+            assert len(line) < 40 or line not in record, "a secret reached the job's record"
+
+
+def test_an_awx_job_recovers_with_the_credentials_and_keeps_its_report_and_stats(lab, tmp_path):
+    lab.break_control_plane()
+    lab.break_("--restart-coordinator")
+    kept_report = tmp_path / "reports" / "recovery-report-42.json"
+    kept_report.parent.mkdir()
+    runner, secrets = _run_job(
+        lab, tmp_path / "awx_42", "confidential.recovery.recover", {"recovery_report_file": str(kept_report)}
+    )
     output = runner.stdout.read()
     assert runner.rc == 0 and runner.status == "successful", output[-4000:]
 
-    stats = [event for event in runner.events if event["event"] == "playbook_on_stats"]
-    assert len(stats) == 1
-    published = stats[0]["event_data"]["artifact_data"]["confidential_recovery"]
+    published = _published(runner, "confidential_recovery")
     assert published["outcome"] == "recovered" and published["failures"] == []
     cluster = published["constellation"][0]
     assert cluster["quorum"] is True and cluster["all_ready"] is True
@@ -100,8 +118,31 @@ def test_an_awx_job_recovers_with_the_credentials_and_keeps_its_report_and_stats
     assert report["constellation"]["keys_pushed"] == cluster["keys_pushed"]
     assert {node["node"]: node["outcome"] for node in report["constellation"]["nodes"]} == cluster["nodes"]
 
-    record = json.dumps(list(runner.events)) + kept_report.read_text()
-    for secret in secrets:  # the lines long enough to be key material: base64 of keys, certificates, the secret
-        for line in (line.strip() for line in secret.splitlines()):
-            assert len(line) < 40 or line not in record, "a secret reached the job's record"
+    _assert_no_secret_in(json.dumps(list(runner.events)) + kept_report.read_text(), secrets)
     assert_no_constellation_leak(lab, PlaybookRun(runner.rc, output, report))
+
+
+def test_the_weekly_rehearsal_job_passes_with_the_same_credentials_and_keeps_its_report(lab, tmp_path):
+    if set(lab.control_plane_states().values()) != {"unlocked"}:
+        assert lab.run().rc == 0
+    kept_report = tmp_path / "reports" / "rehearsal-43.json"
+    kept_report.parent.mkdir()
+    runner, secrets = _run_job(
+        lab, tmp_path / "awx_43", "confidential.recovery.rehearse", {"recovery_report_rehearsal_file": str(kept_report)}
+    )
+    output = runner.stdout.read()
+    assert runner.rc == 0 and runner.status == "successful", output[-4000:]
+
+    published = _published(runner, "confidential_rehearsal")
+    assert published["outcome"] == "passed" and published["failures"] == []
+    assert published["checks_failed"] == 0 and published["checks_passed"] == 7
+    assert published["report_file"] == str(kept_report)
+    report = json.loads(kept_report.read_text())
+    assert {c["check"] for c in report["checks"]} == {
+        "attestation",
+        "kubernetes_api",
+        "master_secret",
+        "coordinator",
+        "workloads",
+    }
+    _assert_no_secret_in(json.dumps(list(runner.events)) + kept_report.read_text(), secrets)
