@@ -88,9 +88,12 @@ proto: $(DEPS_STAMP)
 # catch them: BREAK='--fault conflab-control-plane-0=wrong-measurement', BREAK='--workspace foreign-master-secret'
 # or BREAK='--workspace foreign-seed-shares'.
 BREAK ?=
+# More `conflab up` arguments, e.g. LAB_ARGS='--coordinator-service internal': the Coordinator's Service has no
+# load-balancer address, and the recovery reaches it through a port-forward to a forwarder pod it creates.
+LAB_ARGS ?=
 drill: collection
 	$(BIN)/conflab down --dir $(LAB_DIR) >/dev/null 2>&1 || true
-	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES) --attestation $(LAB_ATTESTATION)
+	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES) --attestation $(LAB_ATTESTATION) $(LAB_ARGS)
 	status=0; if [ -n "$(BREAK)" ]; then $(BIN)/conflab break --dir $(LAB_DIR) --reboot none $(BREAK) || status=$$?; fi; \
 	if [ $$status != 0 ]; then :; \
 	elif [ "$(SCENARIO)" = rehearsal ]; then mkdir -p $(LAB_DIR)/drills; \

@@ -119,6 +119,7 @@ def _up(args) -> int:
     )
     config["kube_api"]["enabled"] = not args.no_kubeapi
     config["coordinator"]["enabled"] = not args.no_contrast
+    config["coordinator"]["load_balancer"] = args.coordinator_service == "load-balancer"
     write_lab_files(config, master, contrast=not args.no_contrast, kubeapi=not args.no_kubeapi)
     if not args.no_kubeapi:
         from .kubeapi.credentials import write_credentials
@@ -301,6 +302,9 @@ def cmd_break(args) -> int:
     if args.restart_coordinator:
         contrast_control().restart(config)
         progress("restarted the Contrast Coordinator: it waits in recovery mode")
+    if args.new_pods == "unschedulable":
+        faultfile.update(directory, new_pods="unschedulable")
+        progress("pods created through the API stay Pending: no node has room for them")
     for kind in args.workspace or []:
         path = workspace_faults.apply(directory, kind)
         progress(
@@ -329,6 +333,9 @@ def cmd_repair(args) -> int:
         faultfile.update(directory, coordinator_presents=None)
         contrast_control().restore_manifest(config)
         progress("the Coordinator presents its own policy hash, and the workspace has its own manifest.json again")
+    if args.new_pods:
+        faultfile.update(directory, new_pods=None)
+        progress("pods created through the API are scheduled again")
     if args.workspace:
         for path in workspace_faults.restore(directory):
             progress(f"{path} is the workspace's own again")
@@ -443,6 +450,14 @@ def parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--log-format", default="slog", choices=("slog", "zap"))
     up.add_argument("--coordinator-paths", default="both", choices=("both", "new", "old"))
+    up.add_argument(
+        "--coordinator-service",
+        default="load-balancer",
+        choices=("load-balancer", "internal"),
+        help="internal: the coordinator Service has no load-balancer address (a private cluster), so a recovery "
+        "reaches the Coordinator through a port-forward to the port-forwarder-coordinator pod; the variables then "
+        "give no Coordinator address",
+    )
     up.add_argument("--no-contrast", action="store_true")
     up.add_argument("--no-kubeapi", action="store_true")
     up.add_argument("--timeout", type=float, default=120.0)
@@ -492,6 +507,11 @@ def parser() -> argparse.ArgumentParser:
         help="names: rewrite the workspace's manifest.json in Contrast v0.7's form (no Coordinator role)",
     )
     brk.add_argument(
+        "--new-pods",
+        choices=("unschedulable",),
+        help="pods created through the Kubernetes API stay Pending (no node has room), as a forwarder pod might",
+    )
+    brk.add_argument(
         "--workspace",
         action="append",
         choices=workspace_faults.KINDS,
@@ -512,6 +532,7 @@ def parser() -> argparse.ArgumentParser:
         help="the Coordinator presents its own policy hash, the workspace's manifest.json is restored",
     )
     repair.add_argument("--workspace", action="store_true", help="put the workspace's own files back")
+    repair.add_argument("--new-pods", action="store_true", help="pods created through the API are scheduled again")
     repair.add_argument("--nodes", help="N, all, or name,name: stop their fault servers and boot them (locked)")
     repair.add_argument("--timeout", type=float, default=60.0)
     repair.set_defaults(func=cmd_repair)

@@ -5,7 +5,8 @@
 Keys: ``kubeapi`` ("stall"), ``workloads`` ("fail"), ``lb`` ("stale-pool", or "flapping" with ``lb_flap_period``), and
 ``reboot_after_push`` (node names that reboot once, right after they received a key),
 ``wrong_measurement``, ``malformed_evidence`` and ``etcd_fails`` (node names whose evidence or etcd member is broken),
-and ``coordinator_presents`` (the demo workload whose policy hash the Coordinator shows).
+``coordinator_presents`` (the demo workload whose policy hash the Coordinator shows), and ``new_pods``
+("unschedulable": pods created through the API stay Pending).
 """
 
 from __future__ import annotations

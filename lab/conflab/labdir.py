@@ -237,7 +237,12 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
         coordinator = config["coordinator"]
         extra.update(
             {
-                "contrast_recover_coordinator": f"{coordinator['ip']}:{coordinator['port']}",
+                "contrast_recover_coordinator": f"{coordinator['ip']}:{coordinator['port']}"
+                if coordinator.get("load_balancer", True)
+                else "",
+                "recover_contrast": True,
+                # Without a load balancer, the recovery creates the guide's forwarder pod and removes it afterwards.
+                "contrast_recover_create_forwarder": not coordinator.get("load_balancer", True),
                 "contrast_recover_workspace_dir": str(directory / "contrast"),
                 "contrast_recover_attestation": "lab",
             }

@@ -25,6 +25,7 @@ LONGEST_FIRST = (
     "test_drill_cloud.py",
     "test_constellation_reach.py",
     "test_rehearsal.py",  # 53 alone
+    "test_coordinator_port_forward.py",
     "test_rpc_generations.py",
     "test_awx_job.py",
     "test_fleet.py",

@@ -60,9 +60,10 @@ def pod_ready(pod: dict) -> bool:
 
 
 class Controllers:
-    def __init__(self, store: Store, node_names: list[str]):
+    def __init__(self, store: Store, node_names: list[str], faults=dict):
         self.store = store
         self.node_names = node_names
+        self.faults = faults  # the lab's fault switches, read on every reconcile
         self._stop = threading.Event()
 
     def start(self) -> None:
@@ -85,7 +86,18 @@ class Controllers:
             self._statefulset(statefulset)
         for daemonset in self.store.list("DaemonSet"):
             self._daemonset(daemonset)
+        unschedulable = self.faults().get("new_pods") == "unschedulable"
         for pod in self.store.list("Pod"):
+            if unschedulable and pod.get("_created_through_api"):
+                pod["status"] = {
+                    "phase": "Pending",
+                    "conditions": [
+                        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                         "message": "0/4 nodes are available: 4 Insufficient memory."},
+                        {"type": "Ready", "status": "False"},
+                    ],
+                }  # fmt: skip
+                continue
             if not pod_ready(pod) and time.monotonic() - pod.get("_created", 0) >= POD_READY_AFTER:
                 pod["status"] = {
                     "phase": "Running",

@@ -67,11 +67,17 @@ def coordinator_service(config: dict) -> dict:
             "ports": ports,
             "publishNotReadyAddresses": True,
         },
-        "status": {"loadBalancer": {"ingress": [{"ip": coordinator["ip"], "ipMode": "VIP"}]}},
+        "status": {
+            "loadBalancer": {"ingress": [{"ip": coordinator["ip"], "ipMode": "VIP"}]}
+            if coordinator.get("load_balancer", True)
+            else {}
+        },
     }
 
 
-def seed(store: Store) -> None:
+def seed(store: Store, forwarder: bool = True) -> None:
+    """``forwarder``: run the port-forwarder-coordinator Deployment (a lab whose Coordinator Service has no load
+    balancer starts without one, so that a recovery must create it)."""
     for namespace in ("default", "kube-system", "contrast-demo"):
         store.put(
             {"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": namespace}, "status": {"phase": "Active"}}
@@ -100,15 +106,16 @@ def seed(store: Store) -> None:
             1,
         )
     )
-    store.put(
-        _workload(
-            "Deployment",
-            demo,
-            "port-forwarder-coordinator",
-            _template("port-forwarder-coordinator", "ghcr.io/edgelesssys/contrast/port-forwarder:v1", True),
-            1,
+    if forwarder:
+        store.put(
+            _workload(
+                "Deployment",
+                demo,
+                "port-forwarder-coordinator",
+                _template("port-forwarder-coordinator", "ghcr.io/edgelesssys/contrast/port-forwarder:v1", True),
+                1,
+            )
         )
-    )
     store.put(
         _workload(
             "Deployment", "default", "plain-nginx", _template("plain-nginx", "docker.io/library/nginx:1.27", False), 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import ssl
 import threading
 import time
@@ -22,6 +23,7 @@ from .. import faultfile
 from ..constellation.etcd_member import etcd_healthy
 from .controllers import Controllers
 from .nodes import node_list, node_object
+from .portforward import forward
 from .seed import coordinator_service, seed
 from .store import Store, status_object
 from .workloads import WorkloadApi
@@ -29,6 +31,7 @@ from .workloads import WorkloadApi
 STALL_LIMIT = 600.0
 ETCD_CHECK_SECONDS = 2.0
 HEALTH_PATHS = ("/readyz", "/livez", "/healthz", "/readyz/etcd", "/livez/etcd", "/healthz/etcd")
+PORT_FORWARD_PATH = re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<name>[^/]+)/portforward$")
 
 
 class KubeApi:
@@ -36,6 +39,23 @@ class KubeApi:
         self.config = config
         self.token = Path(config["kube_api"]["token_file"]).read_text().strip()
         self.routes = []  # (method, prefix, handler) added by extensions; checked before the built-ins
+        self.store = None  # the objects, for the port-forward, which needs the connection itself
+
+    def port_forward(self, handler, path: str, query: str) -> tuple[int, object] | None:
+        """A WebSocket upgrade of pods/portforward; None once served, else the refusal to send as JSON."""
+        found = PORT_FORWARD_PATH.match(path)
+        if not found:
+            return 404, status_object(404, "NotFound", "the server could not find the requested resource")
+        if not self.etcd_quorum():
+            return 503, status_object(503, "ServiceUnavailable", "etcdserver: request timed out (no etcd quorum)")
+        with self.store.lock:
+            pod = self.store.get("Pod", found.group("namespace"), found.group("name"))
+        coordinator = (self.config["coordinator"]["ip"], self.config["coordinator"]["port"])
+        refused = forward(handler, pod, query, coordinator)
+        if refused is None:
+            return None
+        code, message = refused
+        return code, status_object(code, "NotFound" if code == 404 else "BadRequest", message)
 
     def etcd_quorum(self) -> bool:
         """Ask every member at once, bounded by kube-apiserver's default etcd check timeout (2 s)."""
@@ -97,8 +117,14 @@ def make_handler(api: KubeApi):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             path, _, query = self.path.partition("?")
+            upgrade = (self.headers.get("Upgrade") or "").lower() == "websocket"
             if not self._authorized():
                 code, payload = 401, status_object(401, "Unauthorized", "Unauthorized")
+            elif method == "GET" and upgrade:
+                answer = api.port_forward(self, path.rstrip("/"), query)
+                if answer is None:
+                    return
+                code, payload = answer
             else:
                 try:
                     code, payload = api.handle(method, path.rstrip("/") or "/", query, body, self.headers)
@@ -135,13 +161,14 @@ def make_handler(api: KubeApi):
 def serve(config: dict, stopped: threading.Event) -> None:
     api = KubeApi(config)
     store = Store()
-    seed(store)
+    api.store = store
+    seed(store, forwarder=config["coordinator"].get("load_balancer", True))
     if config["coordinator"].get("enabled", True):
         store.put(coordinator_service(config))
-    controllers = Controllers(store, [n["name"] for n in config["nodes"]])
+    controllers = Controllers(store, [n["name"] for n in config["nodes"]], api.faults)
     controllers.start()
     workloads = WorkloadApi(store)
-    for method in ("GET", "PATCH", "DELETE"):
+    for method in ("GET", "PATCH", "DELETE", "POST"):
         api.routes.append((method, "/api/v1/namespaces", workloads.handle))
         api.routes.append((method, "/api/v1/pods", workloads.handle))
         api.routes.append((method, "/apis/apps/v1/", workloads.handle))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.parse
 
 from .store import Store, json_patch, merge_patch
@@ -52,6 +53,8 @@ class WorkloadApi:
             return 404, status(404, "NotFound", "the server could not find the requested resource")
         with self.store.lock:
             if name is None:
+                if method == "POST" and kind == "Pod" and namespace:
+                    return self._create_pod(namespace, body)
                 if method != "GET":
                     return 405, status(405, "MethodNotAllowed", f"{method} is not supported on a list")
                 items = [public(o) for o in self.store.list(kind, namespace if namespaced else None, selector)]
@@ -72,6 +75,24 @@ class WorkloadApi:
             if method == "PATCH":
                 return self._patch(obj, body, headers)
         return 405, status(405, "MethodNotAllowed", f"{method} is not supported on {plural}")
+
+    def _create_pod(self, namespace: str, body: bytes):
+        try:
+            pod = json.loads(body or b"null")
+            name = pod["metadata"]["name"]
+            containers = pod["spec"]["containers"]
+        except (ValueError, KeyError, TypeError) as exc:
+            return 422, status(422, "Invalid", f"invalid pod: {exc.__class__.__name__} {exc}")
+        if not isinstance(name, str) or not name or not isinstance(containers, list) or not containers:
+            return 422, status(422, "Invalid", "a pod needs metadata.name and at least one container")
+        if self.store.get("Pod", namespace, name) is not None:
+            return 409, status(409, "AlreadyExists", f'pods "{name}" already exists')
+        pod["metadata"]["namespace"] = namespace
+        pod["status"] = {"phase": "Pending", "conditions": [{"type": "Ready", "status": "False"}]}
+        pod["_created"] = time.monotonic()
+        pod["_created_through_api"] = True
+        self.store.put(pod)
+        return 201, public(pod)
 
     def _patch(self, obj: dict, body: bytes, headers):
         content_type = (headers.get("Content-Type") or "").split(";")[0].strip()

@@ -90,12 +90,38 @@ options:
     description:
       - Address of the Coordinator's user API, port 1313 when omitted. C(host), C(host:port), C(1.2.3.4:1313),
         a bare IPv6 address (C(::1)) or a bracketed one with a port (C([::1]:1313)).
-      - When omitted, the module asks the Kubernetes API (the O(kubeconfig) options) for the Service
-        O(coordinator_service) in O(coordinator_namespace), as Contrast's recovery guide does, and uses its first
-        load-balancer address (IP, else host name) with the Service's port 1313 (or its port named C(userapi)).
-        A Service without a load-balancer address is refused with the ways to give one.
+      - When omitted (and O(port_forward) too), the module asks the Kubernetes API (the O(kubeconfig) options) for
+        the Service O(coordinator_service) in O(coordinator_namespace), as Contrast's recovery guide does, and uses
+        its first load-balancer address (IP, else host name) with the Service's port 1313 (or its port named
+        C(userapi)). A Service without a load-balancer address means a private cluster; the module then
+        port-forwards to the guide's C(port-forwarder-coordinator) pod in that namespace, as O(port_forward) does.
+        Without such a Ready pod it stops, naming the three ways to reach the Coordinator.
       - Either way, the peer gets the seed only after its attestation validated.
     type: str
+  port_forward:
+    description:
+      - Reach the Coordinator through a port-forward to a pod, opened through the Kubernetes API (the
+        C(pods/portforward) subresource, with the O(kubeconfig) options), instead of an address. For a cluster
+        without a public load balancer; no C(kubectl port-forward) needs to run beside the playbook.
+      - Kata cannot port-forward into the confidential Coordinator pod itself, so Contrast's recovery guide runs a
+        C(port-forwarder-coordinator) pod that relays to the C(coordinator) Service; forward to that pod.
+      - TLS and attestation run through the tunnel end to end. The relay sees only ciphertext and cannot pass for
+        the Coordinator.
+    type: dict
+    suboptions:
+      namespace:
+        description: Namespace of the pod. Default O(coordinator_namespace).
+        type: str
+      pod:
+        description: Name of the pod. Default the first Ready pod of O(port_forward.selector), else C(port-forwarder-coordinator).
+        type: str
+      selector:
+        description: A label selector of the pods to choose from, such as C(app.kubernetes.io/name=port-forwarder-coordinator).
+        type: str
+      port:
+        description: The pod's port that relays to the Coordinator's user API.
+        type: int
+        default: 1313
   coordinator_namespace:
     description: Namespace of the Coordinator's Service, when O(coordinator) is omitted.
     type: str
@@ -173,6 +199,15 @@ EXAMPLES = r"""
     workspace_dir: "{{ contrast_workspace }}"
     attestation: snp
 
+- name: Reach a private cluster's Coordinator through the guide's forwarder pod, with no kubectl running
+  confidential.recovery.coordinator_recover:
+    port_forward:
+      namespace: contrast
+      pod: port-forwarder-coordinator
+    kubeconfig: "{{ constellation_workspace }}/constellation-admin.conf"
+    workspace_dir: "{{ contrast_workspace }}"
+    attestation: snp
+
 - name: Rehearse it (check mode attests the Coordinator and decrypts the seed locally; nothing is sent)
   confidential.recovery.coordinator_recover:
     coordinator: "{{ coordinator_ip }}:1313"
@@ -219,7 +254,7 @@ coordinator:
   type: str
   sample: 203.0.113.7:1313
 coordinator_found_by:
-  description: V(given), or which Service's load balancer gave the address.
+  description: V(given), which Service's load balancer gave the address, or which pod the port-forward went to.
   returned: success
   type: str
   sample: the load balancer of Service contrast/coordinator
@@ -255,6 +290,15 @@ def main():
             attestation=dict(type="str", required=True, choices=_choices.CONTRAST_ATTESTATION_CHOICES),
             coordinator=dict(type="str"),
             coordinator_namespace=dict(type="str", default="default"),
+            port_forward=dict(
+                type="dict",
+                options=dict(
+                    namespace=dict(type="str"),
+                    pod=dict(type="str"),
+                    selector=dict(type="str"),
+                    port=dict(type="int", default=1313),
+                ),
+            ),
             coordinator_service=dict(type="str", default="coordinator"),
             coordinator_policy_hash=dict(type="str"),
             workspace_dir=dict(type="path", default="."),
@@ -271,6 +315,7 @@ def main():
             force=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
+        mutually_exclusive=[("coordinator", "port_forward")],
     )
     require_libraries(module, ("cryptography", "h2", "protobuf-userapi"))
     workspace = module.params["workspace_dir"]

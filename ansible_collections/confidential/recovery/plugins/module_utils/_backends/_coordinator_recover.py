@@ -17,7 +17,9 @@ from .._contrast._workspace import Workspace, WorkspaceError, public_key_der
 from .._evidence._amd_kds import KdsCollateral
 from .._files import write_atomically
 from .._kube._auth import KubeAuth
-from .._kube._coordinator_service import ServiceLookupError, find_coordinator
+from .._kube._cluster_health import ClusterUnreachable, api_client
+from .._kube._coordinator_service import NoLoadBalancer, ServiceLookupError, find_coordinator
+from .._kube._port_forward import FORWARDER_NAME, PortForwardError, Tunnel, dialer, find_forwarder
 from .._module._common import pcs_collateral, read_option_file
 from .._net._addresses import AddressError, join_host_port, split_host_port
 from .._net._atls import AtlsError
@@ -50,11 +52,16 @@ def _explain(exc: GrpcError) -> str:
 
 
 class CoordinatorRecovery:
-    def __init__(self, params: dict, workspace: Workspace, trust_anchor: bytes | None = None):
+    def __init__(self, params: dict, workspace: Workspace, trust_anchor: bytes | None = None, tunnel=None):
+        """``tunnel``: (Tunnel, dial) to reach the Coordinator through a port-forward instead of its address."""
         self.params = params
         self.workspace = workspace
-        host, port = split_host_port(params["coordinator"], DEFAULT_PORT, "coordinator")
-        self.address = join_host_port(host, port)
+        if tunnel:
+            host, port, dial = "localhost", tunnel[0].port, tunnel[1]
+            self.address = tunnel[0].describe()
+        else:
+            host, port = split_host_port(params["coordinator"], DEFAULT_PORT, "coordinator")
+            dial, self.address = None, join_host_port(host, port)
         hashes = workspace.coordinator_policy_hashes(params.get("coordinator_policy_hash"))
         kds = KdsCollateral(
             params.get("attestation_collateral_dir"),
@@ -71,7 +78,7 @@ class CoordinatorRecovery:
             kds=kds,
             pcs=pcs_collateral(params),
         )
-        self.api = UserApi(host, port, validator, params["timeout"])
+        self.api = UserApi(host, port, validator, params["timeout"], dial=dial)
 
     def probe(self) -> str:
         """'ready' or 'stale', attested, without a client certificate."""
@@ -183,36 +190,61 @@ def _check(module, recovery: CoordinatorRecovery, workspace: Workspace, state: s
     )
 
 
-def _locate(module) -> str:
-    """The user's address, else the load-balancer address of the Coordinator's Service, as upstream's guide finds it."""
+def _locate(module) -> tuple[str, tuple | None]:
+    """How to reach the Coordinator, and in words how it was found: the user's address; else the user's
+    port_forward; else, as Contrast's recovery guide does, the load-balancer address of its Service, and without one
+    the guide's port-forwarder-coordinator pod through a port-forward. Returns (found_by, tunnel or None)."""
     params = module.params
     if params["coordinator"]:
-        return "given"
+        return "given", None
     require_libraries(module, ("kubernetes",))
-    where = f"Service {params['coordinator_namespace']}/{params['coordinator_service']}"
     auth = KubeAuth.from_params(params)
-    params["coordinator"] = find_coordinator(
-        auth, params["coordinator_namespace"], params["coordinator_service"], params["timeout"]
-    )
-    return f"the load balancer of {where}"
+    forward = params["port_forward"]
+    if forward is None:
+        namespace, service = params["coordinator_namespace"], params["coordinator_service"]
+        try:
+            params["coordinator"] = find_coordinator(auth, namespace, service, params["timeout"])
+            return f"the load balancer of Service {namespace}/{service}", None
+        except NoLoadBalancer as exc:
+            no_balancer = str(exc)
+        forward = {"namespace": namespace, "pod": None, "selector": None, "port": DEFAULT_PORT}
+    namespace = forward.get("namespace") or params["coordinator_namespace"]
+    try:
+        client = api_client(auth, params["timeout"])
+        pod = find_forwarder(client, namespace, forward.get("pod"), forward.get("selector"), params["timeout"])
+    except ClusterUnreachable as exc:
+        raise PortForwardError(f"cannot look for a forwarder pod: {exc}") from exc
+    if pod is None:
+        wanted = forward.get("pod") or forward.get("selector") or f"{FORWARDER_NAME} (by name or label)"
+        if params["port_forward"] is None:
+            raise PortForwardError(f"{no_balancer}. No Ready forwarder pod {wanted} in namespace {namespace} either")
+        raise PortForwardError(f"no Ready pod {wanted} in namespace {namespace} to port-forward to")
+    tunnel = Tunnel(namespace, pod, forward.get("port") or DEFAULT_PORT)
+    return tunnel.describe(), (tunnel, dialer(client, tunnel, params["timeout"]))
 
 
 def run(module) -> None:
     params = module.params
     started = time.monotonic()
     workspace = Workspace(params["manifest"], params["seed_shares"], params["seedshare_owner_key"])
+    address = None
     try:
-        found_by = _locate(module)
+        found_by, tunnel = _locate(module)
         workspace.manifest()
-        recovery = CoordinatorRecovery(params, workspace, _trust_anchor(module))
+        recovery = CoordinatorRecovery(params, workspace, _trust_anchor(module), tunnel)
+        address = recovery.address
         state = recovery.probe()
         if module.check_mode:
             _check(module, recovery, workspace, state, found_by)
         path = recovery.recover() if state == "stale" else ""
         outcome = recovery.verify()
         written = recovery.write_verify_outputs(outcome.pop("served"), params["record_mesh_ca"])
-    except (WorkspaceError, CoordinatorError, AtlsError, AddressError, ServiceLookupError) as exc:
-        module.fail_json(msg=str(exc), coordinator=params["coordinator"])
+    except (WorkspaceError, CoordinatorError, AtlsError, AddressError, ServiceLookupError, PortForwardError) as exc:
+        text = str(exc)
+        module.fail_json(
+            msg=text if not address or text.startswith(address) else f"{address}: {text}",
+            coordinator=address or params["coordinator"],
+        )
     except NotImplementedError as exc:
         module.fail_json(msg=str(exc))
     recovered = bool(path)

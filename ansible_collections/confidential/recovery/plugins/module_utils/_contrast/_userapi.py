@@ -30,18 +30,25 @@ NO_MANIFEST = "no manifest configured"
 
 
 class UserApi:
-    def __init__(self, host: str, port: int, validator, timeout: float):
+    def __init__(self, host: str, port: int, validator, timeout: float, dial=None):
         self.host, self.port = host, port
         self.validator = validator
         self.timeout = timeout
         self.authority = f"{host}:{port}"
+        self.dial = dial  # a fresh stream per call (a port-forward), instead of TCP to host:port
 
     def _call(self, method: str, request: bytes, identity=None) -> tuple[bytes, str]:
         """One call on a fresh attested connection per path; falls back only on UNIMPLEMENTED."""
         last_error = None
         for prefix in SERVICE_PATHS:
             conn = connect(
-                self.host, self.port, self.validator, timeout=self.timeout, identity=identity, nonce_in_alpn=True
+                self.host,
+                self.port,
+                self.validator,
+                timeout=self.timeout,
+                identity=identity,
+                nonce_in_alpn=True,
+                dial=self.dial,
             )
             try:
                 return unary_call(conn.sock, self.authority, prefix + method, request, self.timeout), prefix

@@ -119,7 +119,11 @@ def _contrast(summary: dict, broke_at: float) -> list[dict]:
         status = {"ok": "ok", "failed": "failed"}.get(reported.get("status"), "skipped")
         if status == "failed" and end is None:
             end = start
-        stages.append(_span(drill_stage, start, end, broke_at, status, detail=reported.get("reason")))
+        detail = reported.get("reason")
+        found_by = summary.get("coordinator_found_by")
+        if drill_stage == "coordinator" and not detail and isinstance(found_by, str) and found_by != "given":
+            detail = f"reached through {found_by[:160]}"
+        stages.append(_span(drill_stage, start, end, broke_at, status, detail=detail))
     return stages
 
 

@@ -21,13 +21,18 @@ from ._cluster_health import ApiException, ClusterUnreachable, api_client, descr
 USER_API_PORT = 1313
 USER_API_PORT_NAME = "userapi"
 THE_WAYS = (
-    "give contrast_recover_coordinator (host:port): the Service's load-balancer address, or the local end of a "
-    "port-forward to the port-forwarder-coordinator pod of Contrast's recovery guide"
+    "reach the Coordinator one of three ways: give its address (contrast_recover_coordinator, host:port), run the "
+    "port-forwarder-coordinator pod of Contrast's recovery guide in its namespace to be port-forwarded to, or let "
+    "the role create that pod (contrast_recover_create_forwarder: true)"
 )
 
 
 class ServiceLookupError(Exception):
     """The Service is missing, unreadable, or gives no address to reach the Coordinator at."""
+
+
+class NoLoadBalancer(ServiceLookupError):
+    """The Service exists but has no load-balancer address: a private cluster, reached through a port-forward."""
 
 
 def load_balancer_address(service, where: str) -> str:
@@ -45,7 +50,7 @@ def load_balancer_address(service, where: str) -> str:
     ]
     if not hosts:
         kind = spec.get("type") if isinstance(spec.get("type"), str) else "unknown"
-        raise ServiceLookupError(f"{where} (type {kind[:40]}) has no load-balancer address yet; {THE_WAYS}")
+        raise NoLoadBalancer(f"{where} (type {kind[:40]}) has no load-balancer address yet; {THE_WAYS}")
     try:
         host = check_host(hosts[0], f"{where}: the load-balancer address")
     except AddressError as exc:

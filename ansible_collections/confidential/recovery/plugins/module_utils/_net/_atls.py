@@ -121,18 +121,21 @@ def connect(
     timeout: float = 10.0,
     identity: ClientIdentity | None = None,
     nonce_in_alpn: bool = False,
+    dial=None,
 ) -> AttestedConnection:
     """Open TCP + TLS to host:port and validate the peer with ``validator``.
 
     ``validator.validate(cert_der, nonce)`` must return a dict of evidence or raise
     AttestationFailed. On any failure the socket is closed without writing application data.
+    ``dial()``, when given, opens the stream instead of TCP (a port-forward through the Kubernetes API); ``host`` and
+    ``port`` then only name the peer in messages. TLS and attestation run over it unchanged.
     """
     nonce = secrets.token_bytes(NONCE_SIZE)
     alpn = ([encode_nonce_alpn(nonce)] if nonce_in_alpn else []) + ["h2"]
     ctx = _client_context(identity, alpn)
     address = join_host_port(host, port)
     try:
-        raw = socket.create_connection((host, port), timeout=timeout)
+        raw = dial() if dial else socket.create_connection((host, port), timeout=timeout)
     except ConnectionRefusedError as exc:
         raise ConnectionRefused(f"{address}: connection refused") from exc
     except TimeoutError as exc:

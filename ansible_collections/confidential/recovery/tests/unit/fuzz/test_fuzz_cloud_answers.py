@@ -15,7 +15,11 @@ from ansible_collections.confidential.recovery.plugins.module_utils._cloud impor
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import _serial_page
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import DiscoveryError
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _gce
-from ansible_collections.confidential.recovery.plugins.module_utils._kube import _coordinator_service
+from ansible_collections.confidential.recovery.plugins.module_utils._kube import (
+    _coordinator_service,
+    _forwarder_pod,
+    _port_forward,
+)
 
 LIST = {"items": {"zones/europe-west3-b": {"instances": [NODE, dict(NODE, name="cp-1")]}}, "nextPageToken": ""}
 SERIAL = {"contents": "Disk UUID: 2f6a52b6-4bb8-4bd8-9ff1-1cbd4c1c6b7e", "start": "0", "next": "48"}
@@ -65,3 +69,27 @@ COORDINATOR_SERVICE = {
 @given(mutated_json(COORDINATOR_SERVICE))
 def test_kubernetes_coordinator_service(answer):
     only(_coordinator_service.ServiceLookupError, _coordinator_service.load_balancer_address, answer, "Service x/y")
+
+
+FORWARDER_PODS = {
+    "items": [
+        {
+            "metadata": {"name": "port-forwarder-coordinator"},
+            "status": {
+                "phase": "Running",
+                "conditions": [{"type": "Ready", "status": "True"}, {"type": "PodScheduled", "status": "True"}],
+            },
+        }
+    ]
+}
+
+
+@given(mutated_json(FORWARDER_PODS))
+def test_kubernetes_forwarder_pods(answer):
+    items = answer.get("items") if isinstance(answer, dict) else answer
+    pods = items if isinstance(items, list) else []
+    chosen = _port_forward.ready_forwarder(pods)
+    assert chosen is None or isinstance(chosen, str) and chosen
+    for pod in pods:
+        if isinstance(pod, dict):
+            assert isinstance(_forwarder_pod._why_not_ready(pod), str)

@@ -146,3 +146,30 @@ def test_without_an_address_or_a_service_nothing_is_dialled(run_module, workspac
         args = {"workspace_dir": workspace, "attestation": "lab", "kubeconfig": api.kubeconfig(tmp_path)}
         result = run_module(coordinator_recover, args)
     assert result["failed"] and "Service default/coordinator does not exist" in result["msg"], result["msg"]
+
+
+def test_a_private_cluster_without_a_forwarder_pod_names_the_three_ways_and_dials_nothing(
+    run_module, workspace, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(_userapi.UserApi, "get_manifests", refuse)
+    answers = {
+        "/api/v1/namespaces/contrast/services/coordinator": {"spec": {"type": "ClusterIP"}, "status": {}},
+        "/api/v1/namespaces/contrast/pods": {"items": []},
+    }
+    with KubeApiDouble(answers) as api:
+        args = {
+            "workspace_dir": workspace,
+            "attestation": "lab",
+            "coordinator_namespace": "contrast",
+            "kubeconfig": api.kubeconfig(tmp_path),
+        }
+        result = run_module(coordinator_recover, args)
+    assert result["failed"], result
+    assert "has no load-balancer address yet; reach the Coordinator one of three ways" in result["msg"]
+    assert "No Ready forwarder pod port-forwarder-coordinator (by name or label) in namespace contrast" in result["msg"]
+
+
+def test_an_address_and_a_port_forward_together_are_refused(run_module, workspace):
+    args = {"coordinator": "127.0.0.1", "port_forward": {"pod": "x"}, "workspace_dir": workspace, "attestation": "lab"}
+    result = run_module(coordinator_recover, args)
+    assert result["failed"] and "mutually exclusive" in result["msg"]

@@ -73,3 +73,14 @@ def test_through_the_load_balancer_the_pushes_are_one_stage_of_the_whole_loop():
     assert [(s["node"], s["start"], s["end"]) for s in pushes] == [(None, 6.5, 14.9)]
     assert pushes[0]["detail"] == "2 key(s) through the load balancer 10.0.0.1:9999 in 5 attempt(s)"
     assert ("quorum", None, 6.5, 15.5, "ok") in stages_of(result)
+
+
+def test_the_coordinator_stage_says_how_the_coordinator_was_reached():
+    report = recovery_report()
+    report["contrast"]["coordinator_found_by"] = "pod contrast/port-forwarder-coordinator port 1313 (port-forward)"
+    result = checked(from_recovery_report(report, BROKE_AT, {"name": "coordinator-restart"}))
+    coordinator = next(s for s in result["stages"] if s["stage"] == "coordinator")
+    assert coordinator["detail"] == "reached through pod contrast/port-forwarder-coordinator port 1313 (port-forward)"
+    report["contrast"]["coordinator_found_by"] = "given"
+    result = checked(from_recovery_report(report, BROKE_AT, {"name": "coordinator-restart"}))
+    assert next(s for s in result["stages"] if s["stage"] == "coordinator")["detail"] is None

@@ -40,7 +40,7 @@ def test_the_first_load_balancer_address_and_the_user_api_port(ingress, ports, e
 @pytest.mark.parametrize(
     "answer, message",
     [
-        (service([], kind="ClusterIP"), "(type ClusterIP) has no load-balancer address yet; give contrast_recover_coordinator"),
+        (service([], kind="ClusterIP"), "(type ClusterIP) has no load-balancer address yet; reach the Coordinator one of three ways"),
         (service(None), "has no load-balancer address yet"),
         ({"status": "pending"}, "has no load-balancer address yet"),
         (service([{"ip": "not an address!"}]), "is neither an IP address nor a valid host name"),

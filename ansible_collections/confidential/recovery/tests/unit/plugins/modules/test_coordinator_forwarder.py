@@ -1,0 +1,56 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""coordinator_forwarder's main() against a Kubernetes API double: no pod where a load balancer or a forwarder
+already serves, nothing written in check mode, and never a pod this collection did not create deleted."""
+
+from __future__ import annotations
+
+from kube_api_double import KubeApiDouble
+
+from ansible_collections.confidential.recovery.plugins.modules import coordinator_forwarder
+
+SERVICE = "/api/v1/namespaces/contrast/services/coordinator"
+PODS = "/api/v1/namespaces/contrast/pods"
+
+
+def service(ingress: list) -> dict:
+    return {"spec": {"ports": [{"port": 1313}]}, "status": {"loadBalancer": {"ingress": ingress}}}
+
+
+def test_a_service_with_a_load_balancer_needs_no_forwarder(run_module, tmp_path):
+    with KubeApiDouble({SERVICE: service([{"ip": "203.0.113.7"}])}) as api:
+        result = run_module(coordinator_forwarder, {"namespace": "contrast", "kubeconfig": api.kubeconfig(tmp_path)})
+        assert api.writes() == []
+    assert not result.get("failed"), result["msg"]
+    assert result["needed"] is False and result["changed"] is False
+    assert "203.0.113.7:1313" in result["msg"]
+
+
+def test_check_mode_says_what_it_would_create_and_writes_nothing(run_module, tmp_path):
+    with KubeApiDouble({SERVICE: service([]), PODS: {"items": []}}) as api:
+        args = {"namespace": "contrast", "kubeconfig": api.kubeconfig(tmp_path)}
+        result = run_module(coordinator_forwarder, args, check_mode=True)
+        assert api.writes() == []
+    assert result["changed"] is True and result["created"] is False
+    assert result["manifest"]["spec"]["containers"][0]["args"][-1] == "TCP:coordinator:1313"
+    assert result["msg"].startswith("would create pod contrast/port-forwarder-coordinator")
+
+
+def test_a_ready_forwarder_is_used_as_it_is(run_module, tmp_path):
+    ready = {
+        "metadata": {"name": "port-forwarder-coordinator"},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    }
+    with KubeApiDouble({SERVICE: service([]), PODS: {"items": [ready]}}) as api:
+        result = run_module(coordinator_forwarder, {"namespace": "contrast", "kubeconfig": api.kubeconfig(tmp_path)})
+        assert api.writes() == []
+    assert result["changed"] is False and result["created"] is False and result["pod"] == "port-forwarder-coordinator"
+
+
+def test_a_pod_this_collection_did_not_create_is_never_deleted(run_module, tmp_path):
+    theirs = {"metadata": {"name": "port-forwarder-coordinator", "labels": {"app.kubernetes.io/name": "x"}}}
+    with KubeApiDouble({PODS + "/port-forwarder-coordinator": theirs}) as api:
+        args = {"namespace": "contrast", "state": "absent", "kubeconfig": api.kubeconfig(tmp_path)}
+        result = run_module(coordinator_forwarder, args)
+        assert api.writes() == []
+    assert result["changed"] is False and "left alone" in result["msg"]
