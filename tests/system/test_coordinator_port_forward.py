@@ -8,6 +8,7 @@ Attestation runs through the tunnel: a Coordinator that presents another policy 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from kubernetes import client, config
@@ -16,6 +17,7 @@ from labdriver import running_lab
 CONTRAST_ONLY = ("-e", "recover_constellation=false")
 NAMESPACE = "contrast-demo"
 FORWARDER = "port-forwarder-coordinator"
+PLAYBOOKS = Path(__file__).parent / "playbooks"
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +150,16 @@ def test_the_coordinator_restart_drill_recovers_through_the_port_forward_and_say
         f"reached through pod {NAMESPACE}/{FORWARDER} port 1313 (port-forward through the Kubernetes API)"
     )
     assert forwarder_pods(lab) == [FORWARDER], "the pod kept by the test before is left as it was"
+
+
+def test_attestation_info_attests_the_coordinator_through_the_port_forward(lab, tmp_path):
+    audit = tmp_path / "audit.json"
+
+    run = lab.run("-e", f"audit_file={audit}", playbook=PLAYBOOKS / "coordinator_audit.yml")
+
+    assert run.rc == 0, run.output[-4000:]
+    verdict = json.loads(audit.read_text())
+    assert verdict["verdict"] == "passed", verdict["msg"]
+    assert verdict["source"] == (
+        f"endpoint pod {NAMESPACE}/{FORWARDER} port 1313 (port-forward through the Kubernetes API)"
+    )

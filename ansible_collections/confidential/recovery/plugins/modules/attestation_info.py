@@ -28,7 +28,31 @@ extends_documentation_fragment:
   - confidential.recovery.attributes.read_only
   - confidential.recovery.attestation
   - confidential.recovery.attestation.constellation
+  - confidential.recovery.k8s_auth
 options:
+  port_forward:
+    description:
+      - Attest a Contrast Coordinator (O(peer=contrast_coordinator)) through a port-forward to a pod, opened through
+        the Kubernetes API (the C(pods/portforward) subresource, with the O(kubeconfig) options), instead of an
+        O(endpoint). For a cluster without a public load balancer; the pod is the C(port-forwarder-coordinator) of
+        Contrast's recovery guide, which relays to the Coordinator. Only the aTLS handshake goes through it.
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      namespace:
+        description: Namespace of the pod.
+        type: str
+        default: default
+      pod:
+        description: Name of the pod. Default the first Ready pod of O(port_forward.selector), else C(port-forwarder-coordinator).
+        type: str
+      selector:
+        description: A label selector of the pods to choose from.
+        type: str
+      port:
+        description: The pod's port that relays to the Coordinator's user API.
+        type: int
+        default: 1313
   endpoint:
     description: The address of a live peer to attest, a Constellation node's recovery server or a Contrast Coordinator (O(peer)).
     type: str
@@ -285,6 +309,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._attestation_info import run
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH
 from ansible_collections.confidential.recovery.plugins.module_utils._module._attestation_options import (
     ATTESTATION,
     CONSTELLATION_ATTESTATION,
@@ -298,7 +323,17 @@ def main():
         **module_arguments(
             ATTESTATION,
             CONSTELLATION_ATTESTATION,
+            K8S_AUTH,
             endpoint=dict(type="str"),
+            port_forward=dict(
+                type="dict",
+                options=dict(
+                    namespace=dict(type="str", default="default"),
+                    pod=dict(type="str"),
+                    selector=dict(type="str"),
+                    port=dict(type="int", default=1313),
+                ),
+            ),
             peer=dict(
                 type="str",
                 choices=["constellation_node", "constellation_verify_service", "contrast_coordinator"],
@@ -354,11 +389,12 @@ def main():
             # Only a live peer or a certificate needs a variant (required_by below).
             attestation=dict(type="str", choices=_choices.ATTESTATION_CHOICES),
         ),
-        required_one_of=[("endpoint", "certificate", "snp_report", "tdx_quote")],
-        mutually_exclusive=[("endpoint", "certificate", "snp_report", "tdx_quote")],
+        required_one_of=[("endpoint", "port_forward", "certificate", "snp_report", "tdx_quote")],
+        mutually_exclusive=[("endpoint", "port_forward", "certificate", "snp_report", "tdx_quote")],
         required_by={
             "certificate": ("attestation", "nonce"),
             "endpoint": ("attestation",),
+            "port_forward": ("attestation",),
             "snp_report": ("snp_signing_key",),
         },
         required_if=[("peer", "contrast_coordinator", ("manifest",))],

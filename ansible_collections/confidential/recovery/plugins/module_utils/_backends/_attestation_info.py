@@ -103,18 +103,45 @@ class _CaptureCertificate:
         raise AttestationFailed("captured for offline verification")
 
 
-def evaluate_endpoint(validator, host: str, port: int, timeout: float, nonce_in_alpn: bool = False) -> dict:
-    """``nonce_in_alpn``: a Contrast Coordinator takes the nonce in ALPN, a Constellation node in SNI."""
+def evaluate_endpoint(
+    validator, host: str, port: int, timeout: float, nonce_in_alpn: bool = False, dial=None, source: str = ""
+) -> dict:
+    """``nonce_in_alpn``: a Contrast Coordinator takes the nonce in ALPN, a Constellation node in SNI. ``dial``: a
+    port-forward's stream instead of TCP, named by ``source``."""
     capture = _CaptureCertificate()
+    where = source or f"{host}:{port}"
     try:
-        connect(host, port, capture, timeout, nonce_in_alpn=nonce_in_alpn)
+        connect(host, port, capture, timeout, nonce_in_alpn=nonce_in_alpn, dial=dial)
     except AttestationFailed:
         pass
     except AtlsError as exc:
-        raise EvidenceError(str(exc)) from exc
+        raise EvidenceError(f"{where}: {exc}" if dial else str(exc)) from exc
     if capture.cert_der is None:
-        raise EvidenceError(f"{host}:{port} presented no certificate")
-    return evaluate_certificate(validator, capture.cert_der, capture.nonce, f"endpoint {host}:{port}")
+        raise EvidenceError(f"{where} presented no certificate")
+    return evaluate_certificate(validator, capture.cert_der, capture.nonce, f"endpoint {where}")
+
+
+def _through_port_forward(module, validator, timeout: float) -> dict:
+    """Attest a Coordinator through a port-forward to a forwarder pod (the kubernetes client, imported only here)."""
+    from .._kube._auth import KubeAuth
+    from .._kube._cluster_health import HAS_KUBERNETES, ClusterUnreachable, api_client
+    from .._kube._port_forward import PortForwardError, Tunnel, dialer, find_forwarder
+
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"))
+    forward = module.params["port_forward"]
+    try:
+        client = api_client(KubeAuth.from_params(module.params), timeout)
+        pod = find_forwarder(client, forward["namespace"], forward["pod"], forward["selector"], timeout)
+    except (ClusterUnreachable, PortForwardError) as exc:
+        raise EvidenceError(str(exc)) from exc
+    if pod is None:
+        wanted = forward["pod"] or forward["selector"] or "port-forwarder-coordinator"
+        raise EvidenceError(f"no Ready pod {wanted} in namespace {forward['namespace']} to port-forward to")
+    tunnel = Tunnel(forward["namespace"], pod, forward["port"])
+    return evaluate_endpoint(
+        validator, "localhost", tunnel.port, timeout, True, dialer(client, tunnel, timeout), tunnel.describe()
+    )
 
 
 def read_report(data: bytes) -> bytes:
@@ -345,6 +372,13 @@ def run(module) -> None:
                 _nonce(module),
                 f"certificate {params['certificate']}",
             )
+        elif params["port_forward"]:
+            if params["peer"] != "contrast_coordinator":
+                module.fail_json(
+                    msg="port_forward reaches a Contrast Coordinator (peer=contrast_coordinator) only; a node's "
+                    "recovery server and verification service are reached at their own addresses"
+                )
+            result = _through_port_forward(module, _coordinator_validator(module, now), params["timeout"])
         else:
             host = check_host(params["endpoint"], "endpoint")
             peer = params["peer"]

@@ -241,9 +241,9 @@ def run(module) -> None:
         written = recovery.write_verify_outputs(outcome.pop("served"), params["record_mesh_ca"])
     except (WorkspaceError, CoordinatorError, AtlsError, AddressError, ServiceLookupError, PortForwardError) as exc:
         text = str(exc)
+        about_the_peer = isinstance(exc, AtlsError) and address and not text.startswith(address)
         module.fail_json(
-            msg=text if not address or text.startswith(address) else f"{address}: {text}",
-            coordinator=address or params["coordinator"],
+            msg=f"{address}: {text}" if about_the_peer else text, coordinator=address or params["coordinator"]
         )
     except NotImplementedError as exc:
         module.fail_json(msg=str(exc))

@@ -51,3 +51,9 @@ def test_check_mode_verifies_a_saved_report_offline(run_module):
 def test_a_cluster_id_that_would_not_be_checked_is_refused(run_module, args):
     result = run_module(attestation_info, dict(args, cluster_id="ab" * 32))
     assert result["failed"] and "cluster_id is checked only against a running node's measurements" in result["msg"]
+
+
+def test_a_port_forward_reaches_only_a_coordinator(run_module):
+    args = {"port_forward": {"pod": "port-forwarder-coordinator"}, "attestation": "qemu-vtpm"}
+    result = run_module(attestation_info, args)
+    assert result["failed"] and "port_forward reaches a Contrast Coordinator" in result["msg"], result["msg"]
