@@ -155,7 +155,7 @@ def test_the_coordinator_restart_drill_recovers_through_the_port_forward_and_say
 def test_attestation_info_attests_the_coordinator_through_the_port_forward(lab, tmp_path):
     audit = tmp_path / "audit.json"
 
-    run = lab.run("-e", f"audit_file={audit}", playbook=PLAYBOOKS / "coordinator_audit.yml")
+    run = lab.run("-e", f"audit_file={audit}", playbook=PLAYBOOKS / "coordinator_audit_port_forward.yml")
 
     assert run.rc == 0, run.output[-4000:]
     verdict = json.loads(audit.read_text())
