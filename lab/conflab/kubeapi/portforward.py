@@ -7,7 +7,8 @@ Each forwarded port has a data channel (2i) and an error channel (2i+1); the ser
 channel byte and the port number (two bytes, little endian), then every data frame is the channel byte and the
 payload. The lab's forwarder pods relay their port 1313 to the Coordinator, as the socat pod of Contrast's recovery
 guide relays to the ``coordinator`` Service. WebSocket framing comes from websocket-client, the client's own
-library. Every relay ends by itself: when either side closes, or after RELAY_LIMIT seconds.
+library. Every relay ends by itself: when either side closes, when a frame stalls for FRAME_TIMEOUT seconds, or after
+RELAY_LIMIT seconds.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import socket
 import time
 import urllib.parse
 
-from websocket import ABNF
+from websocket import ABNF, WebSocketException
 from websocket._abnf import frame_buffer
 
 PROTOCOL = "v4.channel.k8s.io"
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 RELAY_PORT = 1313
 RELAY_LIMIT = 600.0
+FRAME_TIMEOUT = 30.0  # a client that stops in the middle of a frame
 FORWARDER_PREFIX = "port-forwarder-coordinator"
 
 
@@ -86,6 +88,14 @@ def forward(handler, pod: dict | None, query: str, coordinator: tuple[str, int])
 
 
 def _relay(sock, upstream) -> None:
+    sock.settimeout(FRAME_TIMEOUT)
+    try:
+        _pump(sock, upstream)
+    except (OSError, WebSocketException):
+        return
+
+
+def _pump(sock, upstream) -> None:
     frames = frame_buffer(sock.recv, skip_utf8_validation=True)
     ends = time.monotonic() + RELAY_LIMIT
     while time.monotonic() < ends:
