@@ -76,6 +76,8 @@ class ForwarderPods:
             raise ForwarderError(f"cannot read pod {self.namespace}/{name}: {describe_api_error(exc)}") from exc
         except ValueError as exc:
             raise ForwarderError(f"the API's pod {self.namespace}/{name} is not JSON") from exc
+        except Exception as exc:  # noqa: BLE001 - urllib3's connection errors: the API could not be asked
+            raise ForwarderError(f"cannot read pod {self.namespace}/{name}: {exc.__class__.__name__}") from exc
         return pod if isinstance(pod, dict) else None
 
     def create(self, body: dict) -> None:
@@ -85,6 +87,8 @@ class ForwarderPods:
             raise ForwarderError(
                 f"cannot create pod {self.namespace}/{body['metadata']['name']}: {describe_api_error(exc)}"
             ) from exc
+        except Exception as exc:  # noqa: BLE001 - urllib3's connection errors: the API could not be asked
+            raise ForwarderError(f"cannot create pod {self.namespace}: {exc.__class__.__name__}") from exc
 
     def wait_ready(self, name: str, seconds: float, progress, poll: float = 1.0) -> None:
         deadline = Deadline(seconds)
@@ -110,4 +114,6 @@ class ForwarderPods:
             if exc.status == 404:
                 return False
             raise ForwarderError(f"cannot delete pod {self.namespace}/{name}: {describe_api_error(exc)}") from exc
+        except Exception as exc:  # noqa: BLE001 - urllib3's connection errors: the API could not be asked
+            raise ForwarderError(f"cannot delete pod {self.namespace}/{name}: {exc.__class__.__name__}") from exc
         return True

@@ -69,6 +69,8 @@ def list_pods(api_client, namespace: str, selector: str | None, timeout: float) 
         raise PortForwardError(f"cannot list the pods of namespace {namespace}: {describe_api_error(exc)}") from exc
     except (ValueError, AttributeError) as exc:
         raise PortForwardError(f"the API's pod list of namespace {namespace} is not a list") from exc
+    except Exception as exc:  # noqa: BLE001 - urllib3's many connection errors all mean "could not ask"
+        raise PortForwardError(f"cannot list the pods of namespace {namespace}: {exc.__class__.__name__}") from exc
     return items if isinstance(items, list) else []
 
 

@@ -54,3 +54,10 @@ def test_a_pod_this_collection_did_not_create_is_never_deleted(run_module, tmp_p
         result = run_module(coordinator_forwarder, args)
         assert api.writes() == []
     assert result["changed"] is False and "left alone" in result["msg"]
+
+
+def test_an_api_that_cannot_be_reached_is_a_clear_error(run_module, tmp_path):
+    with KubeApiDouble({}) as api:
+        kubeconfig = api.kubeconfig(tmp_path)
+    result = run_module(coordinator_forwarder, {"namespace": "contrast", "state": "absent", "kubeconfig": kubeconfig})
+    assert result["failed"] and result["msg"].startswith("cannot read pod contrast/port-forwarder-coordinator"), result
