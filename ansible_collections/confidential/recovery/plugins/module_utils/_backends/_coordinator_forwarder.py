@@ -9,16 +9,14 @@ from __future__ import annotations
 from .._kube._auth import KubeAuth
 from .._kube._cluster_health import ClusterUnreachable, api_client
 from .._kube._coordinator_service import NoLoadBalancer, ServiceLookupError, find_coordinator
-from .._kube._forwarder_pod import ForwarderError, ForwarderPods, manifest
+from .._kube._forwarder_pod import ForwarderError, ForwarderPods, is_ours, manifest
 from .._kube._port_forward import PortForwardError, find_forwarder
 from .._net._deadline import Deadline, ProgressLog
 
 
 def _absent(module, pods: ForwarderPods, name: str) -> None:
     if module.check_mode:
-        pod = pods.read(name)
-        ours = ((pod or {}).get("metadata") or {}).get("labels", {}).get("app.kubernetes.io/managed-by")
-        would = ours == "confidential.recovery"
+        would = is_ours(pods.read(name))
         module.exit_json(
             changed=would, msg=f"would delete pod {pods.namespace}/{name}" if would else "nothing to delete"
         )

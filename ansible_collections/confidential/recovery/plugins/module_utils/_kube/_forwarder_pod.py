@@ -59,6 +59,13 @@ def _why_not_ready(pod: dict) -> str:
     return f"phase {str(status.get('phase') or 'unknown')[:40]}" + (f"; {'; '.join(reasons)}" if reasons else "")
 
 
+def is_ours(pod: dict | None) -> bool:
+    """True when ``pod`` carries this collection's managed-by label: only such a pod is ever deleted."""
+    meta = pod.get("metadata") if isinstance(pod, dict) else None
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    return isinstance(labels, dict) and labels.get(MANAGED_BY) == MANAGER
+
+
 class ForwarderPods:
     def __init__(self, api_client, namespace: str, timeout: float):
         self.core = _cluster_health.k8s_client.CoreV1Api(api_client)
@@ -104,9 +111,7 @@ class ForwarderPods:
 
     def delete_ours(self, name: str) -> bool:
         """Delete the pod if this collection created it (its label says so); True when one was deleted."""
-        pod = self.read(name)
-        labels = ((pod or {}).get("metadata") or {}).get("labels") or {}
-        if pod is None or labels.get(MANAGED_BY) != MANAGER:
+        if not is_ours(self.read(name)):
             return False
         try:
             self.core.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0, _request_timeout=self.timeout)

@@ -49,6 +49,12 @@ def _name(pod: dict) -> str:
     return meta.get("name") if isinstance(meta.get("name"), str) else ""
 
 
+def _labels(pod) -> dict:
+    meta = pod.get("metadata") if isinstance(pod, dict) else None
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    return labels if isinstance(labels, dict) else {}
+
+
 def ready_forwarder(pods: list, pod: str | None = None) -> str | None:
     """The pod to forward to among ``pods`` (the API's items, as dicts): ``pod`` by name when given, else the first
     Ready pod by name. None when no such pod is Ready."""
@@ -80,8 +86,9 @@ def find_forwarder(api_client, namespace: str, pod: str | None, selector: str | 
     if pod or selector:
         return ready_forwarder(list_pods(api_client, namespace, selector, timeout), pod)
     pods = list_pods(api_client, namespace, None, timeout)
+    label_key, label_value = FORWARDER_SELECTOR.split("=", 1)
     return ready_forwarder(pods, FORWARDER_NAME) or ready_forwarder(
-        list_pods(api_client, namespace, FORWARDER_SELECTOR, timeout)
+        [p for p in pods if _labels(p).get(label_key) == label_value]
     )
 
 

@@ -56,6 +56,16 @@ def test_a_pod_this_collection_did_not_create_is_never_deleted(run_module, tmp_p
     assert result["changed"] is False and "left alone" in result["msg"]
 
 
+def test_a_pod_with_labels_that_are_not_a_mapping_is_not_ours(run_module, tmp_path):
+    odd = {"metadata": {"name": "port-forwarder-coordinator", "labels": ["app.kubernetes.io/managed-by"]}}
+    with KubeApiDouble({PODS + "/port-forwarder-coordinator": odd}) as api:
+        args = {"namespace": "contrast", "state": "absent", "kubeconfig": api.kubeconfig(tmp_path)}
+        checked = run_module(coordinator_forwarder, args, check_mode=True)
+        result = run_module(coordinator_forwarder, args)
+        assert api.writes() == []
+    assert checked["changed"] is False and result["changed"] is False and not result.get("failed"), result
+
+
 def test_an_api_that_cannot_be_reached_is_a_clear_error(run_module, tmp_path):
     with KubeApiDouble({}) as api:
         kubeconfig = api.kubeconfig(tmp_path)
