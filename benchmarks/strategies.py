@@ -23,6 +23,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "collections"))
 sys.path.insert(0, str(REPO / "tests" / "system"))
 
+import phases  # noqa: E402
 import upstream_cli  # noqa: E402
 from labdriver import Lab, conflab  # noqa: E402
 from quorum_watch import QuorumWatch  # noqa: E402
@@ -100,23 +101,22 @@ def run_upstream(lab: Lab, profile: str) -> dict:
     return dict(watch.figures(), keys_pushed=result["pushed"], tool_seconds=round(result["seconds"], 2))
 
 
-def run_ours(lab: Lab, stop_at: str, inventory: Path | None = None) -> dict:
+def run_ours(lab: Lab, stop_at: str) -> dict:
     watch = QuorumWatch(lab.directory).start()
-    run = lab.run(
-        "-e",
-        f"constellation_recover_stop_at={stop_at}",
-        "-e",
-        "recover_contrast=false",
-        "-e",
+    run = phases.timed_run(
+        lab, "-e", f"constellation_recover_stop_at={stop_at}", "-e", "recover_contrast=false", "-e",
         "contrast_recover_coordinator=",
-        inventory=inventory,
-    )
-    tool_seconds = run.seconds
+    )  # fmt: skip
     watch.wait_all_ready(READY_TIMEOUT)
     watch.stop()
     if run.rc != 0:
         raise RuntimeError(f"recover.yml failed for stop_at={stop_at}:\n{run.output[-3000:]}")
-    return dict(watch.figures(), keys_pushed=run.report["constellation"]["keys_pushed"], tool_seconds=tool_seconds)
+    return dict(
+        watch.figures(),
+        keys_pushed=run.report["constellation"]["keys_pushed"],
+        tool_seconds=run.tool_seconds,
+        split=run.split,
+    )
 
 
 def run_strategy(lab: Lab, strategy: str) -> dict:

@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import fleet  # noqa: E402
+import phases  # noqa: E402
 from plot import plot_all_ready  # noqa: E402
 from strategies import PROFILES, STRATEGIES, Lab, run_strategy  # noqa: E402
 
@@ -67,6 +68,7 @@ def measure(
             "seconds_to_all_ready": spread([r["seconds_to_all_ready"] for r in results]),
             "keys_pushed": spread([r["keys_pushed"] for r in results]),
             "tool_seconds": spread([r.get("tool_seconds") for r in results]),
+            "before_first_key": phases.medians([r.get("split") for r in results]),
         }
         for strategy, results in runs.items()
     ]
@@ -88,6 +90,41 @@ def print_table(cells: list[dict]) -> None:
             f"{cell['control_plane_nodes']:>5}  {cell['strategy']:<22} {_cell(cell['seconds_to_quorum']):>30} "
             f"{_cell(cell['seconds_to_all_ready']):>33} {cell['keys_pushed']['median']:>5}"
         )
+
+
+def overhead_rows(cells: list[dict]) -> list[dict]:
+    """Per size, the controller's overhead: ours (the default strategy) minus the limit, to all Ready, with the
+    phases before ours sent its first key."""
+    by = {(c["control_plane_nodes"], c["strategy"]): c for c in cells}
+    rows = []
+    for size in sorted({c["control_plane_nodes"] for c in cells}):
+        limit, ours = by.get((size, "limit")), by.get((size, DEFAULT_STRATEGY))
+        if not (limit and ours) or None in (
+            limit["seconds_to_all_ready"]["median"],
+            ours["seconds_to_all_ready"]["median"],
+        ):
+            continue
+        rows.append(
+            {
+                "control_plane_nodes": size,
+                "overhead_to_all_ready": round(
+                    ours["seconds_to_all_ready"]["median"] - limit["seconds_to_all_ready"]["median"], 2
+                ),
+                "before_first_key": ours["before_first_key"],
+            }
+        )
+    return rows
+
+
+def print_overhead(rows: list[dict]) -> None:
+    for row in rows:
+        print(f"\n{row['control_plane_nodes']} nodes: controller overhead ({DEFAULT_STRATEGY} minus limit, to all Ready) "
+              f"{row['overhead_to_all_ready']:.2f} s")  # fmt: skip
+        split = row["before_first_key"]
+        if split:
+            print(
+                "  before the first key: " + ", ".join(f"{name} {split['phases'][name]:.2f}" for name in phases.ORDER)
+            )
 
 
 def targets(cells: list[dict], fleet_row: dict | None) -> list[dict]:
@@ -174,6 +211,8 @@ def main() -> int:
             f"inventory scale: recover.yml tool time on 7 control-plane nodes {scale_row['median_without_workers']} s, "
             f"with 20 workers {scale_row['median_with_20_workers']} s (medians)"
         )
+    overhead = overhead_rows(cells)
+    print_overhead(overhead)
     verdicts = targets(cells, fleet_row)
     print()
     for verdict in verdicts:
@@ -181,7 +220,7 @@ def main() -> int:
             f"{'MET ' if verdict['met'] else 'MISS' if verdict['met'] is False else '?   '} {verdict['target']}: "
             + ", ".join(f"{k} {v}" for k, v in verdict.items() if k not in ("target", "met"))
         )
-    plot = plot_all_ready(cells, args.output.with_name("time_to_all_ready.png"))
+    plot = plot_all_ready(cells, args.output.with_name("time_to_all_ready.png"), overhead)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(
         json.dumps(
@@ -194,6 +233,7 @@ def main() -> int:
                 "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
                 "seconds": round(time.monotonic() - started, 1),
                 "results": cells,
+                "controller_overhead": overhead,
                 "fleet": fleet_row,
                 "inventory_scale": scale_row,
                 "targets": verdicts,
