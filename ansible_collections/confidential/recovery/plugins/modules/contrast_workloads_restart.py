@@ -133,7 +133,7 @@ not_ready:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.confidential.recovery.plugins.module_utils._contrast._workloads import restart_workloads
-from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
+from ansible_collections.confidential.recovery.plugins.module_utils._kube import _client, _cluster_health
 from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH, KubeAuth
 from ansible_collections.confidential.recovery.plugins.module_utils._module._options import module_arguments
 
@@ -149,8 +149,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not _cluster_health.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_cluster_health.KUBERNETES_IMPORT_ERROR))
+    if not _client.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_client.KUBERNETES_IMPORT_ERROR))
     if not module.params["only_if_mesh_ca_changed"]:
         module.exit_json(
             changed=False,
@@ -174,7 +174,7 @@ def main():
         )
     except _cluster_health.ClusterUnreachable as exc:
         module.fail_json(msg=str(exc))
-    except _cluster_health.ApiException as exc:
+    except _client.api_exception() as exc:
         module.fail_json(msg=f"restarting the mesh workloads failed: {_cluster_health.describe_api_error(exc)}")
     except Exception as exc:  # noqa: BLE001 - ApiException and urllib3 errors: report, do not trace
         module.fail_json(msg=f"restarting the mesh workloads failed: {exc.__class__.__name__}: {exc}")

@@ -117,7 +117,7 @@ progress:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._coordinator_forwarder import run
-from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
+from ansible_collections.confidential.recovery.plugins.module_utils._kube import _client
 from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH
 from ansible_collections.confidential.recovery.plugins.module_utils._module._options import module_arguments
 
@@ -137,8 +137,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not _cluster_health.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_cluster_health.KUBERNETES_IMPORT_ERROR))
+    if not _client.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_client.KUBERNETES_IMPORT_ERROR))
     run(module)
 
 

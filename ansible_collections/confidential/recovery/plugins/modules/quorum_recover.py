@@ -269,7 +269,7 @@ from ansible_collections.confidential.recovery.plugins.module_utils._constellati
     require_libraries,
     validator,
 )
-from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
+from ansible_collections.confidential.recovery.plugins.module_utils._kube import _client
 from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH
 from ansible_collections.confidential.recovery.plugins.module_utils._module._options import PROGRESS, module_arguments
 
@@ -301,8 +301,9 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    if not _cluster_health.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_cluster_health.KUBERNETES_IMPORT_ERROR))
+    if not _client.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_client.KUBERNETES_IMPORT_ERROR))
+    _client.warm_up()
     run(module, validator(module), master_secret(module))
 
 

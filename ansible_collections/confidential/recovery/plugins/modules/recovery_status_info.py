@@ -174,7 +174,7 @@ from ansible_collections.confidential.recovery.plugins.module_utils._constellati
     validator,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
-from ansible_collections.confidential.recovery.plugins.module_utils._kube import _cluster_health
+from ansible_collections.confidential.recovery.plugins.module_utils._kube import _client
 from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH
 from ansible_collections.confidential.recovery.plugins.module_utils._module._attestation_options import (
     ATTESTATION,
@@ -206,8 +206,8 @@ def main():
     if module.params["check"] == "node":
         require_libraries(module, ("cryptography", "h2"))
         check_node(module, validator(module))
-    if not _cluster_health.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_cluster_health.KUBERNETES_IMPORT_ERROR))
+    if not _client.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_client.KUBERNETES_IMPORT_ERROR))
     check_cluster(module)
 
 

@@ -124,7 +124,8 @@ def evaluate_endpoint(
 def _through_port_forward(module, validator, timeout: float) -> dict:
     """Attest a Coordinator through a port-forward to a forwarder pod (the kubernetes client, imported only here)."""
     from .._kube._auth import KubeAuth
-    from .._kube._cluster_health import HAS_KUBERNETES, ClusterUnreachable, api_client
+    from .._kube._client import HAS_KUBERNETES
+    from .._kube._cluster_health import ClusterUnreachable, api_client
     from .._kube._port_forward import PortForwardError, Tunnel, dialer, find_forwarder
 
     if not HAS_KUBERNETES:

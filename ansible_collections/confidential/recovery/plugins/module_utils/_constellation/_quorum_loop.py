@@ -156,16 +156,18 @@ class QuorumLoop:
 
     # -- one round ----------------------------------------------------------
     def _observe(self) -> None:
-        self.view = self._health(
-            self.deadline.bounded(self.call_timeout, floor=min(self.call_timeout, HEALTH_FLOOR_SECONDS))
-        )
-        if self.view.get("quorum") and self.quorum_at is None:
-            self.quorum_at = round(self.deadline.elapsed(), 2)
+        health_timeout = self.deadline.bounded(self.call_timeout, floor=min(self.call_timeout, HEALTH_FLOOR_SECONDS))
         timeout = self.deadline.bounded(self.call_timeout)
         if self.reach_timeout is not None and self.rounds == 1:
             timeout = min(timeout, self.reach_timeout)
-        with ThreadPoolExecutor(max_workers=min(32, len(self.nodes))) as pool:
+        # The API's view and the nodes' answers are independent observations: asked at the same time, an API that is
+        # slow to answer (or a client library still being imported) does not hold back the probes.
+        with ThreadPoolExecutor(max_workers=min(32, len(self.nodes)) + 1) as pool:
+            health = pool.submit(self._timed_health, health_timeout)
             results = list(pool.map(lambda n: self._timed(self._probe_one, n, timeout), self.nodes))
+            self.view, answered_at = health.result()
+        if self.view.get("quorum") and self.quorum_at is None:
+            self.quorum_at = answered_at
         for node, (result, start, end) in zip(self.nodes, results, strict=False):
             if result.state in (WAITING, HOSTILE):  # the node presented evidence, and it was judged
                 node.timeline.append(
@@ -189,6 +191,10 @@ class QuorumLoop:
                     )
             if result.state in (HOSTILE, FAILED):
                 node.error = result.detail
+
+    def _timed_health(self, timeout) -> tuple[dict, float]:
+        view = self._health(timeout)
+        return view, round(self.deadline.elapsed(), 2)
 
     def _probe_one(self, node, timeout) -> ProbeResult:
         try:

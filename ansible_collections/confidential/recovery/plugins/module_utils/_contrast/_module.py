@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from .._kube import _cluster_health
+from .._kube import _client
 from .._module import _common
 from .._module._common import PROTOBUF_REQUIREMENT
 from .._net import _grpc_h2
@@ -16,7 +16,7 @@ DEPENDENCIES = (
     ("cryptography", "cryptography", _workspace.HAS_CRYPTOGRAPHY, _workspace.CRYPTOGRAPHY_IMPORT_ERROR),
     ("h2", "h2", _grpc_h2.HAS_H2, _grpc_h2.H2_IMPORT_ERROR),
     ("protobuf-userapi", PROTOBUF_REQUIREMENT, _userapi.HAS_PROTOBUF, _userapi.PROTOBUF_IMPORT_ERROR),
-    ("kubernetes", "kubernetes", _cluster_health.HAS_KUBERNETES, _cluster_health.KUBERNETES_IMPORT_ERROR),
+    ("kubernetes", "kubernetes", _client.HAS_KUBERNETES, _client.KUBERNETES_IMPORT_ERROR),
 )
 
 

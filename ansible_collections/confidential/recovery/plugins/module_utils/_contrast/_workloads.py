@@ -15,12 +15,7 @@ from __future__ import annotations
 import datetime
 import time
 
-try:
-    from kubernetes import client as k8s_client
-
-    HAS_KUBERNETES = True
-except ImportError:  # pragma: no cover - the module reports the missing library
-    HAS_KUBERNETES = False
+from .._kube._client import library
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 INITIALIZER = "contrast-initializer"
@@ -53,8 +48,9 @@ def _controller(refs):
 
 class WorkloadRestart:
     def __init__(self, api_client, namespaces: list[str]):
-        self.core = k8s_client.CoreV1Api(api_client)
-        self.apps = k8s_client.AppsV1Api(api_client)
+        kubernetes = library()
+        self.core = kubernetes.client.CoreV1Api(api_client)
+        self.apps = kubernetes.client.AppsV1Api(api_client)
         self.namespaces = namespaces
 
     def _pods(self):

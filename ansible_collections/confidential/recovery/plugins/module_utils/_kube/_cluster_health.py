@@ -14,21 +14,7 @@ import json
 import os
 
 from ._auth import KubeAuth
-
-try:
-    from kubernetes import client as k8s_client
-    from kubernetes import config as k8s_config
-    from kubernetes.client.rest import ApiException
-
-    HAS_KUBERNETES = True
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError as _exc:  # pragma: no cover - exercised only without the dependency
-
-    class ApiException(Exception):  # type: ignore[no-redef]
-        """Stands in for kubernetes' ApiException when the library is missing; never raised."""
-
-    HAS_KUBERNETES = False
-    KUBERNETES_IMPORT_ERROR = _exc
+from ._client import library
 
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
@@ -51,13 +37,14 @@ def api_client(auth: KubeAuth, timeout: float):
     """An API client as kubernetes.core builds one: the kubeconfig (or the client's default), then the overrides."""
     if auth.kubeconfig and not os.path.isfile(auth.kubeconfig):
         raise ClusterUnreachable(f"kubeconfig {auth.kubeconfig} does not exist")
-    configuration = k8s_client.Configuration()
+    kubernetes = library()
+    configuration = kubernetes.client.Configuration()
     if auth.kubeconfig or not auth.host:
         try:
-            k8s_config.load_kube_config(
+            kubernetes.config.load_kube_config(
                 config_file=auth.kubeconfig, context=auth.context, client_configuration=configuration
             )
-        except (OSError, k8s_config.ConfigException) as exc:
+        except (OSError, kubernetes.config.ConfigException) as exc:
             raise ClusterUnreachable(f"cannot load {auth.describe()}: {_first_line(exc)}") from exc
         except Exception as exc:  # noqa: BLE001 - YAML, type and key errors of a malformed file
             raise ClusterUnreachable(
@@ -76,7 +63,7 @@ def api_client(auth: KubeAuth, timeout: float):
     if auth.validate_certs is not None:
         configuration.verify_ssl = auth.validate_certs
     configuration.retries = 0
-    return k8s_client.ApiClient(configuration)
+    return kubernetes.client.ApiClient(configuration)
 
 
 def unverified_api(auth: KubeAuth, configuration) -> dict | None:
@@ -131,7 +118,7 @@ def etcd_ready(api, timeout: float) -> tuple[bool, str]:
         )
         body = " ".join(response.data.decode(errors="replace").split())
         return body == "ok", body
-    except ApiException as exc:
+    except library().ApiException as exc:
         return False, describe_api_error(exc)
     except Exception as exc:  # noqa: BLE001 - urllib3 raises many kinds; all mean "not reachable now"
         return False, f"Kubernetes API unreachable: {exc.__class__.__name__}: {_first_line(exc)}"
@@ -160,8 +147,8 @@ def cluster_health(auth: KubeAuth, timeout: float) -> dict:
         if not quorum:
             return result
         try:
-            nodes = k8s_client.CoreV1Api(api).list_node(_request_timeout=timeout).items
-        except ApiException as exc:
+            nodes = library().client.CoreV1Api(api).list_node(_request_timeout=timeout).items
+        except library().ApiException as exc:
             result["quorum"] = False
             result["etcd_readyz"] = f"listing nodes failed: HTTP {exc.status} {exc.reason}"
             return result

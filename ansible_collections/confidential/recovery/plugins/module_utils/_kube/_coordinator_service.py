@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 
 from .._net._addresses import AddressError, check_host, join_host_port
-from . import _cluster_health
 from ._auth import KubeAuth
-from ._cluster_health import ApiException, ClusterUnreachable, api_client, describe_api_error
+from ._client import api_exception, library
+from ._cluster_health import ClusterUnreachable, api_client, describe_api_error
 
 USER_API_PORT = 1313
 USER_API_PORT_NAME = "userapi"
@@ -76,12 +76,12 @@ def find_coordinator(auth: KubeAuth, namespace: str, name: str, timeout: float) 
     """Ask the API for the Service and return the Coordinator's ``host:port``."""
     where = f"Service {namespace}/{name}"
     try:
-        core = _cluster_health.k8s_client.CoreV1Api(api_client(auth, timeout))
+        core = library().client.CoreV1Api(api_client(auth, timeout))
         response = core.read_namespaced_service(name, namespace, _preload_content=False, _request_timeout=timeout)
         service = json.loads(response.data)
     except ClusterUnreachable as exc:
         raise ServiceLookupError(f"cannot look up {where}: {exc}") from exc
-    except ApiException as exc:
+    except api_exception() as exc:
         if exc.status == 404:
             raise ServiceLookupError(f"{where} does not exist in {auth.describe()}; {THE_WAYS}") from exc
         raise ServiceLookupError(f"cannot read {where}: {describe_api_error(exc)}") from exc

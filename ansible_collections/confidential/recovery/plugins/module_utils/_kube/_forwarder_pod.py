@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 
 from .._net._deadline import Deadline
-from . import _cluster_health
-from ._cluster_health import ApiException, describe_api_error
+from ._client import api_exception, library
+from ._cluster_health import describe_api_error
 from ._port_forward import FORWARDER_NAME, _ready
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -68,7 +68,7 @@ def is_ours(pod: dict | None) -> bool:
 
 class ForwarderPods:
     def __init__(self, api_client, namespace: str, timeout: float):
-        self.core = _cluster_health.k8s_client.CoreV1Api(api_client)
+        self.core = library().client.CoreV1Api(api_client)
         self.namespace, self.timeout = namespace, timeout
 
     def read(self, name: str) -> dict | None:
@@ -77,7 +77,7 @@ class ForwarderPods:
                 name, self.namespace, _preload_content=False, _request_timeout=self.timeout
             )
             pod = json.loads(answer.data)
-        except ApiException as exc:
+        except api_exception() as exc:
             if exc.status == 404:
                 return None
             raise ForwarderError(f"cannot read pod {self.namespace}/{name}: {describe_api_error(exc)}") from exc
@@ -90,7 +90,7 @@ class ForwarderPods:
     def create(self, body: dict) -> None:
         try:
             self.core.create_namespaced_pod(self.namespace, body, _request_timeout=self.timeout)
-        except ApiException as exc:
+        except api_exception() as exc:
             raise ForwarderError(
                 f"cannot create pod {self.namespace}/{body['metadata']['name']}: {describe_api_error(exc)}"
             ) from exc
@@ -115,7 +115,7 @@ class ForwarderPods:
             return False
         try:
             self.core.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0, _request_timeout=self.timeout)
-        except ApiException as exc:
+        except api_exception() as exc:
             if exc.status == 404:
                 return False
             raise ForwarderError(f"cannot delete pod {self.namespace}/{name}: {describe_api_error(exc)}") from exc

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from . import _cluster_health
-from ._cluster_health import ApiException, describe_api_error
+from ._client import api_exception, library
+from ._cluster_health import describe_api_error
 
 FORWARDER_NAME = "port-forwarder-coordinator"
 FORWARDER_SELECTOR = f"app.kubernetes.io/name={FORWARDER_NAME}"
@@ -65,13 +65,13 @@ def ready_forwarder(pods: list, pod: str | None = None) -> str | None:
 
 
 def list_pods(api_client, namespace: str, selector: str | None, timeout: float) -> list:
-    core = _cluster_health.k8s_client.CoreV1Api(api_client)
+    core = library().client.CoreV1Api(api_client)
     try:
         answer = core.list_namespaced_pod(
             namespace, label_selector=selector or "", _preload_content=False, _request_timeout=timeout
         )
         items = json.loads(answer.data).get("items")
-    except ApiException as exc:
+    except api_exception() as exc:
         raise PortForwardError(f"cannot list the pods of namespace {namespace}: {describe_api_error(exc)}") from exc
     except (ValueError, AttributeError) as exc:
         raise PortForwardError(f"the API's pod list of namespace {namespace} is not a list") from exc
@@ -97,7 +97,7 @@ def dialer(api_client, tunnel: Tunnel, timeout: float):
     import websocket
     from kubernetes.stream import portforward
 
-    core = _cluster_health.k8s_client.CoreV1Api(api_client)
+    core = library().client.CoreV1Api(api_client)
 
     def dial():
         previous = websocket.getdefaulttimeout()
@@ -106,7 +106,7 @@ def dialer(api_client, tunnel: Tunnel, timeout: float):
             forward = portforward(
                 core.connect_get_namespaced_pod_portforward, tunnel.pod, tunnel.namespace, ports=str(tunnel.port)
             )
-        except ApiException as exc:
+        except api_exception() as exc:
             raise ConnectionError(f"the port-forward to {tunnel.describe()} failed: {exc.reason}") from exc
         finally:
             websocket.setdefaulttimeout(previous)

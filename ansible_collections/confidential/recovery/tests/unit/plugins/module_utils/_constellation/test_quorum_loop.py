@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._quorum_loop import (
@@ -36,7 +38,8 @@ class FakeClock:
 class SimulatedCluster:
     """Nodes are 'waiting', 'down', 'unlocked' or 'hostile'. Quorum when floor(n/2)+1 are unlocked.
 
-    ``script`` maps a round number to a function run at the start of that round (a node boots, reboots...).
+    ``script`` maps a round number to a function run at the start of that round (a node boots, reboots...), between
+    the loop's sleep and its next probes (the loop asks the API and the nodes at the same time).
     ``stall`` makes every API call use the whole timeout it was given.
     """
 
@@ -49,15 +52,21 @@ class SimulatedCluster:
         self.stall = stall
         self.pushes = []
         self.health_calls = 0
+        self.round = 1
         self.script = {}
+
+    def sleep(self, seconds):
+        """The loop's pause between rounds: time passes, and the next round's scripted event happens."""
+        self.clock.advance(seconds)
+        self.round += 1
+        if self.round in self.script:
+            self.script[self.round](self)
 
     def quorum(self):
         return sum(s == "unlocked" for s in self.states.values()) >= len(self.states) // 2 + 1
 
     def health(self, timeout):
         self.health_calls += 1
-        if self.health_calls in self.script:
-            self.script[self.health_calls](self)
         if self.stall:
             self.clock.advance(timeout)
             return {
@@ -126,7 +135,7 @@ def run_loop(
         progress=ProgressLog(deadline),
         quorum_grace=quorum_grace,
         check_mode=check_mode,
-        sleep=clock.advance,
+        sleep=cluster.sleep,
         release=release,
         reach_timeout=reach_timeout,
     )
@@ -344,3 +353,29 @@ def test_a_push_that_raises_something_unforeseen_fails_that_node_and_another_tak
     crashed = next(n for n in loop.result()["nodes"] if n["name"] == "cp-0")
     assert not crashed["holds_key"] and "ZeroDivisionError" in crashed["error"]
     assert sum(1 for n in loop.result()["nodes"] if n["holds_key"]) == 3
+
+
+class ApiThatAnswersAfterAProbe(SimulatedCluster):
+    """Its health answer waits (in real time, up to 5 s) until some node has been probed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.probed = threading.Event()
+        self.answered_after_a_probe = []
+
+    def health(self, timeout):
+        self.answered_after_a_probe.append(self.probed.wait(5))
+        return super().health(timeout)
+
+    def probe(self, node, timeout):
+        self.probed.set()
+        return super().probe(node, timeout)
+
+
+def test_the_api_and_the_nodes_are_asked_at_the_same_time():
+    """A slow API answer (or a client library still being imported) does not hold back the round's probes."""
+    clock = FakeClock()
+    cluster = ApiThatAnswersAfterAProbe(five(), clock)
+    ok, loop = run_loop(cluster, clock)
+    assert ok and cluster.answered_after_a_probe[0] is True
+    assert loop.result()["keys_pushed"] == 3
