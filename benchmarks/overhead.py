@@ -6,6 +6,7 @@ nodes all wait, split into phases from the process's spawn to the first key acce
 phase holds). Each rep reboots the control plane first. Prints a table (median, min-max) and writes JSON.
 
   .venv/bin/python benchmarks/overhead.py [--nodes 5] [--reps 3] [--collections DIR] [--output FILE]
+      [--playbook-arg=-e --playbook-arg=name=value ...]
 
 ``--collections`` runs another checkout's installed collection (its ``collections`` directory, after ``make
 collection`` there) with this harness, so two versions are measured the same way on the same machine.
@@ -32,10 +33,10 @@ from quorum_watch import QuorumWatch  # noqa: E402
 from strategies import READY_TIMEOUT  # noqa: E402
 
 
-def one_run(lab: Lab, collections: Path) -> dict:
+def one_run(lab: Lab, collections: Path, extra: list[str]) -> dict:
     watch = QuorumWatch(lab.directory).start()
     run = phases.timed_run(
-        lab, "-e", "recover_contrast=false", "-e", "contrast_recover_coordinator=", collections=collections
+        lab, "-e", "recover_contrast=false", "-e", "contrast_recover_coordinator=", *extra, collections=collections
     )
     watch.wait_all_ready(READY_TIMEOUT)
     watch.stop()
@@ -64,6 +65,9 @@ def main() -> int:
     parser.add_argument("--ip-prefix", default="127.30.22")
     parser.add_argument("--collections", type=Path, default=REPO / "collections")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "overhead.json")
+    parser.add_argument(
+        "--playbook-arg", action="append", default=[], help="one more ansible-playbook argument (repeat for more)"
+    )
     args = parser.parse_args()
     if args.reps < 1:
         parser.error("--reps must be at least 1")
@@ -78,7 +82,7 @@ def main() -> int:
     try:
         for rep in range(args.reps):
             lab.break_control_plane()
-            run = one_run(lab, collections)
+            run = one_run(lab, collections, args.playbook_arg)
             runs.append(run)
             print(
                 f"  rep {rep + 1}: first key after {run['to_first_key']:.2f} s, "
@@ -97,6 +101,7 @@ def main() -> int:
                 "collections": str(collections),
                 "control_plane_nodes": args.nodes,
                 "reps": args.reps,
+                "playbook_args": args.playbook_arg,
                 "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
                 "median": phases.medians([{k: r[k] for k in ("phases", "to_first_key")} for r in runs]),
                 "module_import_seconds": import_seconds,

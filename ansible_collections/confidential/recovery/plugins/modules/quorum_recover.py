@@ -260,51 +260,13 @@ progress:
   sample: ["[    0.0s] round 1: no etcd quorum; 5 waiting; pushing to 3", "[    1.2s] etcd quorum is back"]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.confidential.recovery.plugins.module_utils._backends._quorum_recover import run
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
-    PUSHING,
-    master_secret,
-    require_libraries,
-    validator,
-)
-from ansible_collections.confidential.recovery.plugins.module_utils._kube import _client
-from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH
-from ansible_collections.confidential.recovery.plugins.module_utils._module._options import PROGRESS, module_arguments
+from ansible_collections.confidential.recovery.plugins.module_utils._backends._quorum_recover import ARGUMENTS, execute
 
 
 def main():
-    module = AnsibleModule(
-        **module_arguments(
-            *PUSHING,
-            K8S_AUTH,
-            PROGRESS,
-            nodes=dict(
-                type="list",
-                elements="dict",
-                required=True,
-                options=dict(
-                    name=dict(type="str", required=True),
-                    address=dict(type="str", required=True),
-                    disk_uuid=dict(type="str"),
-                ),
-            ),
-            port=dict(type="int"),
-            protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
-            stop_at=dict(type="str", choices=["quorum", "all", "quorum_then_all"], default="quorum"),
-            wait_timeout=dict(type="float", default=300),
-            poll_interval=dict(type="float", default=0.5),
-            quorum_grace=dict(type="float", default=60),
-            reach_timeout=dict(type="float"),
-        ),
-        supports_check_mode=True,
-    )
-    require_libraries(module)
-    if not _client.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_client.KUBERNETES_IMPORT_ERROR))
-    _client.warm_up()
-    run(module, validator(module), master_secret(module))
+    execute(AnsibleModule(**ARGUMENTS, supports_check_mode=True))
 
 
 if __name__ == "__main__":

@@ -18,11 +18,15 @@ import threading
 
 from ansible.utils.display import Display
 
+from . import _in_process
+
 display = Display()
 POLL_SECONDS = 1.0
 
 
-def run_with_live_progress(action, module_name: str, task_vars: dict) -> dict:
+def run_with_live_progress(action, module_name: str, task_vars: dict, in_process=None) -> dict:
+    """The module's result. ``in_process`` (its ARGUMENTS and execute) runs it in this process where that changes
+    nothing (_in_process.can_run_in_process)."""
     module_args = dict(action._task.args)
     if action._connection.transport != "local":
         return action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars)
@@ -30,12 +34,16 @@ def run_with_live_progress(action, module_name: str, task_vars: dict) -> dict:
     os.close(fd)
     module_args["progress_file"] = path
     outcome: dict = {}
+    here = in_process is not None and _in_process.can_run_in_process(action, task_vars)
 
     def execute():
         try:
-            outcome.update(
-                action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars)
-            )
+            if here:
+                outcome.update(_in_process.run_in_process(*in_process, module_args, action._task.check_mode))
+            else:
+                outcome.update(
+                    action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars)
+                )
         except Exception as exc:  # noqa: BLE001 - handed to the main thread below
             outcome.update(failed=True, msg=f"{module_name} could not run: {exc}")
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 import threading
 import time
 
+from ansible.module_utils.basic import missing_required_lib
+
 from .._constellation._keys import canonical_disk_uuid
+from .._constellation._module import PUSHING, master_secret, require_libraries, validator
 from .._constellation._push import Endpoint, describe_push_failure, push_detecting
 from .._constellation._quorum_loop import (
     ERROR,
@@ -23,12 +26,39 @@ from .._constellation._quorum_loop import (
     QuorumLoop,
 )
 from .._constellation._rpc import recovery_port
-from .._kube._auth import KubeAuth
+from .._kube import _client
+from .._kube._auth import K8S_AUTH, KubeAuth
 from .._kube._cluster_health import ClusterUnreachable, check_api_credentials, cluster_health, warned
+from .._module._options import PROGRESS, module_arguments
 from .._net._addresses import AddressError, check_host
 from .._net._atls import AtlsError, AttestationFailed, ConnectionRefused, Unreachable
 from .._net._deadline import Deadline, ProgressLog, file_sink
 from .._net._grpc_h2 import GrpcError
+
+# AnsibleModule's keyword arguments (with supports_check_mode): the module file passes them, and so does the action
+# plugin when it runs the module in the controller's own process.
+ARGUMENTS = module_arguments(
+    *PUSHING,
+    K8S_AUTH,
+    PROGRESS,
+    nodes=dict(
+        type="list",
+        elements="dict",
+        required=True,
+        options=dict(
+            name=dict(type="str", required=True),
+            address=dict(type="str", required=True),
+            disk_uuid=dict(type="str"),
+        ),
+    ),
+    port=dict(type="int"),
+    protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
+    stop_at=dict(type="str", choices=["quorum", "all", "quorum_then_all"], default="quorum"),
+    wait_timeout=dict(type="float", default=300),
+    poll_interval=dict(type="float", default=0.5),
+    quorum_grace=dict(type="float", default=60),
+    reach_timeout=dict(type="float"),
+)
 
 
 def _nodes(params) -> list[ControlPlaneNode]:
@@ -67,6 +97,7 @@ class Wiring:
         self.auth = KubeAuth.from_params(params)
         self._held: dict[str, object] = {}
         self._lock = threading.Lock()
+        self.caveats: list[dict] | None = None  # of the Kubernetes API connection, known once the credentials loaded
 
     def _hold(self, name: str, conn) -> None:
         with self._lock:
@@ -125,6 +156,10 @@ class Wiring:
         return PushOutcome(True, seconds=round(time.monotonic() - started, 3), protocol=used, disk_uuid=announced)
 
     def health(self, timeout: float) -> dict:
+        """The API's view. The first call loads and checks the credentials (ClusterUnreachable when they cannot be
+        used): the loop asks it beside its first probes and pushes nothing before it answered."""
+        if self.caveats is None:  # the loop asks one health answer at a time
+            self.caveats = check_api_credentials(self.auth)
         return cluster_health(self.auth, timeout)
 
 
@@ -133,8 +168,7 @@ def run(module, validator, secret) -> None:
     try:
         nodes = _nodes(params)
         wiring = Wiring(params, validator, secret)
-        assurance = list(getattr(validator, "caveats", [])) + warned(module, check_api_credentials(wiring.auth))
-    except (ValueError, AddressError, ClusterUnreachable) as exc:
+    except (ValueError, AddressError) as exc:
         module.fail_json(msg=str(exc))
     deadline = Deadline(params["wait_timeout"])
     progress = ProgressLog(deadline, sink=file_sink(params.get("progress_file")))
@@ -155,8 +189,11 @@ def run(module, validator, secret) -> None:
     )
     try:
         quorum = loop.run()
+    except ClusterUnreachable as exc:  # the credentials, checked in the first round before any push
+        module.fail_json(msg=str(exc), keys_pushed=0, progress=progress.lines)
     finally:
         wiring.release([])
+    assurance = list(getattr(validator, "caveats", [])) + warned(module, wiring.caveats or [])
     result = dict(loop.result(), progress=progress.lines, elapsed=round(deadline.elapsed(), 2), assurance=assurance)
     result["changed"] = result["keys_pushed"] > 0
     if loop.unreachable:
@@ -176,3 +213,12 @@ def run(module, validator, secret) -> None:
     module.exit_json(
         msg=f"etcd quorum is back after {result['rounds']} round(s); {result['keys_pushed']} key(s) pushed", **result
     )
+
+
+def execute(module) -> None:
+    """The module, from its validated arguments to exit_json or fail_json."""
+    require_libraries(module)
+    if not _client.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_client.KUBERNETES_IMPORT_ERROR))
+    _client.warm_up()
+    run(module, validator(module), master_secret(module))

@@ -111,13 +111,15 @@ def gce_keys(params: dict):
 
 def _compute_engine(access: dict, timeout: float):
     """ask(instance): the instance's getShieldedInstanceIdentity answer. Errors that say Compute Engine could not be
-    asked (no answer, no credentials, no permission) become ComputeEngineUnreachable; a missing instance refuses."""
-    from .._cloud import _discovery, _gcp
-
+    asked (no answer, no credentials, no permission) become ComputeEngineUnreachable; a missing instance refuses.
+    Google's libraries are imported at the first question, not before: a variant that never asks (or a node whose key
+    is saved) does not pay for them."""
     client = []
     lock = threading.Lock()
 
     def ask(instance):
+        from .._cloud import _discovery, _gcp
+
         try:
             with lock:
                 if not client:
@@ -149,10 +151,11 @@ def ec2_images(params: dict):
 
 def _ec2(access: dict, timeout: float):
     """ask(region, image): EC2's DescribeImages answer. Errors that say EC2 could not be asked become Ec2Unreachable;
-    an image EC2 does not know refuses."""
-    from .._cloud import _aws, _discovery
+    an image EC2 does not know refuses. boto3 is imported at the first question, as Google's libraries are above."""
 
     def ask(region, image):
+        from .._cloud import _aws, _discovery
+
         try:
             ec2 = _aws.client(_aws.session(profile=access.get("profile")), "ec2", region, access.get("endpoint_url"),
                               max_attempts=3, timeout=timeout)  # fmt: skip

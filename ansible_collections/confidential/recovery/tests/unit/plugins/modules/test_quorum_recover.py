@@ -1,6 +1,7 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""quorum_recover's main(): the node list's spec, and a check mode that attests every waiting node and pushes none."""
+"""quorum_recover's main(): the node list's spec, a check mode that attests every waiting node and pushes none, and
+credentials that cannot be loaded stopping the run before any key."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ansible_collections.confidential.recovery.plugins.module_utils._backends im
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._quorum_loop import (
     WAITING,
     ProbeResult,
+    PushOutcome,
 )
 from ansible_collections.confidential.recovery.plugins.modules import quorum_recover
 
@@ -44,7 +46,7 @@ def test_check_mode_names_the_nodes_it_would_push_to_and_pushes_none(run_module,
 
     monkeypatch.setattr(_quorum_recover.Wiring, "probe", waiting)
     monkeypatch.setattr(_quorum_recover.Wiring, "push", refuse)
-    monkeypatch.setattr(_quorum_recover.Wiring, "health", no_quorum)
+    monkeypatch.setattr(_quorum_recover, "cluster_health", no_quorum)
     result = run_module(quorum_recover, arguments(tmp_path, wait_timeout=5), check_mode=True)
     assert result["rc"] == 0 and not result.get("failed"), result["msg"]
     # Quorum of three is two: check mode plans the pushes a real run would make, then stops.
@@ -52,3 +54,22 @@ def test_check_mode_names_the_nodes_it_would_push_to_and_pushes_none(run_module,
     assert result["keys_pushed"] == 0
     assert result["changed"] is True and sorted(set(probed)) == ["cp-0", "cp-1", "cp-2"]
     assert "kube_api_unverified" in {caveat["condition"] for caveat in result["assurance"]}
+
+
+def test_credentials_that_cannot_be_loaded_stop_the_run_before_any_key(run_module, tmp_path, monkeypatch):
+    def waiting(wiring, node, timeout):
+        return ProbeResult(WAITING, f"{node.address} waits for a key and passed attestation")
+
+    pushed = []
+
+    def push(wiring, node, timeout):
+        pushed.append(node.name)
+        return PushOutcome(True, seconds=0.01, protocol="unary")
+
+    broken = tmp_path / "broken-kubeconfig"
+    broken.write_text("apiVersion: v1\nkind: Config\nclusters: 7\n")
+    monkeypatch.setattr(_quorum_recover.Wiring, "probe", waiting)
+    monkeypatch.setattr(_quorum_recover.Wiring, "push", push)
+    result = run_module(quorum_recover, arguments(tmp_path, kubeconfig=str(broken), wait_timeout=5))
+    assert result["failed"] and result["keys_pushed"] == 0 and pushed == []
+    assert str(broken) in result["msg"], result["msg"]

@@ -39,5 +39,7 @@ def test_importing_the_module_does_not_import_the_client_and_the_warm_up_does():
     )
     above_ansible_collections = Path(_client.__file__).resolve().parents[6]
     env = dict(os.environ, PYTHONPATH=str(above_ansible_collections))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=False
+    )
     assert done.returncode == 0, done.stderr
