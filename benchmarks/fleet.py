@@ -30,7 +30,7 @@ def _start(lab: Lab, *extra: str) -> Lab:
     return lab
 
 
-def _recover(labs: list[Lab], stop_at: str) -> tuple[float, list[dict]]:
+def _recover(labs: list[Lab], stop_at: str, collections: Path | None = None) -> tuple[float, list[dict]]:
     """One recover.yml run over the labs' inventories; per lab the watch's figures from the run's start."""
     command = [
         str(BIN / "ansible-playbook"),
@@ -50,7 +50,10 @@ def _recover(labs: list[Lab], stop_at: str) -> tuple[float, list[dict]]:
         command[1:1] = ["-i", str(lab.directory / "inventory.constellation.yml")]
     watches = [QuorumWatch(lab.directory).start() for lab in labs]
     started = time.monotonic()
-    run = subprocess.run(command, capture_output=True, text=True, timeout=900, env=ansible_env(), check=False)
+    env = ansible_env()
+    if collections:
+        env["ANSIBLE_COLLECTIONS_PATH"] = str(collections)
+    run = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env, check=False)
     tool_seconds = round(time.monotonic() - started, 2)
     for watch in watches:
         watch.wait_all_ready(READY_TIMEOUT)
@@ -65,7 +68,7 @@ def _break(labs: list[Lab]) -> None:
         list(pool.map(lambda lab: lab.break_control_plane(), labs))
 
 
-def fleet(workdir: Path, reps: int, stop_at: str) -> dict:
+def fleet(workdir: Path, reps: int, stop_at: str, collections: Path | None = None) -> dict:
     labs = [Lab(workdir / f"fleet-{letter}", prefix, 3) for letter, prefix in zip("abcd", FLEET_PREFIXES, strict=False)]
     single, together = [], []
     try:
@@ -73,10 +76,10 @@ def fleet(workdir: Path, reps: int, stop_at: str) -> dict:
             _start(lab, "--workers", "0", "--name", f"fleet-{letter}")
         for rep in range(reps):
             _break(labs[:1])
-            _tool, figures = _recover(labs[:1], stop_at)
+            _tool, figures = _recover(labs[:1], stop_at, collections)
             single.append(figures[0]["seconds_to_all_ready"])
             _break(labs)
-            _tool, figures = _recover(labs, stop_at)
+            _tool, figures = _recover(labs, stop_at, collections)
             slowest = max(f["seconds_to_all_ready"] or float("inf") for f in figures)
             together.append(slowest)
             print(

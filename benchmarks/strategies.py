@@ -101,11 +101,11 @@ def run_upstream(lab: Lab, profile: str) -> dict:
     return dict(watch.figures(), keys_pushed=result["pushed"], tool_seconds=round(result["seconds"], 2))
 
 
-def run_ours(lab: Lab, stop_at: str) -> dict:
+def run_ours(lab: Lab, stop_at: str, collections: Path | None = None) -> dict:
     watch = QuorumWatch(lab.directory).start()
     run = phases.timed_run(
         lab, "-e", f"constellation_recover_stop_at={stop_at}", "-e", "recover_contrast=false", "-e",
-        "contrast_recover_coordinator=",
+        "contrast_recover_coordinator=", collections=collections,
     )  # fmt: skip
     watch.wait_all_ready(READY_TIMEOUT)
     watch.stop()
@@ -119,7 +119,8 @@ def run_ours(lab: Lab, stop_at: str) -> dict:
     )
 
 
-def run_strategy(lab: Lab, strategy: str) -> dict:
+def run_strategy(lab: Lab, strategy: str, collections: Path | None = None) -> dict:
+    """One run of ``strategy``; ``collections`` (an installed collection's directory) for ours, else this checkout's."""
     if strategy == "limit":
         return run_limit(lab)
     if strategy.startswith("upstream-"):
@@ -129,7 +130,7 @@ def run_strategy(lab: Lab, strategy: str) -> dict:
             return run_upstream(lab, profile)
         finally:
             set_profile(lab, "gcp")
-    return run_ours(lab, strategy.split("-", 1)[1])
+    return run_ours(lab, strategy.split("-", 1)[1], collections)
 
 
 STRATEGIES = ("limit", "upstream-gcp", "upstream-azure", *(f"ours-{stop_at}" for stop_at in OURS))

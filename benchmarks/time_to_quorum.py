@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE))
 import fleet  # noqa: E402
 import phases  # noqa: E402
 from plot import plot_all_ready  # noqa: E402
-from strategies import PROFILES, STRATEGIES, Lab, run_strategy  # noqa: E402
+from strategies import PROFILES, REPO, STRATEGIES, Lab, run_strategy  # noqa: E402
 
 DEFAULT_STRATEGY = "ours-all"  # recover.yml's default constellation_recover_stop_at
 
@@ -41,7 +41,13 @@ def spread(values: list) -> dict:
 
 
 def measure(
-    size: int, reps: int, strategies: list[str], rejoin_interval: float, prefix: str, workdir: Path
+    size: int,
+    reps: int,
+    strategies: list[str],
+    rejoin_interval: float,
+    prefix: str,
+    workdir: Path,
+    collections: Path | None = None,
 ) -> list[dict]:
     lab = Lab(workdir / f"lab-{size}", prefix, size)
     lab.directory.mkdir(parents=True, exist_ok=True)
@@ -51,7 +57,7 @@ def measure(
         for rep in range(reps):
             for strategy in strategies:
                 lab.break_control_plane()
-                figures = run_strategy(lab, strategy)
+                figures = run_strategy(lab, strategy, collections)
                 runs[strategy].append(figures)
                 print(
                     f"  {size} nodes  rep {rep + 1}  {strategy:<22} quorum {figures['seconds_to_quorum']} s, "
@@ -186,6 +192,11 @@ def main() -> int:
     parser.add_argument("--ip-prefix", default="127.30.0")
     parser.add_argument("--no-fleet", action="store_true")
     parser.add_argument("--no-scale", action="store_true")
+    parser.add_argument(
+        "--collections",
+        type=Path,
+        help="run ours from another checkout's installed collection (its collections directory after make collection)",
+    )
     parser.add_argument("--output", type=Path, default=HERE / "results" / "time_to_quorum.json")
     args = parser.parse_args()
     if args.reps < 1:
@@ -196,8 +207,12 @@ def main() -> int:
     started = time.monotonic()
     cells: list[dict] = []
     for size in args.sizes:
-        cells += measure(size, args.reps, args.strategies, args.rejoin_interval, args.ip_prefix, workdir)
-    fleet_row = None if args.no_fleet else fleet.fleet(workdir, args.reps, DEFAULT_STRATEGY.split("-", 1)[1])
+        cells += measure(
+            size, args.reps, args.strategies, args.rejoin_interval, args.ip_prefix, workdir, args.collections
+        )
+    fleet_row = (
+        None if args.no_fleet else fleet.fleet(workdir, args.reps, DEFAULT_STRATEGY.split("-", 1)[1], args.collections)
+    )
     scale_row = None if args.no_scale else fleet.inventory_scale(workdir, args.reps, DEFAULT_STRATEGY.split("-", 1)[1])
 
     print_table(cells)
@@ -230,6 +245,7 @@ def main() -> int:
                 "rejoin_interval_s": args.rejoin_interval,
                 "load_balancer_profiles": {name: vars(profile) for name, profile in PROFILES.items()},
                 "default_strategy": DEFAULT_STRATEGY,
+                "collections": str(args.collections or REPO / "collections"),
                 "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
                 "seconds": round(time.monotonic() - started, 1),
                 "results": cells,
