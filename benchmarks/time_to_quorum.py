@@ -24,10 +24,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests" / "system"))  # the lab driver, before any benchmark module needs it
 
 import fleet  # noqa: E402
 import phases  # noqa: E402
-from plot import plot_all_ready  # noqa: E402
 from strategies import PROFILES, REPO, STRATEGIES, Lab, run_strategy  # noqa: E402
 
 DEFAULT_STRATEGY = "ours-all"  # recover.yml's default constellation_recover_stop_at
@@ -235,6 +235,8 @@ def main() -> int:
             f"{'MET ' if verdict['met'] else 'MISS' if verdict['met'] is False else '?   '} {verdict['target']}: "
             + ", ".join(f"{k} {v}" for k, v in verdict.items() if k not in ("target", "met"))
         )
+    from plot import plot_all_ready  # matplotlib: only for the figure, so that --help needs none
+
     plot = plot_all_ready(cells, args.output.with_name("time_to_all_ready.png"), overhead)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(

@@ -10,8 +10,8 @@ is compiled again from the zip. Before the first recovery key that is about half
 Ansible already forked for the task, the same code starts at once (community.crypto runs its ``*_pipe`` modules
 in their action plugins the same way).
 
-Only where that changes nothing: connection local, no become, no async, and the task's Python interpreter is the
-controller's. The arguments go through the module's own argument spec (ansible-core's ArgumentSpecValidator), the
+Only where that changes nothing: connection local, no become, no async, no task ``environment``, and the task's
+Python interpreter is the controller's. The arguments go through the module's own argument spec (ansible-core's ArgumentSpecValidator), the
 no_log values are removed from the result as AnsibleModule removes them, and the result is the JSON a module would
 have printed.
 """
@@ -91,12 +91,28 @@ class ControllerModule:
         return remove_values(result, self.no_log_values)
 
 
-def can_run_in_process(action, task_vars: dict) -> bool:
-    """True where running in the controller's process is exactly what the module's process would do."""
-    if action._connection.transport != "local" or action._task.async_val or action._play_context.become:
-        return False
+def why_not_in_process(action, task_vars: dict) -> str | None:
+    """None where running in the controller's process is exactly what the module's process would do, else why not."""
+    if action._connection.transport != "local":
+        return f"connection {action._connection.transport}"
+    if action._task.async_val:
+        return "async"
+    if action._play_context.become:
+        return "become"
+    environment: dict = {}
+    action._compute_environment_string(environment)  # the task's environment keyword, merged and templated
+    if environment:  # variables the module's process would get and this process does not have
+        return f"the task sets environment variables ({', '.join(sorted(environment))})"
     interpreter = action._templar.template(task_vars.get("ansible_python_interpreter") or "")
-    return bool(interpreter) and os.path.realpath(interpreter) == os.path.realpath(sys.executable)
+    if not interpreter:
+        return "no ansible_python_interpreter (the module's process would discover one)"
+    if os.path.realpath(str(interpreter)) != os.path.realpath(sys.executable):
+        return f"ansible_python_interpreter {interpreter} is not the controller's {sys.executable}"
+    return None
+
+
+def can_run_in_process(action, task_vars: dict) -> bool:
+    return why_not_in_process(action, task_vars) is None
 
 
 def run_in_process(arguments: dict, execute, args: dict, check_mode: bool) -> dict:

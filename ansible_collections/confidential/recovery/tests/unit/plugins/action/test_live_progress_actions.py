@@ -6,7 +6,9 @@ shown while it runs; over any other connection the module runs as usual; a modul
 from __future__ import annotations
 
 import os
+import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -70,3 +72,24 @@ def test_a_module_that_cannot_run_fails_the_task_and_names_itself(action_plugin,
     action._execute_module = broken
     result = action.run(task_vars={})
     assert result["failed"] is True and result["msg"] == f"{name} could not run: no interpreter"
+
+
+def in_process_candidate(action_plugin, environment=None):
+    action = action_plugin(quorum_recover.ActionModule, {"stop_at": "never"})
+    action._templar = SimpleNamespace(template=lambda value: value)
+    action._task.environment = environment
+    action._execute_module = lambda **_: pytest.fail("the module was started as a separate process")
+    return action
+
+
+def test_quorum_recover_runs_in_the_controllers_process_with_the_modules_argument_spec(action_plugin, shown):
+    action = in_process_candidate(action_plugin)
+    result = action.run(task_vars={"ansible_python_interpreter": sys.executable})
+    assert result["failed"] is True and "nodes" in result["msg"] and "stop_at" in result["msg"], result["msg"]
+
+
+def test_a_task_environment_sends_quorum_recover_to_its_own_process(action_plugin, shown):
+    calls = []
+    action = in_process_candidate(action_plugin, environment=[{"K8S_AUTH_CONTEXT": "elsewhere"}])
+    action._execute_module = lambda module_name, module_args, task_vars: calls.append(module_args) or {"ok": 1}
+    assert action.run(task_vars={"ansible_python_interpreter": sys.executable})["ok"] == 1 and len(calls) == 1

@@ -71,9 +71,10 @@ def test_check_mode_and_warnings_reach_the_module_and_the_result():
     assert run_in_process(SPEC, report, {"name": "a"}, True) == {"check_mode": True, "warnings": ["careful"]}
 
 
-def action(transport="local", become=False, async_val=0, interpreter=sys.executable):
+def action(transport="local", become=False, async_val=0, interpreter=sys.executable, environment=None):
     return SimpleNamespace(
         _connection=SimpleNamespace(transport=transport),
+        _compute_environment_string=lambda out: out.update(environment or {}),
         _task=SimpleNamespace(async_val=async_val),
         _play_context=SimpleNamespace(become=become),
         _templar=SimpleNamespace(template=lambda value: value),
@@ -85,6 +86,7 @@ def test_only_where_the_modules_own_process_would_do_the_same():
     assert not can_run_in_process(*action(transport="ssh"))
     assert not can_run_in_process(*action(become=True))
     assert not can_run_in_process(*action(async_val=30))
+    assert not can_run_in_process(*action(environment={"K8S_AUTH_KUBECONFIG": "/elsewhere"}))
     assert not can_run_in_process(*action(interpreter="/usr/bin/python3.9"))
     assert not can_run_in_process(*action(interpreter=""))  # interpreter discovery: the module's process decides
 
