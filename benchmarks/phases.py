@@ -11,10 +11,11 @@ timed_playbook.py and the phase_timeline callback write. Every phase is wall-clo
 - plays before the push: each play before the push's play, whole;
 - tasks before the push: the push's play, from its start to the push task's start;
 - worker start: the push task's start until its worker reports it running (a fork, the task's arguments);
-- module start: until the module's loop begins (templating, AnsiballZ, the module's interpreter and imports, its
-  input checks: kubeconfig, master secret, attestation configuration);
+- module start: until the module's loop begins (the task's templating; run as a separate process, AnsiballZ and
+  the module's interpreter and imports too; its input checks: master secret, attestation configuration);
 - first attestation: until a node's evidence was judged good;
-- first key: until that key was accepted.
+- first key: until that key was accepted (a round pushes once its Kubernetes API answer is in, and the first answer
+  includes importing the client and loading the kubeconfig).
 """
 
 from __future__ import annotations
