@@ -111,10 +111,6 @@ def why_not_in_process(action, task_vars: dict) -> str | None:
     return None
 
 
-def can_run_in_process(action, task_vars: dict) -> bool:
-    return why_not_in_process(action, task_vars) is None
-
-
 def run_in_process(arguments: dict, execute, args: dict, check_mode: bool) -> dict:
     """The module's result, as the JSON it would have printed."""
     try:

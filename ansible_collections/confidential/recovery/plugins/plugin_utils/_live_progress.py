@@ -41,7 +41,7 @@ def run_with_live_progress(action, module_name: str, task_vars: dict, in_process
     def execute():
         try:
             if here:
-                outcome.update(_in_process.run_in_process(*in_process, module_args, action._task.check_mode))
+                outcome.update(_in_process.run_in_process(*in_process, module_args, bool(action._task.check_mode)))
             else:
                 outcome.update(
                     action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars)

@@ -17,8 +17,8 @@ from ansible_collections.confidential.recovery.plugins.module_utils._constellati
     ProbeResult,
 )
 from ansible_collections.confidential.recovery.plugins.plugin_utils._in_process import (
-    can_run_in_process,
     run_in_process,
+    why_not_in_process,
 )
 
 SPEC = {
@@ -79,6 +79,10 @@ def action(transport="local", become=False, async_val=0, interpreter=sys.executa
         _play_context=SimpleNamespace(become=become),
         _templar=SimpleNamespace(template=lambda value: value),
     ), {"ansible_python_interpreter": interpreter}
+
+
+def can_run_in_process(action, task_vars) -> bool:
+    return why_not_in_process(action, task_vars) is None
 
 
 def test_only_where_the_modules_own_process_would_do_the_same():
