@@ -11,7 +11,14 @@ import time
 from .._constellation._push import Endpoint, PushError, probe
 from .._constellation._rpc import recovery_port
 from .._kube._auth import KubeAuth
-from .._kube._cluster_health import CONDITIONS, ClusterUnreachable, check_api_credentials, cluster_health, warned
+from .._kube._cluster_health import (
+    CONDITIONS,
+    ClusterUnreachable,
+    answer_timeout,
+    check_api_credentials,
+    cluster_health,
+    warned,
+)
 from .._net._addresses import AddressError, check_host
 from .._net._deadline import Deadline, ProgressLog, file_sink
 
@@ -44,7 +51,7 @@ def wait_for(
     progress = ProgressLog(deadline, sink=progress_sink)
     met = CONDITIONS[condition]
     while True:
-        health = cluster_health(auth, deadline.bounded(call_timeout))
+        health = cluster_health(auth, answer_timeout(deadline, call_timeout))
         progress(_describe(health))
         if met(health):
             return True, health, progress, deadline

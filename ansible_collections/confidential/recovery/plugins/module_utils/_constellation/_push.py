@@ -16,6 +16,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 
+from .._kube._cluster_health import answer_timeout
 from .._net._addresses import join_host_port
 from .._net._atls import AtlsError, ConnectionRefused, HandshakeDropped, HandshakeTimeout, Unreachable, connect
 from .._net._deadline import Deadline
@@ -214,7 +215,7 @@ def push_through_load_balancer(
     unavailable_in_row = 0
     last_cause = ""
     while max_pushes is None or run.pushed < max_pushes:
-        reason = done(deadline.bounded(endpoint.timeout)) if done and run.attempts else None
+        reason = done(answer_timeout(deadline, endpoint.timeout)) if done and run.attempts else None
         if reason:
             run.stop_reason = reason
             break

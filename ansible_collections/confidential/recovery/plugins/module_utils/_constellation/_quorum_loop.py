@@ -28,6 +28,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
+from .._kube._cluster_health import answer_timeout
+
 WAITING = "waiting"
 REFUSED = "refused"
 UNREACHABLE = "unreachable"
@@ -41,11 +43,6 @@ QUORUM = "quorum"
 ALL = "all"
 QUORUM_THEN_ALL = "quorum_then_all"  # the fewest keys for quorum, then every other waiting node at once
 STRATEGIES = (QUORUM, ALL, QUORUM_THEN_ALL)
-
-# A health answer gets this long even at the very end of the run: kube-apiserver's own etcd
-# check may take its 2 s default (--etcd-readycheck-timeout), and a shorter wait would report a
-# timeout of our own making instead of what the API server says.
-HEALTH_FLOOR_SECONDS = 3.0
 
 
 @dataclass
@@ -156,7 +153,7 @@ class QuorumLoop:
 
     # -- one round ----------------------------------------------------------
     def _observe(self) -> None:
-        health_timeout = self.deadline.bounded(self.call_timeout, floor=min(self.call_timeout, HEALTH_FLOOR_SECONDS))
+        health_timeout = answer_timeout(self.deadline, self.call_timeout)
         timeout = self.deadline.bounded(self.call_timeout)
         if self.reach_timeout is not None and self.rounds == 1:
             timeout = min(timeout, self.reach_timeout)

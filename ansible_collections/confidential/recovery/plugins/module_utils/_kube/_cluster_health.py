@@ -18,6 +18,16 @@ from ._client import library
 
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
+# A question to the API gets this long even at the very end of a wait: kube-apiserver's own etcd check may take its
+# 2 s default (--etcd-readycheck-timeout), and a loaded controller needs a moment for TLS and the node list. A shorter
+# call would report a timeout of our own making ("unreachable", readiness unknown) instead of what the API says.
+ANSWER_FLOOR_SECONDS = 3.0
+
+
+def answer_timeout(deadline, call_timeout: float) -> float:
+    """The timeout for one health question: ``call_timeout`` cut to what the deadline leaves, but not below the floor."""
+    return deadline.bounded(call_timeout, floor=min(call_timeout, ANSWER_FLOOR_SECONDS))
+
 
 class ClusterUnreachable(Exception):
     pass

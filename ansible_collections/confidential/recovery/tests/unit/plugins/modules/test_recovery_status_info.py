@@ -35,3 +35,24 @@ def test_a_wait_that_is_not_met_fails_at_its_deadline(run_module, tmp_path):
     result = run_module(recovery_status_info, dict(args, timeout=1, poll_interval=0.2))
     assert result["failed"] and result["msg"].startswith("gave up waiting for quorum after 1 s")
     assert result["progress"] and result["changed"] is False
+
+
+def test_the_last_question_before_the_deadline_still_gets_time_to_be_answered(monkeypatch):
+    """A call cut to the few milliseconds left would time out by our own doing and report readiness as unknown."""
+    asked = []
+
+    def one_ready_node_missing(auth, timeout):
+        asked.append(timeout)
+        return {
+            "quorum": True,
+            "etcd_readyz": "ok",
+            "ready_nodes": ["a"],
+            "not_ready_nodes": ["b"],
+            "control_plane_ready": 1,
+            "control_plane_total": 2,
+        }
+
+    monkeypatch.setattr(_recovery_status_info, "cluster_health", one_ready_node_missing)
+    met, health, _progress, deadline = _recovery_status_info.wait_for(None, "all_ready", 0.4, 5.0, 0.1)
+    assert not met and health["quorum"] and deadline.expired()
+    assert len(asked) > 1 and min(asked) == 3.0, asked
