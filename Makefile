@@ -15,6 +15,11 @@ NODES ?= 5
 # reboot-mid-recovery; or rehearsal, below) and its RTO target in seconds; the reports go to $(LAB_DIR)/drills/.
 SCENARIO ?= both
 RTO_TARGET ?= 300
+# AUTOMATIC=1: a full outage (every control-plane node and the Coordinator) under Event-Driven Ansible, with no step
+# by hand: ansible-rulebook runs the collection's rulebook on the lab, the lab breaks, the drill times the recovery
+# (conflab automatic-drill; the timeline goes to $(LAB_DIR)/drills/automatic-drill.json). WATCH_INTERVAL: the watch's.
+AUTOMATIC ?= 0
+WATCH_INTERVAL ?= 2
 # Extra ansible-playbook arguments for the drill, e.g. ARGS='-e constellation_recover_stop_at=all'; KEEP=1 leaves the lab up.
 ARGS ?=
 KEEP ?= 0
@@ -27,7 +32,7 @@ LAB_ATTESTATION ?= $(ATTESTATION)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: sanity-cores architecture fuzz chromium debian-packages test-quick quick-unit molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
+.PHONY: java sanity-cores architecture fuzz chromium debian-packages test-quick quick-unit molecule ee-context integration-targets sanity lowest-deps drill test unit integration venv collection proto lab-down benchmark clean changelog-lint release lint docs-lint sanity-bootstrap
 
 venv: $(DEPS_STAMP)
 
@@ -91,11 +96,14 @@ BREAK ?=
 # More `conflab up` arguments, e.g. LAB_ARGS='--coordinator-service internal': the Coordinator's Service has no
 # load-balancer address, and the recovery reaches it through a port-forward to a forwarder pod it creates.
 LAB_ARGS ?=
-drill: collection
+drill: collection $(if $(filter 1,$(AUTOMATIC)),java)
 	$(BIN)/conflab down --dir $(LAB_DIR) >/dev/null 2>&1 || true
 	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES) --attestation $(LAB_ATTESTATION) $(LAB_ARGS)
 	status=0; if [ -n "$(BREAK)" ]; then $(BIN)/conflab break --dir $(LAB_DIR) --reboot none $(BREAK) || status=$$?; fi; \
 	if [ $$status != 0 ]; then :; \
+	elif [ "$(AUTOMATIC)" = 1 ]; then mkdir -p $(LAB_DIR)/drills; \
+	  $(BIN)/conflab automatic-drill --dir $(LAB_DIR) --interval $(WATCH_INTERVAL) \
+	  --output $(LAB_DIR)/drills/automatic-drill.json || status=$$?; \
 	elif [ "$(SCENARIO)" = rehearsal ]; then mkdir -p $(LAB_DIR)/drills; \
 	  $(BIN)/ansible-playbook -i $(LAB_DIR)/inventory.constellation.yml confidential.recovery.rehearse \
 	  -e @$(LAB_DIR)/recover-vars.yml -e recovery_report_rehearsal_file=$(LAB_DIR)/drills/rehearsal-report.json \
@@ -126,6 +134,11 @@ quick-unit: $(DEPS_STAMP)
 debian-packages:
 	tools/need-debian-package.sh chromium
 	tools/need-debian-package.sh shellcheck
+	tools/need-debian-package.sh java openjdk-17-jre-headless
+
+# ansible-rulebook's rule engine runs on Java 17.
+java:
+	tools/need-debian-package.sh java openjdk-17-jre-headless
 
 # The drill report's browser test drives Debian's chromium through Playwright (Playwright's own browser download
 # is out of reach here).
@@ -200,7 +213,10 @@ ee-context: collection
 	$(BIN)/ansible-builder introspect --sanitize $(COLLECTIONS) | tee build/ee/introspect.txt
 	grep -q "^- 'cryptography.*confidential.recovery" build/ee/introspect.txt
 	grep -q "^- 'protobuf.*confidential.recovery" build/ee/introspect.txt
+	$(BIN)/ansible-builder create --file execution-environment/decision-environment.yml --context build/de-context --output-filename Containerfile >/dev/null
+	grep -q "ansible-rulebook" build/de-context/_build/requirements.txt && grep -q "java-17" build/de-context/_build/bindep.txt
 	@echo "EE build context in build/ee-context: podman build -f build/ee-context/Containerfile build/ee-context"
+	@echo "DE build context in build/de-context: podman build -f build/de-context/Containerfile build/de-context"
 
 # Time to quorum and to all-Ready per strategy and size (median of 3), the fleet and inventory-scale rows; prints the
 # table and writes benchmarks/results/time_to_quorum.json and time_to_all_ready.png. About 40 minutes on 2 CPUs.

@@ -8,6 +8,7 @@ import argparse
 import json
 import secrets
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -252,8 +253,7 @@ def cmd_break(args) -> int:
         processes.stop(directory, node["name"])
         progress(f"killed {node['name']}")
     rebooted = select_nodes(config, args.reboot)
-    for node in rebooted:
-        processes.stop(directory, node["name"])
+    processes.stop_many(directory, [node["name"] for node in rebooted])
     for node in rebooted:
         start_node(config, node, "reboot")
         progress(f"rebooted {node['name']}: state disk locked")
@@ -399,6 +399,38 @@ def cmd_status(args) -> int:
     print(f"etcd quorum: {'yes' if status['quorum'] else 'no'}")
     print(f"coordinator: {status['coordinator']['state']}")
     return 0
+
+
+def cmd_automatic_drill(args) -> int:
+    """Break the lab while the collection's rulebook watches it, touch nothing, and time the recovery."""
+    from .automatic import Rulebook, all_ready, timeline
+
+    directory = args.dir.resolve()
+    config = load_config(directory)
+    rulebook = Rulebook(directory, interval=args.interval)
+    rulebook.ledger_file.unlink(missing_ok=True)  # a drill starts without earlier automatic runs (no cooldown)
+    rulebook.start()
+    try:
+        rulebook.wait_watching()
+        rulebook.wait_until(lambda: all_ready(lab_status(config)), "a healthy lab before the break", args.timeout)
+        time.sleep(args.interval * 1.5)  # the watch has seen the healthy lab before the outage
+        rulebook.ledger_file.unlink(missing_ok=True)
+        broke_at = time.time()
+        breaking = [sys.executable, "-m", "conflab.cli", "break", "--dir", str(directory), "--reboot", args.reboot]
+        if config.get("coordinator", {}).get("enabled"):
+            breaking.append("--restart-coordinator")
+        broke = subprocess.run(breaking, capture_output=True, text=True, timeout=300, check=False)
+        break_returned = round(time.time() - broke_at, 2)  # every rebooted node waits (or already took its key)
+        result = timeline(rulebook, broke_at, lambda: lab_status(config), args.timeout)
+        result.update(break_rc=broke.returncode, break_returned=break_returned)
+    finally:
+        rulebook.stop()
+    result["interval"] = args.interval
+    for key, value in result.items():
+        print(f"{key:<18} {value}")
+    if args.output:
+        args.output.write_text(json.dumps(result, indent=2))
+    return 0 if result["outcome"] == "recovered" else 1
 
 
 def cmd_down(args) -> int:
@@ -555,6 +587,14 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--dir", required=True, type=Path)
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
+
+    auto = sub.add_parser("automatic-drill", help="break the lab under the collection's rulebook and time it")
+    auto.add_argument("--dir", required=True, type=Path)
+    auto.add_argument("--interval", type=float, default=2.0, help="the watch's interval in seconds")
+    auto.add_argument("--reboot", default="all", help="which control-plane nodes to reboot, as for break")
+    auto.add_argument("--timeout", type=float, default=120.0)
+    auto.add_argument("--output", type=Path, help="write the timeline as JSON here")
+    auto.set_defaults(func=cmd_automatic_drill)
 
     down = sub.add_parser("down", help="stop everything")
     down.add_argument("--dir", required=True, type=Path)

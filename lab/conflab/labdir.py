@@ -260,4 +260,19 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
             # contrast_recover_coordinator and recover_contrast=true).
             extra["contrast_recover_coordinator_namespace"] = "contrast-demo"
     (directory / "recover-vars.yml").write_text(yaml.safe_dump(extra, sort_keys=False))
+    write_event_inventory(directory, inventory, extra)
     (directory / "lab.json").write_text(json.dumps(config, indent=2))
+
+
+def write_event_inventory(directory: Path, inventory: dict, variables: dict) -> None:
+    """An inventory directory for Event-Driven Ansible: ansible-rulebook copies the inventory into a private directory
+    for every run, so its paths are absolute, and the recovery's variables sit beside it in group_vars/all.yml."""
+    eda = directory / "eda-inventory"
+    (eda / "group_vars").mkdir(parents=True, exist_ok=True)
+    absolute = dict(inventory, state_file=str(directory / inventory.get("state_file", "constellation-state.yaml")))
+    absolute["config_file"] = str(directory / "constellation-conf.yaml")
+    if "lab_cloud_file" in inventory:
+        absolute["lab_cloud_file"] = str(directory / inventory["lab_cloud_file"])
+    (eda / "inventory.constellation.yml").write_text(yaml.safe_dump(absolute, sort_keys=False))
+    variables = dict(variables, recovery_report_file=str(directory / "eda-recovery-report.json"))
+    (eda / "group_vars" / "all.yml").write_text(yaml.safe_dump(variables, sort_keys=False))

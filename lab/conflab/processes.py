@@ -65,24 +65,34 @@ def is_running(lab_dir: Path, name: str) -> bool:
 
 def stop(lab_dir: Path, name: str, grace: float = 5.0) -> None:
     """SIGTERM the process group, SIGKILL it after ``grace`` seconds, forget the pid."""
-    pid = read_pid(lab_dir, name)
-    if alive(pid):
+    stop_many(lab_dir, [name], grace)
+
+
+def _signal_all(pids: list, signum: int) -> None:
+    for pid in pids:
         try:
-            os.killpg(pid, signal.SIGTERM)
+            os.killpg(pid, signum)
         except ProcessLookupError:
             pass
-        deadline = time.monotonic() + grace
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if alive(pid):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            deadline = time.monotonic() + grace
-            while alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-    pid_file(lab_dir, name).unlink(missing_ok=True)
+
+
+def _wait_all(pids: list, grace: float) -> list:
+    deadline = time.monotonic() + grace
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [pid for pid in pids if alive(pid)]
+
+
+def stop_many(lab_dir: Path, names: list, grace: float = 5.0) -> None:
+    """``stop`` for several processes at the same time, as an outage takes nodes down: all are signalled first,
+    then waited for together, so that stopping five nodes takes as long as stopping the slowest."""
+    pids = [pid for pid in (read_pid(lab_dir, name) for name in names) if alive(pid)]
+    _signal_all(pids, signal.SIGTERM)
+    survivors = _wait_all(pids, grace)
+    _signal_all(survivors, signal.SIGKILL)
+    _wait_all(survivors, grace)
+    for name in names:
+        pid_file(lab_dir, name).unlink(missing_ok=True)
 
 
 def running_names(lab_dir: Path) -> list[str]:

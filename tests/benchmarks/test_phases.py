@@ -71,9 +71,19 @@ def test_medians_skip_runs_without_marks():
     assert phases.medians([None]) is None
 
 
-@pytest.mark.parametrize("script", ["time_to_quorum.py", "overhead.py", "module_payload.py"])
+@pytest.mark.parametrize("script", ["time_to_quorum.py", "overhead.py", "module_payload.py", "automatic_recovery.py"])
 def test_each_benchmark_starts(script):
     done = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), "--help"], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0 and "usage" in done.stdout, done.stderr
+
+
+def test_the_automatic_recovery_summary_takes_medians_and_skips_missing_steps():
+    import automatic_recovery
+
+    runs = [{"quorum": 3.0, "all_ready": 9.0}, {"quorum": 5.0, "all_ready": None}, {"quorum": 4.0, "all_ready": 7.0}]
+    table = automatic_recovery.summary(runs)
+    assert table["quorum"] == {"median": 4.0, "min": 3.0, "max": 5.0}
+    assert table["all_ready"] == {"median": 8.0, "min": 7.0, "max": 9.0}
+    assert "event_fired" not in table

@@ -163,52 +163,16 @@ endpoint:
   sample: 10.9.0.5:9999
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._recovery_status_info import (
-    check_cluster,
-    check_node,
+    ARGUMENTS,
+    execute,
 )
-from ansible_collections.confidential.recovery.plugins.module_utils._constellation._module import (
-    require_libraries,
-    validator,
-)
-from ansible_collections.confidential.recovery.plugins.module_utils._evidence import _choices
-from ansible_collections.confidential.recovery.plugins.module_utils._kube import _client
-from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH
-from ansible_collections.confidential.recovery.plugins.module_utils._module._attestation_options import (
-    ATTESTATION,
-    CONSTELLATION_ATTESTATION,
-)
-from ansible_collections.confidential.recovery.plugins.module_utils._module._options import PROGRESS, module_arguments
 
 
 def main():
-    module = AnsibleModule(
-        **module_arguments(
-            ATTESTATION,
-            CONSTELLATION_ATTESTATION,
-            K8S_AUTH,
-            PROGRESS,
-            check=dict(type="str", choices=["node", "cluster"], required=True),
-            endpoint=dict(type="str"),
-            port=dict(type="int"),
-            protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
-            wait_for=dict(type="str", choices=["quorum", "all_ready"]),
-            wait_timeout=dict(type="float", default=300),
-            poll_interval=dict(type="float", default=0.5),
-            # Only check=node attests a peer (required_if below).
-            attestation=dict(type="str", choices=_choices.ATTESTATION_CHOICES),
-        ),
-        required_if=[("check", "node", ("endpoint", "attestation"))],
-        supports_check_mode=True,
-    )
-    if module.params["check"] == "node":
-        require_libraries(module, ("cryptography", "h2"))
-        check_node(module, validator(module))
-    if not _client.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_client.KUBERNETES_IMPORT_ERROR))
-    check_cluster(module)
+    execute(AnsibleModule(**ARGUMENTS, supports_check_mode=True))
 
 
 if __name__ == "__main__":

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import time
 
+from ansible.module_utils.basic import missing_required_lib
+
+from .._constellation import _module as _constellation_module
 from .._constellation._push import Endpoint, PushError, probe
 from .._constellation._rpc import recovery_port
-from .._kube._auth import KubeAuth
+from .._evidence import _choices
+from .._kube import _client
+from .._kube._auth import K8S_AUTH, KubeAuth
 from .._kube._cluster_health import (
     CONDITIONS,
     ClusterUnreachable,
@@ -19,8 +24,27 @@ from .._kube._cluster_health import (
     cluster_health,
     warned,
 )
+from .._module._attestation_options import ATTESTATION, CONSTELLATION_ATTESTATION
+from .._module._options import PROGRESS, module_arguments
 from .._net._addresses import AddressError, check_host
 from .._net._deadline import Deadline, ProgressLog, file_sink
+
+ARGUMENTS = module_arguments(
+    ATTESTATION,
+    CONSTELLATION_ATTESTATION,
+    K8S_AUTH,
+    PROGRESS,
+    check=dict(type="str", choices=["node", "cluster"], required=True),
+    endpoint=dict(type="str"),
+    port=dict(type="int"),
+    protocol=dict(type="str", choices=["auto", "unary", "stream", "keyservice"], default="auto"),
+    wait_for=dict(type="str", choices=["quorum", "all_ready"]),
+    wait_timeout=dict(type="float", default=300),
+    poll_interval=dict(type="float", default=0.5),
+    # Only check=node attests a peer (required_if below).
+    attestation=dict(type="str", choices=_choices.ATTESTATION_CHOICES),
+)
+ARGUMENTS.setdefault("required_if", []).append(("check", "node", ("endpoint", "attestation")))
 
 
 def check_node(module, validator) -> None:
@@ -89,3 +113,13 @@ def check_cluster(module) -> None:
             **result,
         )
     module.exit_json(msg=f"{params['wait_for']} reached after {result['waited']} s: {_describe(health)}", **result)
+
+
+def execute(module) -> None:
+    """The module, from its validated arguments to exit_json or fail_json."""
+    if module.params["check"] == "node":
+        _constellation_module.require_libraries(module, ("cryptography", "h2"))
+        check_node(module, _constellation_module.validator(module))
+    if not _client.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_client.KUBERNETES_IMPORT_ERROR))
+    check_cluster(module)
