@@ -219,12 +219,15 @@ ee-context: collection
 	@echo "DE build context in build/de-context: podman build -f build/de-context/Containerfile build/de-context"
 
 # Time to quorum and to all-Ready per strategy and size (median of 3), the fleet and inventory-scale rows; prints the
-# table and writes benchmarks/results/time_to_quorum.json and time_to_all_ready.png. About 40 minutes on 2 CPUs.
+# table and writes benchmarks/results/time_to_quorum.json and time_to_all_ready.png. About 40 minutes on 2 CPUs. Then
+# the row without a human: outage to all Ready under Event-Driven Ansible (benchmarks/results/automatic_recovery.json).
 # BENCHMARK_ARGS, e.g. '--sizes 3 --reps 1 --no-fleet --no-scale', for a quick look.
 BENCHMARK_ARGS ?=
 benchmark: collection
 	$(PY) -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt
 	$(PY) benchmarks/time_to_quorum.py $(BENCHMARK_ARGS)
+	$(MAKE) --no-print-directory java
+	$(PY) benchmarks/automatic_recovery.py
 
 lab-down:
 	$(BIN)/conflab down --dir $(LAB_DIR)
