@@ -9,6 +9,7 @@ every 0.1 s), and the rulebook's ledger for when the event was seen and when the
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
@@ -142,3 +143,38 @@ def timeline(rulebook: Rulebook, broke_at: float, status, timeout: float) -> dic
         "outcome": run.get("outcome"),
         "event": run.get("event"),
     }
+
+
+def render_report(directory: Path, broke_at: float, event_at, interval: float, env: dict | None = None) -> Path:
+    """The drill's HTML timeline (and JSON, JUnit), drawn by the collection's drill_report module from the report the
+    automatic run's recover.yml wrote, with detection split at the event."""
+    output = directory / "drills"
+    arguments = {
+        "recovery_report": str(directory / "eda-recovery-report.json"),
+        "broke_at": broke_at,
+        "scenario": {"name": "automatic-full-outage", "parameters": {"watch_interval": interval}},
+        "output_dir": str(output),
+        "name": "automatic-drill-report",
+        "started_at": datetime.datetime.fromtimestamp(broke_at, datetime.UTC).isoformat(timespec="seconds"),
+    }
+    if isinstance(event_at, (int, float)):
+        arguments["event_at"] = event_at
+    command = [
+        str(Path(sys.executable).parent / "ansible"),
+        "localhost",
+        "-c",
+        "local",
+        "-i",
+        "localhost,",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+        "-m",
+        "confidential.recovery.drill_report",
+        "-a",
+        json.dumps(arguments),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+    html = output / "automatic-drill-report.html"
+    if done.returncode != 0 or not html.exists():
+        raise AssertionError(f"drill_report failed (rc {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return html

@@ -403,7 +403,7 @@ def cmd_status(args) -> int:
 
 def cmd_automatic_drill(args) -> int:
     """Break the lab while the collection's rulebook watches it, touch nothing, and time the recovery."""
-    from .automatic import Rulebook, all_ready, timeline
+    from .automatic import Rulebook, all_ready, render_report, timeline
 
     directory = args.dir.resolve()
     config = load_config(directory)
@@ -423,6 +423,8 @@ def cmd_automatic_drill(args) -> int:
         break_returned = round(time.time() - broke_at, 2)  # every rebooted node waits (or already took its key)
         result = timeline(rulebook, broke_at, lambda: lab_status(config), args.timeout)
         result.update(break_rc=broke.returncode, break_returned=break_returned)
+        event_at = next((e.get("observed_at") for e in rulebook.ledger() if e.get("started_at", 0) >= broke_at), None)
+        result["html_report"] = str(render_report(directory, broke_at, event_at, args.interval))
     finally:
         rulebook.stop()
     result["interval"] = args.interval

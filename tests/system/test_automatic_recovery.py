@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from faultkit import received
 from labdriver import ansible_env, running_lab
 from leakcheck import constellation_secret_forms, leaked
 from reporting import disk_uuids
@@ -64,6 +65,22 @@ def test_a_full_outage_is_recovered_with_no_manual_step(lab, rulebook):
     rulebook.wait_until(lambda: "automatic recovery recovered" in rulebook.text(), "the outcome's event", 30)
     forms = constellation_secret_forms(lab.directory / "constellation-mastersecret.json", disk_uuids(lab))
     assert leaked(forms, rulebook.text()) == []
+
+
+def test_a_coordinator_restart_alone_is_recovered_with_no_key_pushed(lab, rulebook):
+    wait_healthy(lab, rulebook)
+    rulebook.ledger_file.unlink()  # no cooldown from the full outage
+    mark, keys_before = len(rulebook.text()), received(lab)
+    lab.break_("--restart-coordinator")
+
+    rulebook.wait_until(
+        lambda: "automatic recovery recovered" in log_after(rulebook, mark), "the Coordinator's recovery", 120
+    )
+    (run,) = rulebook.ledger()
+    assert run["event"] == "coordinator_waiting" and run["outcome"] == "recovered"
+    assert "coordinator_waiting: etcd has quorum; the Coordinator is in recovery mode" in log_after(rulebook, mark)
+    assert received(lab) == keys_before  # the nodes were fine: no key went out
+    wait_healthy(lab, rulebook)
 
 
 def test_a_second_outage_inside_the_cooldown_starts_no_second_run(lab, rulebook):

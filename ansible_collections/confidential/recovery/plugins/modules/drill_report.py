@@ -42,6 +42,13 @@ options:
   broke_at:
     description: When the drill broke the cluster, in seconds since the epoch (for O(recovery_report)).
     type: float
+  event_at:
+    description:
+      - For a recovery that Event-Driven Ansible started, when the event source's event was seen, in seconds since the
+        epoch. Detection is then two spans, from O(broke_at) to the event and from the event to the push loop's
+        start (the rulebook started the playbook, which discovered the nodes).
+    type: float
+    version_added: 0.2.0
   scenario:
     description: The scenario, C(name) and C(parameters) (for O(recovery_report)).
     type: dict
@@ -135,6 +142,7 @@ def main():
             result=dict(type="dict"),
             recovery_report=dict(type="path"),
             broke_at=dict(type="float"),
+            event_at=dict(type="float"),
             scenario=dict(type="dict"),
             target=dict(type="str", default="lab"),
             started_at=dict(type="str"),

@@ -25,7 +25,12 @@ def _result(params) -> dict:
     except (OSError, ValueError) as exc:
         raise DrillResultError(f"cannot read the recovery report {params['recovery_report']}: {exc}") from exc
     return from_recovery_report(
-        report, params["broke_at"], params["scenario"], params["target"], params["started_at"] or ""
+        report,
+        params["broke_at"],
+        params["scenario"],
+        params["target"],
+        params["started_at"] or "",
+        event_at=params.get("event_at"),
     )
 
 

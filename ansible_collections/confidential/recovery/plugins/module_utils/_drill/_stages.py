@@ -110,6 +110,19 @@ def _constellation(summary: dict, broke_at: float) -> list[dict]:
     return stages
 
 
+def _with_event(stages: list, event_at: float | None, broke_at: float) -> list:
+    """Detection split at the event: the watch noticed, then the rulebook's playbook started and discovered."""
+    detection = stages[0] if stages and stages[0] and stages[0]["stage"] == "detection" else None
+    event = _seconds(event_at)
+    if detection is None or event is None or not detection["start"] <= event - broke_at <= detection["end"]:
+        return stages
+    noticed = _span("detection", broke_at, event, broke_at, detail="the event source saw the outage (no human)")
+    started = _span(
+        "detection", event, broke_at + detection["end"], broke_at, detail="the rulebook's playbook started, discovery"
+    )
+    return [noticed, started, *stages[1:]]
+
+
 def _contrast(summary: dict, broke_at: float) -> list[dict]:
     stages = []
     statuses = {stage["stage"]: stage for stage in summary.get("stages") or []}
@@ -159,11 +172,13 @@ def from_recovery_report(
     target: str = "lab",
     started_at: str = "",
     rto_target: float | None = None,
+    event_at: float | None = None,
 ) -> dict:
-    """The schema-1 drill result of one recover.yml run, ``broke_at`` being when the drill broke the cluster."""
+    """The schema-1 drill result of one recover.yml run, ``broke_at`` being when the drill broke the cluster, and
+    ``event_at`` (a recovery that Event-Driven Ansible started) when the event source's event was seen."""
     stages = []
     if report.get("constellation"):
-        stages += _constellation(report["constellation"], broke_at)
+        stages += _with_event(_constellation(report["constellation"], broke_at), event_at, broke_at)
     if report.get("contrast"):
         stages += _contrast(report["contrast"], broke_at)
     return {

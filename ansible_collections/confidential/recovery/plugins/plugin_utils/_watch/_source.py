@@ -136,7 +136,11 @@ async def run_watch(
         results = await asyncio.gather(*(asyncio.to_thread(eyes[name].look) for name in ready))
         for name, look in zip(ready, results, strict=True):
             looks[name] += 1
-            for event in watches[name].update(look, clock()):
+            events = watches[name].update(look, clock())
+            LOG.debug("cluster %s: look %d: %s", name, looks[name], watches[name].state)
+            for event in events:
+                body = event["confidential_recovery"]
+                LOG.info("cluster %s: %s: %s", name, body["type"], body["why"])
                 await queue.put(event)
             # From the start of this look: a slow answer (an API whose etcd check times out) does not stretch the
             # time between looks; a look that took longer than the pause is followed at once.

@@ -83,8 +83,25 @@ def test_the_examples_are_found():
     assert len(EXAMPLES) >= 20
 
 
-# What recover.yml and rehearse.yml read themselves, beside the roles' variables: which stages run.
-PLAYBOOK_VARIABLES = {"recover_constellation": {"type": "bool"}, "recover_contrast": {"type": "bool"}}
+# What recover.yml and rehearse.yml read themselves, beside the roles' variables: which stages run. Then what the
+# playbook auto_recover reads (its guards), and the variables of the rulebooks auto_recover and
+# auto_recover_controller (docs/eda.md shows a rulebook vars file, which holds both).
+PLAYBOOK_VARIABLES = {
+    "recover_constellation": {"type": "bool"},
+    "recover_contrast": {"type": "bool"},
+    "auto_recover_cooldown": {"type": "float"},
+    "auto_recover_max_runs_per_hour": {"type": "int"},
+    "auto_recover_rehearsal_only": {"type": "bool"},
+    "auto_recover_ledger_file": {"type": "path"},
+    "auto_recover_run_timeout": {"type": "float"},
+    "auto_recover_cluster": {"type": "str"},
+    "cluster_inventory": {"type": "path"},
+    "watch_interval": {"type": "float"},
+    "watch_timeout": {"type": "float"},
+    "watch_repeat_after": {"type": "float"},
+    "recovery_job_template": {"type": "str"},
+    "recovery_organization": {"type": "str"},
+}
 
 
 class ReachedTheNetwork(BaseException):

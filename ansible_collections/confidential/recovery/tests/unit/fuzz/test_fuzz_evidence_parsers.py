@@ -4,13 +4,11 @@
 
 from __future__ import annotations
 
-import datetime
-
 from cryptography.hazmat.primitives.serialization import Encoding
 from fixture_files import FIXTURES
 from hypothesis import given
 from mutations import mutated_bytes, only
-from snp_documents import SoftwareSnp
+from snp_documents import NOW, SoftwareSnp  # certificates issued around the builder's NOW, the run's clock
 from tdx_documents import QUOTE
 from vtpm_documents import AK, NONCE, PCRS, _public, _quote
 
@@ -42,7 +40,6 @@ ATTEST, RAW_SIG = _quote(NONCE, PCRS)
 AK_PUBLIC = _public(AK)
 PLATFORM = SoftwareSnp()
 DER = Encoding.DER
-NOW = datetime.datetime(2026, 12, 6, tzinfo=datetime.UTC)
 
 
 def test_the_seeds_are_accepted():

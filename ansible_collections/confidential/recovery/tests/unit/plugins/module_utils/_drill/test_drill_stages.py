@@ -37,6 +37,17 @@ def test_every_measured_stage_is_placed_after_the_break():
     ]
 
 
+def test_an_automatic_recovery_splits_detection_at_the_event():
+    report = recovery_report()
+    result = checked(from_recovery_report(report, BROKE_AT, {"name": "full-outage"}, event_at=BROKE_AT + 4.0))
+    detection = [s for s in result["stages"] if s["stage"] == "detection"]
+    assert [(s["start"], s["end"]) for s in detection] == [(0.0, 4.0), (4.0, 6.5)]
+    assert "event source" in detection[0]["detail"] and "rulebook" in detection[1]["detail"]
+    # an event outside the detection span is a clock the drill cannot place: detection stays whole
+    whole = checked(from_recovery_report(report, BROKE_AT, {"name": "full-outage"}, event_at=BROKE_AT + 60))
+    assert [(s["start"], s["end"]) for s in whole["stages"] if s["stage"] == "detection"] == [(0.0, 6.5)]
+
+
 def test_no_quorum_is_a_failed_stage_and_nothing_after_it_is_invented():
     result = checked(from_recovery_report(recovery_report(quorum=False), BROKE_AT, {"name": "full-outage"}))
     names = [s["stage"] for s in result["stages"]]
