@@ -55,19 +55,17 @@ def run(cluster=CLUSTER, started=None, finished=None):
     return entry
 
 
-NOW = time.time()
-
-
 @pytest.mark.parametrize(
     ("ledger", "variables", "why"),
     [
-        ([run(started=NOW - 100, finished=NOW - 60)], {"auto_recover_cooldown": 300}, "cooldown: the last automatic"),
+        # Runs are placed relative to the moment the test runs (under xdist that can be many minutes after import).
+        (lambda now: [run(started=now - 100, finished=now - 60)], {"auto_recover_cooldown": 300}, "cooldown: the last"),
         (
-            [run(started=NOW - 3000 + i * 600, finished=NOW - 2990 + i * 600) for i in range(3)],
+            lambda now: [run(started=now - 3000 + i * 600, finished=now - 2990 + i * 600) for i in range(3)],
             {"auto_recover_cooldown": 0},
             "3 automatic recoveries of constellation_cluster_lab in the last hour (limit 3): a person must look",
         ),
-        ([run(started=NOW - 30)], {}, "has not finished"),
+        (lambda now: [run(started=now - 30)], {}, "has not finished"),
         ("{not a list", {}, "cannot be read: refusing automatic runs"),
         ("[1, 2", {}, "cannot be read: refusing automatic runs"),
         ([{"cluster": 5}], {}, "cannot be read (entry 1 is not a run): refusing automatic runs"),
@@ -86,6 +84,7 @@ NOW = time.time()
     ],
 )
 def test_a_guard_that_holds_stops_the_run_before_recover_yml_and_says_why(tmp_path, ledger, variables, why):
+    ledger = ledger(time.time()) if callable(ledger) else ledger
     before = None if ledger is None else (ledger if isinstance(ledger, str) else json.dumps(ledger))
     done, ledger_file = auto_recover(tmp_path, ledger, **variables)
 
@@ -96,7 +95,8 @@ def test_a_guard_that_holds_stops_the_run_before_recover_yml_and_says_why(tmp_pa
 
 
 def test_other_clusters_runs_do_not_count(tmp_path):
-    ledger = [run(cluster="another", started=NOW - 100, finished=NOW - 60)] * 5
+    now = time.time()
+    ledger = [run(cluster="another", started=now - 100, finished=now - 60)] * 5
     done, _ledger_file = auto_recover(tmp_path, ledger, auto_recover_rehearsal_only=True)
     assert "rehearsal only: would run" in " ".join(done.stdout.split()), done.stdout[-3000:]
 
