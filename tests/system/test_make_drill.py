@@ -34,3 +34,12 @@ def test_the_lab_is_stopped_unless_kept():
     after_run = default[default.index("ansible-playbook") :]
     assert "conflab down" in after_run and "make drill KEEP=1 keeps it running" in after_run
     assert "make lab-down stops it" in kept
+
+
+def test_an_automatic_drill_runs_the_rulebook_drill_with_java_and_no_playbook_by_hand():
+    automatic = dry_run("AUTOMATIC=1", "WATCH_INTERVAL=3")
+    assert "need-debian-package.sh java openjdk-17-jre-headless" in automatic
+    assert 'elif [ "1" = 1 ]' in automatic  # the automatic branch is the one taken
+    drill = next(line for line in automatic.splitlines() if "automatic-drill" in line)
+    assert "--interval 3" in drill and "drills/automatic-drill.json" in drill
+    assert 'elif [ "0" = 1 ]' in dry_run()  # and not taken by default
