@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.confidential.recovery.plugins.module_utils._backends import _quorum_recover
+from ansible_collections.confidential.recovery.plugins.module_utils._kube import _client
 from ansible_collections.confidential.recovery.plugins.plugin_utils._live_progress import run_with_live_progress
 
 
@@ -20,6 +21,11 @@ class ActionModule(ActionBase):
                 "confidential.recovery.quorum_recover",
                 task_vars or {},
                 in_process=(_quorum_recover.ARGUMENTS, _quorum_recover.execute),
+                # The first round's API question needs the client: import it from now on, unless the keys go out
+                # before that question (stop_at=all), where the import would only compete with the handshakes.
+                warm_up=None
+                if self._task.args.get("stop_at") == "all" and not self._task.check_mode
+                else _client.warm_up,
             )
         )
         return result

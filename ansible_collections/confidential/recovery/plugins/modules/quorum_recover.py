@@ -63,7 +63,10 @@ options:
   stop_at:
     description:
       - V(quorum) pushes only as many keys as quorum needs; the other nodes rejoin by themselves.
-      - V(all) pushes to every waiting node, round after round, until none waits and quorum is back.
+      - V(all) pushes to every waiting node, round after round, until none waits and quorum is back. As the Kubernetes
+        API's answer changes none of these targets, a round's keys go out as soon as its probes have attested the
+        nodes, without waiting for that answer; the other choices wait for it. Credentials that cannot be loaded
+        (O(kubeconfig)) still fail the run, and the result says how many keys went out before.
       - V(quorum_then_all) pushes only as many keys as quorum needs, then, once quorum is back, to every node still
         waiting, until none waits.
     type: str

@@ -24,9 +24,9 @@ display = Display()
 POLL_SECONDS = 1.0
 
 
-def run_with_live_progress(action, module_name: str, task_vars: dict, in_process=None) -> dict:
+def run_with_live_progress(action, module_name: str, task_vars: dict, in_process=None, warm_up=None) -> dict:
     """The module's result. ``in_process`` (its ARGUMENTS and execute) runs it in this process where that changes
-    nothing (_in_process.why_not_in_process)."""
+    nothing (_in_process.why_not_in_process); ``warm_up`` is then called first, before the arguments are checked."""
     module_args = dict(action._task.args)
     if action._connection.transport != "local":
         return action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars)
@@ -37,6 +37,8 @@ def run_with_live_progress(action, module_name: str, task_vars: dict, in_process
     why_not = _in_process.why_not_in_process(action, task_vars) if in_process else "no in-process runner"
     here = why_not is None
     display.vvv(f"{module_name}: {'runs in this process' if here else 'runs as a module: ' + why_not}")
+    if here and warm_up:
+        warm_up()
 
     def execute():
         try:

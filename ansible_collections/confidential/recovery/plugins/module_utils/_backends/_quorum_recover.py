@@ -157,7 +157,7 @@ class Wiring:
 
     def health(self, timeout: float) -> dict:
         """The API's view. The first call loads and checks the credentials (ClusterUnreachable when they cannot be
-        used): the loop asks it beside its first probes and pushes nothing before it answered."""
+        used): the loop asks it beside its first probes; only with stop_at=all may keys go out before it answered."""
         if self.caveats is None:  # the loop asks one health answer at a time
             self.caveats = check_api_credentials(self.auth)
         return cluster_health(self.auth, timeout)
@@ -186,11 +186,21 @@ def run(module, validator, secret) -> None:
         check_mode=module.check_mode,
         release=wiring.release,
         reach_timeout=params["reach_timeout"],
+        after_push=_client.warm_up,
     )
     try:
         quorum = loop.run()
-    except ClusterUnreachable as exc:  # the credentials, checked in the first round before any push
-        module.fail_json(msg=str(exc), keys_pushed=0, progress=progress.lines)
+    except ClusterUnreachable as exc:  # the credentials, checked in the first round
+        pushed = loop.result()
+        before = (
+            f"; {pushed['keys_pushed']} key(s) had already gone to attested waiting nodes (stop_at all does not wait "
+            "for the API's answer)"
+            if pushed["keys_pushed"]
+            else ""
+        )
+        module.fail_json(
+            msg=f"{exc}{before}", **dict(pushed, progress=progress.lines, changed=bool(pushed["keys_pushed"]))
+        )
     finally:
         wiring.release([])
     assurance = list(getattr(validator, "caveats", [])) + warned(module, wiring.caveats or [])
@@ -220,5 +230,6 @@ def execute(module) -> None:
     require_libraries(module)
     if not _client.HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_client.KUBERNETES_IMPORT_ERROR))
-    _client.warm_up()
+    if module.params["stop_at"] != "all" or module.check_mode:  # stop_at=all asks the API only after its first keys
+        _client.warm_up()
     run(module, validator(module), master_secret(module))

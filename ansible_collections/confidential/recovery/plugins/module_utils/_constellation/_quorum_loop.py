@@ -126,10 +126,12 @@ class QuorumLoop:
         sleep=None,
         release=None,
         reach_timeout=None,
+        after_push=None,
     ):
         self.nodes = nodes
         self._probe, self._push, self._health = probe, push, health
         self._release = release or (lambda targets: None)  # the wiring may hold the probes' connections for the push
+        self._after_push = after_push or (lambda: None)  # with stop_at=all: prepare the next round's API question
         # With a reach timeout, the first round's probes get at most that long, and a first round in which no node
         # answers at all while etcd has no quorum ends the loop: this controller has no route to the nodes.
         self.reach_timeout = reach_timeout
@@ -152,19 +154,40 @@ class QuorumLoop:
         self.started_at = time.time() - deadline.elapsed()  # wall clock of the loop's t0, for the nodes' timelines
 
     # -- one round ----------------------------------------------------------
-    def _observe(self) -> None:
-        health_timeout = answer_timeout(self.deadline, self.call_timeout)
+    def _observe(self) -> list[ControlPlaneNode]:
+        """Probe every node and ask the API, at the same time: an API that is slow to answer (or a client library
+        still being imported) does not hold back the probes.
+
+        With ``stop_at=all`` the answer changes no target (every attested waiting node gets its key), so those keys
+        go out as soon as the probes are in, before the answer; they are returned. The first round does not ask the
+        API at all when it pushed: its keys cannot have had an effect yet, and the client's import would compete for
+        the CPU with the handshakes. That import starts once the keys are out (``after_push``), and every later
+        round asks. Every other plan pushes after the answer, in ``run``."""
         timeout = self.deadline.bounded(self.call_timeout)
         if self.reach_timeout is not None and self.rounds == 1:
             timeout = min(timeout, self.reach_timeout)
-        # The API's view and the nodes' answers are independent observations: asked at the same time, an API that is
-        # slow to answer (or a client library still being imported) does not hold back the probes.
+        push_first = self.stop_at == ALL and not self.check_mode
         with ThreadPoolExecutor(max_workers=min(32, len(self.nodes)) + 1) as pool:
-            health = pool.submit(self._timed_health, health_timeout)
+            health = None
+            if not (push_first and self.rounds == 1):
+                health = pool.submit(self._timed_health, answer_timeout(self.deadline, self.call_timeout))
             results = list(pool.map(lambda n: self._timed(self._probe_one, n, timeout), self.nodes))
+            self._record_probes(results)
+            early = plan_targets(self.nodes, ALL, False) if push_first else []
+            if early:
+                self._release(early)
+                self._push_all(early)
+            if health is None:
+                if early:
+                    self._after_push()
+                    return early
+                health = pool.submit(self._timed_health, answer_timeout(self.deadline, self.call_timeout))
             self.view, answered_at = health.result()
         if self.view.get("quorum") and self.quorum_at is None:
             self.quorum_at = answered_at
+        return early
+
+    def _record_probes(self, results) -> None:
         for node, (result, start, end) in zip(self.nodes, results, strict=False):
             if result.state in (WAITING, HOSTILE):  # the node presented evidence, and it was judged
                 node.timeline.append(
@@ -277,7 +300,7 @@ class QuorumLoop:
         """True when etcd quorum is back (and, with ``stop_at=all``, no node waits any more)."""
         while True:
             self.rounds += 1
-            self._observe()
+            pushed = self._observe()
             if self.rounds == 1:
                 self.answered_first = sum(1 for n in self.nodes if n.state in ANSWERED)
                 if self.reach_timeout is not None and not self.answered_first and not self.view.get("quorum"):
@@ -287,14 +310,16 @@ class QuorumLoop:
                     )
                     return False
             targets = plan_targets(self.nodes, self.stop_at, bool(self.view.get("quorum"))) or self._top_up()
-            summary = self._summary(targets)
-            self.progress(f"round {self.rounds}: {summary}", force=bool(targets), key=summary)
+            summary = self._summary(pushed + targets)
+            self.progress(f"round {self.rounds}: {summary}", force=bool(pushed or targets), key=summary)
             self._release(targets)
             if self.check_mode:
                 self.would_push = [n.name for n in targets]
                 return bool(self.view.get("quorum"))
             if targets:
                 self._push_all(targets)
+            elif pushed:
+                pass  # the round's keys went out before the API answered: observe their effect next round
             elif self._finished():
                 return True
             if self.deadline.expired():

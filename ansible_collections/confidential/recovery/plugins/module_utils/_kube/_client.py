@@ -46,10 +46,17 @@ def api_exception() -> type[Exception]:
     return library().ApiException if HAS_KUBERNETES else MissingApiException
 
 
+_warming: list[threading.Thread] = []
+_starting = threading.Lock()  # not _loading: a second warm_up must not wait for the import the first one started
+
+
 def warm_up() -> None:
-    """Import the client in a daemon thread, while the caller goes on with work that does not need it."""
-    if HAS_KUBERNETES and not _loaded:
-        threading.Thread(target=_quietly_load, name="import-kubernetes", daemon=True).start()
+    """Import the client in a daemon thread, while the caller goes on with work that does not need it. Once."""
+    with _starting:
+        if not HAS_KUBERNETES or _loaded or _warming:
+            return
+        _warming.append(threading.Thread(target=_quietly_load, name="import-kubernetes", daemon=True))
+    _warming[0].start()
 
 
 def _quietly_load() -> None:

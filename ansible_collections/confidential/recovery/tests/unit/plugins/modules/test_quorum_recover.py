@@ -9,6 +9,7 @@ from module_arguments import MASTER_SECRET, kubeconfig, no_quorum, refuse
 
 from ansible_collections.confidential.recovery.plugins.module_utils._backends import _quorum_recover
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation._quorum_loop import (
+    REFUSED,
     WAITING,
     ProbeResult,
     PushOutcome,
@@ -73,3 +74,30 @@ def test_credentials_that_cannot_be_loaded_stop_the_run_before_any_key(run_modul
     result = run_module(quorum_recover, arguments(tmp_path, kubeconfig=str(broken), wait_timeout=5))
     assert result["failed"] and result["keys_pushed"] == 0 and pushed == []
     assert str(broken) in result["msg"], result["msg"]
+
+
+def test_with_stop_at_all_credentials_that_cannot_be_loaded_fail_the_run_and_say_which_keys_went_out(
+    run_module, tmp_path, monkeypatch
+):
+    """stop_at=all pushes to attested waiting nodes before the API answers; a kubeconfig that cannot be loaded still
+    fails the run, and the result counts the keys that went out."""
+
+    unlocked = set()
+
+    def waiting_until_pushed(wiring, node, timeout):
+        if node.name in unlocked:
+            return ProbeResult(REFUSED, f"{node.address} refuses connections")
+        return ProbeResult(WAITING, f"{node.address} waits for a key and passed attestation")
+
+    def push(wiring, node, timeout):
+        unlocked.add(node.name)
+        return PushOutcome(True, seconds=0.01, protocol="unary")
+
+    broken = tmp_path / "broken-kubeconfig"
+    broken.write_text("apiVersion: v1\nkind: Config\nclusters: 7\n")
+    monkeypatch.setattr(_quorum_recover.Wiring, "probe", waiting_until_pushed)
+    monkeypatch.setattr(_quorum_recover.Wiring, "push", push)
+    arguments_ = arguments(tmp_path, kubeconfig=str(broken), stop_at="all", wait_timeout=5, poll_interval=0.1)
+    result = run_module(quorum_recover, arguments_)
+    assert result["failed"] and result["keys_pushed"] == 3 and result["changed"] is True
+    assert str(broken) in result["msg"] and "3 key(s) had already gone" in result["msg"], result["msg"]

@@ -379,3 +379,56 @@ def test_the_api_and_the_nodes_are_asked_at_the_same_time():
     ok, loop = run_loop(cluster, clock)
     assert ok and cluster.answered_after_a_probe[0] is True
     assert loop.result()["keys_pushed"] == 3
+
+
+class ApiThatAnswersAfterAPush(SimulatedCluster):
+    """Its health answer waits (in real time, up to 2 s) until some node has been pushed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pushed = threading.Event()
+        self.answered_after_a_push = []
+
+    def health(self, timeout):
+        self.answered_after_a_push.append(self.pushed.wait(2))
+        return super().health(timeout)
+
+    def push(self, node, timeout):
+        outcome = super().push(node, timeout)
+        self.pushed.set()
+        return outcome
+
+
+def test_with_stop_at_all_the_keys_go_out_before_the_api_answers():
+    """The API's answer changes no target of stop_at=all, so the first key does not wait for it (nor for the client
+    library's import); every waiting node still gets exactly one key."""
+    clock = FakeClock()
+    cluster = ApiThatAnswersAfterAPush(five(), clock)
+    ok, loop = run_loop(cluster, clock, stop_at=ALL)
+    assert ok and cluster.answered_after_a_push[0] is True
+    assert sorted(cluster.pushes) == [f"cp-{i}" for i in range(5)]
+    assert loop.rounds == 2  # round 1 pushed all five; round 2 saw quorum and nobody waiting
+
+
+@pytest.mark.parametrize("stop_at", [QUORUM, QUORUM_THEN_ALL])
+def test_a_plan_that_depends_on_quorum_waits_for_the_api_before_any_key(stop_at):
+    clock = FakeClock()
+    cluster = ApiThatAnswersAfterAPush(five(), clock)
+    ok, _loop = run_loop(cluster, clock, stop_at=stop_at)
+    assert ok and cluster.answered_after_a_push[0] is False  # the 2 s wait ran out: no key before the answer
+
+
+def test_check_mode_with_stop_at_all_pushes_nothing_before_or_after_the_api_answers():
+    clock = FakeClock()
+    cluster = ApiThatAnswersAfterAPush(five(), clock)
+    ok, loop = run_loop(cluster, clock, stop_at=ALL, check_mode=True)
+    assert cluster.pushes == [] and sorted(loop.would_push) == [f"cp-{i}" for i in range(5)]
+
+
+def test_with_stop_at_all_only_a_first_round_that_pushed_skips_the_api():
+    """A node that waits again after every push keeps every round pushing; the API is still asked from round 2 on."""
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(), clock, reboot_after_push=["cp-0"])
+    ok, loop = run_loop(cluster, clock, stop_at=ALL)
+    assert ok and cluster.pushes.count("cp-0") == 2
+    assert cluster.health_calls == loop.rounds - 1
