@@ -15,11 +15,6 @@ from .._constellation._keys import canonical_disk_uuid
 from .._constellation._module import PUSHING, master_secret, require_libraries, validator
 from .._constellation._push import Endpoint, describe_push_failure, push_detecting
 from .._constellation._quorum_loop import (
-    ERROR,
-    HOSTILE,
-    REFUSED,
-    UNREACHABLE,
-    WAITING,
     ControlPlaneNode,
     ProbeResult,
     PushOutcome,
@@ -31,7 +26,7 @@ from .._kube._auth import K8S_AUTH, KubeAuth
 from .._kube._cluster_health import ClusterUnreachable, check_api_credentials, cluster_health, warned
 from .._module._options import PROGRESS, module_arguments
 from .._net._addresses import AddressError, check_host
-from .._net._atls import AtlsError, AttestationFailed, ConnectionRefused, Unreachable
+from .._net._atls import ConnectionRefused
 from .._net._deadline import Deadline, ProgressLog, file_sink
 from .._net._grpc_h2 import GrpcError
 
@@ -121,21 +116,10 @@ class Wiring:
         return Endpoint(node.address, self.port, self.validator, timeout)
 
     def probe(self, node: ControlPlaneNode, timeout: float) -> ProbeResult:
-        endpoint = self.endpoint(node, timeout)
-        try:
-            conn = endpoint.open()
-        except ConnectionRefused:
-            return ProbeResult(
-                REFUSED, f"{endpoint.address} refuses connections: booting, down, unlocked, or a wrong port"
-            )
-        except Unreachable as exc:
-            return ProbeResult(UNREACHABLE, str(exc))
-        except AttestationFailed as exc:
-            return ProbeResult(HOSTILE, f"attestation failed, nothing sent: {exc}")
-        except AtlsError as exc:
-            return ProbeResult(ERROR, str(exc))
-        self._hold(node.name, conn)
-        return ProbeResult(WAITING, f"{endpoint.address} waits for a key and passed attestation", conn.evidence)
+        result, conn = self.endpoint(node, timeout).attest()
+        if conn is not None:
+            self._hold(node.name, conn)
+        return result
 
     def push(self, node: ControlPlaneNode, timeout: float) -> PushOutcome:
         endpoint = self.endpoint(node, timeout)

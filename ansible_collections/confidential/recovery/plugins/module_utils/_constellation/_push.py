@@ -18,10 +18,19 @@ from dataclasses import dataclass, field
 
 from .._kube._cluster_health import answer_timeout
 from .._net._addresses import join_host_port
-from .._net._atls import AtlsError, ConnectionRefused, HandshakeDropped, HandshakeTimeout, Unreachable, connect
+from .._net._atls import (
+    AtlsError,
+    AttestationFailed,
+    ConnectionRefused,
+    HandshakeDropped,
+    HandshakeTimeout,
+    Unreachable,
+    connect,
+)
 from .._net._deadline import Deadline
 from .._net._grpc_h2 import GrpcError
 from ._keys import MasterSecret, canonical_disk_uuid
+from ._quorum_loop import ERROR, HOSTILE, REFUSED, UNREACHABLE, WAITING, ProbeResult
 from ._rpc import (
     AUTO,
     KEYSERVICE,
@@ -60,6 +69,23 @@ class Endpoint:
 
     def open(self):
         return connect(self.host, self.port, self.validator, timeout=self.timeout)
+
+    def attest(self) -> tuple[ProbeResult, object | None]:
+        """An attested handshake, judged as the push loop judges a probe: the verdict, and the open connection when
+        the node waits for a key (nothing has been sent over it), else None."""
+        try:
+            conn = self.open()
+        except ConnectionRefused:
+            return ProbeResult(
+                REFUSED, f"{self.address} refuses connections: booting, down, unlocked, or a wrong port"
+            ), None
+        except Unreachable as exc:
+            return ProbeResult(UNREACHABLE, str(exc)), None
+        except AttestationFailed as exc:
+            return ProbeResult(HOSTILE, f"attestation failed, nothing sent: {exc}"), None
+        except AtlsError as exc:
+            return ProbeResult(ERROR, str(exc)), None
+        return ProbeResult(WAITING, f"{self.address} waits for a key and passed attestation", conn.evidence), conn
 
 
 @dataclass

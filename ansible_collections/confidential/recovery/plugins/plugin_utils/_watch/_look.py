@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ...module_utils._backends import _recovery_status_info
 from ...module_utils._backends._coordinator_recover import CoordinatorError, CoordinatorRecovery
+from ...module_utils._constellation import _quorum_loop
 from ...module_utils._constellation._module import validator as constellation_validator
 from ...module_utils._constellation._push import Endpoint
 from ...module_utils._constellation._rpc import recovery_port
@@ -23,7 +24,7 @@ from ...module_utils._contrast._workspace import Workspace, WorkspaceError
 from ...module_utils._kube._auth import KubeAuth
 from ...module_utils._kube._cluster_health import ClusterUnreachable, cluster_health
 from ...module_utils._net._addresses import AddressError
-from ...module_utils._net._atls import AtlsError, AttestationFailed, ConnectionRefused, Unreachable
+from ...module_utils._net._atls import AtlsError
 from .._in_process import ControllerModule, ModuleExit
 from ._clusters import WatchedCluster
 from ._state import (
@@ -35,6 +36,13 @@ from ._state import (
     WAITING,
     Look,
 )
+
+# The push loop's verdicts on a probe, as the watch names them (the others: it cannot tell, so unreachable).
+PROBE_STATES = {
+    _quorum_loop.WAITING: WAITING,
+    _quorum_loop.REFUSED: NOT_WAITING,
+    _quorum_loop.HOSTILE: ATTESTATION_FAILED,
+}
 
 COORDINATOR_DEFAULTS = {
     "coordinator_policy_hash": None,
@@ -108,19 +116,14 @@ class ClusterEyes:
             return {"quorum": False, "api_reachable": False, "etcd_readyz": f"{type(exc).__name__}: {exc}"}
 
     def _node(self, node) -> tuple[str, str]:
-        """The push loop's probe, judged the same way: only an attested handshake counts as waiting."""
-        endpoint = Endpoint(node.address, self.port, self.validator, self.timeout)
+        """The push loop's probe, judged by the same rule: only an attested handshake counts as waiting."""
         try:
-            endpoint.open().close()
-        except ConnectionRefused:
-            return NOT_WAITING, f"{endpoint.address} refuses connections: booting, down, unlocked, or a wrong port"
-        except AttestationFailed as exc:
-            return ATTESTATION_FAILED, f"attestation failed: {exc}"
-        except (Unreachable, AtlsError) as exc:
-            return UNREACHABLE, str(exc)
+            result, conn = Endpoint(node.address, self.port, self.validator, self.timeout).attest()
         except Exception as exc:  # noqa: BLE001 - one hostile node costs only its own answer
             return UNREACHABLE, f"{type(exc).__name__}: {exc}"
-        return WAITING, f"{endpoint.address} waits for a key and passed attestation"
+        if conn is not None:
+            conn.close()
+        return PROBE_STATES.get(result.state, UNREACHABLE), result.detail
 
     def _coordinator(self) -> tuple[str, str]:
         try:
