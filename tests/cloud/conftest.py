@@ -8,15 +8,19 @@ import threading
 
 import azure_clusters
 import gce_clusters
+import openstack_clusters
 import pytest
 
 from conflab.arm_api import ArmApi
 from conflab.arm_api import make_server as make_arm_server
 from conflab.gce_api import GceApi
 from conflab.gce_api import make_server as make_gce_server
+from conflab.openstack_api import OpenStackApi
+from conflab.openstack_api import make_server as make_openstack_server
 
 GCE_HOST = "127.20.10.1"
 ARM_HOST = "127.20.10.2"
+OPENSTACK_HOST = "127.20.10.3"
 
 
 class _Double:
@@ -27,7 +31,8 @@ class _Double:
 
     def serve(self, model: dict) -> None:
         self.model = model
-        self.api.throttled = 0
+        if hasattr(self.api, "throttled"):
+            self.api.throttled = 0
 
 
 def _start(server) -> None:
@@ -53,6 +58,19 @@ def arm():
     double = _Double(azure_clusters.model([]))
     double.api = ArmApi(lambda: double.model)
     server = make_arm_server(double.api, ARM_HOST)
+    double.url = double.api.base_url
+    _start(server)
+    yield double
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def openstack():
+    """A Keystone and Nova double, as ``gce``."""
+    double = _Double(openstack_clusters.model([]))
+    double.api = OpenStackApi(lambda: double.model)
+    server = make_openstack_server(double.api, OPENSTACK_HOST)
     double.url = double.api.base_url
     _start(server)
     yield double

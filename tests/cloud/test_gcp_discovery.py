@@ -7,20 +7,15 @@ no credentials)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import gce_clusters
 import pytest
 import yaml
+from inventory_cli import ansible_inventory
 
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _gcp as _discovery_gcp
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import DiscoveryError
-
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 
 
 def discover(double, uid=gce_clusters.UID, retry_seconds=20.0):
@@ -136,32 +131,6 @@ def workspace(tmp_path: Path, era: str = "current", **inventory) -> Path:
     source = tmp_path / "gcp.constellation.yml"
     source.write_text(yaml.safe_dump({"plugin": "confidential.recovery.constellation", "provider": "gcp", **inventory}))
     return source
-
-
-def ansible_inventory(source: Path, *args: str, **env) -> subprocess.CompletedProcess:
-    home = source.parent / "home"
-    home.mkdir(exist_ok=True)
-    full_env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(REPO),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_HOME=str(home / ".ansible"),
-        ANSIBLE_INVENTORY_ENABLED="confidential.recovery.constellation",
-        ANSIBLE_INVENTORY_UNPARSED_FAILED="1",
-        HOME=str(home),
-        CLOUDSDK_CONFIG=str(home / "gcloud"),
-        NO_GCE_CHECK="true",
-        **env,
-    )
-    full_env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
-    return subprocess.run(
-        [str(BIN / "ansible-inventory"), "-i", str(source), *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(

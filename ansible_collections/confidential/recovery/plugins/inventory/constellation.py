@@ -27,7 +27,8 @@ description:
     C(constellation_cluster_endpoint), C(constellation_cluster_id), C(constellation_measurement_salt),
     C(constellation_cluster_name), C(constellation_cluster_uid).
   - Providers are V(aws) (EC2 through boto3), V(gcp) (the Compute Engine REST API through google-auth),
-    V(azure) (scale sets through azure-mgmt-compute and azure-mgmt-network), V(lab) (the lab twin's
+    V(azure) (scale sets through azure-mgmt-compute and azure-mgmt-network), V(openstack) (OpenStack and STACKIT
+    servers through openstacksdk, selected by their C(constellation-uid-<uid>) server tag), V(lab) (the lab twin's
     C(lab-cloud.json)) and V(static) (the instances listed in O(instances)).
 author: confidential.recovery maintainers (@confidential-recovery)
 requirements:
@@ -35,6 +36,7 @@ requirements:
   - boto3 (for O(provider=aws))
   - google-auth and google-api-core (for O(provider=gcp))
   - azure-identity, azure-mgmt-compute and azure-mgmt-network (for O(provider=azure))
+  - openstacksdk (for O(provider=openstack))
 extends_documentation_fragment:
   - constructed
   - inventory_cache
@@ -48,7 +50,7 @@ options:
     description: Where the instance list comes from.
     type: str
     required: true
-    choices: [aws, azure, gcp, lab, static]
+    choices: [aws, azure, gcp, lab, openstack, static]
   cluster_group:
     description:
       - The name of the cluster's own group. Letters, digits and underscores.
@@ -152,6 +154,25 @@ options:
   base_url:
     description: For O(provider=azure), the Resource Manager's address (another cloud, or a double).
     type: str
+  cloud:
+    description:
+      - For O(provider=openstack), the cloud's name in C(clouds.yaml), as in C(openstack.cloud); without it, C(OS_CLOUD),
+        else the only cloud the file defines.
+      - C(clouds.yaml) is searched where openstacksdk searches it (the current directory, C(~/.config/openstack),
+        C(/etc/openstack)), after O(clouds_yaml_path).
+    type: str
+    env:
+      - name: OS_CLOUD
+  clouds_yaml_path:
+    description: For O(provider=openstack), a C(clouds.yaml) to read first, relative to the inventory file.
+    type: str
+    env:
+      - name: OS_CLIENT_CONFIG_FILE
+  region_name:
+    description: For O(provider=openstack), the region; by default the cloud's C(region_name) in C(clouds.yaml).
+    type: str
+    env:
+      - name: OS_REGION_NAME
   lab_cloud_file:
     description: For O(provider=lab), the lab's instance list, relative to the inventory file.
     type: str
@@ -177,6 +198,12 @@ keyed_groups:
 cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/confidential-recovery-inventory
+
+---
+# stackit.constellation.yml, beside the workspace; credentials in clouds.yaml (cloud "stackit")
+plugin: confidential.recovery.constellation
+provider: openstack
+cloud: stackit
 
 ---
 # cluster.constellation.yml (the lab writes one like it)
@@ -304,7 +331,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _instances(self, base, state):
         provider = self.get_option("provider")
-        cloud = {"aws": self._aws_instances, "gcp": self._gcp_instances, "azure": self._azure_instances}.get(provider)
+        cloud = {
+            "aws": self._aws_instances,
+            "gcp": self._gcp_instances,
+            "azure": self._azure_instances,
+            "openstack": self._openstack_instances,
+        }.get(provider)
         if cloud:
             # Where CLI v2.0 to v2.15 clusters logged their disk UUIDs is named after the cluster.
             named = {"uid": state.uid, "log_name": _constellation_state.terraform_name(state, self._config(base))}
@@ -388,6 +420,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         )
         found = _discovery_azure.instances(compute, network, subscription, group, state.uid)
         return _with_access(found, {"auth_source": self.get_option("auth_source"), "base_url": base_url})
+
+    def _openstack_instances(self, base, state):
+        from ansible_collections.confidential.recovery.plugins.module_utils._cloud import (
+            _openstack as _discovery_openstack,
+        )
+
+        clouds_yaml = self.get_option("clouds_yaml_path")
+        clouds_yaml = self._relative(base, "clouds_yaml_path") if clouds_yaml else None
+        conn = _discovery_openstack.connect(self.get_option("cloud"), clouds_yaml, self.get_option("region_name"))
+        where = {
+            "cloud": self.get_option("cloud"),
+            "clouds_yaml_path": clouds_yaml,
+            "region_name": self.get_option("region_name") or conn.config.get_region_name(),
+        }
+        return _discovery_openstack.instances(conn, state.uid, {k: v for k, v in where.items() if v})
 
     @staticmethod
     def _record(record):

@@ -15,8 +15,9 @@ description:
     bootstrapper's C(Disk UUID <uuid>) line. The last UUID printed wins.
   - It also says what the newest boot in the log shows (O(ignore:node_state) in the result) and which line says so.
   - The text comes from the node's serial console in its cloud (O(boot_log), as the constellation inventory
-    sets it), from saved files, or from O(text). The cloud consoles are GCP's serial port, AWS's console output
-    and Azure's boot diagnostics (the serial-console blob).
+    sets it), from saved files, or from O(text). The cloud consoles are GCP's serial port, AWS's console output,
+    Azure's boot diagnostics (the serial-console blob) and OpenStack's console output (Nova's C(os-getConsoleOutput),
+    with the cloud of C(clouds.yaml) that the inventory used).
   - Consoles of CLI v2.0 to v2.5 print no UUID. The bootstrapper of CLI v2.0 to v2.15 also wrote C(Disk UUID <uuid>)
     to the cloud's logging service, which keeps it 30 days; with O(cloud_logging), that is asked last (GCP log
     C(constellation-boot-log), the cluster's CloudWatch group, the cluster's Application Insights C(traces)).
@@ -31,6 +32,7 @@ requirements:
   - boto3 (for an AWS console and CloudWatch)
   - azure-identity and azure-mgmt-compute (for an Azure console)
   - azure-monitor-query (for Azure Application Insights)
+  - openstacksdk (for an OpenStack console)
 options:
   serial_console:
     description: Path of a file with the node's serial console output.
@@ -127,6 +129,9 @@ from ansible_collections.confidential.recovery.plugins.module_utils._cloud impor
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud import (
     _gcp as _discovery_gcp,
 )
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import (
+    _openstack as _discovery_openstack,
+)
 
 # The library each cloud console needs: (pip name, available, import error).
 CONSOLE_LIBRARIES = {
@@ -136,6 +141,11 @@ CONSOLE_LIBRARIES = {
         "azure-identity and azure-mgmt-compute",
         _discovery_azure.HAS_AZURE,
         _discovery_azure.AZURE_IMPORT_ERROR,
+    ),
+    _discovery_openstack.CONSOLE_SOURCE: (
+        "openstacksdk",
+        _discovery_openstack.HAS_OPENSTACK,
+        _discovery_openstack.OPENSTACK_IMPORT_ERROR,
     ),
 }
 

@@ -53,6 +53,8 @@ def run(module) -> None:
     problems, state, evidence = [], "unknown", ""
     for name, text, truncated, shows_boot in _sources(module, problems):
         if not text:
+            if name != "text":  # the text option, not given
+                problems.append(f"{name}: empty")
             continue
         if state == "unknown" and shows_boot:
             state, evidence = node_state(text)

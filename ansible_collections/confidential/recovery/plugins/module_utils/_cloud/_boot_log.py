@@ -10,6 +10,8 @@
 - ``aws-console-output``: ``GetConsoleOutput`` with ``Latest``: the newest 64 KB only (botocore decodes the base64).
 - ``azure-boot-diagnostics``: ``retrieveBootDiagnosticsData`` gives a short-lived SAS URL of the serial-console
   blob, which is then read without an Authorization header (the SAS is the credential).
+- ``openstack-console-output``: Nova's ``os-getConsoleOutput`` of the server, through openstacksdk with the cloud of
+  ``clouds.yaml`` that discovery used (libvirt keeps the newest 100 KiB).
 
 Credentials come as for discovery (Application Default Credentials or a service-account file on GCP; boto3's chain
 on AWS); the host variable carries only where to ask, never a secret.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from . import _aws as _discovery_aws
 from . import _azure as _discovery_azure
 from . import _gcp as _discovery_gcp
+from . import _openstack as _discovery_openstack
 from ._discovery import DiscoveryError
 
 try:
@@ -111,7 +114,17 @@ def _azure(boot_log: dict, timeout: float) -> ConsoleText:
     return ConsoleText(text.decode("utf-8", errors="replace"), f"Azure boot diagnostics of {where}")
 
 
-READERS = {"gcp-serial-port": _gcp, "aws-console-output": _aws, "azure-boot-diagnostics": _azure}
+def _openstack(boot_log: dict, timeout: float) -> ConsoleText:
+    text = _discovery_openstack.console_output(boot_log, timeout)
+    return ConsoleText(text, f"OpenStack console output of server {boot_log.get('server_id')}")
+
+
+READERS = {
+    "gcp-serial-port": _gcp,
+    "aws-console-output": _aws,
+    "azure-boot-diagnostics": _azure,
+    _discovery_openstack.CONSOLE_SOURCE: _openstack,
+}
 
 
 def read_console(boot_log: dict, timeout: float = 30.0) -> ConsoleText:

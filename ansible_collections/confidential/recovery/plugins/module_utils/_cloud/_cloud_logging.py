@@ -166,6 +166,8 @@ READERS = {"gcp-serial-port": _gcp, "aws-console-output": _aws, "azure-boot-diag
 
 def read_cloud_log(boot_log: dict, timeout: float = 30.0) -> LogText:
     """The node's ``Disk UUID`` lines from its cloud's logging service (the newest last or alone)."""
+    if (boot_log or {}).get("source") == "openstack-console-output":
+        raise DiscoveryError("Constellation never logged disk UUIDs to a logging service on OpenStack")
     reader = READERS.get((boot_log or {}).get("source"))
     if reader is None:
         raise DiscoveryError(f"no cloud logging reader for boot_log source {(boot_log or {}).get('source')!r}")

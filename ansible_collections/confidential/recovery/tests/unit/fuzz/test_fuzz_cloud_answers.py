@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The cloud APIs' answers, mutated: the Compute Engine instance list, serial console and zone operation each give a
 result or a DiscoveryError / google-api-core error, and an instance's shielded identity a key or a GceError, never
-anything else. The Kubernetes API's Service of the Contrast Coordinator gives an address or a ServiceLookupError."""
+anything else. A Nova server record gives an instance, None (not this cluster's node) or a DiscoveryError, and never
+carries the metadata's credentials into the inventory. The Kubernetes API's Service of the Contrast Coordinator gives an address or a ServiceLookupError."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from gce_answers import NODE, compute
 from hypothesis import given
 from mutations import mutated_json, mutated_json_bytes, only
 
-from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _gcp
+from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _gcp, _openstack
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import _serial_page
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import DiscoveryError
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _gce
@@ -38,6 +39,27 @@ IDENTITY = {
 @given(mutated_json_bytes(LIST))
 def test_gcp_instance_list(body):
     only(DiscoveryError, _gcp.instances, compute((200, body)), "p", "uid", retry_seconds=1)
+
+
+NOVA_SERVER = {
+    "id": "0b0c0d0e-1111-2222-3333-444455556666",
+    "name": "constell-1a2b3c4d-control-plane-9f8e7d6c-0",
+    "status": "ACTIVE",
+    "tags": [
+        "constellation-node-group-control_plane_default",
+        "constellation-role-control-plane",
+        "constellation-uid-1a2b3c4d",
+    ],
+    "metadata": {"constellation-role": "control-plane", "openstack-password": "never-copied"},
+    "addresses": {"constell-1a2b3c4d": [{"addr": "192.168.178.10", "version": 4, "OS-EXT-IPS:type": "fixed"}]},
+}
+
+
+@given(mutated_json(NOVA_SERVER))
+def test_openstack_server_record(server):
+    instance = only(DiscoveryError, _openstack.instance_from_server, server, "1a2b3c4d", {"cloud": "stackit"})
+    if instance is not None:
+        assert instance.role in ("control-plane", "worker") and "never-copied" not in repr(instance)
 
 
 @given(mutated_json(SERIAL))
