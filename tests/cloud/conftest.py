@@ -52,27 +52,26 @@ def gce():
     server.server_close()
 
 
-@pytest.fixture
-def arm():
-    """An Azure Resource Manager double, as ``gce``."""
-    double = _Double(azure_clusters.model([]))
-    double.api = ArmApi(lambda: double.model)
-    server = make_arm_server(double.api, ARM_HOST)
-    double.url = double.api.base_url
+def _serve(double: _Double, api, make_server, host: str):
+    """Start ``api`` on ``host`` for ``double``; yield it; stop it."""
+    double.api = api
+    server = make_server(api, host)
+    double.url = api.base_url
     _start(server)
     yield double
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def arm():
+    """An Azure Resource Manager double, as ``gce``."""
+    double = _Double(azure_clusters.model([]))
+    yield from _serve(double, ArmApi(lambda: double.model), make_arm_server, ARM_HOST)
 
 
 @pytest.fixture
 def openstack():
     """A Keystone and Nova double, as ``gce``."""
     double = _Double(openstack_clusters.model([]))
-    double.api = OpenStackApi(lambda: double.model)
-    server = make_openstack_server(double.api, OPENSTACK_HOST)
-    double.url = double.api.base_url
-    _start(server)
-    yield double
-    server.shutdown()
-    server.server_close()
+    yield from _serve(double, OpenStackApi(lambda: double.model), make_openstack_server, OPENSTACK_HOST)

@@ -7,14 +7,12 @@ no credentials)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import azure_clusters
 import pytest
 import yaml
+from inventory_cli import ansible_inventory
 
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud import _azure as _discovery_azure
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot_log import read_console
@@ -23,9 +21,6 @@ from ansible_collections.confidential.recovery.plugins.module_utils._cloud._disk
     find_disk_uuid,
     node_state,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 
 
 def discover(double, uid=azure_clusters.UID):
@@ -166,22 +161,7 @@ def test_graph_of_each_cli_generation(arm, tmp_path, era, scale_sets, worker):
             }
         )
     )
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(REPO),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_HOME=str(tmp_path / ".ansible"),
-        ANSIBLE_INVENTORY_ENABLED="confidential.recovery.constellation",
-        ANSIBLE_INVENTORY_UNPARSED_FAILED="1",
-    )
-    graph = subprocess.run(
-        [str(BIN / "ansible-inventory"), "-i", str(source), "--graph"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    graph = ansible_inventory(source, "--graph")
     assert graph.returncode == 0, graph.stderr
     workers = graph.stdout.split("@constellation_worker:")[1]
     assert worker in workers and "ffffffff" not in graph.stdout
@@ -189,14 +169,8 @@ def test_graph_of_each_cli_generation(arm, tmp_path, era, scale_sets, worker):
         graph.stdout.split("@constellation_control_plane:")[1].split("@constellation_worker:")[0].count("|  |  |--")
         == 3
     )
-    listing = subprocess.run(
-        [str(BIN / "ansible-inventory"), "-i", str(source), "--list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=True,
-    )
+    listing = ansible_inventory(source, "--list")
+    assert listing.returncode == 0, listing.stderr
     hostvars = json.dumps(json.loads(listing.stdout)["_meta"]["hostvars"][worker])
     assert "10.9.0.2" in hostvars and "azure-boot-diagnostics" in hostvars
 
