@@ -309,7 +309,12 @@ class QuorumLoop:
                         "round 1: no control-plane node answered on its own address, and etcd has no quorum", force=True
                     )
                     return False
-            targets = plan_targets(self.nodes, self.stop_at, bool(self.view.get("quorum"))) or self._top_up()
+            # A round that pushed early pushed to every waiting node; one whose push failed waits for the next round.
+            targets = (
+                []
+                if pushed
+                else plan_targets(self.nodes, self.stop_at, bool(self.view.get("quorum"))) or self._top_up()
+            )
             summary = self._summary(pushed + targets)
             self.progress(f"round {self.rounds}: {summary}", force=bool(pushed or targets), key=summary)
             self._release(targets)

@@ -432,3 +432,21 @@ def test_with_stop_at_all_only_a_first_round_that_pushed_skips_the_api():
     ok, loop = run_loop(cluster, clock, stop_at=ALL)
     assert ok and cluster.pushes.count("cp-0") == 2
     assert cluster.health_calls == loop.rounds - 1
+
+
+def test_with_stop_at_all_a_failed_push_is_tried_again_in_the_next_round_not_the_same_one():
+    clock = FakeClock()
+    cluster = SimulatedCluster(five(**{"cp-0": "crashing-push"}), clock)
+    attempts_by_round: dict[int, int] = {}
+    push = cluster.push
+
+    def counted(node, timeout):
+        if node.name == "cp-0":
+            attempts_by_round[cluster.round] = attempts_by_round.get(cluster.round, 0) + 1
+        return push(node, timeout)
+
+    cluster.push = counted
+    ok, loop = run_loop(cluster, clock, stop_at=ALL, wait=5.0)
+    assert not ok or cluster.quorum()
+    assert attempts_by_round and set(attempts_by_round.values()) == {1}, attempts_by_round
+    assert len(attempts_by_round) >= 2  # it was tried again, a round later
