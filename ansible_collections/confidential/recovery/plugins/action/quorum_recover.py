@@ -23,9 +23,9 @@ class ActionModule(ActionBase):
                 in_process=(_quorum_recover.ARGUMENTS, _quorum_recover.execute),
                 # The first round's API question needs the client: import it from now on, unless the keys go out
                 # before that question (stop_at=all), where the import would only compete with the handshakes.
-                warm_up=None
-                if self._task.args.get("stop_at") == "all" and not self._task.check_mode
-                else _client.warm_up,
+                warm_up=_client.warm_up
+                if _quorum_recover.asks_api_before_keys(self._task.args.get("stop_at"), self._task.check_mode)
+                else None,
             )
         )
         return result

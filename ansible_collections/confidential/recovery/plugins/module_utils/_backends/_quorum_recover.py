@@ -15,6 +15,7 @@ from .._constellation._keys import canonical_disk_uuid
 from .._constellation._module import PUSHING, master_secret, require_libraries, validator
 from .._constellation._push import Endpoint, describe_push_failure, push_detecting
 from .._constellation._quorum_loop import (
+    ALL,
     ControlPlaneNode,
     ProbeResult,
     PushOutcome,
@@ -209,11 +210,17 @@ def run(module, validator, secret) -> None:
     )
 
 
+def asks_api_before_keys(stop_at: str | None, check_mode: bool) -> bool:
+    """Whether the push loop's first round asks the Kubernetes API before its keys, so that the client is worth
+    importing from the start; with stop_at=all (not in check mode) the keys go first and the import waits for them."""
+    return stop_at != ALL or bool(check_mode)
+
+
 def execute(module) -> None:
     """The module, from its validated arguments to exit_json or fail_json."""
     require_libraries(module)
     if not _client.HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_client.KUBERNETES_IMPORT_ERROR))
-    if module.params["stop_at"] != "all" or module.check_mode:  # stop_at=all asks the API only after its first keys
+    if asks_api_before_keys(module.params["stop_at"], module.check_mode):
         _client.warm_up()
     run(module, validator(module), master_secret(module))
