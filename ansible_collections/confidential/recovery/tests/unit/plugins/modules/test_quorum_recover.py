@@ -57,23 +57,36 @@ def test_check_mode_names_the_nodes_it_would_push_to_and_pushes_none(run_module,
     assert "kube_api_unverified" in {caveat["condition"] for caveat in result["assurance"]}
 
 
-def test_credentials_that_cannot_be_loaded_stop_the_run_before_any_key(run_module, tmp_path, monkeypatch):
-    def waiting(wiring, node, timeout):
-        return ProbeResult(WAITING, f"{node.address} waits for a key and passed attestation")
+def nodes_that_wait_until_pushed(monkeypatch) -> list[str]:
+    """Every node attests and waits for a key; once pushed it refuses connections (it unlocked). Returns the pushes."""
+    pushed: list[str] = []
 
-    pushed = []
+    def probe(wiring, node, timeout):
+        if node.name in pushed:
+            return ProbeResult(REFUSED, f"{node.address} refuses connections")
+        return ProbeResult(WAITING, f"{node.address} waits for a key and passed attestation")
 
     def push(wiring, node, timeout):
         pushed.append(node.name)
         return PushOutcome(True, seconds=0.01, protocol="unary")
 
+    monkeypatch.setattr(_quorum_recover.Wiring, "probe", probe)
+    monkeypatch.setattr(_quorum_recover.Wiring, "push", push)
+    return pushed
+
+
+def broken_kubeconfig(tmp_path) -> str:
     broken = tmp_path / "broken-kubeconfig"
     broken.write_text("apiVersion: v1\nkind: Config\nclusters: 7\n")
-    monkeypatch.setattr(_quorum_recover.Wiring, "probe", waiting)
-    monkeypatch.setattr(_quorum_recover.Wiring, "push", push)
-    result = run_module(quorum_recover, arguments(tmp_path, kubeconfig=str(broken), wait_timeout=5))
+    return str(broken)
+
+
+def test_credentials_that_cannot_be_loaded_stop_the_run_before_any_key(run_module, tmp_path, monkeypatch):
+    pushed = nodes_that_wait_until_pushed(monkeypatch)
+    broken = broken_kubeconfig(tmp_path)
+    result = run_module(quorum_recover, arguments(tmp_path, kubeconfig=broken, wait_timeout=5))
     assert result["failed"] and result["keys_pushed"] == 0 and pushed == []
-    assert str(broken) in result["msg"], result["msg"]
+    assert broken in result["msg"], result["msg"]
 
 
 def test_with_stop_at_all_credentials_that_cannot_be_loaded_fail_the_run_and_say_which_keys_went_out(
@@ -81,23 +94,11 @@ def test_with_stop_at_all_credentials_that_cannot_be_loaded_fail_the_run_and_say
 ):
     """stop_at=all pushes to attested waiting nodes before the API answers; a kubeconfig that cannot be loaded still
     fails the run, and the result counts the keys that went out."""
-
-    unlocked = set()
-
-    def waiting_until_pushed(wiring, node, timeout):
-        if node.name in unlocked:
-            return ProbeResult(REFUSED, f"{node.address} refuses connections")
-        return ProbeResult(WAITING, f"{node.address} waits for a key and passed attestation")
-
-    def push(wiring, node, timeout):
-        unlocked.add(node.name)
-        return PushOutcome(True, seconds=0.01, protocol="unary")
-
-    broken = tmp_path / "broken-kubeconfig"
-    broken.write_text("apiVersion: v1\nkind: Config\nclusters: 7\n")
-    monkeypatch.setattr(_quorum_recover.Wiring, "probe", waiting_until_pushed)
-    monkeypatch.setattr(_quorum_recover.Wiring, "push", push)
-    arguments_ = arguments(tmp_path, kubeconfig=str(broken), stop_at="all", wait_timeout=5, poll_interval=0.1)
-    result = run_module(quorum_recover, arguments_)
+    pushed = nodes_that_wait_until_pushed(monkeypatch)
+    broken = broken_kubeconfig(tmp_path)
+    result = run_module(
+        quorum_recover, arguments(tmp_path, kubeconfig=broken, stop_at="all", wait_timeout=5, poll_interval=0.1)
+    )
     assert result["failed"] and result["keys_pushed"] == 3 and result["changed"] is True
+    assert sorted(pushed) == ["cp-0", "cp-1", "cp-2"]
     assert str(broken) in result["msg"] and "3 key(s) had already gone" in result["msg"], result["msg"]
