@@ -169,3 +169,21 @@ def test_a_console_without_a_uuid_names_where_it_looked(openstack, tmp_path):
     assert outcome.failed
     assert "OpenStack console output" in outcome.result["msg"]
     assert "never logged disk UUIDs" in outcome.result["msg"]
+
+
+@pytest.mark.parametrize("listing", ["<html>gateway error</html>", {"servers": 7}, {"servers": [7, "x"]}, [1, 2]])
+def test_a_malformed_server_list_is_a_discovery_error(openstack, tmp_path, listing):
+    openstack.serve(openstack_clusters.model(openstack_clusters.current(), malformed={"listing": listing}))
+    with pytest.raises(DiscoveryError):
+        discover(openstack, tmp_path)
+
+
+@pytest.mark.parametrize("console", ["not json", {"output": 7}, [1]])
+def test_a_malformed_console_answer_fails_only_that_lookup(openstack, tmp_path, console):
+    from lookup_backend import lookup
+
+    openstack.serve(openstack_clusters.model(openstack_clusters.current()))
+    node = discover(openstack, tmp_path)[0]
+    openstack.serve(openstack_clusters.model(openstack_clusters.current(), malformed={"console": console}))
+    outcome = lookup(boot_log=node.boot_log)
+    assert outcome.failed and "console output" in outcome.result["msg"]

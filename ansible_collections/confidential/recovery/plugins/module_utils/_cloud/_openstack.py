@@ -136,6 +136,11 @@ def instance_from_server(server: dict, uid: str, where: dict) -> Instance | None
     )
 
 
+# What openstacksdk raises on an answer of the wrong shape (not JSON, a list where an object belongs...): a hostile or
+# broken API is a DiscoveryError, never a crash of the inventory or the module.
+MALFORMED = (ValueError, TypeError, KeyError, AttributeError)
+
+
 def _record(server) -> dict:
     """The fields of an openstacksdk Server that discovery reads, as Nova sent them."""
     return {key: getattr(server, key, None) for key in ("id", "name", "status", "tags", "metadata", "addresses")}
@@ -155,6 +160,8 @@ def instances(conn, uid: str, where: dict) -> list[Instance]:
                 found.append(instance)
     except errors as exc:
         raise explain(exc, f"listing the servers tagged {UID_TAG}{uid}") from exc
+    except MALFORMED as exc:
+        raise DiscoveryError(f"the Compute API's server list is malformed: {type(exc).__name__}: {exc}") from exc
     found.sort(key=lambda i: (i.role != "control-plane", i.name))
     return require_instances(found, uid, f"OpenStack cloud {where.get('cloud') or '(default)'}")
 
@@ -169,6 +176,8 @@ def console_output(boot_log: dict, timeout: float) -> str:
         answer = conn.compute.get_server_console_output(server_id)
     except _sdk().errors as exc:
         raise explain(exc, f"reading the console output of server {server_id}") from exc
+    except MALFORMED as exc:
+        raise DiscoveryError(f"the console output of server {server_id} is malformed: {type(exc).__name__}") from exc
     output = answer.get("output") if isinstance(answer, dict) else None
     if not isinstance(output, str):
         raise DiscoveryError(f"the console output of server {server_id} is not text")
