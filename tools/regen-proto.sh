@@ -19,3 +19,6 @@ lab_out="$here/lab/conflab/_generated"
 "$py" -m grpc_tools.protoc -I. --python_out="$lab_out" --grpc_python_out="$lab_out" ./*.proto
 # grpc_tools emits absolute imports ("import recover_pb2"); make them package-relative.
 sed -i -E 's/^import ([a-z_]+_pb2) as /from . import \1 as /' "$lab_out"/*_pb2_grpc.py
+# The lab's own protocols (the Coordinators' mesh API), which the collection never speaks: messages only.
+cd "$here/lab/proto"
+"$py" -m grpc_tools.protoc -I. --python_out="$lab_out" ./*.proto

@@ -19,9 +19,10 @@ from pathlib import Path
 
 
 def connect_atls(
-    host: str, port: int, cert_file: Path | None, timeout: float, alpn_nonce: bool = False
+    host: str, port: int, cert_file: Path | None, timeout: float, alpn_nonce: bool = False, nonce: bytes | None = None
 ) -> ssl.SSLSocket:
-    nonce = secrets.token_bytes(32)
+    """``nonce``: the caller's, when it checks the server's evidence against it; else a fresh one."""
+    nonce = nonce or secrets.token_bytes(32)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE

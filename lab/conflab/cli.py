@@ -16,6 +16,8 @@ from pathlib import Path
 from . import faultfile, processes, workspace_faults
 from .constellation.etcd_member import etcd_healthy
 from .constellation.keys import MasterSecret
+from .contrast import replicas as coordinator_replicas
+from .contrast.replicas import MAX_REPLICAS, UPSTREAM_PEER_INTERVAL
 from .faults import KINDS as FAULT_KINDS
 from .labdir import LabError, build_config, check_prefix, write_lab_files
 
@@ -121,6 +123,11 @@ def _up(args) -> int:
     config["kube_api"]["enabled"] = not args.no_kubeapi
     config["coordinator"]["enabled"] = not args.no_contrast
     config["coordinator"]["load_balancer"] = args.coordinator_service == "load-balancer"
+    if not 1 <= args.coordinators <= MAX_REPLICAS:
+        raise LabError(f"--coordinators must be 1..{MAX_REPLICAS}")
+    if args.coordinators > 1 and args.no_kubeapi:
+        raise LabError("several Coordinators find each other through the Kubernetes API: drop --no-kubeapi")
+    config["coordinator"].update(replicas=args.coordinators, peer_interval=args.coordinator_peer_interval)
     write_lab_files(config, master, contrast=not args.no_contrast, kubeapi=not args.no_kubeapi)
     if not args.no_kubeapi:
         from .kubeapi.credentials import write_credentials
@@ -300,8 +307,16 @@ def cmd_break(args) -> int:
         faultfile.update(directory, coordinator_presents=args.coordinator_presents)
         progress(f"the Coordinator now presents the policy hash of workload {args.coordinator_presents} (an impostor)")
     if args.restart_coordinator:
-        contrast_control().restart(config)
-        progress("restarted the Contrast Coordinator: it waits in recovery mode")
+        try:
+            chosen = coordinator_replicas.select(config, args.restart_coordinator)
+        except ValueError as exc:
+            raise LabError(f"--restart-coordinator: {exc}") from exc
+        contrast_control().restart(config, chosen)
+        if coordinator_replicas.count(config) == 1:
+            progress("restarted the Contrast Coordinator: it waits in recovery mode")
+        else:
+            names = ", ".join(coordinator_replicas.pod_name(r) for r in chosen)
+            progress(f"restarted Coordinator(s) {names}: each waits in recovery mode, for a ready peer or the seed")
     if args.new_pods == "unschedulable":
         faultfile.update(directory, new_pods="unschedulable")
         progress("pods created through the API stay Pending: no node has room for them")
@@ -383,10 +398,17 @@ def lab_status(config: dict) -> dict:
     nodes = [
         {"name": n["name"], "role": n["role"], "ip": n["ip"], "state": node_state(config, n)} for n in config["nodes"]
     ]
-    coordinator = "absent"
+    coordinator = {"state": "absent"}
     if config["coordinator"].get("enabled"):
-        coordinator = contrast_control().state(config)
-    return {"nodes": nodes, "quorum": has_quorum(config), "coordinator": {"state": coordinator}}
+        control = contrast_control()
+        members = [
+            {"name": coordinator_replicas.pod_name(r), "ip": coordinator_replicas.address(config, r)}
+            | control.status(config, r)
+            for r in range(coordinator_replicas.count(config))
+        ]
+        waiting = [m["state"] for m in members if m["state"] != "ready"]
+        coordinator = {"state": waiting[0] if waiting else "ready", "replicas": members}
+    return {"nodes": nodes, "quorum": has_quorum(config), "coordinator": coordinator}
 
 
 def cmd_status(args) -> int:
@@ -398,6 +420,10 @@ def cmd_status(args) -> int:
         print(f"{node['name']:<28} {node['role']:<14} {node['ip']:<16} {node['state']}")
     print(f"etcd quorum: {'yes' if status['quorum'] else 'no'}")
     print(f"coordinator: {status['coordinator']['state']}")
+    members = status["coordinator"].get("replicas") or []
+    for member in members if len(members) > 1 else []:
+        how = f" (recovered by {member['recovered_by']})" if member["recovered_by"] else ""
+        print(f"  {member['name']:<26} {member['ip']:<16} {member['state']}{how}")
     return 0
 
 
@@ -447,7 +473,7 @@ def cmd_down(args) -> int:
 def stop_all(directory: Path) -> None:
     lab_json = directory / "lab.json"
     config = json.loads(lab_json.read_text()) if lab_json.exists() else {}
-    if config.get("coordinator", {}).get("enabled") and processes.is_running(directory, "coordinator"):
+    if config.get("coordinator", {}).get("enabled"):
         contrast_control().down(config)
     for name in processes.running_names(directory):
         processes.stop(directory, name)
@@ -492,6 +518,19 @@ def parser() -> argparse.ArgumentParser:
         "reaches the Coordinator through a port-forward to the port-forwarder-coordinator pod; the variables then "
         "give no Coordinator address",
     )
+    up.add_argument(
+        "--coordinators",
+        type=int,
+        default=1,
+        help="Coordinator replicas (a StatefulSet's pods coordinator-0..N-1); a restarted one recovers from a ready peer",
+    )
+    up.add_argument(
+        "--coordinator-peer-interval",
+        type=float,
+        default=UPSTREAM_PEER_INTERVAL,
+        metavar="SECONDS",
+        help="how often a waiting Coordinator asks its ready peers (upstream: every 15 s)",
+    )
     up.add_argument("--no-contrast", action="store_true")
     up.add_argument("--no-kubeapi", action="store_true")
     up.add_argument("--timeout", type=float, default=120.0)
@@ -528,7 +567,13 @@ def parser() -> argparse.ArgumentParser:
         help="stale-pool: nodes that left stay in the pool; flapping: the pool empties every other period",
     )
     brk.add_argument("--lb-flap-period", type=float, default=2.0, metavar="SECONDS")
-    brk.add_argument("--restart-coordinator", action="store_true")
+    brk.add_argument(
+        "--restart-coordinator",
+        nargs="?",
+        const="all",
+        metavar="REPLICAS",
+        help="restart the Coordinator: all replicas, or the ones given by number (1, or 0,2)",
+    )
     brk.add_argument(
         "--coordinator-presents",
         choices=("web", "emoji", "db"),

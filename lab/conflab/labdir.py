@@ -237,8 +237,9 @@ def write_lab_files(config: dict, master: MasterSecret, *, contrast: bool, kubea
         coordinator = config["coordinator"]
         extra.update(
             {
+                # Several replicas are found one by one through the Kubernetes API, not through the load balancer.
                 "contrast_recover_coordinator": f"{coordinator['ip']}:{coordinator['port']}"
-                if coordinator.get("load_balancer", True)
+                if coordinator.get("load_balancer", True) and coordinator.get("replicas", 1) == 1
                 else "",
                 "recover_contrast": True,
                 # Without a load balancer, the recovery creates the guide's forwarder pod and removes it afterwards.

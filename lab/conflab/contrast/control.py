@@ -1,6 +1,6 @@
 # Copyright: confidential.recovery contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Start, restart, stop and inspect the lab Coordinator (used by the `conflab` CLI)."""
+"""Start, restart, stop and inspect the lab Coordinator replicas (used by the `conflab` CLI)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 from .. import processes
-from .coordinator import state_dir
+from . import replicas
+from .replicas import replica_dir, state_dir
 from .snp_evidence import reference_entry
 from .workspace import create_workspace, with_names_policies
 
-NAME = "coordinator"
 MODULE = "conflab.contrast.coordinator"
 
 
@@ -30,13 +30,14 @@ def _wait_listening(host: str, port: int, timeout: float = 30.0) -> None:
     raise RuntimeError(f"the lab Coordinator did not listen on {host}:{port} within {timeout:.0f} s")
 
 
-def _start(config: dict) -> None:
+def _start(config: dict, replica: int) -> None:
     directory = Path(config["dir"])
-    folder = state_dir(directory)
+    folder = replica_dir(directory, replica)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "status.json").unlink(missing_ok=True)
-    processes.spawn(directory, NAME, MODULE, log=folder / "process.log")
-    settings = config["coordinator"]
-    _wait_listening(settings["ip"], settings["port"])
+    name = replicas.process_name(replica)
+    processes.spawn(directory, name, MODULE, "--replica", str(replica), log=folder / "process.log")
+    _wait_listening(replicas.address(config, replica), config["coordinator"]["port"])
 
 
 def up(config: dict) -> None:
@@ -47,32 +48,56 @@ def up(config: dict) -> None:
     if not identity_file.exists():
         # Stands for the hash of the Coordinator's pod policy (its HOSTDATA on SNP).
         identity_file.write_text(json.dumps({"policy_hash": secrets.token_bytes(32).hex()}))
-    _start(config)
+    for replica in range(replicas.count(config)):
+        _start(config, replica)
     workspace = directory / "contrast"
     if not (workspace / "seed-shares.json").exists():
         settings = config["coordinator"]
         policy_hash = bytes.fromhex(json.loads(identity_file.read_text())["policy_hash"])
         snp = [reference_entry()] if config.get("attestation") == "snp" else None
         create_workspace(workspace, settings["ip"], settings["port"], policy_hash, settings["paths"], snp)
+    if replicas.count(config) > 1:
+        _wait_all_ready(config)
 
 
-def restart(config: dict) -> None:
-    processes.stop(Path(config["dir"]), NAME)
-    _start(config)
+def _wait_all_ready(config: dict) -> None:
+    """The other replicas take the state from coordinator-0 through peer recovery, one interval after it was set."""
+    interval = float(config["coordinator"].get("peer_interval", replicas.UPSTREAM_PEER_INTERVAL))
+    deadline = time.monotonic() + 3 * interval + 30
+    while time.monotonic() < deadline:
+        if all(state(config, r) == "ready" for r in range(replicas.count(config))):
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the lab's Coordinator replicas did not all recover from coordinator-0 through peer recovery")
+
+
+def restart(config: dict, which: list[int] | None = None) -> None:
+    """Restart the given replicas (all by default) at once: each comes back in recovery mode."""
+    chosen = list(range(replicas.count(config))) if which is None else which
+    processes.stop_many(Path(config["dir"]), [replicas.process_name(replica) for replica in chosen])
+    for replica in chosen:
+        _start(config, replica)
 
 
 def down(config: dict) -> None:
-    processes.stop(Path(config["dir"]), NAME)
+    processes.stop_many(Path(config["dir"]), [replicas.process_name(r) for r in range(replicas.count(config))])
 
 
-def state(config: dict) -> str:
+def status(config: dict, replica: int) -> dict:
+    """``state`` (down, stale, ready, uninitialized), ``recovered_by`` (seed, peer <pod>) and ``seed_recoveries``."""
     directory = Path(config["dir"])
-    if not processes.is_running(directory, NAME):
-        return "down"
+    down_status = {"state": "down", "recovered_by": None, "seed_recoveries": 0}
+    if not processes.is_running(directory, replicas.process_name(replica)):
+        return down_status
     try:
-        return json.loads((state_dir(directory) / "status.json").read_text())["state"]
-    except (OSError, ValueError, KeyError):
-        return "down"
+        found = json.loads((replica_dir(directory, replica) / "status.json").read_text())
+    except (OSError, ValueError):
+        return down_status
+    return {key: found.get(key, default) for key, default in down_status.items()}
+
+
+def state(config: dict, replica: int = 0) -> str:
+    return status(config, replica)["state"]
 
 
 ORIGINAL_MANIFEST = "manifest.json.original"

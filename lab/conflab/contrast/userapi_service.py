@@ -53,6 +53,8 @@ class Coordinator:
         self.mesh_pem = b""
         self._lock = threading.Lock()
         self.client_cert_for_peer = lambda peer: None
+        self.recovered_by = None  # "seed" or "peer <pod>": how the state was last restored
+        self.seed_recoveries = 0  # user Recover calls that succeeded since the process started
 
     @property
     def state(self) -> str:
@@ -60,9 +62,10 @@ class Coordinator:
             return "ready"
         return "stale" if self.history.initialized else "uninitialized"
 
-    def _install(self, engine: SeedEngine) -> None:
+    def _install(self, engine: SeedEngine, mesh_key=None) -> None:
+        """A new mesh CA key unless a peer handed over its own (the workloads then keep their certificates)."""
         self.engine = engine
-        self.mesh_key = ec.generate_private_key(ec.SECP384R1())
+        self.mesh_key = mesh_key or ec.generate_private_key(ec.SECP384R1())
         root, mesh = ca_certificates(engine.root_ca_key(), self.mesh_key)
         self.root_pem, self.mesh_pem = _pem(root), _pem(mesh)
         self.on_state(self.state)
@@ -118,7 +121,8 @@ class Coordinator:
                 context.abort(grpc.StatusCode.FAILED_PRECONDITION, "no state to recover from")
             if state == "ready":
                 context.abort(grpc.StatusCode.FAILED_PRECONDITION, "coordinator is already recovered")
-            # Peers: the lab runs a single replica, so there are never ready peers to defer to.
+            # Ready peers are not consulted, as in Contrast v1.9 and v1.10: a user recovery beside them is accepted
+            # (and splits the mesh CA), so only the caller's judgement keeps a seed away from such a set.
             self._authorize(context)
             if len(request.Salt) != SALT_LENGTH:
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, "salt must be 32 bytes long")
@@ -128,8 +132,23 @@ class Coordinator:
             latest_hash, signature = self.history.latest()
             if not engine.verify_transition(latest_hash, signature):
                 context.abort(grpc.StatusCode.UNKNOWN, "resetting state: latest transition signature is invalid")
+            self.recovered_by = "seed"
+            self.seed_recoveries += 1
             self._install(engine)
             return userapi_pb2.RecoverResponse()
+
+    def recover_from_peer(self, answer, peer: str) -> None:
+        """Install the state a peer's MeshAPI/Recover handed over; raises ValueError when it does not fit the history."""
+        with self._lock:
+            if self.state != "stale":
+                return
+            if bytes(answer.LatestManifest) != self.history.manifests()[-1]:
+                raise ValueError("the peer's latest manifest is not the latest in the history")
+            engine = SeedEngine(bytes(answer.Seed), bytes(answer.Salt))
+            if not engine.verify_transition(*self.history.latest()):
+                raise ValueError("the peer's seed does not sign the latest transition")
+            self.recovered_by = f"peer {peer}"
+            self._install(engine, serialization.load_pem_private_key(bytes(answer.MeshCAKey), None))
 
     def _authorize(self, context) -> None:
         cert = self.client_cert_for_peer(context.peer())

@@ -40,12 +40,26 @@ def _frame(data: bytes, opcode=ABNF.OPCODE_BINARY) -> bytes:
     return ABNF(1, 0, 0, 0, opcode, 0, data).format()
 
 
-def _ready(pod: dict) -> bool:
-    conditions = (pod.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+def _running(pod: dict) -> bool:
+    """As the kubelet: a port-forward needs a running pod, not a Ready one (a Coordinator in recovery mode is not)."""
+    return (pod.get("status") or {}).get("phase") == "Running"
 
 
-def forward(handler, pod: dict | None, query: str, coordinator: tuple[str, int]) -> tuple[int, str] | None:
+def _target(pod: dict, port: int, coordinator: tuple[str, int], coordinator_ports) -> tuple[str, int] | None:
+    """Where the lab relays a port-forward: the guide's forwarder pod relays 1313 to the ``coordinator`` Service, a
+    Coordinator pod serves its own user and mesh API ports on its pod IP; nothing else listens."""
+    if pod["metadata"]["name"].startswith(FORWARDER_PREFIX):
+        return coordinator if port == RELAY_PORT else None
+    labels = pod["metadata"].get("labels") or {}
+    pod_ip = (pod.get("status") or {}).get("podIP")
+    if labels.get("app.kubernetes.io/name") == "coordinator" and pod_ip and port in coordinator_ports:
+        return pod_ip, port
+    return None
+
+
+def forward(
+    handler, pod: dict | None, query: str, coordinator: tuple[str, int], coordinator_ports=()
+) -> tuple[int, str] | None:
     """Serve one port-forward on ``handler``'s connection. Returns (code, message) when the request is refused before
     the upgrade; None once the WebSocket has been served."""
     if pod is None:
@@ -55,7 +69,7 @@ def forward(handler, pod: dict | None, query: str, coordinator: tuple[str, int])
     key = handler.headers.get("Sec-WebSocket-Key")
     if len(ports) != 1 or not ports[0].isdigit() or PROTOCOL not in offered or not key:
         return 400, f"want one port, a Sec-WebSocket-Key and the {PROTOCOL} subprotocol"
-    if not _ready(pod):
+    if not _running(pod):
         return 400, f"pod {pod['metadata']['name']} is not running"
     port = int(ports[0])
     handler.send_response(101, "Switching Protocols")
@@ -69,9 +83,10 @@ def forward(handler, pod: dict | None, query: str, coordinator: tuple[str, int])
     sock = handler.connection
     port_bytes = port.to_bytes(2, "little")
     sock.sendall(_frame(b"\x00" + port_bytes) + _frame(b"\x01" + port_bytes))
-    relays = pod["metadata"]["name"].startswith(FORWARDER_PREFIX) and port == RELAY_PORT
+    target = _target(pod, port, coordinator, coordinator_ports)
+    relays = target is not None
     try:
-        upstream = socket.create_connection(coordinator, timeout=10) if relays else None
+        upstream = socket.create_connection(target, timeout=10) if relays else None
     except OSError as exc:
         upstream = None
         reason = f"error forwarding port {port} to pod {pod['metadata']['name']}: {exc}"

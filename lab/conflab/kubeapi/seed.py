@@ -75,9 +75,9 @@ def coordinator_service(config: dict) -> dict:
     }
 
 
-def seed(store: Store, forwarder: bool = True) -> None:
+def seed(store: Store, forwarder: bool = True, coordinators: int = 1) -> None:
     """``forwarder``: run the port-forwarder-coordinator Deployment (a lab whose Coordinator Service has no load
-    balancer starts without one, so that a recovery must create it)."""
+    balancer starts without one, so that a recovery must create it). ``coordinators``: the StatefulSet's replicas."""
     for namespace in ("default", "kube-system", "contrast-demo"):
         store.put(
             {"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": namespace}, "status": {"phase": "Active"}}
@@ -103,7 +103,7 @@ def seed(store: Store, forwarder: bool = True) -> None:
                 True,
                 annotations={"contrast.edgeless.systems/pod-role": "coordinator"},
             ),
-            1,
+            coordinators,
         )
     )
     if forwarder:

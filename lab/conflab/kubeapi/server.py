@@ -21,7 +21,9 @@ from pathlib import Path
 
 from .. import faultfile
 from ..constellation.etcd_member import etcd_healthy
+from ..contrast.replicas import MESH_API_PORT
 from .controllers import Controllers
+from .coordinator_pods import coordinator_pod_status
 from .nodes import node_list, node_object
 from .portforward import forward
 from .seed import coordinator_service, seed
@@ -29,6 +31,7 @@ from .store import Store, status_object
 from .workloads import WorkloadApi
 
 STALL_LIMIT = 600.0
+USER_API_PORT = 1313
 ETCD_CHECK_SECONDS = 2.0
 HEALTH_PATHS = ("/readyz", "/livez", "/healthz", "/readyz/etcd", "/livez/etcd", "/healthz/etcd")
 PORT_FORWARD_PATH = re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<name>[^/]+)/portforward$")
@@ -51,7 +54,7 @@ class KubeApi:
         with self.store.lock:
             pod = self.store.get("Pod", found.group("namespace"), found.group("name"))
         coordinator = (self.config["coordinator"]["ip"], self.config["coordinator"]["port"])
-        refused = forward(handler, pod, query, coordinator)
+        refused = forward(handler, pod, query, coordinator, (USER_API_PORT, MESH_API_PORT))
         if refused is None:
             return None
         code, message = refused
@@ -162,10 +165,16 @@ def serve(config: dict, stopped: threading.Event) -> None:
     api = KubeApi(config)
     store = Store()
     api.store = store
-    seed(store, forwarder=config["coordinator"].get("load_balancer", True))
+    seed(
+        store,
+        forwarder=config["coordinator"].get("load_balancer", True),
+        coordinators=config["coordinator"].get("replicas", 1),
+    )
     if config["coordinator"].get("enabled", True):
         store.put(coordinator_service(config))
-    controllers = Controllers(store, [n["name"] for n in config["nodes"]], api.faults)
+    controllers = Controllers(
+        store, [n["name"] for n in config["nodes"]], api.faults, lambda pod: coordinator_pod_status(config, pod)
+    )
     controllers.start()
     workloads = WorkloadApi(store)
     for method in ("GET", "PATCH", "DELETE", "POST"):

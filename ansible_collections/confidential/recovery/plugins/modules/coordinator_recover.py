@@ -20,6 +20,12 @@ description:
     that the manifest's C(SeedshareOwnerPubKeys) lists the owner key. A Coordinator that is not in recovery mode
     must also serve the workspace C(manifest.json), so a rehearsal on a healthy deployment fails on what a
     recovery would fail on.
+  - With several Coordinators (Contrast v1.9 and later can run the Coordinator's StatefulSet with replicas, see
+    O(replicas)), it lists their pods through the Kubernetes API and attests each one. A restarted Coordinator recovers
+    from a ready peer by itself, so the seed goes to at most one, and only when no Coordinator with verified evidence
+    holds the state, to the lowest-numbered one in recovery mode. Then it waits up to O(peer_wait_timeout) for the
+    others to recover from their peers, checks that all serve the workspace's manifest and one mesh CA, and reports
+    each one in RV(coordinators).
 author: confidential.recovery maintainers (@confidential-recovery)
 extends_documentation_fragment:
   - confidential.recovery.attributes
@@ -122,8 +128,41 @@ options:
         description: The pod's port that relays to the Coordinator's user API.
         type: int
         default: 1313
+  replicas:
+    description:
+      - How many Coordinators to recover.
+      - V(one) recovers the Coordinator of O(coordinator), O(port_forward) or the Service, as before replicas existed.
+      - V(all) lists the pods of O(coordinator_selector) in O(coordinator_namespace) through the Kubernetes API and
+        recovers them as a set (see the description); O(coordinator) is then not used.
+      - V(auto) does what V(all) does when the Kubernetes API is named (O(kubeconfig) or O(host)), O(port_forward) is
+        not given, and the API lists more than one Coordinator pod; otherwise what V(one) does. A load balancer in
+        front of several Coordinators reaches any one of them, so an address alone cannot tell whether a peer still
+        holds the state. When the pods cannot be listed and O(coordinator) is given, it warns and uses the address.
+    type: str
+    choices: [auto, one, all]
+    default: auto
+  coordinator_selector:
+    description: The label selector of the Coordinator pods, for O(replicas).
+    type: str
+    default: app.kubernetes.io/name=coordinator
+  coordinator_reach:
+    description:
+      - How each Coordinator pod of a set is reached. V(port_forward) opens a port-forward to the pod's port 1313
+        through the Kubernetes API, which works from outside the cluster. V(pod_ip) dials the pod IP, for a
+        controller that runs inside the cluster's pod network (an AWX execution node in the cluster).
+      - TLS and attestation run end to end either way.
+    type: str
+    choices: [port_forward, pod_ip]
+    default: port_forward
+  peer_wait_timeout:
+    description:
+      - Seconds to wait, with several Coordinators, for those in recovery mode to recover from a ready peer (upstream's
+        Coordinators ask their peers every 15 s). A Coordinator still waiting then fails the task, named in
+        RV(coordinators) with the reason.
+    type: int
+    default: 60
   coordinator_namespace:
-    description: Namespace of the Coordinator's Service, when O(coordinator) is omitted.
+    description: Namespace of the Coordinator's Service (when O(coordinator) is omitted) and pods (O(replicas)).
     type: str
     default: default
   coordinator_service:
@@ -162,7 +201,7 @@ requirements:
   - cryptography
   - h2
   - protobuf
-  - kubernetes (only to find the Coordinator through its Service)
+  - kubernetes (only to find the Coordinator through its Service or its pods)
 notes:
   - The decrypted seed, the salt and the owner key never appear in results or logs.
 attributes:
@@ -208,6 +247,16 @@ EXAMPLES = r"""
     workspace_dir: "{{ contrast_workspace }}"
     attestation: snp
 
+- name: Recover a Coordinator StatefulSet with three replicas (one seed at most; the others recover from a peer)
+  confidential.recovery.coordinator_recover:
+    replicas: all
+    coordinator_namespace: contrast
+    kubeconfig: "{{ constellation_workspace }}/constellation-admin.conf"
+    workspace_dir: "{{ contrast_workspace }}"
+    attestation: snp
+    peer_wait_timeout: 90
+  register: coordinators
+
 - name: Rehearse it (check mode attests the Coordinator and decrypts the seed locally; nothing is sent)
   confidential.recovery.coordinator_recover:
     coordinator: "{{ coordinator_ip }}:1313"
@@ -218,7 +267,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 status:
-  description: V(recovered), V(already_recovered) or, in check mode, V(would_recover).
+  description:
+    - V(recovered) (the seed was sent), V(already_recovered), or, with several Coordinators, V(recovered_from_peers)
+      (no seed sent; some recovered from a peer).
+    - In check mode V(would_recover), or with several Coordinators V(would_wait_for_peers) (some wait and a ready peer
+      will recover them).
   returned: always
   type: str
   sample: recovered
@@ -263,6 +316,57 @@ seed_share_checked:
   returned: check mode
   type: bool
   sample: true
+coordinators:
+  description: With several Coordinators, each one, lowest ordinal first.
+  returned: when a set of Coordinators was handled
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The pod's name.
+      type: str
+      sample: coordinator-1
+    first_state:
+      description: What the first probe saw, V(ready), V(stale) (recovery mode), V(not_running), V(unverified) or V(error).
+      type: str
+      sample: stale
+    state:
+      description: What the last probe saw, as O(coordinators[].first_state).
+      type: str
+      sample: ready
+    outcome:
+      description: V(recovered_by_seed), V(recovered_from_peer), V(ready) (held the state from the start), V(waiting) or V(unverified).
+      type: str
+      sample: recovered_from_peer
+    why:
+      description: The outcome in words, with the reason a Coordinator is still waiting.
+      type: str
+      sample: recovered from a ready peer 14.2 s into the run; no seed was sent to it
+    ready_after:
+      description: Seconds into the run at which it was first seen ready.
+      type: float
+      sample: 14.2
+    ready_at:
+      description: When it was first seen ready, in seconds since the epoch.
+      type: float
+      sample: 1796520000.5
+  sample:
+    - {name: coordinator-0, first_state: stale, state: ready, outcome: recovered_by_seed, why: received the seed from this run}
+seeds_sent:
+  description: With several Coordinators, how many received the seed from this run (0 or 1).
+  returned: when a set of Coordinators was handled
+  type: int
+  sample: 1
+reason:
+  description: With several Coordinators, why the seed went to the one it went to, or to none.
+  returned: when a set of Coordinators was handled
+  type: str
+  sample: coordinator-0 hold(s) the state, so no seed is sent; coordinator-1 will recover from it
+would_recover:
+  description: Check mode with several Coordinators, the one that would get the seed, or null.
+  returned: check mode, when a set of Coordinators was handled
+  type: str
+  sample: coordinator-0
 elapsed:
   description: Seconds taken.
   returned: success
@@ -313,6 +417,10 @@ def main():
             attestation_trust_anchor=dict(type="path"),
             record_mesh_ca=dict(type="bool", default=True),
             force=dict(type="bool", default=False),
+            replicas=dict(type="str", default="auto", choices=["auto", "one", "all"]),
+            coordinator_selector=dict(type="str", default="app.kubernetes.io/name=coordinator"),
+            coordinator_reach=dict(type="str", default="port_forward", choices=["port_forward", "pod_ip"]),
+            peer_wait_timeout=dict(type="int", default=60),
         ),
         supports_check_mode=True,
         mutually_exclusive=[("coordinator", "port_forward")],

@@ -224,11 +224,17 @@ def _locate(module) -> tuple[str, tuple | None]:
 
 
 def run(module) -> None:
+    from ._coordinator_set import find_set, run_set  # the set builds on this module's single-Coordinator recovery
+
     params = module.params
     started = time.monotonic()
     workspace = Workspace(params["manifest"], params["seed_shares"], params["seedshare_owner_key"])
     address = None
     try:
+        found = find_set(module)
+        if found is not None:
+            run_set(module, workspace, _trust_anchor(module), found)
+            return
         found_by, tunnel = _locate(module)
         workspace.manifest()
         recovery = CoordinatorRecovery(params, workspace, _trust_anchor(module), tunnel)
@@ -239,7 +245,15 @@ def run(module) -> None:
         path = recovery.recover() if state == "stale" else ""
         outcome = recovery.verify()
         written = recovery.write_verify_outputs(outcome.pop("served"), params["record_mesh_ca"])
-    except (WorkspaceError, CoordinatorError, AtlsError, AddressError, ServiceLookupError, PortForwardError) as exc:
+    except (
+        WorkspaceError,
+        CoordinatorError,
+        AtlsError,
+        GrpcError,
+        AddressError,
+        ServiceLookupError,
+        PortForwardError,
+    ) as exc:
         text = str(exc)
         about_the_peer = isinstance(exc, AtlsError) and address and not text.startswith(address)
         module.fail_json(

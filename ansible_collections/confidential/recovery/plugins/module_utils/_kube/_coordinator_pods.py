@@ -1,0 +1,53 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+# This file is PRIVATE to the confidential.recovery collection: it may change in any release, without notice.
+# Do not import it from other collections or from your own plugins and modules.
+"""The Coordinator's pods, as the Kubernetes API lists them: upstream's StatefulSet ``coordinator`` labels every
+replica ``app.kubernetes.io/name=coordinator`` and names it ``coordinator-<ordinal>`` (docs/contrast-protocol.md,
+Several Coordinators). An entry of the list that is not a pod with a name is left out; no field of it is trusted
+to be of the right type."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+COORDINATOR_SELECTOR = "app.kubernetes.io/name=coordinator"
+_ORDINAL = re.compile(r"-(\d{1,6})$")
+
+
+@dataclass(frozen=True)
+class CoordinatorPod:
+    name: str
+    ordinal: int | None  # from the StatefulSet's name suffix; None for a pod that is not named that way
+    phase: str  # Running, Pending, ... or "unknown"
+    ip: str | None
+    ready: bool  # the API's Ready condition: upstream's readiness probe passes only with current state
+
+    @property
+    def running(self) -> bool:
+        return self.phase == "Running"
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _pod(item) -> CoordinatorPod | None:
+    meta, status = _mapping(_mapping(item).get("metadata")), _mapping(_mapping(item).get("status"))
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    conditions = status.get("conditions") if isinstance(status.get("conditions"), list) else []
+    ready = any(_mapping(c).get("type") == "Ready" and _mapping(c).get("status") == "True" for c in conditions)
+    phase = status.get("phase") if isinstance(status.get("phase"), str) else "unknown"
+    ip = status.get("podIP") if isinstance(status.get("podIP"), str) and status.get("podIP") else None
+    found = _ORDINAL.search(name)
+    return CoordinatorPod(name, int(found.group(1)) if found else None, phase, ip, ready)
+
+
+def coordinator_pods(items) -> list[CoordinatorPod]:
+    """The pods of ``items`` (the API's pod list), lowest ordinal first (pods without one last, by name)."""
+    pods = [pod for pod in map(_pod, items if isinstance(items, list) else []) if pod is not None]
+    unique = {pod.name: pod for pod in pods}
+    return sorted(unique.values(), key=lambda p: (p.ordinal is None, p.ordinal or 0, p.name))
