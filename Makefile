@@ -96,9 +96,12 @@ BREAK ?=
 # More `conflab up` arguments, e.g. LAB_ARGS='--coordinator-service internal': the Coordinator's Service has no
 # load-balancer address, and the recovery reaches it through a port-forward to a forwarder pod it creates.
 LAB_ARGS ?=
+# The Coordinator scenarios need a lab with three Coordinator replicas.
+COORDINATORS ?= $(if $(filter coordinator-one-of-three coordinator-all,$(SCENARIO)),3,1)
 drill: collection $(if $(filter 1,$(AUTOMATIC)),java)
 	$(BIN)/conflab down --dir $(LAB_DIR) >/dev/null 2>&1 || true
-	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES) --attestation $(LAB_ATTESTATION) $(LAB_ARGS)
+	$(BIN)/conflab up --dir $(LAB_DIR) --nodes $(NODES) --attestation $(LAB_ATTESTATION) --coordinators $(COORDINATORS) \
+	  $(LAB_ARGS)
 	status=0; if [ -n "$(BREAK)" ]; then $(BIN)/conflab break --dir $(LAB_DIR) --reboot none $(BREAK) || status=$$?; fi; \
 	if [ $$status != 0 ]; then :; \
 	elif [ "$(AUTOMATIC)" = 1 ]; then mkdir -p $(LAB_DIR)/drills; \

@@ -8,6 +8,8 @@ from __future__ import annotations
 from ..contrast import replicas
 from .store import now_iso
 
+IMAGE = "ghcr.io/edgelesssys/contrast/coordinator:v1.9.0"
+
 
 def coordinator_pod_status(config: dict, pod: dict) -> dict | None:
     """The status of ``pod`` when it is one of the lab's Coordinator replicas; None for every other pod."""
@@ -38,5 +40,14 @@ def coordinator_pod_status(config: dict, pod: dict) -> dict | None:
         "conditions": [
             {"type": "Ready", "status": "True" if ready else "False", "lastTransitionTime": since or now_iso()}
         ],
-        "containerStatuses": [{"name": "coordinator", "ready": ready, "restartCount": 0, "started": True}],
+        "containerStatuses": [
+            {
+                "name": "coordinator",
+                "image": IMAGE,
+                "imageID": "",
+                "ready": ready,
+                "restartCount": 0,
+                "started": True,
+            }
+        ],
     }

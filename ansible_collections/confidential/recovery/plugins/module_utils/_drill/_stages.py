@@ -137,7 +137,28 @@ def _contrast(summary: dict, broke_at: float) -> list[dict]:
         if drill_stage == "coordinator" and not detail and isinstance(found_by, str) and found_by != "given":
             detail = f"reached through {found_by[:160]}"
         stages.append(_span(drill_stage, start, end, broke_at, status, detail=detail))
+        if drill_stage == "coordinator":
+            stages += _each_coordinator(summary, start, end, broke_at)
     return stages
+
+
+_BACK = ("recovered_by_seed", "recovered_from_peer", "ready")
+
+
+def _each_coordinator(summary: dict, start: float | None, end: float | None, broke_at: float) -> list[dict]:
+    """With several Coordinators, one span each, from the recovery's start to when it was seen ready."""
+    members = summary.get("coordinators")
+    spans = []
+    for member in members if isinstance(members, list) else []:
+        if not isinstance(member, dict) or not isinstance(member.get("name"), str):
+            continue
+        outcome = str(member.get("outcome"))
+        ready_at = _seconds(member.get("ready_at"))
+        until = max(ready_at, start) if ready_at is not None and start is not None else end
+        status = "ok" if outcome in _BACK else "failed"
+        detail = f"{outcome.replace('_', ' ')}: {str(member.get('why') or '')[:200]}"
+        spans.append(_span("coordinator", start, until, broke_at, status, node=member["name"], detail=detail))
+    return spans
 
 
 def attestation_rows(summary: dict) -> list[dict]:

@@ -3,7 +3,8 @@
 """The cloud APIs' answers, mutated: the Compute Engine instance list, serial console and zone operation each give a
 result or a DiscoveryError / google-api-core error, and an instance's shielded identity a key or a GceError, never
 anything else. A Nova server record gives an instance, None (not this cluster's node) or a DiscoveryError, and never
-carries the metadata's credentials into the inventory. The Kubernetes API's Service of the Contrast Coordinator gives an address or a ServiceLookupError."""
+carries the metadata's credentials into the inventory. The Kubernetes API's Service of the Contrast Coordinator gives an address or a ServiceLookupError;
+its pod list gives Coordinator pods of the right types, never an exception."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ansible_collections.confidential.recovery.plugins.module_utils._cloud._boot
 from ansible_collections.confidential.recovery.plugins.module_utils._cloud._discovery import DiscoveryError
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _gce
 from ansible_collections.confidential.recovery.plugins.module_utils._kube import (
+    _coordinator_pods,
     _coordinator_service,
     _forwarder_pod,
     _port_forward,
@@ -115,3 +117,24 @@ def test_kubernetes_forwarder_pods(answer):
     for pod in pods:
         if isinstance(pod, dict):
             assert isinstance(_forwarder_pod._why_not_ready(pod), str)
+
+
+COORDINATOR_PODS = {
+    "items": [
+        {
+            "metadata": {"name": f"coordinator-{n}", "labels": {"app.kubernetes.io/name": "coordinator"}},
+            "status": {"phase": "Running", "podIP": f"10.0.0.{n}", "conditions": [{"type": "Ready", "status": "True"}]},
+        }
+        for n in range(3)
+    ]
+}
+
+
+@given(mutated_json(COORDINATOR_PODS))
+def test_kubernetes_coordinator_pods(answer):
+    pods = _coordinator_pods.coordinator_pods(answer.get("items") if isinstance(answer, dict) else answer)
+    for pod in pods:
+        assert isinstance(pod.name, str) and pod.name and isinstance(pod.ready, bool) and isinstance(pod.phase, str)
+        assert pod.ip is None or isinstance(pod.ip, str) and pod.ip
+        assert pod.ordinal is None or isinstance(pod.ordinal, int)
+    assert len({pod.name for pod in pods}) == len(pods)

@@ -95,3 +95,23 @@ def test_the_coordinator_stage_says_how_the_coordinator_was_reached():
     report["contrast"]["coordinator_found_by"] = "given"
     result = checked(from_recovery_report(report, BROKE_AT, {"name": "coordinator-restart"}))
     assert next(s for s in result["stages"] if s["stage"] == "coordinator")["detail"] is None
+
+
+def test_with_several_coordinators_each_has_its_own_span_until_it_was_seen_ready():
+    report = recovery_report()
+    start = float(report["contrast"]["stage_times"]["recover"][0])
+    report["contrast"]["coordinators"] = [
+        {"name": "coordinator-0", "outcome": "recovered_by_seed", "why": "received the seed", "ready_at": start + 1},
+        {"name": "coordinator-1", "outcome": "recovered_from_peer", "why": "from a peer", "ready_at": start + 14},
+        {"name": "coordinator-2", "outcome": "waiting", "why": "still in recovery mode", "ready_at": None},
+        {"name": 7, "outcome": "ready"},
+        "not a coordinator",
+    ]
+    result = checked(from_recovery_report(report, BROKE_AT, {"name": "coordinator-all"}))
+
+    spans = {s["node"]: s for s in result["stages"] if s["stage"] == "coordinator" and s["node"]}
+    assert sorted(spans) == ["coordinator-0", "coordinator-1", "coordinator-2"]
+    assert spans["coordinator-1"]["end"] - spans["coordinator-0"]["end"] == 13.0
+    assert spans["coordinator-0"]["detail"] == "recovered by seed: received the seed"
+    assert spans["coordinator-2"]["status"] == "failed" and spans["coordinator-1"]["status"] == "ok"
+    assert not verdict(result)["passed"]
