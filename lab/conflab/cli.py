@@ -304,8 +304,15 @@ def cmd_break(args) -> int:
         contrast_control().rewrite_manifest_with_names(config)
         progress("the workspace's manifest.json now has the Policies form of Contrast v0.7 (hash to names, no roles)")
     if args.coordinator_presents:
-        faultfile.update(directory, coordinator_presents=args.coordinator_presents)
-        progress(f"the Coordinator now presents the policy hash of workload {args.coordinator_presents} (an impostor)")
+        try:
+            only_on = coordinator_replicas.select(config, args.presents_on) if args.presents_on else None
+        except ValueError as exc:
+            raise LabError(f"--presents-on: {exc}") from exc
+        faultfile.update(directory, coordinator_presents=args.coordinator_presents, coordinator_presents_on=only_on)
+        where = f" on replica(s) {', '.join(map(str, only_on))}" if only_on is not None else ""
+        progress(
+            f"the Coordinator now presents the policy hash of workload {args.coordinator_presents}{where} (an impostor)"
+        )
     if args.restart_coordinator:
         try:
             chosen = coordinator_replicas.select(config, args.restart_coordinator)
@@ -345,7 +352,7 @@ def cmd_repair(args) -> int:
     if args.lb:
         faultfile.update(directory, lb=None, lb_flap_period=None)
     if args.coordinator:
-        faultfile.update(directory, coordinator_presents=None)
+        faultfile.update(directory, coordinator_presents=None, coordinator_presents_on=None)
         contrast_control().restore_manifest(config)
         progress("the Coordinator presents its own policy hash, and the workspace has its own manifest.json again")
     if args.new_pods:
@@ -579,6 +586,11 @@ def parser() -> argparse.ArgumentParser:
         choices=("web", "emoji", "db"),
         metavar="WORKLOAD",
         help="the Coordinator's evidence shows the policy hash of this demo workload (web, emoji, db)",
+    )
+    brk.add_argument(
+        "--presents-on",
+        metavar="REPLICAS",
+        help="with --coordinator-presents: only these Coordinator replicas (1, or 0,2) are impostors",
     )
     brk.add_argument(
         "--manifest-format",

@@ -126,3 +126,30 @@ def test_a_coordinator_left_waiting_fails_the_run_naming_it_and_why(lab):
     assert "coordinator-1 did not recover within peer_wait_timeout (1 s)" in contrast["error"]
     assert seeds_taken(lab) == 1
     lab.wait_for(lambda: replicas(lab)["coordinator-1"]["state"] == "ready", "coordinator-1 to recover from a peer")
+
+
+def test_an_impostor_among_the_coordinators_never_gets_the_seed_and_fails_the_run_by_name(lab):
+    """coordinator-0 answers with a workload's policy hash: the seed goes to the lowest-numbered Coordinator that
+    attested, the impostor gets nothing and is named as unverified."""
+    restart(lab, "all")
+    taken = seeds_taken(lab)
+    lab.break_("--coordinator-presents", "web", "--presents-on", "0")
+    try:
+        run = lab.run(*CONTRAST_ONLY)
+    finally:
+        lab.repair("--coordinator")
+
+    assert run.rc != 0
+    contrast = run.report["contrast"]
+    assert contrast["seeds_sent"] == 1, contrast
+    assert outcomes(run) == {
+        "coordinator-0": "unverified",
+        "coordinator-1": "recovered_by_seed",
+        "coordinator-2": "recovered_from_peer",
+    }
+    members = replicas(lab)
+    assert members["coordinator-0"]["seed_recoveries"] == 0 and members["coordinator-1"]["recovered_by"] == "seed"
+    assert seeds_taken(lab) == taken + 1
+    impostor = {c["name"]: c for c in contrast["coordinators"]}["coordinator-0"]
+    assert "never trusted, never sent anything: attestation failed" in impostor["why"], impostor
+    assert "coordinator-0 did not recover" in contrast["error"]

@@ -43,3 +43,12 @@ def test_an_automatic_drill_runs_the_rulebook_drill_with_java_and_no_playbook_by
     drill = next(line for line in automatic.splitlines() if "automatic-drill" in line)
     assert "--interval 3" in drill and "drills/automatic-drill.json" in drill
     assert 'elif [ "0" = 1 ]' in dry_run()  # and not taken by default
+
+
+def test_the_coordinator_scenarios_start_a_lab_of_three_coordinators_and_the_others_one():
+    def up_line(*variables: str) -> str:
+        return next(line for line in dry_run(*variables).splitlines() if "conflab up" in line)
+
+    assert "--coordinators 3" in up_line("SCENARIO=coordinator-one-of-three")
+    assert "--coordinators 3" in up_line("SCENARIO=coordinator-all")
+    assert "--coordinators 1" in up_line("SCENARIO=both")

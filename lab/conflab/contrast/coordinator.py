@@ -70,9 +70,13 @@ def main(argv=None) -> int:
 
     def policy_hash() -> bytes:
         """Its own policy's hash; a workload's under `conflab break --coordinator-presents WORKLOAD` (an impostor: a pod
-        VM of the deployment, with the same launch measurement, answering on the Coordinator's address)."""
-        impostor = faultfile.read(args.dir).get("coordinator_presents")
-        return workload_policy_hash(impostor) if impostor else own_hash
+        VM of the deployment, with the same launch measurement, answering on the Coordinator's address); only on the
+        replicas of `--presents-on`, when given."""
+        faults = faultfile.read(args.dir)
+        impostor, only_on = faults.get("coordinator_presents"), faults.get("coordinator_presents_on")
+        if impostor and (only_on is None or args.replica in only_on):
+            return workload_policy_hash(impostor)
+        return own_hash
 
     issuer = (
         SnpCoordinatorIssuer(args.dir, policy_hash) if lab.get("attestation") == "snp" else InsecureIssuer(policy_hash)

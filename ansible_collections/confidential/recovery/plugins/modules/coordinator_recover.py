@@ -331,7 +331,7 @@ coordinators:
       type: str
       sample: stale
     state:
-      description: What the last probe saw, as O(coordinators[].first_state).
+      description: What the last probe saw, in the words of RV(coordinators[].first_state).
       type: str
       sample: ready
     outcome:
