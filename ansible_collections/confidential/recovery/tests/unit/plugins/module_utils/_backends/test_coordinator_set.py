@@ -5,15 +5,13 @@ are scripted, probe by probe."""
 
 from __future__ import annotations
 
-import datetime
 import json
 from types import SimpleNamespace
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from vtpm_documents import atls_certificate
 
 from ansible_collections.confidential.recovery.plugins.module_utils._backends import _coordinator_set
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._coordinator_recover import (
@@ -26,20 +24,9 @@ MANIFEST = {"Policies": {}, "SeedshareOwnerPubKeys": ["00"]}
 
 
 def mesh_ca() -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mesh")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
+    """A mesh CA certificate with a fresh key: two of them are two different mesh CAs."""
+    der = atls_certificate("1.3.9901.9.9", lambda digest: digest)
+    return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
 
 
 SHARED_MESH = mesh_ca()
