@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 
+from .._contrast._coordinator import ALREADY, RECOVERED, WOULD_RECOVER, CoordinatorError, CoordinatorRecovery
 from .._contrast._module import require_libraries
 from .._contrast._workspace import Workspace, public_key_der
 from .._kube._auth import KubeAuth
@@ -26,7 +27,6 @@ from .._kube._port_forward import PortForwardError, Tunnel, dialer, list_pods
 from .._net._addresses import AddressError, join_host_port
 from .._net._atls import AtlsError, AttestationFailed
 from .._net._grpc_h2 import GrpcError
-from ._coordinator_recover import ALREADY, RECOVERED, WOULD_RECOVER, CoordinatorError, CoordinatorRecovery
 
 USER_API_PORT = 1313
 POLL_SECONDS = 2.0

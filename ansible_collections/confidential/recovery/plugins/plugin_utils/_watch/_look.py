@@ -15,11 +15,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from ...module_utils._backends import _recovery_status_info
-from ...module_utils._backends._coordinator_recover import CoordinatorError, CoordinatorRecovery
 from ...module_utils._constellation import _quorum_loop
 from ...module_utils._constellation._module import validator as constellation_validator
 from ...module_utils._constellation._push import Endpoint
 from ...module_utils._constellation._rpc import recovery_port
+from ...module_utils._contrast._coordinator import CoordinatorError, CoordinatorRecovery
 from ...module_utils._contrast._workspace import Workspace, WorkspaceError
 from ...module_utils._kube._auth import KubeAuth
 from ...module_utils._kube._cluster_health import ClusterUnreachable, cluster_health

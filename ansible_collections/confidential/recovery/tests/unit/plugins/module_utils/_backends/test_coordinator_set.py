@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from vtpm_documents import atls_certificate
 
 from ansible_collections.confidential.recovery.plugins.module_utils._backends import _coordinator_set
-from ansible_collections.confidential.recovery.plugins.module_utils._backends._coordinator_recover import (
+from ansible_collections.confidential.recovery.plugins.module_utils._contrast._coordinator import (
     CoordinatorError,
 )
 from ansible_collections.confidential.recovery.plugins.module_utils._kube._coordinator_pods import CoordinatorPod
