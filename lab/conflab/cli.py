@@ -313,6 +313,14 @@ def cmd_break(args) -> int:
         progress(
             f"the Coordinator now presents the policy hash of workload {args.coordinator_presents}{where} (an impostor)"
         )
+    if args.coordinator_peers == "unreachable":
+        faultfile.update(directory, coordinator_peers="unreachable")
+        progress("no Coordinator reaches a peer's mesh API: a waiting one stays in recovery mode")
+    if args.coordinator_guards_peers:
+        faultfile.update(directory, coordinator_guards_peers=True)
+        progress(
+            "a Coordinator refuses a user recovery while ready peers exist, unless Force (later Contrast releases)"
+        )
     if args.restart_coordinator:
         try:
             chosen = coordinator_replicas.select(config, args.restart_coordinator)
@@ -352,7 +360,13 @@ def cmd_repair(args) -> int:
     if args.lb:
         faultfile.update(directory, lb=None, lb_flap_period=None)
     if args.coordinator:
-        faultfile.update(directory, coordinator_presents=None, coordinator_presents_on=None)
+        faultfile.update(
+            directory,
+            coordinator_presents=None,
+            coordinator_presents_on=None,
+            coordinator_guards_peers=None,
+            coordinator_peers=None,
+        )
         contrast_control().restore_manifest(config)
         progress("the Coordinator presents its own policy hash, and the workspace has its own manifest.json again")
     if args.new_pods:
@@ -586,6 +600,17 @@ def parser() -> argparse.ArgumentParser:
         choices=("web", "emoji", "db"),
         metavar="WORKLOAD",
         help="the Coordinator's evidence shows the policy hash of this demo workload (web, emoji, db)",
+    )
+    brk.add_argument(
+        "--coordinator-peers",
+        choices=("unreachable",),
+        help="unreachable: no Coordinator reaches a peer's mesh API, so none recovers from a peer (repair --coordinator)",
+    )
+    brk.add_argument(
+        "--coordinator-guards-peers",
+        action="store_true",
+        help="a Coordinator refuses a user Recover while ready peers exist, unless the request sets Force, as Contrast "
+        "releases after v1.10 do (repair --coordinator undoes it)",
     )
     brk.add_argument(
         "--presents-on",

@@ -111,21 +111,61 @@ def test_losing_one_of_three_sends_no_seed_and_a_peer_recovers_it(lab):
 
 
 def test_a_coordinator_left_waiting_fails_the_run_naming_it_and_why(lab):
-    """A Coordinator that has not recovered from its peers within the wait fails the run, named with its state and
-    why; it gets no seed, since its peers hold the state."""
-    restart(lab, "1")
-
-    run = lab.run(*CONTRAST_ONLY, "-e", "contrast_recover_peer_wait_timeout=1")
+    """A Coordinator that has not recovered from its peers within the wait (none of them can reach it) fails the
+    run, named with its state and why; it gets no seed, since its peers hold the state."""
+    lab.break_("--coordinator-peers", "unreachable")
+    try:
+        restart(lab, "1")
+        run = lab.run(*CONTRAST_ONLY, "-e", "contrast_recover_peer_wait_timeout=3")
+    finally:
+        lab.repair("--coordinator")
 
     assert run.rc != 0
     contrast = run.report["contrast"]
     assert contrast["seeds_sent"] == 0
     waiting = {c["name"]: c for c in contrast["coordinators"]}["coordinator-1"]
     assert waiting["outcome"] == "waiting" and "still in recovery mode" in waiting["why"], waiting
-    assert "after waiting 1 s" in waiting["why"]
-    assert "coordinator-1 did not recover within peer_wait_timeout (1 s)" in contrast["error"]
-    assert seeds_taken(lab) == 1
+    assert "after waiting 3 s" in waiting["why"]
+    assert "coordinator-1 did not recover within peer_wait_timeout (3 s)" in contrast["error"]
+    assert replicas(lab)["coordinator-1"]["seed_recoveries"] == 0
     lab.wait_for(lambda: replicas(lab)["coordinator-1"]["state"] == "ready", "coordinator-1 to recover from a peer")
+
+
+def test_a_later_release_refuses_a_seed_beside_ready_peers_and_a_forced_one_splits_the_set_which_a_run_names(lab):
+    """Aimed at one replica (replicas=one), the seed meets a Coordinator that refuses it while its peers are ready;
+    forced, it goes in and gives that replica a mesh CA of its own, which the next run over the set reports."""
+    lab.break_("--coordinator-peers", "unreachable", "--coordinator-guards-peers")
+    one = (
+        "-e",
+        "contrast_recover_replicas=one",
+        "-e",
+        f"contrast_recover_coordinator={replicas(lab)['coordinator-1']['ip']}",
+    )
+    try:
+        restart(lab, "1")
+        refused = lab.run(*CONTRAST_ONLY, *one)
+        forced = lab.run(*CONTRAST_ONLY, *one, "-e", "contrast_recover_force=true")
+    finally:
+        lab.repair("--coordinator")
+
+    assert refused.rc != 0
+    assert (
+        "ready Coordinator peers will recover this one; set force only if you must"
+        in refused.report["contrast"]["error"]
+    )
+    assert forced.rc == 0, forced.output[-4000:]
+    assert replicas(lab)["coordinator-1"]["recovered_by"] == "seed"
+
+    split = lab.run(*CONTRAST_ONLY)
+
+    assert split.rc != 0
+    assert (
+        "coordinator-1 serves another mesh CA than coordinator-0: the set has split"
+        in split.report["contrast"]["error"]
+    )
+    restart(lab, "1")
+    lab.wait_for(lambda: replicas(lab)["coordinator-1"]["state"] == "ready", "coordinator-1 to recover from a peer")
+    assert lab.run(*CONTRAST_ONLY).rc == 0
 
 
 def test_an_impostor_among_the_coordinators_never_gets_the_seed_and_fails_the_run_by_name(lab):

@@ -25,8 +25,8 @@ from .. import faultfile
 from ..atls_server import AtlsTerminator
 from .attestation_certs import InsecureIssuer
 from .history import History
-from .peers import MeshApi, PeerRecoveryLoop
-from .replicas import MESH_API_PORT, UPSTREAM_PEER_INTERVAL, address, replica_dir, state_dir
+from .peers import MeshApi, PeerRecoveryLoop, ready_peers
+from .replicas import MESH_API_PORT, UPSTREAM_PEER_INTERVAL, address, pod_name, replica_dir, state_dir
 from .snp_evidence import SnpCoordinatorIssuer
 from .userapi_service import Coordinator, generic_handlers
 from .workspace import workload_policy_hash
@@ -85,6 +85,8 @@ def main(argv=None) -> int:
         ip, settings["port"], backend_port, issuer.issue, alpn_nonce=True, request_client_cert=True
     )
     coordinator.client_cert_for_peer = terminator.client_cert_for_peer
+    coordinator.guards_peers = lambda: bool(faultfile.read(args.dir).get("coordinator_guards_peers"))
+    coordinator.ready_peer_count = lambda: _ready_peer_count(lab, args.replica)
     mesh = MeshApi(coordinator, lambda peer: None)
     mesh_server, mesh_backend = _serve_grpc(mesh.handlers())
     mesh_terminator = AtlsTerminator(
@@ -113,6 +115,13 @@ def main(argv=None) -> int:
     server.stop(grace=1)
     mesh_server.stop(grace=1)
     return 0
+
+
+def _ready_peer_count(lab: dict, replica: int) -> int:
+    try:
+        return len(ready_peers(lab, pod_name(replica)))
+    except (OSError, ValueError, KeyError):
+        return 0  # the API cannot say: the user's recovery goes ahead, as with no peers
 
 
 def _log(line: str) -> None:

@@ -27,6 +27,7 @@ import grpc
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from .. import faultfile
 from .._generated import meshapi_pb2
 from ..atls_client import connect_atls, serve_once
 from .attestation_certs import INSECURE_OID, InsecureIssuer
@@ -182,6 +183,9 @@ class PeerRecoveryLoop:
             self.coordinator.on_state(self.coordinator.state)  # the history may have been set by a peer meanwhile
 
     def attempt(self) -> bool:
+        if faultfile.read(self.config["dir"]).get("coordinator_peers") == "unreachable":
+            self.log("peer recovery: no peer's mesh API answers (conflab break --coordinator-peers unreachable)")
+            return False
         try:
             peers = ready_peers(self.config, self.own_pod)
         except (OSError, ValueError, KeyError) as exc:

@@ -53,6 +53,8 @@ class Coordinator:
         self.mesh_pem = b""
         self._lock = threading.Lock()
         self.client_cert_for_peer = lambda peer: None
+        self.guards_peers = lambda: False  # whether a user Recover beside ready peers is refused (later releases)
+        self.ready_peer_count = lambda: 0
         self.recovered_by = None  # "seed" or "peer <pod>": how the state was last restored
         self.seed_recoveries = 0  # user Recover calls that succeeded since the process started
 
@@ -121,8 +123,14 @@ class Coordinator:
                 context.abort(grpc.StatusCode.FAILED_PRECONDITION, "no state to recover from")
             if state == "ready":
                 context.abort(grpc.StatusCode.FAILED_PRECONDITION, "coordinator is already recovered")
-            # Ready peers are not consulted, as in Contrast v1.9 and v1.10: a user recovery beside them is accepted
-            # (and splits the mesh CA), so only the caller's judgement keeps a seed away from such a set.
+            # As in Contrast v1.9 and v1.10, ready peers are not consulted by default: a user recovery beside them is
+            # accepted (and splits the mesh CA). A later release refuses it unless Force (`break --coordinator-guards-peers`).
+            peers = self.ready_peer_count() if self.guards_peers() and not request.Force else 0
+            if peers:
+                context.abort(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"rejecting user recovery because {peers} recovered peers are available",
+                )
             self._authorize(context)
             if len(request.Salt) != SALT_LENGTH:
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, "salt must be 32 bytes long")
