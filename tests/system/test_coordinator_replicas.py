@@ -49,6 +49,18 @@ def test_the_lab_runs_three_coordinators_that_took_the_state_from_the_first(lab)
     assert "contrast_recover_coordinator: ''" in (lab.directory / "recover-vars.yml").read_text()
 
 
+def test_a_rehearsal_attests_each_coordinator_of_the_healthy_set_and_sends_nothing(lab, tmp_path):
+    report = tmp_path / "rehearsal-report.json"
+    run = lab.run(
+        "-e", f"recovery_report_rehearsal_file={report}", playbook="confidential.recovery.rehearse", report=report
+    )  # fmt: skip
+
+    assert run.rc == 0, run.output[-4000:]
+    verdicts = {c["check"]: c["verdict"] for c in run.report["checks"] if c["scope"].startswith("contrast")}
+    assert [verdicts[f"coordinator {name}"] for name in NAMES] == ["passed"] * 3, verdicts
+    assert seeds_taken(lab) == 0 and {m["state"] for m in replicas(lab).values()} == {"ready"}
+
+
 def test_check_mode_names_the_one_it_would_recover_when_all_are_lost_and_sends_nothing(lab):
     restart(lab, "all")
 

@@ -136,6 +136,8 @@ class CoordinatorSet:
                 member.state, member.detail = "unverified", f"attestation failed: {exc}"
             except (AtlsError, CoordinatorError, GrpcError, AddressError, ConnectionError) as exc:
                 member.state, member.detail = "error", str(exc)
+            except Exception as exc:  # noqa: BLE001  # pylint: disable=broad-except  # one pod costs only itself
+                member.state, member.detail = "error", f"{type(exc).__name__}: {exc}"
         if member.first_state is None:
             member.first_state = member.state
         if member.state == "ready" and member.ready_at is None:
@@ -311,8 +313,12 @@ def run_set(module, workspace: Workspace, trust_anchor: bytes | None, found) -> 
     if chosen is not None:
         try:
             seeded = bool(chosen.recovery.recover())
-        except CoordinatorError as exc:
+        except CoordinatorError as exc:  # the Coordinator's own refusal: it did not take the seed
             fail(f"{chosen.pod.name}: {exc}")
+            return
+        except (AtlsError, GrpcError, ConnectionError) as exc:
+            fail(f"{chosen.pod.name}: the recovery call broke off ({exc}); whether the seed arrived is unknown, and the "
+                 "next run probes every Coordinator again before it sends anything")  # fmt: skip
             return
         chosen.seeded = seeded  # "already recovered": a peer was faster, and it counts as recovered from one
         result.update(seeds_sent=int(seeded), recovered_coordinator=chosen.pod.name if seeded else None)

@@ -266,3 +266,30 @@ def test_a_pod_that_is_not_running_is_not_dialled_and_a_pod_started_later_joins_
     done = exited.value
     assert not done.failed, done.result["msg"]
     assert outcomes(done.result) == {"coordinator-0": "recovered_by_seed", "coordinator-1": "recovered_from_peer"}
+
+
+def test_a_pod_whose_probe_breaks_in_an_unforeseen_way_costs_only_itself(monkeypatch):
+    set_ = {
+        "coordinator-0": Coordinator("coordinator-0", [RuntimeError("websocket closed")]),
+        "coordinator-1": Coordinator("coordinator-1", ["stale"]),
+    }
+
+    done = run(monkeypatch, set_)
+
+    assert set_["coordinator-1"].recovered == 1 and set_["coordinator-0"].recovered == 0
+    broken = {c["name"]: c for c in done.result["coordinators"]}["coordinator-0"]
+    assert broken["outcome"] == "waiting" and "RuntimeError: websocket closed" in broken["why"], broken
+    assert done.failed
+
+
+def test_a_recovery_call_that_breaks_off_says_the_seed_may_have_arrived(monkeypatch):
+    class BreaksOff(Coordinator):
+        def recover(self):
+            raise ConnectionError("port-forward closed")
+
+    set_ = {"coordinator-0": BreaksOff("coordinator-0", ["stale"]), "coordinator-1": Coordinator("c1", ["stale"])}
+
+    done = run(monkeypatch, set_)
+
+    assert done.failed and "whether the seed arrived is unknown" in done.result["msg"]
+    assert set_["coordinator-1"].recovered == 0
