@@ -72,6 +72,9 @@ class GrpcError(Exception):
         return CODE_NAMES.get(self.code, str(self.code))
 
 
+FRAME_HEADER_LENGTH = 9
+
+
 def frame(body: bytes) -> bytes:
     return b"\x00" + struct.pack(">I", len(body)) + body
 
@@ -100,6 +103,8 @@ class _Call:
         self.conn.send_headers(self.stream_id, headers)
         self._flush()
         self._buffer = b""
+        self._incoming = b""
+        self.terminated = False
         self._messages: list[bytes] = []
         self.status: int | None = None
         self.message = ""
@@ -164,10 +169,36 @@ class _Call:
             if not self.ended:
                 raise GrpcError(UNAVAILABLE, "connection closed before the call completed: EOF")
             return
-        try:
-            events = self.conn.receive_data(data)
-        except h2.exceptions.ProtocolError as exc:
-            raise GrpcError(INTERNAL, f"HTTP/2 protocol error: {exc}") from exc
+        self._incoming += data
+        for chunk in self._whole_frames():
+            if self.terminated:
+                # h2 refuses every frame after the peer's GOAWAY (a gRPC server shutting down sends a PING next).
+                break
+            try:
+                events = self.conn.receive_data(chunk)
+            except h2.exceptions.ProtocolError as exc:
+                raise GrpcError(INTERNAL, f"HTTP/2 protocol error: {exc}") from exc
+            self._handle(events)
+        self._flush()
+
+    def _whole_frames(self):
+        """The complete frames received so far, one at a time, so that a GOAWAY's events are not lost with what
+        follows it. A length above our frame size limit is refused from its header (h2 would wait for all of it)."""
+        while len(self._incoming) >= FRAME_HEADER_LENGTH:
+            length = int.from_bytes(self._incoming[:3], "big")
+            if length > self.conn.max_inbound_frame_size:
+                raise GrpcError(
+                    INTERNAL,
+                    f"HTTP/2 protocol error: a frame of {length} bytes, above the limit of "
+                    f"{self.conn.max_inbound_frame_size}",
+                )
+            end = FRAME_HEADER_LENGTH + length
+            if len(self._incoming) < end:
+                return
+            chunk, self._incoming = self._incoming[:end], self._incoming[end:]
+            yield chunk
+
+    def _handle(self, events) -> None:
         for event in events:
             if isinstance(event, (h2.events.ResponseReceived, h2.events.TrailersReceived)):
                 self._apply_status(event.headers)
@@ -182,13 +213,12 @@ class _Call:
                 if self.status is None:
                     self.status, self.message = UNAVAILABLE, f"stream reset by peer (error code {event.error_code})"
             elif isinstance(event, h2.events.ConnectionTerminated):
-                self.ended = True
+                self.ended = self.terminated = True
                 if self.status is None:
                     self.status, self.message = (
                         UNAVAILABLE,
                         f"connection terminated by peer (error code {event.error_code})",
                     )
-        self._flush()
 
     def _split_messages(self) -> None:
         while len(self._buffer) >= 5:

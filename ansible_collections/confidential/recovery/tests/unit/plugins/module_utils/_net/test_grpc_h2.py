@@ -1,0 +1,92 @@
+# Copyright: confidential.recovery contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The HTTP/2 gRPC client against a server's exact bytes: what a server that shuts down sends around a call."""
+
+from __future__ import annotations
+
+import h2.config
+import h2.connection
+import pytest
+from hyperframe.frame import PingFrame
+
+from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import (
+    INTERNAL,
+    UNAVAILABLE,
+    GrpcError,
+    frame,
+    unary_call,
+)
+
+# gRPC servers shutting down gracefully send a GOAWAY and then a PING (to learn when the client has read it).
+PING_AFTER_GOAWAY = PingFrame(0, opaque_data=b"shutdown").serialize()
+
+
+class Peer:
+    """A socket whose peer sends ``chunks``, one per recv(), then hangs up."""
+
+    def __init__(self, *chunks):
+        self.chunks = list(chunks)
+        self.sent = b""
+
+    def sendall(self, data):
+        self.sent += data
+
+    def recv(self, size):
+        return self.chunks.pop(0) if self.chunks else b""
+
+    def settimeout(self, timeout):
+        pass
+
+
+def server_for_one_call():
+    client = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+    client.initiate_connection()
+    client.send_headers(1, [(":method", "POST"), (":scheme", "https"), (":path", "/p"), (":authority", "a")])
+    server = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
+    server.initiate_connection()
+    server.receive_data(client.data_to_send())
+    return server
+
+
+def answered(server, message: bytes) -> None:
+    server.send_headers(1, [(":status", "200"), ("content-type", "application/grpc")])
+    server.send_data(1, frame(message))
+    server.send_headers(1, [("grpc-status", "0")], end_stream=True)
+
+
+def test_a_goaway_and_ping_before_the_answer_is_unavailable_so_the_caller_may_retry():
+    server = server_for_one_call()
+    server.close_connection()
+    with pytest.raises(GrpcError) as caught:
+        unary_call(Peer(server.data_to_send() + PING_AFTER_GOAWAY), "a:1", "/p", b"request", 5)
+    assert caught.value.code == UNAVAILABLE, caught.value
+    assert "connection terminated by peer" in caught.value.message
+
+
+def test_an_answer_followed_by_goaway_and_ping_in_the_same_read_is_kept():
+    server = server_for_one_call()
+    answered(server, b"\x0a\x03abc")
+    server.close_connection()
+    assert unary_call(Peer(server.data_to_send() + PING_AFTER_GOAWAY), "a:1", "/p", b"request", 5) == b"\x0a\x03abc"
+
+
+def test_an_answer_cut_mid_frame_is_put_back_together():
+    server = server_for_one_call()
+    answered(server, b"\x0a\x03abc")
+    reply = server.data_to_send()
+    pieces = [reply[i : i + 7] for i in range(0, len(reply), 7)]
+    assert unary_call(Peer(*pieces), "a:1", "/p", b"request", 5) == b"\x0a\x03abc"
+
+
+def test_a_frame_longer_than_the_limit_is_refused_before_it_is_read_to_the_end():
+    server = server_for_one_call()
+    oversize = (1 << 24) - 1
+    with pytest.raises(GrpcError) as caught:
+        unary_call(
+            Peer(server.data_to_send() + oversize.to_bytes(3, "big") + b"\x00\x00\x00\x00\x00\x01"),
+            "a:1",
+            "/p",
+            b"request",
+            5,
+        )
+    assert caught.value.code == INTERNAL, caught.value
