@@ -326,6 +326,10 @@ coordinators:
       description: The pod's name.
       type: str
       sample: coordinator-1
+    ordinal:
+      description: The pod's ordinal in its StatefulSet (the number after the last hyphen), or null for another name.
+      type: int
+      sample: 1
     first_state:
       description: What the first probe saw, V(ready), V(stale) (recovery mode), V(not_running), V(unverified) or V(error).
       type: str
@@ -351,7 +355,7 @@ coordinators:
       type: float
       sample: 1796520000.5
   sample:
-    - {name: coordinator-0, first_state: stale, state: ready, outcome: recovered_by_seed, why: received the seed from this run}
+    - {name: coordinator-0, ordinal: 0, first_state: stale, state: ready, outcome: recovered_by_seed, why: received the seed from this run}
 seeds_sent:
   description: With several Coordinators, how many received the seed from this run (0 or 1).
   returned: when a set of Coordinators was handled
