@@ -3,7 +3,9 @@
 """Rows beyond one cluster: a fleet recovered by one recover.yml run, and an inventory with many workers.
 
 - fleet: 4 lab clusters of 3 control-plane nodes, every control plane rebooted, one ``recover.yml`` run over the four
-  inventories; the time until all four clusters are Ready, against the same run over one of them.
+  inventories; the time until all four clusters are Ready, against the same run over one of them. The limit
+  strategy (no Ansible) on the same one and four clusters gives the lab's own ratio: twelve nodes healing on the
+  machine's CPUs take longer than three, whatever pushed their keys.
 - inventory scale: the tool time (ansible-playbook's wall time) of ``recover.yml`` on 7 control-plane nodes, with 0 and
   with 20 workers (workers get no key and no task).
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from labdriver import BIN, Lab, ansible_env  # noqa: E402
 from quorum_watch import QuorumWatch  # noqa: E402
-from strategies import READY_TIMEOUT, REPO  # first: it puts the lab driver on the path
+from strategies import READY_TIMEOUT, REPO, run_limit_on  # first: it puts the lab driver on the path
 
 RECOVER = REPO / "ansible_collections" / "confidential" / "recovery" / "playbooks" / "recover.yml"
 FLEET_PREFIXES = ("127.30.11", "127.30.12", "127.30.13", "127.30.14")
@@ -70,7 +72,7 @@ def _break(labs: list[Lab]) -> None:
 
 def fleet(workdir: Path, reps: int, stop_at: str, collections: Path | None = None) -> dict:
     labs = [Lab(workdir / f"fleet-{letter}", prefix, 3) for letter, prefix in zip("abcd", FLEET_PREFIXES, strict=False)]
-    single, together = [], []
+    single, together, limit_single, limit_together = [], [], [], []
     try:
         for letter, lab in zip("abcd", labs, strict=False):
             _start(lab, "--workers", "0", "--name", f"fleet-{letter}")
@@ -80,10 +82,14 @@ def fleet(workdir: Path, reps: int, stop_at: str, collections: Path | None = Non
             single.append(figures[0]["seconds_to_all_ready"])
             _break(labs)
             _tool, figures = _recover(labs, stop_at, collections)
-            slowest = max(f["seconds_to_all_ready"] or float("inf") for f in figures)
-            together.append(slowest)
+            together.append(_slowest(figures))
+            _break(labs[:1])
+            limit_single.append(_slowest(run_limit_on(labs[:1])))
+            _break(labs)
+            limit_together.append(_slowest(run_limit_on(labs)))
             print(
-                f"  fleet rep {rep + 1}: one cluster all Ready {single[-1]} s, 4 clusters all Ready {slowest} s",
+                f"  fleet rep {rep + 1}: one cluster all Ready {single[-1]} s, 4 clusters all Ready {together[-1]} s; "
+                f"limit: one cluster {limit_single[-1]} s, 4 clusters {limit_together[-1]} s",
                 flush=True,
             )
     finally:
@@ -98,7 +104,14 @@ def fleet(workdir: Path, reps: int, stop_at: str, collections: Path | None = Non
         "single_median": statistics.median(single),
         "fleet_median": statistics.median(together),
         "ratio": round(statistics.median(together) / statistics.median(single), 2),
+        "limit_single_all_ready": limit_single,
+        "limit_fleet_all_ready": limit_together,
+        "limit_ratio": round(statistics.median(limit_together) / statistics.median(limit_single), 2),
     }
+
+
+def _slowest(figures: list[dict]) -> float:
+    return max(f["seconds_to_all_ready"] or float("inf") for f in figures)
 
 
 def inventory_scale(workdir: Path, reps: int, stop_at: str) -> dict:

@@ -83,14 +83,23 @@ def _push_to(ip: str, master: MasterSecret) -> str:
 
 
 def run_limit(lab: Lab) -> dict:
-    master = MasterSecret.from_file(str(lab.directory / "constellation-mastersecret.json"))
-    nodes = _waiting_nodes(lab)
-    watch = QuorumWatch(lab.directory).start()
-    with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
-        list(pool.map(lambda node: _push_to(node["ip"], master), nodes))
-    watch.wait_all_ready(READY_TIMEOUT)
-    watch.stop()
-    return dict(watch.figures(), keys_pushed=len(nodes))
+    return run_limit_on([lab])[0]
+
+
+def run_limit_on(labs: list[Lab]) -> list[dict]:
+    """The limit over several labs at once (a fleet's floor): every waiting node of every lab pushed at t=0."""
+    targets = []
+    for lab in labs:
+        master = MasterSecret.from_file(str(lab.directory / "constellation-mastersecret.json"))
+        targets.append([(node["ip"], master) for node in _waiting_nodes(lab)])
+    watches = [QuorumWatch(lab.directory).start() for lab in labs]
+    pushes = [target for lab_targets in targets for target in lab_targets]
+    with ThreadPoolExecutor(max_workers=len(pushes)) as pool:
+        list(pool.map(lambda target: _push_to(*target), pushes))
+    for watch in watches:
+        watch.wait_all_ready(READY_TIMEOUT)
+        watch.stop()
+    return [dict(watch.figures(), keys_pushed=len(t)) for watch, t in zip(watches, targets, strict=True)]
 
 
 def run_upstream(lab: Lab, profile: str) -> dict:

@@ -102,6 +102,9 @@ requirements:
 notes:
   - The master secret and everything derived from it are never returned or logged.
   - Run it once per cluster (C(run_once)), from a host that reaches the nodes and the Kubernetes API.
+  - Once a round's keys are out, the rest of the run (importing the Kubernetes client, asking the API, later rounds)
+    continues at a lower CPU priority (niceness 10), so that on a busy controller it gives way to work that still has
+    keys to send, such as the other clusters' leaders of a fleet.
 attributes:
   check_mode:
     support: full

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -171,7 +172,7 @@ def run(module, validator, secret) -> None:
         check_mode=module.check_mode,
         release=wiring.release,
         reach_timeout=params["reach_timeout"],
-        after_push=_client.warm_up,
+        after_push=after_keys,
     )
     try:
         quorum = loop.run()
@@ -208,6 +209,24 @@ def run(module, validator, secret) -> None:
     module.exit_json(
         msg=f"etcd quorum is back after {result['rounds']} round(s); {result['keys_pushed']} key(s) pushed", **result
     )
+
+
+# The priority of what a run does once its keys are out: the most a process may lower itself without privileges is 19.
+AFTER_KEYS_NICENESS = 10
+
+
+def after_keys() -> None:
+    """Once a round's keys are out, what is left of the run can wait: the client's import, the API's answers, the
+    later rounds. Lower the priority of this thread and of the threads it starts from now on (Linux gives each thread
+    its own niceness), so that on a busy controller it gives way to work that still has keys to send, such as the
+    other clusters' leaders in a fleet run. Then start the client's import. Called after every round that pushed;
+    the priority is lowered once, and where the platform refuses, the run goes on unchanged."""
+    try:
+        if os.getpriority(os.PRIO_PROCESS, 0) < AFTER_KEYS_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, 0, AFTER_KEYS_NICENESS)
+    except (AttributeError, OSError):
+        pass
+    _client.warm_up()
 
 
 def asks_api_before_keys(stop_at: str | None, check_mode: bool) -> bool:

@@ -5,6 +5,11 @@ credentials that cannot be loaded stopping the run before any key."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from module_arguments import MASTER_SECRET, kubeconfig, no_quorum, refuse
 
 from ansible_collections.confidential.recovery.plugins.module_utils._backends import _quorum_recover
@@ -94,6 +99,7 @@ def test_with_stop_at_all_credentials_that_cannot_be_loaded_fail_the_run_and_say
 ):
     """stop_at=all pushes to attested waiting nodes before the API answers; a kubeconfig that cannot be loaded still
     fails the run, and the result counts the keys that went out."""
+    monkeypatch.setattr(_quorum_recover, "AFTER_KEYS_NICENESS", 0)  # the loop runs in pytest's own thread
     pushed = nodes_that_wait_until_pushed(monkeypatch)
     broken = broken_kubeconfig(tmp_path)
     result = run_module(
@@ -102,3 +108,29 @@ def test_with_stop_at_all_credentials_that_cannot_be_loaded_fail_the_run_and_say
     assert result["failed"] and result["keys_pushed"] == 3 and result["changed"] is True
     assert sorted(pushed) == ["cp-0", "cp-1", "cp-2"]
     assert str(broken) in result["msg"] and "3 key(s) had already gone" in result["msg"], result["msg"]
+
+
+def test_once_its_keys_are_out_a_run_gives_way_and_imports_the_client():
+    """In a fresh interpreter (niceness cannot be raised back): after the keys, this thread and the threads it starts
+    later run at a lower priority, lowered once however many rounds pushed, and the client's import has started."""
+    code = (
+        "import os, sys, threading\n"
+        "from ansible_collections.confidential.recovery.plugins.module_utils._backends import _quorum_recover\n"
+        "from ansible_collections.confidential.recovery.plugins.module_utils._kube import _client\n"
+        "_quorum_recover.after_keys()\n"
+        "_quorum_recover.after_keys()\n"
+        "seen = []\n"
+        "later = threading.Thread(target=lambda: seen.append(os.getpriority(os.PRIO_PROCESS, 0)))\n"
+        "later.start()\n"
+        "later.join()\n"
+        "_client.library()\n"
+        "print(os.getpriority(os.PRIO_PROCESS, 0), seen[0], 'kubernetes.client' in sys.modules)\n"
+    )
+    above_ansible_collections = Path(_quorum_recover.__file__).resolve().parents[6]
+    env = dict(os.environ, PYTHONPATH=str(above_ansible_collections))
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    expected = max(os.getpriority(os.PRIO_PROCESS, 0), _quorum_recover.AFTER_KEYS_NICENESS)
+    assert done.stdout.split() == [str(expected), str(expected), "True"], done.stdout
