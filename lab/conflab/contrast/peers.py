@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from .. import faultfile
 from .._generated import meshapi_pb2
 from ..atls_client import connect_atls, serve_once
+from ..kubeapi.controllers import pod_ready
 from .attestation_certs import INSECURE_OID, InsecureIssuer
 from .replicas import MESH_API_PORT, pod_name
 
@@ -84,10 +85,7 @@ def ready_peers(config: dict, own_pod: str, timeout: float = CALL_TIMEOUT) -> li
     found = []
     for pod in pods:
         name = pod["metadata"]["name"]
-        ready = any(
-            c.get("type") == "Ready" and c.get("status") == "True" for c in pod["status"].get("conditions") or []
-        )
-        if name != own_pod and ready and pod["status"].get("podIP"):
+        if name != own_pod and pod_ready(pod) and pod["status"].get("podIP"):
             found.append((name, pod["status"]["podIP"]))
     return sorted(found)
 

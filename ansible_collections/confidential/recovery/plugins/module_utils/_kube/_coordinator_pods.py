@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ._pod_status import has_ready_condition, mapping, status_of
+
 COORDINATOR_SELECTOR = "app.kubernetes.io/name=coordinator"
 _ORDINAL = re.compile(r"-(\d{1,6})$")
 
@@ -29,17 +31,12 @@ class CoordinatorPod:
         return self.phase == "Running"
 
 
-def _mapping(value) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
 def _pod(item) -> CoordinatorPod | None:
-    meta, status = _mapping(_mapping(item).get("metadata")), _mapping(_mapping(item).get("status"))
+    meta, status = mapping(mapping(item).get("metadata")), status_of(item)
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         return None
-    conditions = status.get("conditions") if isinstance(status.get("conditions"), list) else []
-    ready = any(_mapping(c).get("type") == "Ready" and _mapping(c).get("status") == "True" for c in conditions)
+    ready = has_ready_condition(status)
     phase = status.get("phase") if isinstance(status.get("phase"), str) else "unknown"
     ip = status.get("podIP") if isinstance(status.get("podIP"), str) and status.get("podIP") else None
     found = _ORDINAL.search(name)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ._client import api_exception, library
 from ._cluster_health import describe_api_error
+from ._pod_status import has_ready_condition, status_of
 
 FORWARDER_NAME = "port-forwarder-coordinator"
 FORWARDER_SELECTOR = f"app.kubernetes.io/name={FORWARDER_NAME}"
@@ -37,11 +38,8 @@ class Tunnel:
 
 
 def _ready(pod: dict) -> bool:
-    status = pod.get("status") if isinstance(pod.get("status"), dict) else {}
-    conditions = status.get("conditions") if isinstance(status.get("conditions"), list) else []
-    return status.get("phase") == "Running" and any(
-        isinstance(c, dict) and c.get("type") == "Ready" and c.get("status") == "True" for c in conditions
-    )
+    status = status_of(pod)
+    return status.get("phase") == "Running" and has_ready_condition(status)
 
 
 def _name(pod: dict) -> str:
