@@ -126,22 +126,28 @@ class _Call:
     def send_message(self, body: bytes, end_stream: bool = False) -> None:
         data = frame(body)
         while data:
-            window = min(self.conn.local_flow_control_window(self.stream_id), self.conn.max_outbound_frame_size)
+            window = self._on_stream(self._send_window)
             if window <= 0:
+                if self.ended:  # the window cannot open any more: the server's own status, at once
+                    self.finish()
+                    raise GrpcError(UNAVAILABLE, "the server ended the call before it read the whole request")
                 self._pump()
                 continue
             chunk, data = data[:window], data[window:]
             self._on_stream(self.conn.send_data, self.stream_id, chunk, end_stream=end_stream and not data)
         self._flush()
 
+    def _send_window(self) -> int:
+        return min(self.conn.local_flow_control_window(self.stream_id), self.conn.max_outbound_frame_size)
+
     def end_send(self) -> None:
         self._on_stream(self.conn.end_stream, self.stream_id)
         self._flush()
 
-    def _on_stream(self, action, *args, **kwargs) -> None:
+    def _on_stream(self, action, *args, **kwargs):
         """An action on our stream; a stream the server has already closed or reset is the call's UNAVAILABLE."""
         try:
-            action(*args, **kwargs)
+            return action(*args, **kwargs)
         except h2.exceptions.ProtocolError as exc:
             raise GrpcError(UNAVAILABLE, f"the server closed the stream before the call was sent: {exc!r}") from exc
 

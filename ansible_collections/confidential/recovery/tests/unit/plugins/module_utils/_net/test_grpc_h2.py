@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import time
+
 import h2.config
 import h2.connection
 import pytest
@@ -11,6 +13,7 @@ from hyperframe.frame import PingFrame
 
 from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import (
     INTERNAL,
+    PERMISSION_DENIED,
     UNAVAILABLE,
     GrpcError,
     frame,
@@ -90,3 +93,16 @@ def test_a_frame_longer_than_the_limit_is_refused_before_it_is_read_to_the_end()
             5,
         )
     assert caught.value.code == INTERNAL, caught.value
+
+
+def test_a_request_larger_than_the_window_stops_when_the_server_ends_the_call():
+    """The request outgrows the stream's send window (64 KiB), and while we wait for the window to open the server
+    answers with its own status and closes the connection: that status, at once, not a wait until the deadline."""
+    server = server_for_one_call()
+    server.send_headers(1, [(":status", "200"), ("grpc-status", "7"), ("grpc-message", "not allowed")], end_stream=True)
+    server.close_connection()
+    started = time.monotonic()
+    with pytest.raises(GrpcError) as caught:
+        unary_call(Peer(server.data_to_send()), "a:1", "/p", b"x" * 100_000, 30)
+    assert caught.value.code == PERMISSION_DENIED and caught.value.message == "not allowed", caught.value
+    assert time.monotonic() - started < 25, "waited for the deadline"
