@@ -6,8 +6,7 @@ replies, and the verification service's answer, likewise."""
 
 from __future__ import annotations
 
-import h2.config
-import h2.connection
+from grpc_wire import ScriptedPeer, server_for_one_call
 from hypothesis import given
 from hypothesis import strategies as st
 from mutations import mutated_bytes, only
@@ -29,34 +28,9 @@ from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h
 MASTER = MasterSecret(bytes(32), bytes(32))
 
 
-class ScriptedPeer:
-    """A socket whose peer sends ``chunks`` and then hangs up; what we send is kept."""
-
-    def __init__(self, chunks):
-        self.chunks = list(chunks)
-        self.sent = b""
-
-    def sendall(self, data):
-        self.sent += data
-
-    def recv(self, size):
-        return self.chunks.pop(0) if self.chunks else b""
-
-    def settimeout(self, timeout):
-        pass
-
-
 def server_reply(messages, trailers=(("grpc-status", "0"),)) -> bytes:
     """What a gRPC server sends for one call on stream 1: response headers, the messages, the trailers."""
-    client = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
-    client.initiate_connection()
-    client.send_headers(1, [(":method", "POST"), (":scheme", "https"), (":path", "/p"), (":authority", "a")])
-    # A hostile server sends whatever headers it likes: no validation on its side.
-    server = h2.connection.H2Connection(
-        config=h2.config.H2Configuration(client_side=False, validate_outbound_headers=False)
-    )
-    server.initiate_connection()
-    server.receive_data(client.data_to_send())
+    server = server_for_one_call(validate_outbound_headers=False)  # a hostile server sends whatever headers it likes
     server.send_headers(1, [(":status", "200"), ("content-type", "application/grpc")])
     for message in messages:
         server.send_data(1, frame(message))

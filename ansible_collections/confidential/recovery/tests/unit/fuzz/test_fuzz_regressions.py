@@ -8,13 +8,12 @@ import base64
 import datetime
 import json
 
-import h2.config
-import h2.connection
 import pytest
 from contrast_documents import coordinator_certificate
 from cryptography.hazmat.primitives.serialization import Encoding
+from grpc_wire import ScriptedPeer, server_for_one_call
 from snp_documents import SoftwareSnp
-from test_fuzz_grpc_framing import MASTER, ScriptedPeer, server_reply
+from test_fuzz_grpc_framing import MASTER, server_reply
 from vtpm_documents import AK, NONCE, PCRS, _public, document
 
 from ansible_collections.confidential.recovery.plugins.module_utils._constellation import _rpc as _constellation_rpc
@@ -115,12 +114,7 @@ def test_the_pcrs_seed_is_complete():
 
 def test_a_stream_the_node_closes_before_the_key_is_sent():
     """The long profile's find: the v2.0 node answers with its disk UUID and ends the stream at once."""
-    client = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
-    client.initiate_connection()
-    client.send_headers(1, [(":method", "POST"), (":scheme", "https"), (":path", "/p"), (":authority", "a")])
-    server = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
-    server.initiate_connection()
-    server.receive_data(client.data_to_send())
+    server = server_for_one_call()
     server.send_headers(1, [(":status", "200"), ("content-type", "application/grpc")])
     answer = recover_stream_pb2.RecoverResponse(disk_uuid="5c0f8a7e-0000-4000-8000-000000000001").SerializeToString()
     server.send_data(1, frame(answer))

@@ -6,10 +6,8 @@ credentials that cannot be loaded stopping the run before any key."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
+from fresh_interpreter import run_fresh
 from module_arguments import MASTER_SECRET, kubeconfig, no_quorum, refuse
 
 from ansible_collections.confidential.recovery.plugins.module_utils._backends import _quorum_recover
@@ -126,11 +124,7 @@ def test_once_its_keys_are_out_a_run_gives_way_and_imports_the_client():
         "_client.library()\n"
         "print(os.getpriority(os.PRIO_PROCESS, 0), seen[0], 'kubernetes.client' in sys.modules)\n"
     )
-    above_ansible_collections = Path(_quorum_recover.__file__).resolve().parents[6]
-    env = dict(os.environ, PYTHONPATH=str(above_ansible_collections))
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=False
-    )
+    done = run_fresh(code)
     assert done.returncode == 0, done.stderr
     expected = max(os.getpriority(os.PRIO_PROCESS, 0), _quorum_recover.AFTER_KEYS_NICENESS)
     assert done.stdout.split() == [str(expected), str(expected), "True"], done.stdout

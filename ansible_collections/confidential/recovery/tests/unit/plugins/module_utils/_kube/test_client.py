@@ -5,10 +5,7 @@ when it is missing, and a warm-up that a later call shares."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+from fresh_interpreter import run_fresh
 
 from ansible_collections.confidential.recovery.plugins.module_utils._kube import _client
 
@@ -37,9 +34,5 @@ def test_importing_the_module_does_not_import_the_client_and_the_warm_up_does():
         "_client.library()\n"
         "assert 'kubernetes.client' in sys.modules\n"
     )
-    above_ansible_collections = Path(_client.__file__).resolve().parents[6]
-    env = dict(os.environ, PYTHONPATH=str(above_ansible_collections))
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=False
-    )
+    done = run_fresh(code)
     assert done.returncode == 0, done.stderr

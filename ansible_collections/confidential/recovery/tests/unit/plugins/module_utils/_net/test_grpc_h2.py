@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import time
 
-import h2.config
-import h2.connection
 import pytest
+from grpc_wire import ScriptedPeer, server_for_one_call
 from hyperframe.frame import PingFrame
 
 from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h2 import (
@@ -24,33 +23,6 @@ from ansible_collections.confidential.recovery.plugins.module_utils._net._grpc_h
 PING_AFTER_GOAWAY = PingFrame(0, opaque_data=b"shutdown").serialize()
 
 
-class Peer:
-    """A socket whose peer sends ``chunks``, one per recv(), then hangs up."""
-
-    def __init__(self, *chunks):
-        self.chunks = list(chunks)
-        self.sent = b""
-
-    def sendall(self, data):
-        self.sent += data
-
-    def recv(self, size):
-        return self.chunks.pop(0) if self.chunks else b""
-
-    def settimeout(self, timeout):
-        pass
-
-
-def server_for_one_call():
-    client = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
-    client.initiate_connection()
-    client.send_headers(1, [(":method", "POST"), (":scheme", "https"), (":path", "/p"), (":authority", "a")])
-    server = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
-    server.initiate_connection()
-    server.receive_data(client.data_to_send())
-    return server
-
-
 def answered(server, message: bytes) -> None:
     server.send_headers(1, [(":status", "200"), ("content-type", "application/grpc")])
     server.send_data(1, frame(message))
@@ -61,7 +33,7 @@ def test_a_goaway_and_ping_before_the_answer_is_unavailable_so_the_caller_may_re
     server = server_for_one_call()
     server.close_connection()
     with pytest.raises(GrpcError) as caught:
-        unary_call(Peer(server.data_to_send() + PING_AFTER_GOAWAY), "a:1", "/p", b"request", 5)
+        unary_call(ScriptedPeer([server.data_to_send() + PING_AFTER_GOAWAY]), "a:1", "/p", b"request", 5)
     assert caught.value.code == UNAVAILABLE, caught.value
     assert "connection terminated by peer" in caught.value.message
 
@@ -70,7 +42,10 @@ def test_an_answer_followed_by_goaway_and_ping_in_the_same_read_is_kept():
     server = server_for_one_call()
     answered(server, b"\x0a\x03abc")
     server.close_connection()
-    assert unary_call(Peer(server.data_to_send() + PING_AFTER_GOAWAY), "a:1", "/p", b"request", 5) == b"\x0a\x03abc"
+    assert (
+        unary_call(ScriptedPeer([server.data_to_send() + PING_AFTER_GOAWAY]), "a:1", "/p", b"request", 5)
+        == b"\x0a\x03abc"
+    )
 
 
 def test_an_answer_cut_mid_frame_is_put_back_together():
@@ -78,7 +53,7 @@ def test_an_answer_cut_mid_frame_is_put_back_together():
     answered(server, b"\x0a\x03abc")
     reply = server.data_to_send()
     pieces = [reply[i : i + 7] for i in range(0, len(reply), 7)]
-    assert unary_call(Peer(*pieces), "a:1", "/p", b"request", 5) == b"\x0a\x03abc"
+    assert unary_call(ScriptedPeer(pieces), "a:1", "/p", b"request", 5) == b"\x0a\x03abc"
 
 
 def test_a_frame_longer_than_the_limit_is_refused_before_it_is_read_to_the_end():
@@ -86,7 +61,7 @@ def test_a_frame_longer_than_the_limit_is_refused_before_it_is_read_to_the_end()
     oversize = (1 << 24) - 1
     with pytest.raises(GrpcError) as caught:
         unary_call(
-            Peer(server.data_to_send() + oversize.to_bytes(3, "big") + b"\x00\x00\x00\x00\x00\x01"),
+            ScriptedPeer([server.data_to_send() + oversize.to_bytes(3, "big") + b"\x00\x00\x00\x00\x00\x01"]),
             "a:1",
             "/p",
             b"request",
@@ -103,6 +78,6 @@ def test_a_request_larger_than_the_window_stops_when_the_server_ends_the_call():
     server.close_connection()
     started = time.monotonic()
     with pytest.raises(GrpcError) as caught:
-        unary_call(Peer(server.data_to_send()), "a:1", "/p", b"x" * 100_000, 30)
+        unary_call(ScriptedPeer([server.data_to_send()]), "a:1", "/p", b"x" * 100_000, 30)
     assert caught.value.code == PERMISSION_DENIED and caught.value.message == "not allowed", caught.value
     assert time.monotonic() - started < 25, "waited for the deadline"
