@@ -59,6 +59,22 @@ options:
     description: Seconds for each call to the Kubernetes API.
     type: float
     default: 30
+  replicas:
+    description:
+      - Whether to look for several Coordinators first, as M(confidential.recovery.coordinator_recover) does with its
+        option of the same name. Several Coordinators need no forwarder, since that module reaches each one through
+        a port-forward to its own pod.
+      - V(one) creates the forwarder whenever the Service has no load-balancer address.
+      - V(auto) lists the pods labelled O(coordinator_selector) first, and creates none when there is more than one; a
+        list that cannot be read counts as one Coordinator, as it does for M(confidential.recovery.coordinator_recover).
+      - V(all) never creates one.
+    type: str
+    choices: [auto, one, all]
+    default: one
+  coordinator_selector:
+    description: The label selector of the Coordinator's pods, for O(replicas).
+    type: str
+    default: app.kubernetes.io/name=coordinator
 requirements:
   - kubernetes
 attributes:
@@ -107,6 +123,12 @@ manifest:
   description: The pod that would be created.
   returned: check mode, when it would create one
   type: dict
+coordinators:
+  description: With O(replicas=auto) or O(replicas=all), the Coordinator pods found, when there is no forwarder because of them.
+  returned: when several Coordinators made the forwarder unnecessary
+  type: list
+  elements: str
+  sample: [coordinator-0, coordinator-1, coordinator-2]
 progress:
   description: The pod's states while the module waited for it.
   returned: when it created a pod
@@ -119,6 +141,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.confidential.recovery.plugins.module_utils._backends._coordinator_forwarder import run
 from ansible_collections.confidential.recovery.plugins.module_utils._kube import _client
 from ansible_collections.confidential.recovery.plugins.module_utils._kube._auth import K8S_AUTH
+from ansible_collections.confidential.recovery.plugins.module_utils._kube._coordinator_pods import COORDINATOR_SELECTOR
 from ansible_collections.confidential.recovery.plugins.module_utils._module._options import module_arguments
 
 
@@ -134,6 +157,8 @@ def main():
             image=dict(type="str", default="docker.io/alpine/socat:1.8.0.3"),
             wait_timeout=dict(type="float", default=120),
             timeout=dict(type="float", default=30),
+            replicas=dict(type="str", choices=["auto", "one", "all"], default="one"),
+            coordinator_selector=dict(type="str", default=COORDINATOR_SELECTOR),
         ),
         supports_check_mode=True,
     )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from .._kube._auth import KubeAuth
 from .._kube._cluster_health import ClusterUnreachable, api_client
+from .._kube._coordinator_pods import coordinator_pods
 from .._kube._coordinator_service import NoLoadBalancer, ServiceLookupError, find_coordinator
 from .._kube._forwarder_pod import ForwarderError, ForwarderPods, is_ours, manifest
-from .._kube._port_forward import PortForwardError, find_forwarder
+from .._kube._port_forward import PortForwardError, find_forwarder, list_pods
 from .._net._deadline import Deadline, ProgressLog
 
 
@@ -29,6 +30,21 @@ def _absent(module, pods: ForwarderPods, name: str) -> None:
     )
 
 
+def _coordinator_set(client, params) -> list[str] | None:
+    """The Coordinator pods' names when coordinator_recover reaches each one itself (replicas=all, or auto with more
+    than one listed), else None; the same rule as that module's."""
+    if params["replicas"] == "one":
+        return None
+    try:
+        items = list_pods(client, params["namespace"], params["coordinator_selector"], params["timeout"])
+        names = [pod.name for pod in coordinator_pods(items)]
+    except PortForwardError:
+        names = None
+    if params["replicas"] == "all":
+        return names or []
+    return names if names and len(names) > 1 else None
+
+
 def _present(module, client, pods: ForwarderPods, auth: KubeAuth) -> None:
     params = module.params
     namespace, service = params["namespace"], params["service"]
@@ -42,6 +58,16 @@ def _present(module, client, pods: ForwarderPods, auth: KubeAuth) -> None:
         )
     except NoLoadBalancer:
         pass
+    several = _coordinator_set(client, params)
+    if several is not None:
+        module.exit_json(
+            changed=False,
+            needed=False,
+            created=False,
+            coordinators=several,
+            msg=f"{len(several)} Coordinator pod(s) ({params['coordinator_selector']}): each is reached through a "
+            "port-forward to its own pod, so no forwarder is needed",
+        )
     existing = find_forwarder(client, namespace, None, None, params["timeout"])
     if existing:
         module.exit_json(

@@ -71,3 +71,30 @@ def test_an_api_that_cannot_be_reached_is_a_clear_error(run_module, tmp_path):
         kubeconfig = api.kubeconfig(tmp_path)
     result = run_module(coordinator_forwarder, {"namespace": "contrast", "state": "absent", "kubeconfig": kubeconfig})
     assert result["failed"] and result["msg"].startswith("cannot read pod contrast/port-forwarder-coordinator"), result
+
+
+def coordinator(name: str, ready: bool) -> dict:
+    return {
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/name": "coordinator"}},
+        "status": {"phase": "Running" if ready else "Pending", "conditions": [{"type": "Ready", "status": str(ready)}]},
+    }
+
+
+def test_several_coordinators_need_no_forwarder_when_replicas_are_looked_for(run_module, tmp_path):
+    listed = {"items": [coordinator(f"coordinator-{i}", ready=False) for i in range(3)]}
+    with KubeApiDouble({SERVICE: service([]), PODS: listed}) as api:
+        args = {"namespace": "contrast", "replicas": "auto", "kubeconfig": api.kubeconfig(tmp_path)}
+        result = run_module(coordinator_forwarder, args)
+        assert api.writes() == []
+    assert not result.get("failed"), result["msg"]
+    assert result["needed"] is False and result["changed"] is False and result["created"] is False
+    assert result["coordinators"] == ["coordinator-0", "coordinator-1", "coordinator-2"]
+
+
+def test_one_coordinator_still_gets_the_forwarder_and_replicas_one_never_looks(run_module, tmp_path):
+    for replicas, items in (("auto", [coordinator("coordinator-0", ready=False)]), ("one", [])):
+        with KubeApiDouble({SERVICE: service([]), PODS: {"items": items}}) as api:
+            args = {"namespace": "contrast", "replicas": replicas, "kubeconfig": api.kubeconfig(tmp_path)}
+            result = run_module(coordinator_forwarder, args, check_mode=True)
+            assert api.writes() == []
+        assert result["changed"] is True and result["needed"] is True and "coordinators" not in result, result
