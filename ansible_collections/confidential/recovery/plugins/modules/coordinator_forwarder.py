@@ -65,8 +65,9 @@ options:
         option of the same name. Several Coordinators need no forwarder, since that module reaches each one through
         a port-forward to its own pod.
       - V(one) creates the forwarder whenever the Service has no load-balancer address.
-      - V(auto) lists the pods labelled O(coordinator_selector) first, and creates none when there is more than one; a
-        list that cannot be read counts as one Coordinator, as it does for M(confidential.recovery.coordinator_recover).
+      - V(auto), when O(kubeconfig) or O(host) names the API, lists the pods labelled O(coordinator_selector) first,
+        and creates none when there is more than one; a list that cannot be read counts as one Coordinator, as it does
+        for M(confidential.recovery.coordinator_recover).
       - V(all) never creates one.
     type: str
     choices: [auto, one, all]

@@ -30,10 +30,11 @@ def _absent(module, pods: ForwarderPods, name: str) -> None:
     )
 
 
-def _coordinator_set(client, params) -> list[str] | None:
-    """The Coordinator pods' names when coordinator_recover reaches each one itself (replicas=all, or auto with more
-    than one listed), else None; the same rule as that module's."""
-    if params["replicas"] == "one":
+def _coordinator_set(client, params, auth: KubeAuth) -> list[str] | None:
+    """The Coordinator pods' names when coordinator_recover reaches each one itself (replicas=all, or auto with an API
+    named and more than one pod listed), else None: the same rule as that module's, so that a Coordinator it will
+    reach through the forwarder still gets one."""
+    if params["replicas"] == "one" or (params["replicas"] == "auto" and not auth.explicit):
         return None
     try:
         items = list_pods(client, params["namespace"], params["coordinator_selector"], params["timeout"])
@@ -58,7 +59,7 @@ def _present(module, client, pods: ForwarderPods, auth: KubeAuth) -> None:
         )
     except NoLoadBalancer:
         pass
-    several = _coordinator_set(client, params)
+    several = _coordinator_set(client, params, auth)
     if several is not None:
         module.exit_json(
             changed=False,

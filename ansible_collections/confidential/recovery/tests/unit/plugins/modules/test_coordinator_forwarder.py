@@ -6,6 +6,7 @@ already serves, nothing written in check mode, and never a pod this collection d
 from __future__ import annotations
 
 from kube_api_double import KubeApiDouble
+from kubernetes.config import kube_config
 
 from ansible_collections.confidential.recovery.plugins.modules import coordinator_forwarder
 
@@ -98,3 +99,18 @@ def test_one_coordinator_still_gets_the_forwarder_and_replicas_one_never_looks(r
             result = run_module(coordinator_forwarder, args, check_mode=True)
             assert api.writes() == []
         assert result["changed"] is True and result["needed"] is True and "coordinators" not in result, result
+
+
+def test_with_the_default_kubeconfig_auto_creates_the_forwarder_as_coordinator_recover_takes_one_coordinator(
+    run_module, tmp_path, monkeypatch
+):
+    """coordinator_recover handles a set under replicas=auto only when the API is named; otherwise it goes through the
+    forwarder, which must then exist."""
+    listed = {"items": [coordinator(f"coordinator-{i}", ready=False) for i in range(3)]}
+    with KubeApiDouble({SERVICE: service([]), PODS: listed}) as api:
+        # The client's default file (read from KUBECONFIG when the library is first imported).
+        monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", api.kubeconfig(tmp_path))
+        monkeypatch.delenv("K8S_AUTH_KUBECONFIG", raising=False)
+        result = run_module(coordinator_forwarder, {"namespace": "contrast", "replicas": "auto"}, check_mode=True)
+        assert api.writes() == []
+    assert result["changed"] is True and result["needed"] is True and "coordinators" not in result, result
