@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .._kube._auth import KubeAuth
 from .._kube._cluster_health import ClusterUnreachable, api_client
-from .._kube._coordinator_pods import coordinator_pods
+from .._kube._coordinator_pods import coordinator_pods, handled_as_a_set, looks_for_several
 from .._kube._coordinator_service import NoLoadBalancer, ServiceLookupError, find_coordinator
 from .._kube._forwarder_pod import ForwarderError, ForwarderPods, is_ours, manifest
 from .._kube._port_forward import PortForwardError, find_forwarder, list_pods
@@ -30,20 +30,18 @@ def _absent(module, pods: ForwarderPods, name: str) -> None:
     )
 
 
-def _coordinator_set(client, params, auth: KubeAuth) -> list[str] | None:
-    """The Coordinator pods' names when coordinator_recover reaches each one itself (replicas=all, or auto with an API
-    named and more than one pod listed), else None: the same rule as that module's, so that a Coordinator it will
-    reach through the forwarder still gets one."""
-    if params["replicas"] == "one" or (params["replicas"] == "auto" and not auth.explicit):
+def _several_coordinators(client, params, auth: KubeAuth) -> list[str] | None:
+    """The Coordinator pods' names when coordinator_recover reaches each one through its own port-forward, else None:
+    its rule (_kube/_coordinator_pods), so that a Coordinator it reaches through the forwarder still gets one."""
+    if not looks_for_several(params["replicas"], auth.explicit):
         return None
     try:
-        items = list_pods(client, params["namespace"], params["coordinator_selector"], params["timeout"])
-        names = [pod.name for pod in coordinator_pods(items)]
-    except PortForwardError:
-        names = None
-    if params["replicas"] == "all":
-        return names or []
-    return names if names and len(names) > 1 else None
+        pods = coordinator_pods(
+            list_pods(client, params["namespace"], params["coordinator_selector"], params["timeout"])
+        )
+    except PortForwardError:  # as for coordinator_recover: auto takes one Coordinator, all needs no forwarder anyway
+        return [] if params["replicas"] == "all" else None
+    return [pod.name for pod in pods] if handled_as_a_set(params["replicas"], pods) else None
 
 
 def _present(module, client, pods: ForwarderPods, auth: KubeAuth) -> None:
@@ -59,7 +57,7 @@ def _present(module, client, pods: ForwarderPods, auth: KubeAuth) -> None:
         )
     except NoLoadBalancer:
         pass
-    several = _coordinator_set(client, params, auth)
+    several = _several_coordinators(client, params, auth)
     if several is not None:
         module.exit_json(
             changed=False,

@@ -22,7 +22,7 @@ from .._contrast._module import require_libraries
 from .._contrast._workspace import Workspace, public_key_der
 from .._kube._auth import KubeAuth
 from .._kube._cluster_health import ClusterUnreachable, api_client
-from .._kube._coordinator_pods import CoordinatorPod, coordinator_pods
+from .._kube._coordinator_pods import CoordinatorPod, coordinator_pods, handled_as_a_set, looks_for_several
 from .._kube._port_forward import PortForwardError, Tunnel, dialer, list_pods
 from .._net._addresses import AddressError, join_host_port
 from .._net._atls import AtlsError, AttestationFailed
@@ -197,13 +197,11 @@ def find_set(module) -> tuple[object, list[CoordinatorPod]] | None:
     named and more than one Coordinator pod listed. None for the single-Coordinator path."""
     params = module.params
     auth = KubeAuth.from_params(params)
-    if params["replicas"] == "one":
-        return None
     if params["port_forward"] is not None:
         if params["replicas"] == "all":
             raise CoordinatorError("replicas=all reaches every Coordinator pod itself: drop port_forward")
         return None
-    if params["replicas"] == "auto" and not auth.explicit:
+    if not looks_for_several(params["replicas"], auth.explicit):
         return None
     require_libraries(module, ("kubernetes",))
     try:
@@ -221,7 +219,7 @@ def find_set(module) -> tuple[object, list[CoordinatorPod]] | None:
         raise CoordinatorError(
             f"no pod labelled {params['coordinator_selector']} in namespace {params['coordinator_namespace']}"
         )
-    return (client, pods) if params["replicas"] == "all" or len(pods) > 1 else None
+    return (client, pods) if handled_as_a_set(params["replicas"], pods) else None
 
 
 def _manifest_and_mesh(member: Member, expected) -> tuple[bool, bytes]:

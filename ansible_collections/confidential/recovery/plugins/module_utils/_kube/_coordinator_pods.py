@@ -43,6 +43,18 @@ def _pod(item) -> CoordinatorPod | None:
     return CoordinatorPod(name, int(found.group(1)) if found else None, phase, ip, ready)
 
 
+def looks_for_several(replicas: str, api_named: bool) -> bool:
+    """Whether the Coordinator pods are listed at all (the ``replicas`` option of coordinator_recover and
+    coordinator_forwarder): always with ``all``; with ``auto`` only when a kubeconfig or host names the API, since with
+    the client's default file ``auto`` keeps to the one Coordinator at the given address."""
+    return replicas == "all" or (replicas == "auto" and api_named)
+
+
+def handled_as_a_set(replicas: str, pods: list) -> bool:
+    """Once listed: ``all`` is a set whatever the count, ``auto`` from two pods on."""
+    return replicas == "all" or len(pods) > 1
+
+
 def coordinator_pods(items) -> list[CoordinatorPod]:
     """The pods of ``items`` (the API's pod list), lowest ordinal first (pods without one last, by name)."""
     pods = [pod for pod in map(_pod, items if isinstance(items, list) else []) if pod is not None]
