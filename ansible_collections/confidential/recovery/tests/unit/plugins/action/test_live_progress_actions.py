@@ -74,8 +74,8 @@ def test_a_module_that_cannot_run_fails_the_task_and_names_itself(action_plugin,
     assert result["failed"] is True and result["msg"] == f"{name} could not run: no interpreter"
 
 
-def in_process_candidate(action_plugin, environment=None):
-    action = action_plugin(quorum_recover.ActionModule, {"stop_at": "never"})
+def in_process_candidate(action_plugin, cls=quorum_recover.ActionModule, args=None, environment=None):
+    action = action_plugin(cls, {"stop_at": "never"} if args is None else args)
     action._templar = SimpleNamespace(template=lambda value: value)
     action._task.environment = environment
     action._execute_module = lambda **_: pytest.fail("the module was started as a separate process")
@@ -88,8 +88,17 @@ def test_quorum_recover_runs_in_the_controllers_process_with_the_modules_argumen
     assert result["failed"] is True and "nodes" in result["msg"] and "stop_at" in result["msg"], result["msg"]
 
 
-def test_a_task_environment_sends_quorum_recover_to_its_own_process(action_plugin, shown):
+def test_recovery_status_info_runs_in_the_controllers_process_with_the_modules_argument_spec(action_plugin, shown):
+    action = in_process_candidate(action_plugin, recovery_status_info.ActionModule, {"check": "node"})
+    result = action.run(task_vars={"ansible_python_interpreter": sys.executable})
+    assert result["failed"] is True and "endpoint" in result["msg"] and "attestation" in result["msg"], result["msg"]
+
+
+@pytest.mark.parametrize(
+    ("cls", "args"), [(quorum_recover.ActionModule, None), (recovery_status_info.ActionModule, {})]
+)
+def test_a_task_environment_sends_the_module_to_its_own_process(action_plugin, shown, cls, args):
     calls = []
-    action = in_process_candidate(action_plugin, environment=[{"K8S_AUTH_CONTEXT": "elsewhere"}])
+    action = in_process_candidate(action_plugin, cls, args, environment=[{"K8S_AUTH_CONTEXT": "elsewhere"}])
     action._execute_module = lambda module_name, module_args, task_vars: calls.append(module_args) or {"ok": 1}
     assert action.run(task_vars={"ansible_python_interpreter": sys.executable})["ok"] == 1 and len(calls) == 1
