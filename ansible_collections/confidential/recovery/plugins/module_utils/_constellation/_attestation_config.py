@@ -26,6 +26,10 @@ class AttestationConfigError(ValueError):
     """The configuration does not give reference values for the variant."""
 
 
+class VariantConfigError(ValueError):
+    """The variant's configuration cannot be used; the message names the setting."""
+
+
 def configured_variant(config, source: str) -> str:
     """The variant whose key is the only one under ``attestation`` (``attestation: auto``)."""
     section = config.get("attestation") if isinstance(config, dict) else None

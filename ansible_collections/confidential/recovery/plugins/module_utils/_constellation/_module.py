@@ -7,6 +7,7 @@ master secret. Contrast code has no place here: a Constellation module bundles n
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from .._evidence import _choices
@@ -15,10 +16,9 @@ from .._module._attestation_options import ATTESTATION, COLLATERAL_DOWNLOAD, CON
 from .._module._common import PROTOBUF_REQUIREMENT, load_pem, load_yaml, pcs_collateral, read_option_file
 from .._module._options import OptionGroup
 from .._net import _grpc_h2
-from . import _attestation_config, _aws_nitro, _gce
+from . import _attestation_config
 from . import _keys as _constellation_keys
 from . import _rpc as _constellation_rpc
-from . import _variants as _constellation_variants
 from ._validators import constellation_validator
 
 DEPENDENCIES = (
@@ -59,21 +59,21 @@ def validator(module, now=None, cluster_id: bytes | None = None):
     """The attestation validator the user asked for; warns on the lab variant. ``now`` pins the time of the checks;
     ``cluster_id`` (a running node's) requires the measurement that carries it."""
     attestation = module.params["attestation"]
+    trust_anchor = read_option_file(module, "attestation_trust_anchor", load_pem)
     if attestation == _choices.LAB:
         module.warn(_choices.LAB_WARNING)
-        config = None
-    else:
-        config = read_option_file(module, "attestation_config", load_yaml)
+        return constellation_validator(attestation, trust_anchor=trust_anchor)
+    config = read_option_file(module, "attestation_config", load_yaml)
     try:
         return constellation_validator(
             attestation,
             config,
             module.params.get("attestation_config") or "",
             module.warn,
-            trust_anchor=read_option_file(module, "attestation_trust_anchor", load_pem),
+            trust_anchor=trust_anchor,
             now=now,
             collateral_dir=module.params.get("attestation_collateral_dir"),
-            pcs=pcs_collateral(module.params),
+            pcs=functools.partial(pcs_collateral, module.params),
             gce_keys=gce_keys(module.params),
             ec2_images=ec2_images(module.params),
             cluster_id=cluster_id,
@@ -81,7 +81,7 @@ def validator(module, now=None, cluster_id: bytes | None = None):
     except (
         NotImplementedError,
         _attestation_config.AttestationConfigError,
-        _constellation_variants.VariantConfigError,
+        _attestation_config.VariantConfigError,
     ) as exc:
         module.fail_json(msg=str(exc))
     return None
@@ -102,6 +102,8 @@ def cluster_id_of(module) -> bytes | None:
 def gce_keys(params: dict):
     """The GCP variants' attestation keys: asked of Compute Engine with the inventory's access when
     attestation_gce_api gives it, else only those saved in attestation_collateral_dir."""
+    from . import _gce
+
     saved = _gce.SavedKeys(params.get("attestation_collateral_dir"))
     access = params.get("attestation_gce_api")
     if not access:
@@ -114,6 +116,8 @@ def _compute_engine(access: dict, timeout: float):
     asked (no answer, no credentials, no permission) become ComputeEngineUnreachable; a missing instance refuses.
     Google's libraries are imported at the first question, not before: a variant that never asks (or a node whose key
     is saved) does not pay for them."""
+    from . import _gce
+
     client = []
     lock = threading.Lock()
 
@@ -142,6 +146,8 @@ def _compute_engine(access: dict, timeout: float):
 def ec2_images(params: dict):
     """aws-nitro-tpm's DescribeImages answers: asked of EC2 with the inventory's access when attestation_aws_api gives
     it, else only those saved in attestation_collateral_dir."""
+    from . import _aws_nitro
+
     saved = _aws_nitro.SavedImages(params.get("attestation_collateral_dir"))
     access = params.get("attestation_aws_api")
     if not access:
@@ -152,6 +158,8 @@ def ec2_images(params: dict):
 def _ec2(access: dict, timeout: float):
     """ask(region, image): EC2's DescribeImages answer. Errors that say EC2 could not be asked become Ec2Unreachable;
     an image EC2 does not know refuses. boto3 is imported at the first question, as Google's libraries are above."""
+
+    from . import _aws_nitro
 
     def ask(region, image):
         from .._cloud import _aws, _discovery

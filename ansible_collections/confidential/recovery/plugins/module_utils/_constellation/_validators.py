@@ -12,13 +12,11 @@ import base64
 import hashlib
 import json
 
-from .._evidence import _intel_pcs
 from .._evidence._checks import CheckFailed, raises_only
 from .._evidence._choices import AUTO, CONSTELLATION_OIDS, LAB, LAB_WARNING
 from .._evidence._peer_certificate import b64_field, caveat, peer_document, spki_der
 from .._net._atls import AttestationFailed
 from . import _attestation_config
-from . import _variants as _constellation_variants
 from ._measurements import cluster_measurement
 
 # Variants whose attestation key comes from the peer's own document, vouched for by no hardware vendor: whoever answers
@@ -145,7 +143,7 @@ def constellation_validator(
     trust_anchor: bytes | None = None,
     now=None,
     collateral_dir: str | None = None,
-    pcs: _intel_pcs.PcsCollateral | None = None,
+    pcs=None,
     gce_keys=None,
     ec2_images=None,
     cluster_id: bytes | None = None,
@@ -153,7 +151,8 @@ def constellation_validator(
     """The validator of ``attestation``, with the reference values of ``config`` (the parsed constellation-conf.yaml).
     ``now`` (a callable) pins the time at which certificates must be valid; by default the wall clock.
     ``collateral_dir`` holds evidence captured beforehand (gcp-sev-snp: Compute Engine's attestation keys); ``pcs``
-    reads (and, if allowed, fetches) Intel's collateral for the TDX variants (by default: only from ``collateral_dir``);
+    reads (and, if allowed, fetches) Intel's collateral for the TDX variants, or is a function that makes it, called
+    only for them (by default: only from ``collateral_dir``);
     ``gce_keys`` gives the GCP variants' attestation keys and ``ec2_images`` aws-nitro-tpm's DescribeImages answers
     (by default: only those saved in ``collateral_dir``). With ``cluster_id`` (a running node's document, from the
     verification service), the measurement that carries the cluster ID is required as well.
@@ -163,6 +162,9 @@ def constellation_validator(
     """
     if attestation == LAB:
         return ConstellationDummyValidator()
+    # The hardware variants' code is imported only for them: the lab's run does not pay for it.
+    from . import _variants as _constellation_variants
+
     selection = f"attestation: {attestation}"
     if attestation == AUTO:
         if config is None:
@@ -198,7 +200,7 @@ def constellation_validator(
         source=source,
         trust_anchor=trust_anchor,
         collateral_dir=collateral_dir,
-        pcs=pcs or _intel_pcs.PcsCollateral(collateral_dir),
+        pcs=pcs,
         gce_keys=gce_keys,
         ec2_images=ec2_images,
         warn=warn,

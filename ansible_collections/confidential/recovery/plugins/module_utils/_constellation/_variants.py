@@ -13,28 +13,20 @@ import functools
 from dataclasses import dataclass, field
 
 from .._evidence._amd_chain import ChainError, is_pinned_ark
-from .._evidence._tdx_verify import is_pinned_intel_root
 from .._evidence._tpm import ALG_SHA256, TpmError
 from .._evidence._tpm_eventlog import parse_event_log
 from . import (
     _aws_nitro,
     _aws_snp,
     _azure_snp,
-    _azure_tdx,
     _gce,
     _gcp_snp,
 )
 from . import (
-    _tdx as _constellation_tdx,
-)
-from . import (
     _vtpm as _constellation_vtpm,
 )
+from ._attestation_config import VariantConfigError
 from ._vtpm import VtpmDocumentError, ak_from_document, instance_info_object
-
-
-class VariantConfigError(ValueError):
-    """The variant's configuration cannot be used; the message names the setting."""
 
 
 def _utc_now() -> datetime.datetime:
@@ -48,7 +40,9 @@ class VariantSettings:
     measurements: dict = field(default_factory=dict)
     trust_anchor: bytes | None = None
     collateral_dir: str | None = None
-    pcs: object = None  # _intel_pcs.PcsCollateral: Intel's collateral for the TDX variants
+    # Intel's collateral for the TDX variants: an _intel_pcs.PcsCollateral, or a function that makes one (it is made
+    # only for a TDX variant, since it brings dcap-qvl); by default only what is saved in collateral_dir.
+    pcs: object = None
     gce_keys: object = None  # _gce.LiveKeys or SavedKeys: the GCP variants' attestation keys
     ec2_images: object = None  # _aws_nitro.LiveImages or SavedImages: aws-nitro-tpm's DescribeImages answers
     warn: object = field(default=lambda message: None)
@@ -58,6 +52,15 @@ class VariantSettings:
 
     def keys_of_gce(self):
         return self.gce_keys or _gce.SavedKeys(self.collateral_dir)
+
+    def collateral_of_intel(self):
+        if callable(self.pcs):
+            return self.pcs()
+        if self.pcs is not None:
+            return self.pcs
+        from .._evidence import _intel_pcs
+
+        return _intel_pcs.PcsCollateral(self.collateral_dir)
 
     def images_of_ec2(self):
         return self.ec2_images or _aws_nitro.SavedImages(self.collateral_dir)
@@ -119,6 +122,8 @@ def amd_root(settings: VariantSettings, config_key: str) -> bytes | None:
 
 
 def intel_root(settings: VariantSettings, config_key: str) -> bytes | None:
+    from .._evidence._tdx_verify import is_pinned_intel_root
+
     return _root(
         settings,
         config_key,
@@ -188,17 +193,21 @@ def gcp_sev_snp(settings: VariantSettings):
     return _vouched_by_snp(settings, "gcpSEVSNP", _gcp_snp.GcpSnpError, _gcp_snp.parse_config, vouch)
 
 
+# The TDX variants' code is imported by their builders: it brings dcap-qvl, which no other variant needs.
 def azure_tdx(settings: VariantSettings):
+    from . import _azure_tdx
+
     try:
         config = _azure_tdx.parse_config(settings.section)
     except _azure_tdx.AzureTdxError as exc:
         raise VariantConfigError(f"{settings.source}: attestation.azureTDX: {exc}") from exc
     root = intel_root(settings, "azureTDX")
+    pcs = settings.collateral_of_intel()
 
     def trusted(doc, extra_data):
         try:
             return _azure_tdx.trusted_ak(
-                doc.instance_info, ak_from_document(doc, extra_data)[0], config, settings.now(), settings.pcs, root
+                doc.instance_info, ak_from_document(doc, extra_data)[0], config, settings.now(), pcs, root
             )
         except _azure_tdx.AzureTdxError as exc:
             raise VtpmDocumentError(f"TDX evidence: {exc}") from exc
@@ -256,11 +265,13 @@ def aws_nitro_tpm(settings: VariantSettings):
 
 
 def qemu_tdx(settings: VariantSettings):
+    from . import _tdx as _constellation_tdx
+
     return DocumentValidator(
         functools.partial(
             _constellation_tdx.validate,
             measurements=settings.measurements,
-            collateral=settings.pcs,
+            collateral=settings.collateral_of_intel(),
             now=settings.now,
             trust_anchor=intel_root(settings, "qemuTDX"),
         ),

@@ -30,6 +30,10 @@ CONTRAST_OIDS = {
 }
 
 
+# Where Intel's TDX collateral is fetched from when the user allows a download and names no PCCS.
+INTEL_PCS_URL = "https://api.trustedservices.intel.com"
+
+
 LAB = "lab"
 
 

@@ -16,6 +16,7 @@ import json
 import os
 
 from ._checks import CheckFailed
+from ._choices import INTEL_PCS_URL
 from ._collateral_cache import keep, read_cached
 from ._tdx_verify import HAS_DCAP_QVL
 
@@ -29,8 +30,6 @@ try:
     import dcap_qvl
 except ImportError:  # pragma: no cover - HAS_DCAP_QVL says so
     pass
-
-INTEL_PCS_URL = "https://api.trustedservices.intel.com"
 
 
 class CollateralError(CheckFailed):

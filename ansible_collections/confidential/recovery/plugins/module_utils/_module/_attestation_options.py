@@ -8,7 +8,7 @@ and the permission to fetch vendor collateral."""
 
 from __future__ import annotations
 
-from .._evidence import _choices, _intel_pcs
+from .._evidence import _choices
 from ._options import OptionGroup
 
 ATTESTATION = OptionGroup(
@@ -49,6 +49,6 @@ COLLATERAL_DOWNLOAD = OptionGroup(
     "confidential.recovery.attestation.collateral_download",
     dict(
         attestation_collateral_download=dict(type="bool", default=False),
-        attestation_pccs_url=dict(type="str", default=_intel_pcs.INTEL_PCS_URL),
+        attestation_pccs_url=dict(type="str", default=_choices.INTEL_PCS_URL),
     ),
 )

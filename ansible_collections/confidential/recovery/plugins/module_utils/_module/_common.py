@@ -15,8 +15,6 @@ try:
 except ImportError:  # pragma: no cover - ansible-core itself needs PyYAML on the controller
     HAS_YAML = False
 
-from .._evidence import _intel_pcs
-
 # The generated protobuf code validates the runtime when imported: an older protobuf fails like a missing one.
 PROTOBUF_REQUIREMENT = "protobuf>=4.25.1,<8"
 
@@ -56,8 +54,11 @@ def load_pem(data: bytes) -> bytes:
     return data
 
 
-def pcs_collateral(params: dict) -> _intel_pcs.PcsCollateral:
-    """Intel's TDX collateral as the options say: the directory, and Intel PCS or a PCCS only if allowed."""
+def pcs_collateral(params: dict):
+    """Intel's TDX collateral as the options say (an _intel_pcs.PcsCollateral): the directory, and Intel PCS or a
+    PCCS only if allowed. Imported here, not above: only the TDX variants read it, and it brings dcap-qvl."""
+    from .._evidence import _intel_pcs
+
     return _intel_pcs.PcsCollateral(
         params.get("attestation_collateral_dir"),
         params.get("attestation_collateral_download", False),
