@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._pod_status import has_ready_condition, mapping, status_of
+from ._pod_status import has_ready_condition, metadata_of, status_of
 
 COORDINATOR_SELECTOR = "app.kubernetes.io/name=coordinator"
 _ORDINAL = re.compile(r"-(\d{1,6})$")
@@ -32,7 +32,7 @@ class CoordinatorPod:
 
 
 def _pod(item) -> CoordinatorPod | None:
-    meta, status = mapping(mapping(item).get("metadata")), status_of(item)
+    meta, status = metadata_of(item), status_of(item)
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         return None

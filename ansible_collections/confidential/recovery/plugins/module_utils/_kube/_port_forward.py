@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ._client import api_exception, library
 from ._cluster_health import describe_api_error
-from ._pod_status import has_ready_condition, mapping, status_of
+from ._pod_status import has_ready_condition, mapping, metadata_of, status_of
 
 FORWARDER_NAME = "port-forwarder-coordinator"
 FORWARDER_SELECTOR = f"app.kubernetes.io/name={FORWARDER_NAME}"
@@ -42,17 +42,13 @@ def _ready(pod: dict) -> bool:
     return status.get("phase") == "Running" and has_ready_condition(status)
 
 
-def _metadata(pod) -> dict:
-    return mapping(mapping(pod).get("metadata"))
-
-
 def _name(pod) -> str:
-    name = _metadata(pod).get("name")
+    name = metadata_of(pod).get("name")
     return name if isinstance(name, str) else ""
 
 
 def _labels(pod) -> dict:
-    return mapping(_metadata(pod).get("labels"))
+    return mapping(metadata_of(pod).get("labels"))
 
 
 def ready_forwarder(pods: list, pod: str | None = None) -> str | None:
