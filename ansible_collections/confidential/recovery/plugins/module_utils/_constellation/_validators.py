@@ -151,8 +151,8 @@ def constellation_validator(
     """The validator of ``attestation``, with the reference values of ``config`` (the parsed constellation-conf.yaml).
     ``now`` (a callable) pins the time at which certificates must be valid; by default the wall clock.
     ``collateral_dir`` holds evidence captured beforehand (gcp-sev-snp: Compute Engine's attestation keys); ``pcs``
-    reads (and, if allowed, fetches) Intel's collateral for the TDX variants, or is a function that makes it, called
-    only for them (by default: only from ``collateral_dir``);
+    makes the reader of Intel's collateral for the TDX variants (which reads and, if allowed, fetches it), called only
+    for them (by default: only from ``collateral_dir``);
     ``gce_keys`` gives the GCP variants' attestation keys and ``ec2_images`` aws-nitro-tpm's DescribeImages answers
     (by default: only those saved in ``collateral_dir``). With ``cluster_id`` (a running node's document, from the
     verification service), the measurement that carries the cluster ID is required as well.

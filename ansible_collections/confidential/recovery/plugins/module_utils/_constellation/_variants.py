@@ -40,8 +40,8 @@ class VariantSettings:
     measurements: dict = field(default_factory=dict)
     trust_anchor: bytes | None = None
     collateral_dir: str | None = None
-    # Intel's collateral for the TDX variants: an _intel_pcs.PcsCollateral, or a function that makes one (it is made
-    # only for a TDX variant, since it brings dcap-qvl); by default only what is saved in collateral_dir.
+    # A function that makes Intel's collateral for the TDX variants (an _intel_pcs.PcsCollateral), called only for them
+    # since it brings dcap-qvl; by default only what is saved in collateral_dir.
     pcs: object = None
     gce_keys: object = None  # _gce.LiveKeys or SavedKeys: the GCP variants' attestation keys
     ec2_images: object = None  # _aws_nitro.LiveImages or SavedImages: aws-nitro-tpm's DescribeImages answers
@@ -54,10 +54,8 @@ class VariantSettings:
         return self.gce_keys or _gce.SavedKeys(self.collateral_dir)
 
     def collateral_of_intel(self):
-        if callable(self.pcs):
-            return self.pcs()
         if self.pcs is not None:
-            return self.pcs
+            return self.pcs()
         from .._evidence import _intel_pcs
 
         return _intel_pcs.PcsCollateral(self.collateral_dir)
